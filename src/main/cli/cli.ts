@@ -1,0 +1,59 @@
+// The headless entry point: `consensus-playground <command> ...`. Each command lives in its own
+// module, loaded only when asked for, so `check` does not pay for the simulator and vice versa.
+
+import { UsageError } from './args.ts';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  stdin: NodeJS.ReadableStream;
+}
+
+export type CommandMain = (argv: string[], io: CliIo) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandMain>;
+}
+
+const commands: Record<string, CommandEntry> = {
+  fuzz: {
+    summary: 'simulate many seeded runs with random faults and check the safety properties',
+    load: async () => (await import('./fuzz.ts')).fuzzCommand,
+  },
+  check: {
+    summary: 'check client histories (JSON Lines) for linearizability',
+    load: async () => (await import('./check.ts')).checkCommand,
+  },
+};
+
+export function usage(): string {
+  const lines = ['usage: consensus-playground <command> [options]', '', 'commands:'];
+  for (const [name, entry] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)}${entry.summary}`);
+  lines.push('', 'Run `consensus-playground <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    io.err(`consensus-playground: unknown command ${JSON.stringify(name)}`);
+    io.err(usage());
+    return 2;
+  }
+  try {
+    const run = await entry.load();
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`consensus-playground ${name}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The CLI is TypeScript run by Node's own type stripping, so it needs the project's Node 24
+// (npm scripts and npx put node_modules/.bin, which holds it, first on PATH).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(
+    `consensus-playground needs Node 24 or newer, this is ${process.version}. ` +
+      'Run it as `npx consensus-playground` from the project folder, which uses the Node the project installs.',
+  );
+  process.exit(2);
+}
+const { main } = await import('./cli.ts');
+process.exitCode = await main(process.argv.slice(2), {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+  stdin: process.stdin,
+});

@@ -1,0 +1,128 @@
+// The node interface every algorithm implements (Raft, and the ones to come: Multi-Paxos,
+// primary-backup, leaderless quorums, gossip). A node is a deterministic state machine: it never
+// reads a clock, never draws an unseeded random number and never does I/O. Its host (the simulator,
+// the worker thread, a scenario test) feeds it inputs and carries out its outputs.
+//
+//   const node = algorithm.create(context, storage.load());   // restore from persisted state
+//   node.step(input); node.step(input); ...                   // any number of inputs
+//   if (node.hasReady()) {
+//     const rd = node.ready();
+//     if (rd.persist) storage.write(rd.persist);   // 1. durable first
+//     send(rd.messages);                            // 2. then the messages that depend on it
+//     observe(rd.applied);                          // 3. then what was applied
+//     answer(rd.replies);                           // 4. then the clients
+//   }
+//
+// The order is the contract (raft-rs makes it a type, etcd documents it on Ready): a vote, a new
+// term or an appended entry must be on disk before any message that reveals it leaves, otherwise a
+// crash can make the node contradict what it already told a peer.
+
+import type { Rng } from '../shared/rng.ts';
+import type {
+  AdminRequest,
+  ClientRequest,
+  LogEntry,
+  NodeId,
+  NodeStatus,
+  Reply,
+  Snapshot,
+} from '../shared/protocol.ts';
+
+export type { Rng };
+
+/** A message between nodes. Nodes know only peer ids; the harness owns the network. */
+export interface Envelope<B extends { type: string } = { type: string }> {
+  src: NodeId;
+  dest: NodeId;
+  body: B;
+}
+
+export type Input =
+  /** One logical clock tick. Nodes measure every timeout in ticks. */
+  | { kind: 'tick' }
+  | { kind: 'message'; envelope: Envelope }
+  | { kind: 'client'; request: ClientRequest }
+  | { kind: 'admin'; request: AdminRequest };
+
+export interface HardState {
+  term: number;
+  vote: NodeId | null;
+  commit: number;
+}
+
+/**
+ * One atomic write. Applied in this order: snapshot (which discards log entries at or below its
+ * index), log (entries at index >= `from` are replaced by `entries`), hard state, records.
+ */
+export interface PersistBatch {
+  hardState?: HardState;
+  snapshot?: Snapshot;
+  log?: { from: number; entries: LogEntry[] };
+  /** Algorithm-private durable key-value records; a `null` value deletes the record. */
+  records?: Array<[string, unknown]>;
+}
+
+export interface PersistedState {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  /** The log after the snapshot, in index order with no gaps. */
+  entries: LogEntry[];
+  records: Map<string, unknown>;
+}
+
+/**
+ * Durable storage, one per node.
+ *
+ * Failure semantics:
+ * - `write` is atomic: after it returns, all of the batch is durable; if it throws, none of it is.
+ *   A host whose `write` throws must treat the node as crashed: it must not send that Ready's
+ *   messages or replies, and it restarts the node only from `load()`.
+ * - `load` returns exactly the effect of every `write` that returned, in order. A storage that
+ *   cannot vouch for that (a corrupt or foreign file) throws from `load` with a message saying why;
+ *   it never returns a partial state.
+ * - A crash of the node (its thread or the simulator discarding it) loses only volatile state.
+ */
+export interface Storage {
+  load(): PersistedState;
+  write(batch: PersistBatch): void;
+}
+
+/** Committed entries the node applied to its state machine in this Ready, with their results. */
+export interface AppliedEntry {
+  entry: LogEntry;
+  /** The reply value the entry produced (commands only). */
+  result?: Reply;
+}
+
+export interface Ready {
+  /** Write this durably before anything else in this Ready leaves the host. */
+  persist: PersistBatch | null;
+  messages: Envelope[];
+  applied: AppliedEntry[];
+  replies: Reply[];
+}
+
+export interface NodeContext<O> {
+  id: NodeId;
+  /** The voters a brand-new cluster starts with; empty for a server that joins a running cluster. */
+  bootstrapVoters: NodeId[];
+  rng: Rng;
+  options: O;
+}
+
+export interface ConsensusNode {
+  readonly id: NodeId;
+  step(input: Input): void;
+  /** True when `ready()` has something to persist, send, apply or reply. Cheap: hosts poll it. */
+  hasReady(): boolean;
+  /** Takes the accumulated outputs of every step since the last call. */
+  ready(): Ready;
+  status(): NodeStatus;
+}
+
+export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode> {
+  readonly name: string;
+  readonly defaultOptions: O;
+  /** Restores a node from what its storage holds (an empty storage means a fresh node). */
+  create(context: NodeContext<O>, persisted: PersistedState): N;
+}
