@@ -1,0 +1,443 @@
+// A hand-driven cluster for scenario files (etcd's datadriven InteractionEnv): nothing happens
+// unless a command says so. Messages wait in one queue in the order they were sent until a
+// `deliver` or `stabilize` moves them, so a scenario can hold, drop or reorder any of them and
+// reproduce the exact interleavings the Raft paper draws (Figure 8 among them).
+
+import type { AdminCommand, ClientRequest, KvOp, NodeId, NodeStatus } from '../../shared/protocol.ts';
+import { createRng } from '../../shared/rng.ts';
+import { MemoryStorage } from '../../nodes/storage.ts';
+import type { Envelope } from '../../nodes/types.ts';
+import { defaultRaftOptions, type RaftOptions } from '../../nodes/raft/options.ts';
+import { raftAlgorithm, type RaftNode } from '../../nodes/raft/raft.ts';
+import type { Algorithm } from '../../nodes/types.ts';
+import { formatEntry, formatMessage, formatReply } from './format.ts';
+
+export class ScenarioError extends Error {}
+
+interface Member {
+  id: NodeId;
+  storage: MemoryStorage;
+  node: RaftNode | null;
+  restarts: number;
+  bootstrapVoters: NodeId[];
+  lastStatus: NodeStatus | null;
+}
+
+export interface InteractionOptions {
+  algorithm?: Algorithm<RaftOptions, RaftNode>;
+  /** Called for every Ready, after its persist is written (the safety monitors plug in here). */
+  onReady?: (node: NodeId, ready: ReturnType<RaftNode['ready']>, status: NodeStatus) => void;
+  onStart?: (node: NodeId, member: { storage: MemoryStorage; status: NodeStatus }) => void;
+  onCrash?: (node: NodeId) => void;
+}
+
+export class InteractionEnv {
+  private readonly members = new Map<NodeId, Member>();
+  private queue: Envelope[] = [];
+  private options: RaftOptions = { ...defaultRaftOptions };
+  private seed = 1;
+  private readonly cuts = new Set<string>();
+  private readonly seqByClient = new Map<number, number>();
+  private nextAdminId = 1;
+  private out: string[] = [];
+  private readonly algorithm: Algorithm<RaftOptions, RaftNode>;
+
+  private readonly hooks: InteractionOptions;
+
+  constructor(hooks: InteractionOptions = {}) {
+    this.hooks = hooks;
+    this.algorithm = hooks.algorithm ?? raftAlgorithm;
+  }
+
+  /** Runs one command and returns what it printed. */
+  run(command: string, args: string[]): string {
+    this.out = [];
+    const handler = this.commands[command];
+    if (handler === undefined) throw new ScenarioError(`unknown command ${JSON.stringify(command)}`);
+    handler(args);
+    return this.out.join('\n');
+  }
+
+  private print(line: string): void {
+    this.out.push(line);
+  }
+
+  private readonly commands: Record<string, (args: string[]) => void> = {
+    'add-nodes': (args) => this.addNodes(args),
+    campaign: (args) => this.forEachNode(args, (m) => this.admin(m, { type: 'campaign' })),
+    tick: (args) => this.tick(args),
+    'process-ready': (args) => this.forEachNode(args, (m) => this.processReady(m)),
+    deliver: (args) => this.deliver(args),
+    stabilize: (args) => this.stabilize(args),
+    partition: (args) => this.partition(args),
+    cut: (args) => this.cut(args),
+    heal: () => {
+      this.cuts.clear();
+      this.print('healed');
+    },
+    crash: (args) => this.forEachNode(args, (m) => this.crash(m)),
+    restart: (args) => this.forEachNode(args, (m) => this.restart(m)),
+    propose: (args) => this.propose(args),
+    transfer: (args) => this.admin(this.member(args[0]), { type: 'transfer_leadership', to: this.need(args[1], 'target node') }),
+    'add-server': (args) => this.addServer(args),
+    'remove-server': (args) => this.admin(this.member(args[0]), { type: 'remove_server', node: this.need(args[1], 'node to remove') }),
+    status: (args) => this.status(args),
+    log: (args) => this.forEachNode(args, (m) => this.printLog(m)),
+    kv: (args) => this.forEachNode(args, (m) => this.printKv(m)),
+  };
+
+  private need(value: string | undefined, what: string): string {
+    if (value === undefined) throw new ScenarioError(`missing ${what}`);
+    return value;
+  }
+
+  private member(id: string | undefined): Member {
+    const member = this.members.get(this.need(id, 'node'));
+    if (member === undefined) throw new ScenarioError(`no node ${id}`);
+    return member;
+  }
+
+  private live(member: Member): RaftNode {
+    if (member.node === null) throw new ScenarioError(`${member.id} is down`);
+    return member.node;
+  }
+
+  private forEachNode(args: string[], fn: (member: Member) => void): void {
+    const ids = args.filter((a) => !a.includes('='));
+    const targets = ids.length === 0 ? [...this.members.values()] : ids.map((id) => this.member(id));
+    for (const member of targets) fn(member);
+  }
+
+  private parseKeyValues(args: string[]): Map<string, string> {
+    const map = new Map<string, string>();
+    for (const arg of args) {
+      const eq = arg.indexOf('=');
+      if (eq > 0) map.set(arg.slice(0, eq), arg.slice(eq + 1));
+    }
+    return map;
+  }
+
+  private addNodes(args: string[]): void {
+    const count = Number(args[0]);
+    if (!Number.isInteger(count) || count < 1) throw new ScenarioError('add-nodes needs a count');
+    const kv = this.parseKeyValues(args.slice(1));
+    const bool = (name: string, fallback: boolean): boolean => (kv.has(name) ? kv.get(name) === 'true' : fallback);
+    const int = (name: string, fallback: number): number => (kv.has(name) ? Number(kv.get(name)) : fallback);
+    this.options = {
+      ...defaultRaftOptions,
+      preVote: bool('prevote', false),
+      checkQuorum: bool('checkquorum', false),
+      readMode: (kv.get('read') as RaftOptions['readMode'] | undefined) ?? 'read_index',
+      snapshotInterval: int('snapshot', 0),
+      electionTicks: int('election', 10),
+      heartbeatTicks: int('heartbeat', 1),
+      maxInflight: int('inflight', defaultRaftOptions.maxInflight),
+      maxEntriesPerMessage: int('max-entries', defaultRaftOptions.maxEntriesPerMessage),
+    };
+    this.seed = int('seed', 1);
+    const start = this.members.size;
+    const ids = Array.from({ length: count }, (_, i) => `n${start + i + 1}`);
+    for (const id of ids) this.createMember(id, ids);
+    this.print(`${ids.join(' ')} started; voters ${ids.join(',')}`);
+  }
+
+  private createMember(id: NodeId, bootstrapVoters: NodeId[]): Member {
+    const member: Member = { id, storage: new MemoryStorage(), node: null, restarts: 0, bootstrapVoters, lastStatus: null };
+    this.members.set(id, member);
+    this.startNode(member);
+    return member;
+  }
+
+  private startNode(member: Member): void {
+    const rng = createRng(this.seed).fork(`${member.id}/${member.restarts}`);
+    member.node = this.algorithm.create({ id: member.id, bootstrapVoters: member.bootstrapVoters, rng, options: this.options }, member.storage.load());
+    member.lastStatus = member.node.status();
+    this.hooks.onStart?.(member.id, { storage: member.storage, status: member.lastStatus });
+  }
+
+  private tick(args: string[]): void {
+    const target = this.member(args[0]);
+    const count = args[1] === undefined ? 1 : Number(args[1]);
+    const node = this.live(target);
+    for (let i = 0; i < count; i++) {
+      node.step({ kind: 'tick' });
+      this.reportStateChange(target);
+    }
+  }
+
+  private admin(member: Member, command: AdminCommand): void {
+    this.live(member).step({ kind: 'admin', request: { requestId: this.nextAdminId++, command } });
+    this.processReady(member);
+  }
+
+  private addServer(args: string[]): void {
+    const leader = this.member(args[0]);
+    const id = this.need(args[1], 'new node id');
+    if (!this.members.has(id)) this.createMember(id, []);
+    this.admin(leader, { type: 'add_server', node: id });
+  }
+
+  private propose(args: string[]): void {
+    const member = this.member(args[0]);
+    const f = this.need(args[1], 'operation');
+    const key = this.need(args[2], 'key');
+    const kv = this.parseKeyValues(args.slice(3));
+    const clientId = kv.has('client') ? Number(kv.get('client')) : 1;
+    const positional = args.slice(3).filter((a) => !a.includes('='));
+    const parse = (text: string | undefined): string | number | null => {
+      if (text === undefined || text === 'null') return null;
+      return /^-?\d+$/.test(text) ? Number(text) : text;
+    };
+    let op: KvOp;
+    switch (f) {
+      case 'read':
+        op = { f, key };
+        break;
+      case 'write':
+        op = { f, key, value: parse(positional[0]) };
+        break;
+      case 'cas':
+        op = { f, key, expected: parse(positional[0]), value: parse(positional[1]) };
+        break;
+      case 'append':
+        op = { f, key, value: this.need(positional[0], 'value to append') };
+        break;
+      case 'delete':
+        op = { f, key };
+        break;
+      default:
+        throw new ScenarioError(`unknown operation ${f}`);
+    }
+    const seq = (this.seqByClient.get(clientId) ?? 0) + 1;
+    this.seqByClient.set(clientId, seq);
+    const request: ClientRequest = { clientId, seq, op };
+    this.live(member).step({ kind: 'client', request });
+    this.processReady(member);
+  }
+
+  private linkKey(from: NodeId, to: NodeId): string {
+    return `${from}>${to}`;
+  }
+
+  private partition(args: string[]): void {
+    const groups = args.map((g) => g.replace(/[()]/g, '').split(',').filter(Boolean));
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((group, i) => group.forEach((id) => groupOf.set(this.member(id).id, i)));
+    for (const a of this.members.keys()) {
+      for (const b of this.members.keys()) {
+        if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.cuts.add(this.linkKey(a, b));
+      }
+    }
+    this.print(`partitioned ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
+  }
+
+  private cut(args: string[]): void {
+    const from = this.member(args[0]).id;
+    const to = this.member(args[1]).id;
+    this.cuts.add(this.linkKey(from, to));
+    this.print(`cut ${from}->${to}`);
+  }
+
+  private crash(member: Member): void {
+    member.node = null;
+    this.hooks.onCrash?.(member.id);
+    this.print(`${member.id} crashed`);
+  }
+
+  private restart(member: Member): void {
+    if (member.node !== null) throw new ScenarioError(`${member.id} is running`);
+    member.restarts++;
+    this.startNode(member);
+    const s = member.lastStatus as NodeStatus;
+    this.print(`${member.id} restarted: term=${s.term} vote=${s.votedFor ?? '-'} commit=${s.commit} last=${s.lastIndex} snapshot=${s.snapshotIndex}`);
+  }
+
+  /** Takes a node's Ready: persist, queue its messages, print its replies and state changes. */
+  private processReady(member: Member): boolean {
+    const node = member.node;
+    if (node === null || !node.hasReady()) {
+      if (node !== null) this.reportStateChange(member);
+      return false;
+    }
+    const ready = node.ready();
+    if (ready.persist) member.storage.write(ready.persist);
+    const status = node.status();
+    this.hooks.onReady?.(member.id, ready, status);
+    for (const message of ready.messages) this.queue.push(message);
+    for (const entry of ready.applied) {
+      if (entry.entry.data.type !== 'noop') this.print(`${member.id} applied ${formatEntry(entry.entry)}`);
+    }
+    for (const reply of ready.replies) this.print(`${member.id} replied ${formatReply(reply)}`);
+    this.reportStateChange(member);
+    return true;
+  }
+
+  private reportStateChange(member: Member): void {
+    if (member.node === null) return;
+    const now = member.node.status();
+    const before = member.lastStatus;
+    member.lastStatus = now;
+    if (before === null) return;
+    if (before.role !== now.role || before.term !== now.term) {
+      this.print(`${member.id} became ${now.role} at term ${now.term}`);
+    }
+  }
+
+  private canDeliver(message: Envelope): string | null {
+    const dest = this.members.get(message.dest);
+    if (dest === undefined || dest.node === null) return `${message.dest} is down`;
+    if (this.cuts.has(this.linkKey(message.src, message.dest))) return 'link cut';
+    return null;
+  }
+
+  private deliverOne(message: Envelope, drop: boolean): void {
+    const reason = drop ? 'dropped' : this.canDeliver(message);
+    const line = `${message.src}->${message.dest} ${formatMessage(message.body)}`;
+    if (reason !== null) {
+      this.print(`${line}  (lost: ${reason})`);
+      return;
+    }
+    this.print(line);
+    (this.members.get(message.dest) as Member).node?.step({ kind: 'message', envelope: message });
+  }
+
+  /**
+   * `deliver [to=n2] [from=n1] [drop=true] [type=App] [count=K]`: delivers (or drops) the queued
+   * messages that match, oldest first, and leaves the rest queued.
+   */
+  private deliver(args: string[]): void {
+    const kv = this.parseKeyValues(args);
+    const to = kv.get('to');
+    const from = kv.get('from');
+    const type = kv.get('type');
+    const drop = kv.get('drop') === 'true';
+    let budget = kv.has('count') ? Number(kv.get('count')) : Number.POSITIVE_INFINITY;
+    const remaining: Envelope[] = [];
+    const taken: Envelope[] = [];
+    for (const message of this.queue) {
+      const matches =
+        budget > 0 &&
+        (to === undefined || message.dest === to) &&
+        (from === undefined || message.src === from) &&
+        (type === undefined || formatMessage(message.body).split(' ')[0] === type);
+      if (matches) {
+        taken.push(message);
+        budget--;
+      } else {
+        remaining.push(message);
+      }
+    }
+    this.queue = remaining;
+    for (const message of taken) this.deliverOne(message, drop);
+    for (const member of this.members.values()) this.reportStateChange(member);
+  }
+
+  /** Process readies and deliver messages until nothing moves (or only among the nodes named). */
+  private stabilize(args: string[]): void {
+    const only = args.length > 0 ? new Set(args.map((id) => this.member(id).id)) : null;
+    for (let round = 0; round < 10_000; round++) {
+      let moved = false;
+      for (const member of this.members.values()) {
+        if (only && !only.has(member.id)) continue;
+        if (this.processReady(member)) moved = true;
+      }
+      const deliverable = this.queue.filter((m) => !only || (only.has(m.src) && only.has(m.dest)));
+      if (deliverable.length > 0) {
+        moved = true;
+        this.queue = this.queue.filter((m) => !deliverable.includes(m));
+        for (const message of deliverable) this.deliverOne(message, false);
+      }
+      if (!moved) return;
+    }
+    throw new ScenarioError('stabilize did not settle after 10000 rounds');
+  }
+
+  private status(args: string[]): void {
+    this.forEachNode(args, (member) => {
+      if (member.node === null) {
+        this.print(`${member.id}: down`);
+        return;
+      }
+      const s = member.node.status();
+      this.print(
+        `${member.id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} vote=${s.votedFor ?? '-'} commit=${s.commit} applied=${s.applied} last=${s.lastIndex} snapshot=${s.snapshotIndex} voters=${s.voters.join(',')}`,
+      );
+    });
+  }
+
+  private printLog(member: Member): void {
+    const node = this.live(member);
+    const entries = node.entries();
+    const s = node.status();
+    const head = s.snapshotIndex > 0 ? ` (snapshot at ${s.snapshotIndex}/${node.termAt(s.snapshotIndex)})` : '';
+    this.print(`${member.id} log${head}: ${entries.length === 0 ? '(empty)' : entries.map(formatEntry).join(' | ')}`);
+  }
+
+  private printKv(member: Member): void {
+    const pairs = this.live(member)
+      .keyValues()
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.print(`${member.id} kv: ${pairs.length === 0 ? '(empty)' : pairs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  }
+
+  /** The node objects, for tests that need to look closer than the commands do. */
+  node(id: NodeId): RaftNode | null {
+    return this.members.get(id)?.node ?? null;
+  }
+}
+
+/** A scenario file: blocks of `command args...`, a `----` line, and the expected output up to a blank line. */
+export interface ScenarioCase {
+  line: number;
+  /** The comment lines just above the command, kept when the file is regenerated. */
+  comments: string[];
+  command: string;
+  args: string[];
+  expected: string;
+}
+
+export function parseScenario(text: string): ScenarioCase[] {
+  const lines = text.split('\n');
+  const cases: ScenarioCase[] = [];
+  let comments: string[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const trimmed = (lines[i] as string).trim();
+    if (trimmed === '') {
+      i++;
+      continue;
+    }
+    if (trimmed.startsWith('#')) {
+      comments.push(trimmed);
+      i++;
+      continue;
+    }
+    const [command, ...args] = trimmed.split(/\s+/);
+    const line = i + 1;
+    i++;
+    if ((lines[i] ?? '').trim() !== '----') throw new ScenarioError(`line ${line}: expected ---- after the command`);
+    i++;
+    const expected: string[] = [];
+    while (i < lines.length && (lines[i] as string).trim() !== '') {
+      expected.push(lines[i] as string);
+      i++;
+    }
+    cases.push({ line, comments, command: command as string, args, expected: expected.join('\n') });
+    comments = [];
+  }
+  return cases;
+}
+
+/** Output as a scenario file shows it: a command that printed nothing shows `ok`. */
+export function normalizeOutput(actual: string): string {
+  return actual === '' ? 'ok' : actual;
+}
+
+export function renderScenario(cases: Array<ScenarioCase & { actual: string }>): string {
+  const parts: string[] = [];
+  for (const c of cases) {
+    const head = c.comments.length > 0 ? c.comments.join('\n') + '\n' : '';
+    parts.push(`${head}${[c.command, ...c.args].join(' ')}\n----\n${normalizeOutput(c.actual)}\n`);
+  }
+  return parts.join('\n');
+}

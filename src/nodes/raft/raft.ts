@@ -1,0 +1,969 @@
+// Raft (Ongaro & Ousterhout; Ongaro's thesis), as a deterministic state machine in the style of
+// etcd-io/raft: inputs are ticks, messages, client requests and operator commands; every output
+// waits in the node until the host takes a Ready.
+//
+// Layout: role transitions (become*), the tick handlers (tick*), the message handlers (step*,
+// handle*), the leader's replication (sendAppend, bcast*), and Ready assembly at the end.
+// The methods a mutant test overrides to inject a known bug are `protected`.
+
+import type {
+  AdminRequest,
+  ClientReply,
+  ClientRequest,
+  LogEntry,
+  NodeId,
+  NodeRole,
+  NodeStatus,
+  Reply,
+  Snapshot,
+} from '../../shared/protocol.ts';
+import type { KvScalar } from '../../shared/history.ts';
+import type {
+  Algorithm,
+  AppliedEntry,
+  ConsensusNode,
+  Envelope,
+  HardState,
+  Input,
+  NodeContext,
+  PersistBatch,
+  PersistedState,
+  Ready,
+  Rng,
+} from '../types.ts';
+import { KvStateMachine } from '../kv/state-machine.ts';
+import { RaftLog } from './log.ts';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Heartbeat,
+  HeartbeatResponse,
+  InstallSnapshot,
+  RaftMessage,
+  RequestVote,
+  RequestVoteResponse,
+} from './messages.ts';
+import { defaultRaftOptions, type RaftOptions } from './options.ts';
+import { Progress } from './progress.ts';
+import { committedIndex, quorumSize, tallyVotes } from './quorum.ts';
+
+type CampaignKind = 'pre' | 'real' | 'transfer';
+
+interface PendingProposal {
+  clientId: number;
+  seq: number;
+}
+
+interface ReadRound {
+  context: number;
+  readIndex: number;
+  requests: ClientRequest[];
+}
+
+interface ConfirmedRead {
+  readIndex: number;
+  request: ClientRequest;
+}
+
+/** Heartbeat contexts remembered for lease reads; older answers simply do not extend the lease. */
+const CONTEXT_RING = 1024;
+
+export class RaftNode implements ConsensusNode {
+  readonly id: NodeId;
+  protected readonly options: RaftOptions;
+  private readonly rng: Rng;
+
+  // Persistent state (Figure 2), written through Ready.persist.
+  protected term = 0;
+  protected vote: NodeId | null = null;
+  protected readonly log: RaftLog;
+  protected commit = 0;
+
+  // Volatile state.
+  protected role: NodeRole = 'follower';
+  protected leader: NodeId | null = null;
+  private applied = 0;
+  private stateMachine: KvStateMachine;
+  private snapshot: Snapshot | null;
+  protected voters: NodeId[];
+  /** Index of the entry that set `voters` (the snapshot's index when it came from a snapshot). */
+  private configIndex: number;
+
+  private ticks = 0;
+  protected electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+
+  // Candidate state.
+  private readonly votes = new Map<NodeId, boolean>();
+
+  // Leader state.
+  protected readonly progress = new Map<NodeId, Progress>();
+  private leadTransferee: NodeId | null = null;
+  private committedInTerm = false;
+  private readonly pendingProposals = new Map<number, PendingProposal>();
+  private readonly pendingAdmin = new Map<number, number>();
+  private readsAwaitingTermCommit: ClientRequest[] = [];
+  private readsToConfirm: ClientRequest[] = [];
+  private readRounds: ReadRound[] = [];
+  private confirmedReads: ConfirmedRead[] = [];
+  private heartbeatContext = 0;
+  private readonly contextSentTick = new Float64Array(CONTEXT_RING * 2);
+  private readonly leaseSince = new Map<NodeId, number>();
+
+  // Outputs waiting for the next Ready.
+  private messages: Envelope[] = [];
+  private replies: Reply[] = [];
+  private appliedOut: AppliedEntry[] = [];
+  private hardStateDirty = false;
+  private snapshotToPersist: Snapshot | null = null;
+  private broadcastPending = false;
+  private readonly appendDirty = new Set<NodeId>();
+
+  constructor(context: NodeContext<RaftOptions>, persisted: PersistedState) {
+    this.id = context.id;
+    this.options = context.options;
+    this.rng = context.rng;
+    const hs = persisted.hardState;
+    this.log = RaftLog.restore(persisted.snapshot, persisted.entries);
+    this.snapshot = persisted.snapshot;
+    if (this.snapshot === null && persisted.entries.length === 0 && context.bootstrapVoters.length > 0 && hs.term === 0) {
+      // A brand-new cluster: its first configuration is an empty snapshot at index 0, persisted like
+      // any other so that a restart before the first election still knows who the voters are.
+      this.snapshot = { index: 0, term: 0, voters: [...context.bootstrapVoters], data: { kv: [], sessions: [] } };
+      this.snapshotToPersist = this.snapshot;
+    }
+    this.term = hs.term;
+    this.vote = hs.vote;
+    this.stateMachine = KvStateMachine.fromSnapshot(this.snapshot ? this.snapshot.data : null);
+    this.applied = this.log.snapshotIndex;
+    this.commit = Math.min(Math.max(hs.commit, this.log.snapshotIndex), this.log.lastIndex);
+    this.voters = this.snapshot ? [...this.snapshot.voters] : [];
+    this.configIndex = this.log.snapshotIndex;
+    this.refreshConfig();
+    this.resetElectionTimer();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  step(input: Input): void {
+    switch (input.kind) {
+      case 'tick':
+        this.ticks++;
+        if (this.role === 'leader') this.tickHeartbeat();
+        else this.tickElection();
+        return;
+      case 'message':
+        this.stepMessage(input.envelope.src, input.envelope.body as RaftMessage);
+        return;
+      case 'client':
+        this.handleClientRequest(input.request);
+        return;
+      case 'admin':
+        this.handleAdmin(input.request);
+        return;
+    }
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.isPromotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign(this.options.preVote ? 'pre' : 'real');
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.options.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.options.checkQuorum && !this.hasActiveQuorum()) {
+        // Nobody answered for an election timeout: a leader cut off from the majority must not go on
+        // believing it leads (its lease reads would be stale, its clients would wait forever).
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      // A transfer that has not finished within an election timeout is abandoned.
+      this.leadTransferee = null;
+    }
+    if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Role transitions
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    const base = this.options.electionTicks;
+    this.randomizedElectionTimeout = base + this.rng.int(0, base);
+  }
+
+  private setTerm(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = null;
+      this.hardStateDirty = true;
+    }
+  }
+
+  protected becomeFollower(term: number, leader: NodeId | null): void {
+    if (this.role === 'leader') this.abandonLeadership();
+    this.setTerm(term);
+    this.role = 'follower';
+    this.leader = leader;
+    this.votes.clear();
+    this.resetElectionTimer();
+  }
+
+  private becomePreCandidate(): void {
+    // A pre-candidate keeps its term and vote: nothing changes unless a majority would vote for it.
+    this.role = 'precandidate';
+    this.leader = null;
+    this.votes.clear();
+    this.resetElectionTimer();
+  }
+
+  private becomeCandidate(): void {
+    this.setTerm(this.term + 1);
+    this.vote = this.id;
+    this.hardStateDirty = true;
+    this.role = 'candidate';
+    this.leader = null;
+    this.votes.clear();
+    this.resetElectionTimer();
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader';
+    this.leader = this.id;
+    this.leadTransferee = null;
+    this.committedInTerm = false;
+    this.resetElectionTimer();
+    this.progress.clear();
+    this.leaseSince.clear();
+    const next = this.log.lastIndex + 1;
+    for (const peer of this.voters) {
+      if (peer === this.id) continue;
+      const pr = new Progress(next);
+      pr.recentActive = true;
+      this.progress.set(peer, pr);
+    }
+    // An entry of the new term: until it commits, the leader cannot know which earlier entries are
+    // committed (Raft §5.4.2) and must not serve reads (§6.4).
+    this.appendEntry({ type: 'noop' });
+    this.maybeCommit();
+  }
+
+  /** Everything a leader promised and can no longer keep gets an answer when it steps down. */
+  private abandonLeadership(): void {
+    for (const [, proposal] of this.pendingProposals) {
+      this.replies.push(this.clientError(proposal.clientId, proposal.seq, 'leadership_lost', false, 'the leader stepped down before the entry committed; it may still commit'));
+    }
+    this.pendingProposals.clear();
+    for (const [, requestId] of this.pendingAdmin) {
+      this.replies.push({ kind: 'admin', requestId, ok: false, message: 'the leader stepped down before the change committed; it may still take effect' });
+    }
+    this.pendingAdmin.clear();
+    const reads = [...this.readsAwaitingTermCommit, ...this.readsToConfirm];
+    for (const round of this.readRounds) reads.push(...round.requests);
+    for (const read of this.confirmedReads) reads.push(read.request);
+    for (const request of reads) {
+      this.replies.push(this.clientError(request.clientId, request.seq, 'leadership_lost', true, 'the leader stepped down before the read was served'));
+    }
+    this.readsAwaitingTermCommit = [];
+    this.readsToConfirm = [];
+    this.readRounds = [];
+    this.confirmedReads = [];
+    this.progress.clear();
+    this.leadTransferee = null;
+    this.broadcastPending = false;
+    this.appendDirty.clear();
+  }
+
+  private isPromotable(): boolean {
+    return this.voters.includes(this.id);
+  }
+
+  private campaign(kind: CampaignKind): void {
+    if (!this.isPromotable()) return;
+    if (kind === 'pre') this.becomePreCandidate();
+    else this.becomeCandidate();
+    const preVote = kind === 'pre';
+    const term = preVote ? this.term + 1 : this.term;
+    this.votes.set(this.id, true);
+    for (const peer of this.voters) {
+      if (peer === this.id) continue;
+      const request: RequestVote = {
+        type: 'request_vote',
+        term,
+        lastIndex: this.log.lastIndex,
+        lastTerm: this.log.lastTerm,
+        preVote,
+        transfer: kind === 'transfer',
+      };
+      this.send(peer, request);
+    }
+    this.tally();
+  }
+
+  private tally(): void {
+    const result = tallyVotes(this.voters, this.votes);
+    if (result === 'won') {
+      if (this.role === 'precandidate') this.campaign('real');
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  private stepMessage(from: NodeId, m: RaftMessage): void {
+    if (m.term > this.term) {
+      if (m.type === 'request_vote') {
+        if (!m.transfer && this.inLease(m.preVote)) {
+          // We heard from a live leader within the minimum election timeout: this candidate is
+          // most likely a node that was cut off, and must not depose a working leader.
+          if (m.preVote) this.send(from, { type: 'request_vote_response', term: this.term, preVote: true, granted: false });
+          return;
+        }
+        if (!m.preVote) this.becomeFollower(m.term, null);
+      } else if (m.type === 'request_vote_response' && m.preVote && m.granted) {
+        // A granted pre-vote carries the term we would campaign at; our own term does not move yet.
+      } else {
+        const fromLeader = m.type === 'append_entries' || m.type === 'heartbeat' || m.type === 'install_snapshot';
+        this.becomeFollower(m.term, fromLeader ? from : null);
+      }
+    } else if (m.term < this.term) {
+      if (m.type === 'append_entries' || m.type === 'heartbeat' || m.type === 'install_snapshot') {
+        // A deposed leader learns the new term from this answer and steps down.
+        this.send(from, this.appendResponse(false, 0, 0, 0, 0));
+      } else if (m.type === 'request_vote' && m.preVote) {
+        this.send(from, { type: 'request_vote_response', term: this.term, preVote: true, granted: false });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'request_vote':
+        this.handleVoteRequest(from, m);
+        return;
+      case 'request_vote_response':
+        this.handleVoteResponse(from, m);
+        return;
+      case 'append_entries':
+      case 'heartbeat':
+      case 'install_snapshot':
+        if (this.role === 'leader') return; // another leader in our term would break election safety; never happens
+        if (this.role !== 'follower') this.becomeFollower(this.term, from);
+        this.leader = from;
+        this.electionElapsed = 0;
+        if (m.type === 'append_entries') this.handleAppend(from, m);
+        else if (m.type === 'heartbeat') this.handleHeartbeat(from, m);
+        else this.handleSnapshot(from, m);
+        return;
+      case 'append_entries_response':
+        if (this.role === 'leader') this.handleAppendResponse(from, m);
+        return;
+      case 'heartbeat_response':
+        if (this.role === 'leader') this.handleHeartbeatResponse(from, m);
+        return;
+      case 'timeout_now':
+        // The leader asked us to take over: campaign at once, skipping the pre-vote, since the
+        // leader itself vouches that we are up to date.
+        if (this.role === 'follower' && this.isPromotable()) this.campaign('transfer');
+        return;
+    }
+  }
+
+  /** Followers in a leader's lease reject candidates (thesis §4.2.3 and §9.6). */
+  private inLease(preVote: boolean): boolean {
+    const guarded = preVote ? this.options.preVote : this.options.checkQuorum || this.options.readMode === 'lease';
+    return guarded && this.leader !== null && this.electionElapsed < this.options.electionTicks;
+  }
+
+  /** Whether this node may vote for `from` in `m`'s term, before looking at logs. Overridden by a mutant. */
+  protected canGrantVote(from: NodeId, m: RequestVote): boolean {
+    return this.vote === from || (this.vote === null && this.leader === null) || (m.preVote && m.term > this.term);
+  }
+
+  private handleVoteRequest(from: NodeId, m: RequestVote): void {
+    const upToDate = m.lastTerm > this.log.lastTerm || (m.lastTerm === this.log.lastTerm && m.lastIndex >= this.log.lastIndex);
+    if (this.canGrantVote(from, m) && upToDate) {
+      if (m.preVote) {
+        this.send(from, { type: 'request_vote_response', term: m.term, preVote: true, granted: true });
+      } else {
+        this.vote = from;
+        this.hardStateDirty = true;
+        this.electionElapsed = 0;
+        this.send(from, { type: 'request_vote_response', term: this.term, preVote: false, granted: true });
+      }
+    } else {
+      this.send(from, { type: 'request_vote_response', term: this.term, preVote: m.preVote, granted: false });
+    }
+  }
+
+  private handleVoteResponse(from: NodeId, m: RequestVoteResponse): void {
+    const expecting = this.role === 'precandidate' ? m.preVote : this.role === 'candidate' ? !m.preVote : false;
+    if (!expecting) return;
+    this.votes.set(from, m.granted);
+    this.tally();
+  }
+
+  private appendResponse(success: boolean, matchIndex: number, rejectedIndex: number, conflictTerm: number, conflictIndex: number): AppendEntriesResponse {
+    return { type: 'append_entries_response', term: this.term, success, matchIndex, rejectedIndex, conflictTerm, conflictIndex };
+  }
+
+  private handleAppend(from: NodeId, m: AppendEntries): void {
+    if (m.prevIndex < this.commit) {
+      // Everything up to our commit index already matches the leader's log.
+      this.send(from, this.appendResponse(true, this.commit, 0, 0, 0));
+      return;
+    }
+    if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
+      const configMayChange = this.configIndex > m.prevIndex || m.entries.some((e) => e.data.type === 'config');
+      const lastNew = this.log.appendFromLeader(m.prevIndex, m.entries);
+      if (configMayChange) this.refreshConfig();
+      this.commitTo(Math.min(m.commit, lastNew));
+      this.send(from, this.appendResponse(true, lastNew, 0, 0, 0));
+      return;
+    }
+    let conflictTerm = 0;
+    let conflictIndex = this.log.lastIndex + 1;
+    if (m.prevIndex <= this.log.lastIndex) {
+      conflictTerm = this.log.term(m.prevIndex);
+      conflictIndex = Math.max(this.log.firstIndexOfTerm(conflictTerm, m.prevIndex), this.commit + 1);
+    }
+    this.send(from, this.appendResponse(false, 0, m.prevIndex, conflictTerm, conflictIndex));
+  }
+
+  private handleHeartbeat(from: NodeId, m: Heartbeat): void {
+    this.commitTo(Math.min(m.commit, this.log.lastIndex));
+    const response: HeartbeatResponse = { type: 'heartbeat_response', term: this.term, context: m.context };
+    this.send(from, response);
+  }
+
+  private handleSnapshot(from: NodeId, m: InstallSnapshot): void {
+    const snap = m.snapshot;
+    if (snap.index <= this.commit) {
+      this.send(from, this.appendResponse(true, this.commit, 0, 0, 0));
+      return;
+    }
+    if (this.log.matchTerm(snap.index, snap.term)) {
+      // We hold the snapshot's last entry, so our log matches up to it: just commit that far.
+      this.commitTo(snap.index);
+      this.send(from, this.appendResponse(true, snap.index, 0, 0, 0));
+      return;
+    }
+    this.log.restoreSnapshot(snap.index, snap.term);
+    this.snapshot = snap;
+    this.snapshotToPersist = snap;
+    this.stateMachine = KvStateMachine.fromSnapshot(snap.data);
+    this.applied = snap.index;
+    this.commit = snap.index;
+    this.hardStateDirty = true;
+    this.voters = [...snap.voters];
+    this.configIndex = snap.index;
+    this.send(from, this.appendResponse(true, snap.index, 0, 0, 0));
+  }
+
+  private commitTo(index: number): void {
+    if (index > this.commit) {
+      this.commit = index;
+      this.hardStateDirty = true;
+    }
+  }
+
+  private handleAppendResponse(from: NodeId, m: AppendEntriesResponse): void {
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (!m.success) {
+      let hint = m.conflictIndex;
+      if (m.conflictTerm > 0) {
+        const last = this.log.lastIndexOfTerm(m.conflictTerm);
+        if (last > 0) hint = last + 1;
+      }
+      if (pr.rejected(m.rejectedIndex, hint)) this.appendDirty.add(from);
+      return;
+    }
+    if (pr.state === 'snapshot' && m.matchIndex >= pr.pendingSnapshot) {
+      pr.maybeUpdate(m.matchIndex);
+      pr.becomeReplicate();
+    } else if (pr.maybeUpdate(m.matchIndex)) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+    } else {
+      return;
+    }
+    if (this.maybeCommit()) this.broadcastPending = true;
+    this.appendDirty.add(from);
+    if (from === this.leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
+  }
+
+  private handleHeartbeatResponse(from: NodeId, m: HeartbeatResponse): void {
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (m.context > pr.ackedContext) {
+      pr.ackedContext = m.context;
+      const slot = (m.context % CONTEXT_RING) * 2;
+      if (this.contextSentTick[slot] === m.context) this.leaseSince.set(from, this.contextSentTick[slot + 1] as number);
+    }
+    if (pr.state === 'probe') {
+      pr.probeSent = false; // the probe or its answer was lost: try again once per heartbeat
+    } else if (pr.hasInflight() || pr.state === 'snapshot') {
+      // Appends (or a snapshot) outstanding while the follower answers heartbeats but not them:
+      // they were lost. Fall back to probing, which resends from the follower's match.
+      if (++pr.stalledHeartbeats >= 2) pr.becomeProbe();
+    }
+    if (pr.match < this.log.lastIndex || pr.sentCommit < this.commit) this.appendDirty.add(from);
+    this.confirmReadRounds();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leader: replication and commitment
+
+  private appendEntry(data: LogEntry['data']): number {
+    const index = this.log.lastIndex + 1;
+    this.log.append({ index, term: this.term, data });
+    this.broadcastPending = true;
+    return index;
+  }
+
+  /**
+   * Advances the commit index to the highest index a majority holds, but only if that entry is from
+   * the current term: an entry of an earlier term may be on a majority and still be overwritten
+   * (Raft paper §5.4.2 and its Figure 8). Overridden by a mutant that drops the term check.
+   */
+  protected maybeCommit(): boolean {
+    const index = this.quorumMatch();
+    if (index > this.commit && this.log.term(index) === this.term) {
+      this.advanceCommit(index);
+      return true;
+    }
+    return false;
+  }
+
+  protected quorumMatch(): number {
+    return committedIndex(this.voters, (id) => (id === this.id ? this.log.lastIndex : (this.progress.get(id)?.match ?? 0)));
+  }
+
+  protected advanceCommit(index: number): void {
+    this.commitTo(index);
+    if (!this.committedInTerm && this.log.term(this.commit) === this.term) {
+      this.committedInTerm = true;
+      this.readsToConfirm.push(...this.readsAwaitingTermCommit);
+      this.readsAwaitingTermCommit = [];
+    }
+  }
+
+  private send(to: NodeId, body: RaftMessage): void {
+    this.messages.push({ src: this.id, dest: to, body });
+  }
+
+  private sendAppend(to: NodeId): void {
+    const pr = this.progress.get(to);
+    if (pr === undefined) return;
+    for (;;) {
+      if (pr.isPaused(this.options.maxInflight)) return;
+      const prevIndex = pr.next - 1;
+      const prevTerm = this.log.term(prevIndex);
+      if (prevTerm < 0) {
+        this.sendSnapshot(to, pr);
+        return;
+      }
+      const entries = this.log.slice(pr.next, this.log.lastIndex, this.options.maxEntriesPerMessage);
+      if (entries.length === 0 && (pr.state === 'replicate' || pr.match === this.log.lastIndex) && pr.sentCommit >= this.commit) return;
+      const message: AppendEntries = { type: 'append_entries', term: this.term, prevIndex, prevTerm, entries, commit: this.commit };
+      this.send(to, message);
+      pr.sentCommit = this.commit;
+      if (entries.length === 0) {
+        if (pr.state === 'probe') pr.probeSent = true;
+        return;
+      }
+      pr.sentEntries((entries[entries.length - 1] as LogEntry).index);
+      if (pr.state !== 'replicate') return;
+    }
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): void {
+    const snapshot = this.snapshot;
+    if (snapshot === null) return;
+    pr.becomeSnapshot(snapshot.index);
+    const message: InstallSnapshot = { type: 'install_snapshot', term: this.term, snapshot };
+    this.send(to, message);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send(to, { type: 'timeout_now', term: this.term });
+  }
+
+  private bcastHeartbeat(): void {
+    const context = ++this.heartbeatContext;
+    const slot = (context % CONTEXT_RING) * 2;
+    this.contextSentTick[slot] = context;
+    this.contextSentTick[slot + 1] = this.ticks;
+    for (const [peer, pr] of this.progress) {
+      const message: Heartbeat = { type: 'heartbeat', term: this.term, commit: Math.min(pr.match, this.commit), context };
+      this.send(peer, message);
+    }
+    if (this.readsToConfirm.length > 0) this.startReadRound(context);
+  }
+
+  private hasActiveQuorum(): boolean {
+    let active = this.isPromotable() ? 1 : 0;
+    for (const peer of this.voters) {
+      const pr = this.progress.get(peer);
+      if (pr === undefined) continue;
+      if (pr.recentActive) active++;
+      pr.recentActive = false;
+    }
+    return active >= quorumSize(this.voters.length);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Clients, reads and operator commands
+
+  private clientError(clientId: number, seq: number, error: Extract<ClientReply, { ok: false }>['error'], definite: boolean, message: string): ClientReply {
+    return { kind: 'client', clientId, seq, ok: false, error, definite, leaderHint: this.leader === this.id ? null : this.leader, message };
+  }
+
+  private handleClientRequest(request: ClientRequest): void {
+    if (this.role !== 'leader') {
+      const where = this.leader === null ? 'no leader is known' : `the leader is ${this.leader}`;
+      this.replies.push(this.clientError(request.clientId, request.seq, 'not_leader', true, `${this.id} is not the leader; ${where}`));
+      return;
+    }
+    if (this.leadTransferee !== null) {
+      this.replies.push(this.clientError(request.clientId, request.seq, 'unavailable', true, `leadership is being transferred to ${this.leadTransferee}`));
+      return;
+    }
+    if (request.op.f === 'read' && this.options.readMode !== 'log') {
+      this.handleRead(request);
+      return;
+    }
+    const index = this.appendEntry({ type: 'command', request });
+    this.pendingProposals.set(index, { clientId: request.clientId, seq: request.seq });
+    this.maybeCommit();
+  }
+
+  private handleRead(request: ClientRequest): void {
+    if (!this.committedInTerm) {
+      this.readsAwaitingTermCommit.push(request);
+      return;
+    }
+    if (this.options.readMode === 'lease' && this.leaseHolds()) {
+      this.confirmedReads.push({ readIndex: this.commit, request });
+      return;
+    }
+    this.readsToConfirm.push(request);
+  }
+
+  /**
+   * The lease holds while a majority answered heartbeats sent less than an election timeout ago:
+   * none of them will vote for anyone else before that timeout runs out (see inLease), so no other
+   * leader can exist yet. It assumes ticks run at the same rate everywhere, which is why it is an
+   * option and ReadIndex is the default.
+   */
+  private leaseHolds(): boolean {
+    const horizon = this.ticks - this.options.electionTicks + 1;
+    let holders = this.isPromotable() ? 1 : 0;
+    for (const peer of this.voters) {
+      const since = this.leaseSince.get(peer);
+      if (since !== undefined && since >= horizon) holders++;
+    }
+    return holders >= quorumSize(this.voters.length);
+  }
+
+  private startReadRound(context: number): void {
+    this.readRounds.push({ context, readIndex: this.commit, requests: this.readsToConfirm });
+    this.readsToConfirm = [];
+    this.confirmReadRounds();
+  }
+
+  /** A round is confirmed once a majority answered a heartbeat sent no earlier than the round began. */
+  private confirmReadRounds(): void {
+    while (this.readRounds.length > 0) {
+      const round = this.readRounds[0] as ReadRound;
+      let acks = this.isPromotable() ? 1 : 0;
+      for (const peer of this.voters) {
+        const pr = this.progress.get(peer);
+        if (pr !== undefined && pr.ackedContext >= round.context) acks++;
+      }
+      if (acks < quorumSize(this.voters.length)) return;
+      this.readRounds.shift();
+      for (const request of round.requests) this.confirmedReads.push({ readIndex: round.readIndex, request });
+    }
+  }
+
+  private serveConfirmedReads(): void {
+    let served = 0;
+    while (served < this.confirmedReads.length) {
+      const read = this.confirmedReads[served] as ConfirmedRead;
+      if (read.readIndex > this.applied) break;
+      const key = (read.request.op as { key: string }).key;
+      this.replies.push({ kind: 'client', clientId: read.request.clientId, seq: read.request.seq, ok: true, value: this.stateMachine.read(key) });
+      served++;
+    }
+    if (served > 0) this.confirmedReads.splice(0, served);
+  }
+
+  private handleAdmin(request: AdminRequest): void {
+    const reply = (ok: boolean, message: string): void => {
+      this.replies.push({ kind: 'admin', requestId: request.requestId, ok, message });
+    };
+    const command = request.command;
+    if (command.type === 'campaign') {
+      if (this.role === 'leader') return reply(true, `${this.id} is already the leader`);
+      if (!this.isPromotable()) return reply(false, `${this.id} is not a voting member`);
+      this.campaign(this.options.preVote ? 'pre' : 'real');
+      return reply(true, `${this.id} started an election`);
+    }
+    if (this.role !== 'leader') {
+      return reply(false, `${this.id} is not the leader${this.leader ? `; ask ${this.leader}` : ''}`);
+    }
+    if (command.type === 'transfer_leadership') {
+      if (command.to === this.id) return reply(true, `${this.id} is already the leader`);
+      if (!this.voters.includes(command.to)) return reply(false, `${command.to} is not a voting member`);
+      this.leadTransferee = command.to;
+      this.electionElapsed = 0;
+      const pr = this.progress.get(command.to) as Progress;
+      if (pr.match === this.log.lastIndex) this.sendTimeoutNow(command.to);
+      else this.appendDirty.add(command.to);
+      return reply(true, `transferring leadership to ${command.to}`);
+    }
+    // Membership change, one server at a time (thesis §4.1): a change may start only when the
+    // previous one committed, and only after this leader committed an entry of its own term (the
+    // fix to the single-server change bug the thesis errata describe).
+    if (!this.committedInTerm) return reply(false, 'the new leader has not committed an entry of its term yet; try again');
+    if (this.configIndex > this.commit) return reply(false, `a membership change is still in progress (entry ${this.configIndex})`);
+    let voters: NodeId[];
+    if (command.type === 'add_server') {
+      if (this.voters.includes(command.node)) return reply(false, `${command.node} is already a member`);
+      voters = [...this.voters, command.node];
+    } else {
+      if (!this.voters.includes(command.node)) return reply(false, `${command.node} is not a member`);
+      if (this.voters.length === 1) return reply(false, 'cannot remove the last server');
+      voters = this.voters.filter((v) => v !== command.node);
+    }
+    const index = this.appendEntry({ type: 'config', voters });
+    this.pendingAdmin.set(index, request.requestId);
+    this.applyConfig(voters, index);
+    this.maybeCommit();
+  }
+
+  /** A configuration takes effect as soon as it is in the log, committed or not (thesis §4.1). */
+  private applyConfig(voters: NodeId[], index: number): void {
+    this.voters = voters;
+    this.configIndex = index;
+    if (this.role !== 'leader') return;
+    for (const peer of voters) {
+      if (peer !== this.id && !this.progress.has(peer)) this.progress.set(peer, new Progress(this.log.lastIndex + 1));
+    }
+    for (const peer of [...this.progress.keys()]) {
+      if (!voters.includes(peer)) this.progress.delete(peer);
+    }
+  }
+
+  /** The latest configuration in the log (after a truncation it may be an older one again). */
+  private refreshConfig(): void {
+    for (let i = this.log.lastIndex; i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entry(i) as LogEntry;
+      if (entry.data.type === 'config') {
+        this.applyConfig([...entry.data.voters], i);
+        return;
+      }
+    }
+    this.applyConfig(this.snapshot ? [...this.snapshot.voters] : this.voters, this.log.snapshotIndex);
+  }
+
+  private votersAt(index: number): NodeId[] {
+    for (let i = index; i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entry(i) as LogEntry;
+      if (entry.data.type === 'config') return [...entry.data.voters];
+    }
+    return this.snapshot ? [...this.snapshot.voters] : [...this.voters];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Applying committed entries and compaction
+
+  private applyCommitted(): void {
+    let removedSelf = false;
+    while (this.applied < this.commit) {
+      const entry = this.log.entry(this.applied + 1) as LogEntry;
+      this.applied++;
+      const data = entry.data;
+      if (data.type === 'command') {
+        const request = data.request;
+        const outcome = this.stateMachine.apply(request);
+        let result: ClientReply;
+        if (outcome.kind === 'stale') {
+          result = this.clientError(request.clientId, request.seq, 'stale_request', true, `request ${request.seq} is older than client ${request.clientId}'s newest`);
+        } else if (outcome.result.ok) {
+          result = { kind: 'client', clientId: request.clientId, seq: request.seq, ok: true, value: outcome.result.value };
+        } else {
+          result = this.clientError(request.clientId, request.seq, 'cas_mismatch', true, outcome.result.message);
+        }
+        this.appliedOut.push({ entry, result });
+        const pending = this.pendingProposals.get(entry.index);
+        if (pending !== undefined) {
+          this.pendingProposals.delete(entry.index);
+          this.replies.push(result);
+        }
+      } else {
+        this.appliedOut.push({ entry });
+        if (data.type === 'config') {
+          const requestId = this.pendingAdmin.get(entry.index);
+          if (requestId !== undefined) {
+            this.pendingAdmin.delete(entry.index);
+            this.replies.push({ kind: 'admin', requestId, ok: true, message: `configuration committed at ${entry.index}: ${data.voters.join(', ')}` });
+          }
+          if (entry.index === this.configIndex && !data.voters.includes(this.id)) removedSelf = true;
+        }
+      }
+    }
+    if (removedSelf && this.role === 'leader') {
+      // A leader that removed itself leads until the change commits, then steps aside (thesis §4.2.2).
+      this.becomeFollower(this.term, null);
+    }
+    this.maybeSnapshot();
+  }
+
+  private maybeSnapshot(): void {
+    const interval = this.options.snapshotInterval;
+    if (interval <= 0 || this.applied - this.log.snapshotIndex < interval) return;
+    const snapshot: Snapshot = {
+      index: this.applied,
+      term: this.log.term(this.applied),
+      voters: this.votersAt(this.applied),
+      data: this.stateMachine.snapshot(),
+    };
+    this.log.compactTo(snapshot.index, snapshot.term);
+    this.snapshot = snapshot;
+    this.snapshotToPersist = snapshot;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready
+
+  hasReady(): boolean {
+    return (
+      this.messages.length > 0 ||
+      this.replies.length > 0 ||
+      this.hardStateDirty ||
+      this.log.hasUnstable() ||
+      this.snapshotToPersist !== null ||
+      this.commit > this.applied ||
+      this.broadcastPending ||
+      this.appendDirty.size > 0 ||
+      (this.readsToConfirm.length > 0 && this.role === 'leader') ||
+      (this.confirmedReads.length > 0 && (this.confirmedReads[0] as ConfirmedRead).readIndex <= this.applied)
+    );
+  }
+
+  /** What goes to disk for the hard state. Overridden by a mutant that "forgets" its vote. */
+  protected hardStateToPersist(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.commit };
+  }
+
+  ready(): Ready {
+    this.applyCommitted();
+    this.serveConfirmedReads();
+    if (this.role === 'leader') {
+      if (this.readsToConfirm.length > 0) {
+        if (this.voters.length === 1 && this.isPromotable()) {
+          for (const request of this.readsToConfirm) this.confirmedReads.push({ readIndex: this.commit, request });
+          this.readsToConfirm = [];
+          this.serveConfirmedReads();
+        } else {
+          this.heartbeatElapsed = 0;
+          this.bcastHeartbeat();
+        }
+      }
+      if (this.broadcastPending) {
+        for (const peer of this.progress.keys()) this.sendAppend(peer);
+      } else {
+        for (const peer of this.appendDirty) this.sendAppend(peer);
+      }
+    }
+    this.broadcastPending = false;
+    this.appendDirty.clear();
+
+    let persist: PersistBatch | null = null;
+    const logWrite = this.log.takeUnstable();
+    if (this.snapshotToPersist !== null || logWrite !== null || this.hardStateDirty) {
+      persist = {};
+      if (this.snapshotToPersist !== null) persist.snapshot = this.snapshotToPersist;
+      if (logWrite !== null) persist.log = logWrite;
+      if (this.hardStateDirty) persist.hardState = this.hardStateToPersist();
+    }
+    this.snapshotToPersist = null;
+    this.hardStateDirty = false;
+
+    const ready: Ready = { persist, messages: this.messages, applied: this.appliedOut, replies: this.replies };
+    this.messages = [];
+    this.appliedOut = [];
+    this.replies = [];
+    return ready;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inspection (for the UI, tests and monitors; never used to drive the algorithm)
+
+  status(): NodeStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      leader: this.leader,
+      votedFor: this.vote,
+      commit: this.commit,
+      applied: this.applied,
+      lastIndex: this.log.lastIndex,
+      snapshotIndex: this.log.snapshotIndex,
+      voters: [...this.voters],
+    };
+  }
+
+  /** Entries in [from, to] that are still in the log (compacted ones are in the snapshot). */
+  entries(from = this.log.firstIndex, to = this.log.lastIndex): LogEntry[] {
+    return this.log.slice(Math.max(from, this.log.firstIndex), to);
+  }
+
+  termAt(index: number): number {
+    return this.log.term(index);
+  }
+
+  read(key: string): KvScalar {
+    return this.stateMachine.read(key);
+  }
+
+  keyValues(): Array<[string, KvScalar]> {
+    return [...this.stateMachine.entries()];
+  }
+
+  peerProgress(): Array<{ peer: NodeId; match: number; next: number; state: string }> {
+    return [...this.progress].map(([peer, pr]) => ({ peer, match: pr.match, next: pr.next, state: pr.state }));
+  }
+}
+
+export type RaftNodeClass = new (context: NodeContext<RaftOptions>, persisted: PersistedState) => RaftNode;
+
+/** Builds the Raft algorithm around a node class, so tests can plug in a mutant subclass. */
+export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algorithm<RaftOptions, RaftNode> {
+  return {
+    name,
+    defaultOptions: defaultRaftOptions,
+    create: (context, persisted) => new nodeClass(context, persisted),
+  };
+}
+
+export const raftAlgorithm = makeRaftAlgorithm(RaftNode);
