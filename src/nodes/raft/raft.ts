@@ -875,8 +875,8 @@ export class RaftNode implements ConsensusNode {
   }
 
   ready(): Ready {
-    this.applyCommitted();
-    this.serveConfirmedReads();
+    // The leader's appends go out before applying: applying may make a leader that removed itself
+    // step down, and the followers must still hear that the change committed.
     if (this.role === 'leader') {
       if (this.readsToConfirm.length > 0) {
         if (this.voters.length === 1 && this.isPromotable()) {
@@ -896,6 +896,8 @@ export class RaftNode implements ConsensusNode {
     }
     this.broadcastPending = false;
     this.appendDirty.clear();
+    this.applyCommitted();
+    this.serveConfirmedReads();
 
     let persist: PersistBatch | null = null;
     const logWrite = this.log.takeUnstable();
