@@ -110,6 +110,11 @@ export class RaftNode implements ConsensusNode {
   private heartbeatContext = 0;
   private readonly contextSentTick = new Float64Array(CONTEXT_RING * 2);
   private readonly leaseSince = new Map<NodeId, number>();
+  /**
+   * Set once this leader started a transfer: the transferee's election skips the followers' lease
+   * check, so from then on this term's lease proves nothing and reads go through ReadIndex.
+   */
+  private leaseRevoked = false;
 
   // Outputs waiting for the next Ready.
   private messages: Envelope[] = [];
@@ -247,6 +252,7 @@ export class RaftNode implements ConsensusNode {
     this.resetElectionTimer();
     this.progress.clear();
     this.leaseSince.clear();
+    this.leaseRevoked = false;
     const next = this.log.lastIndex + 1;
     for (const peer of this.voters) {
       if (peer === this.id) continue;
@@ -673,6 +679,7 @@ export class RaftNode implements ConsensusNode {
    * option and ReadIndex is the default.
    */
   private leaseHolds(): boolean {
+    if (this.leaseRevoked) return false;
     const horizon = this.ticks - this.options.electionTicks + 1;
     let holders = this.isPromotable() ? 1 : 0;
     for (const peer of this.voters) {
@@ -733,6 +740,7 @@ export class RaftNode implements ConsensusNode {
       if (command.to === this.id) return reply(true, `${this.id} is already the leader`);
       if (!this.voters.includes(command.to)) return reply(false, `${command.to} is not a voting member`);
       this.leadTransferee = command.to;
+      this.leaseRevoked = true;
       this.electionElapsed = 0;
       const pr = this.progress.get(command.to) as Progress;
       if (pr.match === this.log.lastIndex) this.sendTimeoutNow(command.to);
