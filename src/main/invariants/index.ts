@@ -1,0 +1,236 @@
+// Live safety monitors for log-based consensus (Raft paper, Figure 3), checked after every Ready.
+// They rebuild each node's durable log from what it persisted (never by reaching into a node), so
+// they judge what a node would recover after a crash, and they work for any algorithm that keeps
+// a log of (index, term) entries.
+//
+// Each check costs O(entries changed) per Ready, not O(log): they run after every simulator step.
+
+import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
+import type { PersistBatch, PersistedState, Ready } from '../../nodes/types.ts';
+import type { ClusterObserver } from '../sim/observer.ts';
+
+export type SafetyProperty =
+  | 'election_safety'
+  | 'log_matching'
+  | 'leader_completeness'
+  | 'state_machine_safety'
+  | 'acknowledged_write_lost';
+
+export const SAFETY_PROPERTIES: readonly SafetyProperty[] = [
+  'election_safety',
+  'log_matching',
+  'leader_completeness',
+  'state_machine_safety',
+  'acknowledged_write_lost',
+];
+
+export class SafetyViolation extends Error {
+  readonly property: SafetyProperty;
+  readonly node: NodeId | undefined;
+  readonly timeUs: number;
+  constructor(property: SafetyProperty, message: string, timeUs: number, node?: NodeId) {
+    super(message);
+    this.name = 'SafetyViolation';
+    this.property = property;
+    this.node = node;
+    this.timeUs = timeUs;
+  }
+}
+
+export function describeViolation(v: SafetyViolation): string {
+  return `${v.property} at ${(v.timeUs / 1000).toFixed(1)} ms${v.node ? ` on ${v.node}` : ''}: ${v.message}`;
+}
+
+/** The durable log of one node as the monitor knows it: the snapshot's edge, then terms by index. */
+interface DurableLog {
+  snapshotIndex: number;
+  snapshotTerm: number;
+  terms: number[];
+  lastApplied: number;
+  role: string;
+  term: number;
+}
+
+interface EntryRecord {
+  fingerprint: string;
+  prevTerm: number;
+}
+
+export interface SafetyMonitor extends ClusterObserver {
+  violations(): SafetyViolation[];
+  /** End-of-run checks: every acknowledged write is still applied somewhere. */
+  finalCheck(): void;
+  summary(): { leaders: number; appliedIndex: number; acknowledged: number; violations: number };
+}
+
+const fingerprints = new WeakMap<object, string>();
+
+function fingerprintOf(entry: LogEntry): string {
+  let fp = fingerprints.get(entry.data);
+  if (fp === undefined) {
+    fp = JSON.stringify(entry.data);
+    fingerprints.set(entry.data, fp);
+  }
+  return fp;
+}
+
+/** (index, term) as one number: terms stay far below 2^21 in any run. */
+function entryKey(index: number, term: number): number {
+  return index * 2_097_152 + term;
+}
+
+function termAt(log: DurableLog, index: number): number {
+  if (index === log.snapshotIndex) return log.snapshotTerm;
+  if (index < log.snapshotIndex) return -1;
+  const t = log.terms[index - log.snapshotIndex - 1];
+  return t === undefined ? -1 : t;
+}
+
+export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}): SafetyMonitor {
+  const throwOnViolation = options.throwOnViolation ?? false;
+  const found: SafetyViolation[] = [];
+  const logs = new Map<NodeId, DurableLog>();
+  const leaderOfTerm = new Map<number, NodeId>();
+  const entries = new Map<number, EntryRecord>();
+  const applied = new Map<number, { term: number; fingerprint: string; node: NodeId }>();
+  let highestApplied = { index: 0, term: 0 };
+  const acknowledged = new Map<number, { term: number; fingerprint: string; what: string }>();
+
+  const violate = (property: SafetyProperty, message: string, timeUs: number, node?: NodeId): void => {
+    const v = new SafetyViolation(property, message, timeUs, node);
+    found.push(v);
+    if (throwOnViolation) throw v;
+  };
+
+  const checkEntry = (node: NodeId, log: DurableLog, entry: LogEntry, timeUs: number): void => {
+    const prevTerm = entry.index === 1 ? 0 : termAt(log, entry.index - 1);
+    const fingerprint = fingerprintOf(entry);
+    const key = entryKey(entry.index, entry.term);
+    const known = entries.get(key);
+    if (known === undefined) {
+      entries.set(key, { fingerprint, prevTerm });
+      return;
+    }
+    if (known.fingerprint !== fingerprint) {
+      violate('log_matching', `two different entries ${entry.index}/${entry.term}: ${known.fingerprint} and ${fingerprint}`, timeUs, node);
+    } else if (prevTerm >= 0 && known.prevTerm !== prevTerm) {
+      violate('log_matching', `entry ${entry.index}/${entry.term} follows term ${prevTerm} here but term ${known.prevTerm} elsewhere`, timeUs, node);
+    }
+  };
+
+  const applyPersist = (node: NodeId, log: DurableLog, batch: PersistBatch, timeUs: number): void => {
+    if (batch.snapshot) {
+      const snap = batch.snapshot;
+      const drop = snap.index - log.snapshotIndex;
+      const kept = drop >= 0 ? log.terms.slice(drop) : [];
+      const continuous = drop >= 0 && drop <= log.terms.length;
+      log.terms = continuous ? kept : [];
+      log.snapshotIndex = snap.index;
+      log.snapshotTerm = snap.term;
+    }
+    if (batch.log) {
+      log.terms.length = Math.max(0, batch.log.from - log.snapshotIndex - 1);
+      for (const entry of batch.log.entries) {
+        checkEntry(node, log, entry, timeUs);
+        log.terms.push(entry.term);
+      }
+    }
+  };
+
+  const checkLeader = (node: NodeId, status: NodeStatus, log: DurableLog, timeUs: number): void => {
+    const becameLeader = status.role === 'leader' && (log.role !== 'leader' || log.term !== status.term);
+    log.role = status.role;
+    log.term = status.term;
+    if (status.role !== 'leader') return;
+    const other = leaderOfTerm.get(status.term);
+    if (other !== undefined && other !== node) {
+      violate('election_safety', `${other} and ${node} are both leaders of term ${status.term}`, timeUs, node);
+    }
+    leaderOfTerm.set(status.term, node);
+    // Leader completeness promises a leader of term T every entry committed in an earlier term. An
+    // entry of term T or later may be committed while a slow candidate collects the last votes it
+    // needs for an older term, so only the newest applied entry of an earlier term is checked.
+    if (!becameLeader || highestApplied.index === 0 || highestApplied.term >= status.term) return;
+    const { index, term } = highestApplied;
+    if (index > log.snapshotIndex && termAt(log, index) !== term) {
+      violate(
+        'leader_completeness',
+        `${node} leads term ${status.term} without the committed entry ${index}/${term} (its log has term ${termAt(log, index)} there)`,
+        timeUs,
+        node,
+      );
+    }
+  };
+
+  const checkApplied = (node: NodeId, ready: Ready, log: DurableLog, timeUs: number): void => {
+    const ackedNow = new Map<string, LogEntry>();
+    for (const { entry } of ready.applied) {
+      log.lastApplied = entry.index;
+      const fingerprint = fingerprintOf(entry);
+      const before = applied.get(entry.index);
+      if (before === undefined) {
+        applied.set(entry.index, { term: entry.term, fingerprint, node });
+      } else if (before.term !== entry.term || before.fingerprint !== fingerprint) {
+        violate(
+          'state_machine_safety',
+          `${node} applied ${entry.index}/${entry.term} ${fingerprint} where ${before.node} applied ${entry.index}/${before.term} ${before.fingerprint}`,
+          timeUs,
+          node,
+        );
+      }
+      const acked = acknowledged.get(entry.index);
+      if (acked !== undefined && (acked.term !== entry.term || acked.fingerprint !== fingerprint)) {
+        violate('acknowledged_write_lost', `${acked.what}, acknowledged at ${entry.index}/${acked.term}, was replaced by ${fingerprint}`, timeUs, node);
+      }
+      if (entry.index > highestApplied.index) highestApplied = { index: entry.index, term: entry.term };
+      if (entry.data.type === 'command') ackedNow.set(`${entry.data.request.clientId}:${entry.data.request.seq}`, entry);
+    }
+    for (const reply of ready.replies) {
+      if (reply.kind !== 'client' || !reply.ok) continue;
+      const entry = ackedNow.get(`${reply.clientId}:${reply.seq}`);
+      if (entry === undefined || entry.data.type !== 'command' || entry.data.request.op.f === 'read') continue;
+      acknowledged.set(entry.index, { term: entry.term, fingerprint: fingerprintOf(entry), what: `c${reply.clientId}#${reply.seq} ${entry.data.request.op.f} ${entry.data.request.op.key}` });
+    }
+  };
+
+  const logOf = (node: NodeId): DurableLog => {
+    let log = logs.get(node);
+    if (log === undefined) {
+      log = { snapshotIndex: 0, snapshotTerm: 0, terms: [], lastApplied: 0, role: 'follower', term: 0 };
+      logs.set(node, log);
+    }
+    return log;
+  };
+
+  return {
+    onNodeStart(node: NodeId, persisted: PersistedState, status: NodeStatus, timeUs: number): void {
+      const log = logOf(node);
+      log.snapshotIndex = persisted.snapshot?.index ?? 0;
+      log.snapshotTerm = persisted.snapshot?.term ?? 0;
+      log.terms = persisted.entries.map((e) => e.term);
+      log.lastApplied = log.snapshotIndex;
+      log.role = 'follower';
+      checkLeader(node, status, log, timeUs);
+    },
+    onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
+      const log = logOf(node);
+      if (ready.persist !== null) applyPersist(node, log, ready.persist, timeUs);
+      checkLeader(node, status, log, timeUs);
+      if (ready.applied.length > 0 || ready.replies.length > 0) checkApplied(node, ready, log, timeUs);
+    },
+    onNodeCrash(node: NodeId): void {
+      const log = logOf(node);
+      log.role = 'down';
+    },
+    violations: () => found.slice(),
+    finalCheck(): void {
+      for (const [index, acked] of acknowledged) {
+        const now = applied.get(index);
+        if (now === undefined || now.term !== acked.term || now.fingerprint !== acked.fingerprint) {
+          violate('acknowledged_write_lost', `${acked.what}, acknowledged at ${index}/${acked.term}, is not what the cluster applied there`, 0);
+        }
+      }
+    },
+    summary: () => ({ leaders: leaderOfTerm.size, appliedIndex: highestApplied.index, acknowledged: acknowledged.size, violations: found.length }),
+  };
+}

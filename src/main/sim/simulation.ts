@@ -1,0 +1,730 @@
+// The deterministic cluster simulator: one thread, virtual time, in-memory storage, a seeded
+// network. Everything random comes from one seed, so a run is a pure function of its seed and
+// options: the fuzzer, the property tests, the data generator and replay all stand on that.
+
+import type { HistoryEvent, KvScalar, OpFunction, OpValue } from '../../shared/history.ts';
+import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import { createRng, type Rng } from '../../shared/rng.ts';
+import type { Algorithm, ConsensusNode, Envelope, Input } from '../../nodes/types.ts';
+import { MemoryStorage } from '../../nodes/storage.ts';
+import { TICK_MS } from '../../nodes/raft/options.ts';
+import { EventQueue } from './event-queue.ts';
+import type { ClusterObserver } from './observer.ts';
+
+export interface LinkRule {
+  /** Probability that a message is lost. */
+  drop: number;
+  delayMs: number;
+  /** Each message's delay is delayMs ± up to jitterMs. */
+  jitterMs: number;
+  /** Probability that a message is delivered twice. */
+  duplicate: number;
+  /** Probability that a message is held back long enough to overtake and be overtaken. */
+  reorder: number;
+}
+
+export const defaultLinkRule: LinkRule = { drop: 0, delayMs: 1, jitterMs: 0.5, duplicate: 0, reorder: 0 };
+
+export interface OperationMix {
+  read: number;
+  write: number;
+  cas: number;
+  append: number;
+  delete: number;
+}
+
+export interface WorkloadOptions {
+  clients: number;
+  /** Operations per virtual second, all clients together. */
+  rate: number;
+  keys: number;
+  mix: OperationMix;
+  /** A client gives up on an operation after this long and records it as `info`. */
+  timeoutMs: number;
+  /** One-way delay between a client and a node. */
+  clientDelayMs: number;
+}
+
+export const defaultWorkload: WorkloadOptions = {
+  clients: 5,
+  rate: 50,
+  keys: 8,
+  mix: { read: 0.4, write: 0.3, cas: 0.15, append: 0.1, delete: 0.05 },
+  timeoutMs: 1000,
+  clientDelayMs: 0.5,
+};
+
+export interface SimulationOptions<O = unknown> {
+  algorithm: Algorithm<O>;
+  nodes: number;
+  seed: number;
+  algorithmOptions?: Partial<O>;
+  network?: Partial<LinkRule>;
+  /** null: no clients. */
+  workload?: Partial<WorkloadOptions> | null;
+  observers?: ClusterObserver[];
+  /** Called for every trace event; leave unset on hot paths. */
+  trace?: (event: TraceEvent) => void;
+  tickMs?: number;
+}
+
+export type TraceEvent =
+  | { kind: 'send' | 'deliver' | 'drop' | 'duplicate'; timeUs: number; src: NodeId; dest: NodeId; type: string; reason?: string }
+  | { kind: 'fault'; timeUs: number; description: string }
+  | { kind: 'history'; timeUs: number; event: HistoryEvent };
+
+export interface SimulationStats {
+  steps: number;
+  virtualMs: number;
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  elections: number;
+  ops: { ok: number; fail: number; info: number };
+}
+
+const EV_TICK = 0;
+const EV_DELIVER = 1;
+const EV_CLIENT_ARRIVE = 2;
+const EV_CLIENT_REPLY = 3;
+const EV_CLIENT_TIMEOUT = 4;
+const EV_CLIENT_NEXT = 5;
+const EV_CALL = 6;
+
+interface SimEvent {
+  time: number;
+  seq: number;
+  kind: number;
+  /** Index of the node or client the event concerns. */
+  target: number;
+  envelope: Envelope | null;
+  request: ClientRequest | null;
+  reply: ClientReply | null;
+  token: number;
+  call: (() => void) | null;
+}
+
+interface Member {
+  id: NodeId;
+  index: number;
+  storage: MemoryStorage;
+  node: ConsensusNode | null;
+  paused: boolean;
+  restarts: number;
+  /** Inputs that arrived while paused, delivered in order at resume. */
+  held: Input[];
+  wasLeader: boolean;
+}
+
+interface OpenOp {
+  f: OpFunction;
+  key: string;
+  value: OpValue;
+  op: KvOp;
+  token: number;
+  attempts: number;
+}
+
+interface Client {
+  process: number;
+  target: number;
+  seq: number;
+  open: OpenOp | null;
+}
+
+const TICK_INPUT: Input = { kind: 'tick' };
+const MAX_ATTEMPTS = 20;
+
+export class SimulationError extends Error {
+  readonly step: number;
+  readonly timeUs: number;
+  override readonly cause: unknown;
+  constructor(message: string, step: number, timeUs: number, cause: unknown) {
+    super(message);
+    this.step = step;
+    this.timeUs = timeUs;
+    this.cause = cause;
+  }
+}
+
+export class Simulation<O = unknown> {
+  readonly seed: number;
+  private readonly algorithm: Algorithm<O>;
+  private readonly algorithmOptions: O;
+  private readonly rng: Rng;
+  private readonly networkRng: Rng;
+  private readonly clientRng: Rng;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly members: Member[] = [];
+  private readonly indexOf = new Map<NodeId, number>();
+  private readonly observers: ClusterObserver[];
+  private readonly traceFn: ((event: TraceEvent) => void) | undefined;
+  private readonly tickUs: number;
+  private now = 0;
+  private steps = 0;
+  private defaultRule: LinkRule;
+  private readonly linkRules = new Map<string, LinkRule>();
+  /** Cut links as src index * MAX + dest index. */
+  private readonly cuts = new Set<number>();
+  private readonly workload: WorkloadOptions | null;
+  private readonly clients: Client[] = [];
+  private readonly historyEvents: HistoryEvent[] = [];
+  private readonly writeCounter = new Map<string, number>();
+  private readonly lastWritten = new Map<string, KvScalar[]>();
+  private nextToken = 1;
+  private nextAdminId = 1;
+  readonly adminReplies: Array<{ node: NodeId; reply: Reply }> = [];
+  private hash1 = 0x811c9dc5;
+  private hash2 = 0x01000193;
+  readonly stats: SimulationStats = {
+    steps: 0,
+    virtualMs: 0,
+    sent: 0,
+    delivered: 0,
+    dropped: 0,
+    duplicated: 0,
+    elections: 0,
+    ops: { ok: 0, fail: 0, info: 0 },
+  };
+
+  constructor(options: SimulationOptions<O>) {
+    this.seed = options.seed;
+    this.algorithm = options.algorithm;
+    this.algorithmOptions = { ...options.algorithm.defaultOptions, ...(options.algorithmOptions ?? {}) } as O;
+    this.rng = createRng(options.seed);
+    this.networkRng = this.rng.fork('network');
+    this.clientRng = this.rng.fork('clients');
+    this.observers = options.observers ?? [];
+    this.traceFn = options.trace;
+    this.tickUs = Math.round((options.tickMs ?? TICK_MS) * 1000);
+    this.defaultRule = { ...defaultLinkRule, ...(options.network ?? {}) };
+    const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    for (const id of ids) this.createMember(id, ids);
+    this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...defaultWorkload.mix, ...(options.workload?.mix ?? {}) } };
+    if (this.workload !== null && this.workload.rate > 0) {
+      for (let c = 0; c < this.workload.clients; c++) {
+        this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null });
+        this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
+      }
+    }
+    this.schedule(this.tickUs, EV_TICK, 0, null, null, null, 0);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Running
+
+  get timeUs(): number {
+    return this.now;
+  }
+
+  /** Processes one event. Returns false when nothing is left to do. */
+  step(): boolean {
+    const event = this.queue.pop();
+    if (event === undefined) return false;
+    this.now = event.time;
+    this.steps++;
+    try {
+      this.dispatch(event);
+    } catch (error) {
+      if (error instanceof SimulationError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SimulationError(message, this.steps, this.now, error);
+    }
+    return true;
+  }
+
+  /** Runs until virtual time advances by `ms`, or until `maxSteps` events were processed. */
+  runFor(ms: number, maxSteps = Number.POSITIVE_INFINITY): void {
+    const until = this.now + Math.round(ms * 1000);
+    const stepLimit = this.steps + maxSteps;
+    while (this.queue.peekTime() <= until && this.steps < stepLimit) this.step();
+    if (this.steps < stepLimit && this.now < until) this.now = until;
+    this.syncStats();
+  }
+
+  /** Runs until `predicate` holds (checked after every event) or `limitMs` of virtual time pass. */
+  runUntil(predicate: () => boolean, limitMs: number): boolean {
+    const until = this.now + Math.round(limitMs * 1000);
+    while (!predicate()) {
+      if (this.queue.peekTime() > until || !this.step()) {
+        this.syncStats();
+        return false;
+      }
+    }
+    this.syncStats();
+    return true;
+  }
+
+  private syncStats(): void {
+    this.stats.steps = this.steps;
+    this.stats.virtualMs = this.now / 1000;
+  }
+
+  private schedule(time: number, kind: number, target: number, envelope: Envelope | null, request: ClientRequest | null, reply: ClientReply | null, token: number): void {
+    this.queue.push({ time, seq: 0, kind, target, envelope, request, reply, token, call: null });
+  }
+
+  /** Runs `fn` at virtual time now + ms (fault schedules use this). */
+  at(ms: number, fn: () => void): void {
+    this.queue.push({ time: this.now + Math.max(1, Math.round(ms * 1000)), seq: 0, kind: EV_CALL, target: 0, envelope: null, request: null, reply: null, token: 0, call: fn });
+  }
+
+  private dispatch(event: SimEvent): void {
+    switch (event.kind) {
+      case EV_TICK: {
+        for (const member of this.members) {
+          if (member.node === null || member.paused) continue;
+          member.node.step(TICK_INPUT);
+          this.drain(member);
+        }
+        this.schedule(this.now + this.tickUs, EV_TICK, 0, null, null, null, 0);
+        return;
+      }
+      case EV_DELIVER:
+        this.deliver(event.envelope as Envelope, event.target);
+        return;
+      case EV_CLIENT_ARRIVE:
+        this.clientArrive(event.target, event.request as ClientRequest);
+        return;
+      case EV_CLIENT_REPLY:
+        this.clientReply(event.target, event.reply as ClientReply, event.token);
+        return;
+      case EV_CLIENT_TIMEOUT:
+        this.clientTimeout(event.target, event.token);
+        return;
+      case EV_CLIENT_NEXT:
+        this.clientNext(event.target);
+        return;
+      case EV_CALL:
+        (event.call as () => void)();
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Nodes
+
+  private createMember(id: NodeId, bootstrapVoters: NodeId[]): Member {
+    const member: Member = { id, index: this.members.length, storage: new MemoryStorage(), node: null, paused: false, restarts: 0, held: [], wasLeader: false };
+    this.members.push(member);
+    this.indexOf.set(id, member.index);
+    this.startNode(member, bootstrapVoters);
+    return member;
+  }
+
+  private startNode(member: Member, bootstrapVoters: NodeId[]): void {
+    const persisted = member.storage.load();
+    const rng = createRng(this.seed).fork(`${member.id}/${member.restarts}`);
+    member.node = this.algorithm.create({ id: member.id, bootstrapVoters, rng, options: this.algorithmOptions }, persisted);
+    member.wasLeader = false;
+    if (this.observers.length > 0) {
+      const status = member.node.status();
+      for (const o of this.observers) o.onNodeStart?.(member.id, persisted, status, this.now);
+    }
+    this.drain(member);
+  }
+
+  /** Carries out every pending Ready of a node, in the contract's order. */
+  private drain(member: Member): void {
+    const node = member.node;
+    if (node === null) return;
+    while (node.hasReady()) {
+      const ready = node.ready();
+      if (ready.persist !== null) member.storage.write(ready.persist);
+      const status = node.status();
+      const isLeader = status.role === 'leader';
+      if (isLeader && !member.wasLeader) this.stats.elections++;
+      member.wasLeader = isLeader;
+      for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
+      for (const envelope of ready.messages) this.send(envelope);
+      for (const reply of ready.replies) {
+        if (reply.kind === 'client') {
+          const client = reply.clientId - 1;
+          if (client >= 0 && client < this.clients.length) {
+            this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_REPLY, client, null, null, reply, member.index);
+          }
+        } else {
+          this.adminReplies.push({ node: member.id, reply });
+        }
+      }
+    }
+  }
+
+  private input(member: Member, input: Input): void {
+    if (member.node === null) return;
+    if (member.paused) {
+      member.held.push(input);
+      return;
+    }
+    member.node.step(input);
+    this.drain(member);
+  }
+
+  private member(id: NodeId): Member {
+    const index = this.indexOf.get(id);
+    if (index === undefined) throw new Error(`no node ${id}`);
+    return this.members[index] as Member;
+  }
+
+  get nodeIds(): NodeId[] {
+    return this.members.map((m) => m.id);
+  }
+
+  node(id: NodeId): ConsensusNode | null {
+    return this.member(id).node;
+  }
+
+  status(id: NodeId): NodeStatus | null {
+    return this.member(id).node?.status() ?? null;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.member(id).node !== null;
+  }
+
+  isPaused(id: NodeId): boolean {
+    return this.member(id).paused;
+  }
+
+  /** The live leader with the highest term, if any. */
+  leader(): NodeId | null {
+    let best: NodeStatus | null = null;
+    for (const m of this.members) {
+      const s = m.node?.status();
+      if (s && s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    }
+    return best?.id ?? null;
+  }
+
+  crash(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node === null) return;
+    member.node = null;
+    member.paused = false;
+    member.held = [];
+    member.wasLeader = false;
+    this.fault(`crash ${id}`);
+    for (const o of this.observers) o.onNodeCrash?.(id, this.now);
+  }
+
+  restart(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node !== null) return;
+    member.restarts++;
+    this.fault(`restart ${id}`);
+    this.startNode(member, []);
+  }
+
+  pause(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node === null || member.paused) return;
+    member.paused = true;
+    this.fault(`pause ${id}`);
+  }
+
+  resume(id: NodeId): void {
+    const member = this.member(id);
+    if (!member.paused) return;
+    member.paused = false;
+    this.fault(`resume ${id}`);
+    const held = member.held;
+    member.held = [];
+    for (const input of held) this.input(member, input);
+  }
+
+  admin(id: NodeId, command: AdminCommand): number {
+    const requestId = this.nextAdminId++;
+    this.fault(`admin ${id} ${command.type}`);
+    this.input(this.member(id), { kind: 'admin', request: { requestId, command } });
+    return requestId;
+  }
+
+  /** A new, empty server; it takes part once a leader adds it with an `add_server` command. */
+  addNode(): NodeId {
+    const id = `n${this.members.length + 1}`;
+    this.fault(`add node ${id}`);
+    this.createMember(id, []);
+    return id;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The network
+
+  private linkKey(src: number, dest: number): number {
+    return src * 1024 + dest;
+  }
+
+  cut(from: NodeId, to: NodeId): void {
+    this.cuts.add(this.linkKey(this.member(from).index, this.member(to).index));
+    this.fault(`cut ${from}->${to}`);
+  }
+
+  cutBoth(a: NodeId, b: NodeId): void {
+    this.cut(a, b);
+    this.cut(b, a);
+  }
+
+  isolate(id: NodeId): void {
+    for (const other of this.members) if (other.id !== id) this.cutBoth(id, other.id);
+  }
+
+  partition(groups: NodeId[][]): void {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
+    for (const a of this.members) {
+      for (const b of this.members) {
+        if (a !== b && groupOf.get(a.id) !== groupOf.get(b.id)) this.cuts.add(this.linkKey(a.index, b.index));
+      }
+    }
+    this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
+  }
+
+  heal(): void {
+    this.cuts.clear();
+    this.fault('heal');
+  }
+
+  isCut(from: NodeId, to: NodeId): boolean {
+    return this.cuts.has(this.linkKey(this.member(from).index, this.member(to).index));
+  }
+
+  setNetwork(rule: Partial<LinkRule>): void {
+    this.defaultRule = { ...this.defaultRule, ...rule };
+    this.fault(`network ${JSON.stringify(rule)}`);
+  }
+
+  setLink(from: NodeId, to: NodeId, rule: Partial<LinkRule> | null): void {
+    const key = `${from}>${to}`;
+    if (rule === null) this.linkRules.delete(key);
+    else this.linkRules.set(key, { ...(this.linkRules.get(key) ?? this.defaultRule), ...rule });
+    this.fault(`link ${key} ${JSON.stringify(rule)}`);
+  }
+
+  resetNetwork(): void {
+    this.defaultRule = { ...defaultLinkRule };
+    this.linkRules.clear();
+    this.fault('network reset');
+  }
+
+  private ruleFor(envelope: Envelope): LinkRule {
+    if (this.linkRules.size === 0) return this.defaultRule;
+    return this.linkRules.get(`${envelope.src}>${envelope.dest}`) ?? this.defaultRule;
+  }
+
+  private send(envelope: Envelope): void {
+    this.stats.sent++;
+    const dest = this.indexOf.get(envelope.dest);
+    const src = this.indexOf.get(envelope.src) as number;
+    if (dest === undefined) return;
+    this.mix(1, envelope, dest);
+    if (this.traceFn) this.traceFn({ kind: 'send', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    if (this.cuts.has(this.linkKey(src, dest))) {
+      this.dropped(envelope, 'link cut');
+      return;
+    }
+    const rule = this.ruleFor(envelope);
+    const rng = this.networkRng;
+    if (rule.drop > 0 && rng.chance(rule.drop)) {
+      this.dropped(envelope, 'dropped');
+      return;
+    }
+    this.schedule(this.now + this.delayUs(rule), EV_DELIVER, dest, envelope, null, null, 0);
+    if (rule.duplicate > 0 && rng.chance(rule.duplicate)) {
+      this.stats.duplicated++;
+      if (this.traceFn) this.traceFn({ kind: 'duplicate', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+      this.schedule(this.now + this.delayUs(rule), EV_DELIVER, dest, envelope, null, null, 0);
+    }
+  }
+
+  private delayUs(rule: LinkRule): number {
+    const rng = this.networkRng;
+    let ms = rule.delayMs + (rule.jitterMs > 0 ? (rng.next() * 2 - 1) * rule.jitterMs : 0);
+    if (rule.reorder > 0 && rng.chance(rule.reorder)) ms += rng.next() * (10 * rule.delayMs + 5);
+    return Math.max(20, Math.round(ms * 1000));
+  }
+
+  private dropped(envelope: Envelope, reason: string): void {
+    this.stats.dropped++;
+    this.mix(3, envelope, 0);
+    if (this.traceFn) this.traceFn({ kind: 'drop', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type, reason });
+  }
+
+  private deliver(envelope: Envelope, dest: number): void {
+    const member = this.members[dest] as Member;
+    if (member.node === null) {
+      this.dropped(envelope, `${member.id} is down`);
+      return;
+    }
+    if (this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
+      this.dropped(envelope, 'link cut');
+      return;
+    }
+    this.stats.delivered++;
+    this.mix(2, envelope, dest);
+    if (this.traceFn) this.traceFn({ kind: 'deliver', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    this.input(member, { kind: 'message', envelope });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Clients
+
+  private clientDelayUs(): number {
+    const ms = this.workload?.clientDelayMs ?? 0.5;
+    return Math.max(20, Math.round(ms * 1000 * (0.5 + this.clientRng.next())));
+  }
+
+  private thinkTimeUs(): number {
+    const w = this.workload as WorkloadOptions;
+    const meanUs = (w.clients / w.rate) * 1e6;
+    return Math.max(1, Math.round(-Math.log(1 - this.clientRng.next()) * meanUs));
+  }
+
+  private record(event: HistoryEvent): void {
+    this.historyEvents.push(event);
+    this.mixNumber(event.process * 31 + event.type.length * 7 + event.f.length);
+    for (const o of this.observers) o.onHistoryEvent?.(event);
+    if (this.traceFn) this.traceFn({ kind: 'history', timeUs: this.now, event });
+  }
+
+  private nextOp(): { f: OpFunction; key: string; value: OpValue; op: KvOp } {
+    const w = this.workload as WorkloadOptions;
+    const rng = this.clientRng;
+    const key = `k${rng.int(0, w.keys)}`;
+    const mix = w.mix;
+    const total = mix.read + mix.write + mix.cas + mix.append + mix.delete;
+    let r = rng.next() * total;
+    const fresh = (): number => {
+      const n = (this.writeCounter.get(key) ?? 0) + 1;
+      this.writeCounter.set(key, n);
+      const recent = this.lastWritten.get(key) ?? [];
+      recent.push(n);
+      if (recent.length > 4) recent.shift();
+      this.lastWritten.set(key, recent);
+      return n;
+    };
+    if ((r -= mix.read) < 0) return { f: 'read', key, value: null, op: { f: 'read', key } };
+    if ((r -= mix.write) < 0) {
+      const value = fresh();
+      return { f: 'write', key, value, op: { f: 'write', key, value } };
+    }
+    if ((r -= mix.cas) < 0) {
+      const recent = this.lastWritten.get(key) ?? [];
+      const expected = recent.length === 0 ? null : (recent[rng.int(0, recent.length)] as KvScalar);
+      const value = fresh();
+      return { f: 'cas', key, value: [expected, value], op: { f: 'cas', key, expected, value } };
+    }
+    if ((r -= mix.append) < 0) {
+      const value = `${fresh()},`;
+      return { f: 'append', key, value, op: { f: 'append', key, value } };
+    }
+    return { f: 'delete', key, value: null, op: { f: 'delete', key } };
+  }
+
+  private clientNext(c: number): void {
+    const client = this.clients[c] as Client;
+    const w = this.workload as WorkloadOptions;
+    this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
+    if (client.open !== null) return; // still busy: this arrival is skipped, as a closed-loop client would
+    const next = this.nextOp();
+    const token = this.nextToken++;
+    client.open = { ...next, token, attempts: 0 };
+    this.record({ process: client.process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.now * 1000 });
+    this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
+    this.sendRequest(c);
+  }
+
+  private sendRequest(c: number): void {
+    const client = this.clients[c] as Client;
+    const open = client.open as OpenOp;
+    open.attempts++;
+    client.seq++;
+    const request: ClientRequest = { clientId: client.process, seq: client.seq, op: open.op };
+    this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_ARRIVE, client.target, null, request, null, 0);
+  }
+
+  private clientArrive(target: number, request: ClientRequest): void {
+    const member = this.members[target];
+    if (member === undefined || member.node === null) return; // lost: the client times out
+    this.input(member, { kind: 'client', request });
+  }
+
+  private finish(client: Client, type: 'ok' | 'fail' | 'info', value: OpValue): void {
+    const open = client.open as OpenOp;
+    client.open = null;
+    this.stats.ops[type]++;
+    const recorded = type === 'ok' && open.f === 'read' ? value : open.f === 'read' ? null : open.value;
+    this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000 });
+  }
+
+  private clientReply(c: number, reply: ClientReply, from: number): void {
+    const client = this.clients[c] as Client;
+    const open = client.open;
+    if (open === null || reply.seq !== client.seq) return; // an answer to an attempt we gave up on
+    if (reply.ok) {
+      this.finish(client, 'ok', reply.value);
+      return;
+    }
+    if (reply.error === 'cas_mismatch') {
+      this.finish(client, 'fail', null);
+      return;
+    }
+    if (!reply.definite) {
+      this.finish(client, 'info', null);
+      client.target = this.clientRng.int(0, this.members.length);
+      return;
+    }
+    // Definite: nothing happened, so it is safe to try again elsewhere under a new seq.
+    if (open.attempts >= MAX_ATTEMPTS) {
+      this.finish(client, 'fail', null);
+      return;
+    }
+    const hinted = reply.leaderHint === null ? undefined : this.indexOf.get(reply.leaderHint);
+    client.target = hinted !== undefined && hinted !== from ? hinted : this.clientRng.int(0, this.members.length);
+    const backoffUs = hinted !== undefined ? 0 : Math.round(5000 + this.clientRng.next() * 20000);
+    if (backoffUs === 0) this.sendRequest(c);
+    else this.at(backoffUs / 1000, () => {
+      if (client.open === open) this.sendRequest(c);
+    });
+  }
+
+  private clientTimeout(c: number, token: number): void {
+    const client = this.clients[c] as Client;
+    if (client.open === null || client.open.token !== token) return;
+    this.finish(client, 'info', null);
+    client.target = this.clientRng.int(0, this.members.length);
+  }
+
+  /** Clients with an operation still open. */
+  get openOperations(): number {
+    return this.clients.filter((c) => c.open !== null).length;
+  }
+
+  history(): HistoryEvent[] {
+    return this.historyEvents;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The trace hash: every send, delivery, drop, fault and client event, folded in as it happens.
+
+  private mixNumber(n: number): void {
+    this.hash1 = Math.imul(this.hash1 ^ n, 0x01000193) >>> 0;
+    this.hash2 = Math.imul(this.hash2 ^ (n + 0x9e3779b9), 0x85ebca6b) >>> 0;
+  }
+
+  private mix(kind: number, envelope: Envelope, dest: number): void {
+    const type = envelope.body.type;
+    this.mixNumber(kind * 1_000_003 + dest * 131 + type.charCodeAt(0) * 7 + type.length);
+    this.mixNumber(this.now);
+  }
+
+  private fault(description: string): void {
+    for (let i = 0; i < description.length; i++) this.mixNumber(description.charCodeAt(i));
+    this.mixNumber(this.now);
+    if (this.traceFn) this.traceFn({ kind: 'fault', timeUs: this.now, description });
+  }
+
+  traceHash(): string {
+    return this.hash1.toString(16).padStart(8, '0') + this.hash2.toString(16).padStart(8, '0');
+  }
+}
