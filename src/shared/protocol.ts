@@ -112,5 +112,5 @@ export interface NodeStatus {
   lastIndex: number;
   /** Index of the last entry folded into the snapshot (0 when none). */
   snapshotIndex: number;
-  voters: NodeId[];
+  voters: readonly NodeId[];
 }

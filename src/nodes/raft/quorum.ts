@@ -10,10 +10,24 @@ export function quorumSize(voterCount: number): number {
  * The highest index that a majority of voters hold: sort their match indexes descending and take the
  * quorum-th. `matchOf` returns 0 for a voter with no known match.
  */
+const scratch = new Float64Array(64);
+
 export function committedIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
-  if (voters.length === 0) return 0;
-  const matches = voters.map(matchOf).sort((a, b) => b - a);
-  return matches[quorumSize(voters.length) - 1] as number;
+  const n = voters.length;
+  if (n === 0) return 0;
+  // Insertion sort, descending, into a reused buffer: clusters are small and this runs on every
+  // acknowledgement, so it must not allocate.
+  const matches = n <= scratch.length ? scratch : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = matchOf(voters[i] as NodeId);
+    let j = i;
+    while (j > 0 && (matches[j - 1] as number) < value) {
+      matches[j] = matches[j - 1] as number;
+      j--;
+    }
+    matches[j] = value;
+  }
+  return matches[quorumSize(n) - 1] as number;
 }
 
 export type VoteResult = 'won' | 'lost' | 'pending';

@@ -872,7 +872,7 @@ export class RaftNode implements ConsensusNode {
       this.commit > this.applied ||
       this.broadcastPending ||
       this.appendDirty.size > 0 ||
-      (this.readsToConfirm.length > 0 && this.role === 'leader') ||
+      (this.readsToConfirm.length > 0 && this.role === 'leader' && this.readRounds.length === 0) ||
       (this.confirmedReads.length > 0 && (this.confirmedReads[0] as ConfirmedRead).readIndex <= this.applied)
     );
   }
@@ -891,7 +891,9 @@ export class RaftNode implements ConsensusNode {
           for (const request of this.readsToConfirm) this.confirmedReads.push({ readIndex: this.commit, request });
           this.readsToConfirm = [];
           this.serveConfirmedReads();
-        } else {
+        } else if (this.readRounds.length === 0) {
+          // One confirmation round at a time: reads that arrive while one is out wait for the next,
+          // so a busy leader sends one heartbeat round per round trip, not one per read.
           this.heartbeatElapsed = 0;
           this.bcastHeartbeat();
         }
@@ -939,7 +941,8 @@ export class RaftNode implements ConsensusNode {
       applied: this.applied,
       lastIndex: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
-      voters: [...this.voters],
+      // Never mutated in place (a new configuration is a new array), so it can be shared.
+      voters: this.voters,
     };
   }
 
