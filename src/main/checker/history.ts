@@ -1,0 +1,154 @@
+// Parsing and validating a client history (JSON Lines, Jepsen's model) into operations with
+// real-time intervals. Pure: no file or clock access, so it runs in the live cluster, the CLI and
+// (later) the window alike.
+
+import { HISTORY_EVENT_TYPES, OP_FUNCTIONS, type HistoryEvent, type KvScalar, type OpFunction } from '../../shared/history.ts';
+
+export class HistoryError extends Error {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(`line ${line}: ${message}`);
+    this.line = line;
+  }
+}
+
+export type ModelName = 'register' | 'kv';
+
+/** One operation: its invoke and its completion, folded together. */
+export interface Operation {
+  id: number;
+  process: number;
+  f: OpFunction;
+  key: string;
+  /** What the invoke asked for: a write's value, a cas's [expected, new], an append's suffix. */
+  input: KvScalar | [KvScalar, KvScalar];
+  /** A completed read's value. */
+  output: KvScalar;
+  /** Position in real time of the invoke and the completion; `end` is Infinity for `info`. */
+  start: number;
+  end: number;
+  /** `info`: it may or may not have taken effect. */
+  indefinite: boolean;
+  line: number;
+}
+
+export interface ParsedHistory {
+  operations: Operation[];
+  /** Operations that certainly did not happen (`fail`): counted, never checked. */
+  failed: number;
+  events: number;
+}
+
+function isScalar(v: unknown): v is KvScalar {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Checks one event's shape; returns it typed. */
+export function validateEvent(raw: unknown, line: number, model: ModelName): HistoryEvent {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HistoryError(line, 'expected a JSON object');
+  const e = raw as Record<string, unknown>;
+  if (!Number.isInteger(e.process)) throw new HistoryError(line, '"process" must be an integer');
+  if (!HISTORY_EVENT_TYPES.includes(e.type as never)) throw new HistoryError(line, `"type" must be one of ${HISTORY_EVENT_TYPES.join(', ')}, got ${JSON.stringify(e.type)}`);
+  if (!OP_FUNCTIONS.includes(e.f as never)) throw new HistoryError(line, `unknown "f" ${JSON.stringify(e.f)} (expected one of ${OP_FUNCTIONS.join(', ')})`);
+  const f = e.f as OpFunction;
+  if (model === 'register' && (f === 'append' || f === 'delete')) throw new HistoryError(line, `"${f}" is not an operation of the register model (use --model kv)`);
+  if (e.key !== undefined && typeof e.key !== 'string') throw new HistoryError(line, '"key" must be a string');
+  if (model === 'kv' && e.key === undefined) throw new HistoryError(line, 'the kv model needs a "key" on every event');
+  if (e.time !== undefined && !Number.isInteger(e.time)) throw new HistoryError(line, '"time" must be an integer number of nanoseconds');
+  const value = e.value === undefined ? null : e.value;
+  if (e.type === 'invoke') {
+    if (f === 'cas') {
+      if (!Array.isArray(value) || value.length !== 2 || !isScalar(value[0]) || !isScalar(value[1])) throw new HistoryError(line, 'a cas value must be [expected, new]');
+    } else if (f === 'append') {
+      if (typeof value !== 'string') throw new HistoryError(line, 'an append value must be a string');
+    } else if (f === 'write') {
+      if (!isScalar(value)) throw new HistoryError(line, 'a write value must be a string, number, boolean or null');
+    }
+  } else if (e.type === 'ok' && f === 'read' && !isScalar(value)) {
+    throw new HistoryError(line, 'a read must complete with a string, number, boolean or null');
+  }
+  return { process: e.process as number, type: e.type as HistoryEvent['type'], f, key: e.key as string | undefined, value: value as HistoryEvent['value'], time: e.time as number | undefined };
+}
+
+/** Pairs invokes with completions. Accumulates, so the live cluster can feed events as they come. */
+export class HistoryBuilder {
+  readonly operations: Operation[] = [];
+  failed = 0;
+  events = 0;
+  private readonly open = new Map<number, { event: HistoryEvent; line: number; position: number }>();
+  private readonly model: ModelName;
+  private position = 0;
+  private sawTime: boolean | null = null;
+
+  constructor(model: ModelName) {
+    this.model = model;
+  }
+
+  add(raw: unknown, line: number): Operation | null {
+    const event = validateEvent(raw, line, this.model);
+    this.events++;
+    const hasTime = event.time !== undefined;
+    if (this.sawTime === null) this.sawTime = hasTime;
+    else if (this.sawTime !== hasTime) throw new HistoryError(line, '"time" must be on every event or on none');
+    const position = hasTime ? (event.time as number) : this.position++;
+    const open = this.open.get(event.process);
+    if (event.type === 'invoke') {
+      if (open !== undefined) throw new HistoryError(line, `process ${event.process} invokes again while its invoke on line ${open.line} is still open`);
+      this.open.set(event.process, { event, line, position });
+      return null;
+    }
+    if (open === undefined) throw new HistoryError(line, `${event.type} for process ${event.process} with no open invoke`);
+    if (open.event.f !== event.f) throw new HistoryError(line, `${event.type} of ${event.f} completes an invoke of ${open.event.f} (line ${open.line})`);
+    if ((open.event.key ?? '') !== (event.key ?? '')) throw new HistoryError(line, `completion for key ${JSON.stringify(event.key)} of an invoke on key ${JSON.stringify(open.event.key)} (line ${open.line})`);
+    this.open.delete(event.process);
+    if (event.type === 'fail') {
+      this.failed++;
+      return null;
+    }
+    return this.push(open.event, open.line, open.position, event.type === 'ok' ? position : Number.POSITIVE_INFINITY, event);
+  }
+
+  private push(invoke: HistoryEvent, line: number, start: number, end: number, completion: HistoryEvent | null): Operation | null {
+    const indefinite = end === Number.POSITIVE_INFINITY;
+    // A read that may or may not have happened tells nothing and changes nothing.
+    if (invoke.f === 'read' && indefinite) return null;
+    const op: Operation = {
+      id: this.operations.length,
+      process: invoke.process,
+      f: invoke.f,
+      key: this.model === 'register' ? '' : (invoke.key as string),
+      input: invoke.value as Operation['input'],
+      output: invoke.f === 'read' && completion !== null ? (completion.value as KvScalar) : null,
+      start,
+      end,
+      indefinite,
+      line,
+    };
+    this.operations.push(op);
+    return op;
+  }
+
+  /** Invokes never completed count as `info`. Call once, at the end of the history. */
+  finish(): void {
+    for (const [, open] of this.open) this.push(open.event, open.line, open.position, Number.POSITIVE_INFINITY, null);
+    this.open.clear();
+  }
+}
+
+export function parseHistory(text: string, model: ModelName): ParsedHistory {
+  const builder = new HistoryBuilder(model);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === '') continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (error) {
+      throw new HistoryError(i + 1, `bad JSON (${(error as Error).message})`);
+    }
+    builder.add(raw, i + 1);
+  }
+  builder.finish();
+  return { operations: builder.operations, failed: builder.failed, events: builder.events };
+}

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { checkOperations, HistoryError, parseHistory, renderExplanation, type ModelName } from '../checker/index.ts';
+import { choiceOption, durationOption, parseArgs, UsageError } from './args.ts';
+import type { CliIo, CommandMain } from './cli.ts';
+
+const HELP = `usage: consensus-playground check --model register|kv FILE... [--timeout 30s] [--json]
+
+Checks client histories (JSON Lines, one operation event per line) for linearizability.
+'-' reads standard input. For each file one line:
+  FILE: linearizable: true|false|unknown, ops: N, keys: K, ms: T
+then, for a history that is not linearizable, why.
+
+exit codes: 0 all linearizable, 1 any not, 3 any unknown and none not, 2 bad input`;
+
+async function readStdin(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export const checkCommand: CommandMain = async (argv, io) => {
+  const args = parseArgs(argv, {
+    model: { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (args.options.has('help')) {
+    io.out(HELP);
+    return 0;
+  }
+  if (!args.options.has('model')) throw new UsageError('--model is required (register or kv)');
+  const model = choiceOption<ModelName>(args, 'model', ['register', 'kv'], 'kv');
+  const timeoutMs = durationOption(args, 'timeout', 30_000);
+  const json = args.options.has('json');
+  if (args.positionals.length === 0) throw new UsageError('give at least one history file (or - for standard input)');
+  let anyFalse = false;
+  let anyUnknown = false;
+  let anyBad = false;
+  for (const file of args.positionals) {
+    let text: string;
+    try {
+      text = file === '-' ? await readStdin(io) : await readFile(file, 'utf8');
+    } catch (error) {
+      anyBad = true;
+      io.out(json ? JSON.stringify({ file, error: (error as Error).message }) : `${file}: error: ${(error as Error).message}`);
+      continue;
+    }
+    const started = performance.now();
+    let parsed;
+    try {
+      parsed = parseHistory(text, model);
+    } catch (error) {
+      if (!(error instanceof HistoryError)) throw error;
+      anyBad = true;
+      io.out(json ? JSON.stringify({ file, error: error.message, line: error.line }) : `${file}: error: ${error.message}`);
+      continue;
+    }
+    const result = checkOperations(parsed.operations, { timeoutMs });
+    const ms = Math.round(performance.now() - started);
+    if (result.linearizable === 'false') anyFalse = true;
+    if (result.linearizable === 'unknown') anyUnknown = true;
+    if (json) {
+      io.out(JSON.stringify({ file, linearizable: result.linearizable, ops: result.operations, keys: result.keys, ms, explanation: result.explanation, unknownKeys: result.unknownKeys }));
+      continue;
+    }
+    io.out(`${file}: linearizable: ${result.linearizable}, ops: ${result.operations}, keys: ${result.keys}, ms: ${ms}`);
+    if (result.explanation) io.out(renderExplanation(result.explanation, parsed.operations));
+    if (result.linearizable === 'unknown') io.out(`  the search ran out of time on key(s) ${result.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`);
+  }
+  if (anyBad) return 2;
+  if (anyFalse) return 1;
+  return anyUnknown ? 3 : 0;
+};

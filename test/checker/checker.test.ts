@@ -1,0 +1,221 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkOperations, HistoryError, IncrementalChecker, parseHistory, type ModelName, type Operation } from '../../src/main/checker/index.ts';
+import { stepRegister } from '../../src/main/checker/wgl.ts';
+import { generateHistory, injectAnomaly, toJsonLines } from '../../src/main/checker/generate.ts';
+import { createRng } from '../../src/shared/rng.ts';
+import type { HistoryEvent, KvScalar } from '../../src/shared/history.ts';
+
+type E = Partial<HistoryEvent> & Pick<HistoryEvent, 'process' | 'type' | 'f'>;
+const lines = (...events: E[]): string => events.map((e) => JSON.stringify({ key: 'x', value: null, ...e })).join('\n');
+const verdict = (text: string, model: ModelName = 'kv'): string => checkOperations(parseHistory(text, model).operations).linearizable;
+
+const w = (p: number, v: KvScalar): E[] => [
+  { process: p, type: 'invoke', f: 'write', value: v },
+  { process: p, type: 'ok', f: 'write', value: v },
+];
+const r = (p: number, v: KvScalar): E[] => [
+  { process: p, type: 'invoke', f: 'read' },
+  { process: p, type: 'ok', f: 'read', value: v },
+];
+
+describe('hand-made histories', () => {
+  it('a stale read is caught', () => {
+    expect(verdict(lines(...w(1, 1), ...w(1, 2), ...r(2, 1)))).toBe('false');
+  });
+  it('a lost write is caught', () => {
+    expect(verdict(lines(...w(1, 1), ...w(2, 2), ...r(3, 1), ...r(3, 1)))).toBe('false');
+  });
+  it('a read of a value never written is caught', () => {
+    expect(verdict(lines(...w(1, 1), ...r(2, 7)))).toBe('false');
+  });
+  it('a cas that succeeds against the wrong value is caught', () => {
+    const history = lines(...w(1, 1), { process: 2, type: 'invoke', f: 'cas', value: [5, 6] }, { process: 2, type: 'ok', f: 'cas', value: [5, 6] }, ...r(1, 6));
+    expect(verdict(history)).toBe('false');
+    expect(verdict(history.replace(/\[5,6\]/g, '[1,6]'))).toBe('true');
+  });
+  it('two concurrent writes are legal in either order', () => {
+    const both = (seen: number) =>
+      lines(
+        { process: 1, type: 'invoke', f: 'write', value: 1 },
+        { process: 2, type: 'invoke', f: 'write', value: 2 },
+        { process: 1, type: 'ok', f: 'write', value: 1 },
+        { process: 2, type: 'ok', f: 'write', value: 2 },
+        ...r(3, seen),
+        ...r(3, seen),
+      );
+    expect(verdict(both(1))).toBe('true');
+    expect(verdict(both(2))).toBe('true');
+  });
+  it('an info write whose value shows up later is legal', () => {
+    expect(verdict(lines({ process: 1, type: 'invoke', f: 'write', value: 3 }, { process: 1, type: 'info', f: 'write', value: 3 }, ...r(2, null), ...r(2, 3)))).toBe('true');
+  });
+  it('an info write that never shows up is legal, and so is an invoke never completed', () => {
+    expect(verdict(lines(...w(1, 1), { process: 2, type: 'invoke', f: 'write', value: 9 }, { process: 2, type: 'info', f: 'write', value: 9 }, ...r(3, 1)))).toBe('true');
+    expect(verdict(lines(...w(1, 1), { process: 2, type: 'invoke', f: 'write', value: 9 }, ...r(3, 1)))).toBe('true');
+  });
+  it('a failed operation certainly did not happen', () => {
+    expect(verdict(lines({ process: 1, type: 'invoke', f: 'write', value: 4 }, { process: 1, type: 'fail', f: 'write' }, ...r(2, 4)))).toBe('false');
+  });
+  it('append and delete follow the kv model', () => {
+    const h = lines({ process: 1, type: 'invoke', f: 'append', value: 'a' }, { process: 1, type: 'ok', f: 'append', value: 'a' }, { process: 1, type: 'invoke', f: 'append', value: 'b' }, { process: 1, type: 'ok', f: 'append', value: 'b' }, ...r(2, 'ab'), { process: 2, type: 'invoke', f: 'delete' }, { process: 2, type: 'ok', f: 'delete' }, ...r(2, null));
+    expect(verdict(h)).toBe('true');
+    expect(verdict(h.replace('"value":"ab"', '"value":"ba"'))).toBe('false');
+  });
+  it('explains a violation with the key, the longest legal prefix and what cannot come next', () => {
+    const parsed = parseHistory(lines(...w(1, 1), ...w(1, 2), ...r(2, 1)), 'kv');
+    const result = checkOperations(parsed.operations);
+    expect(result.explanation?.key).toBe('x');
+    expect(result.explanation?.longestPrefix).toEqual([0, 1]);
+    expect(result.explanation?.cannotPlace).toEqual([2]);
+    expect(result.explanation?.processes.map((p) => p.process)).toEqual([1, 2]);
+  });
+  it('uses time when given instead of file order', () => {
+    const h = [
+      { process: 2, type: 'invoke', f: 'read', key: 'x', value: null, time: 50 },
+      { process: 2, type: 'ok', f: 'read', key: 'x', value: 1, time: 60 },
+      { process: 1, type: 'invoke', f: 'write', key: 'x', value: 1, time: 10 },
+      { process: 1, type: 'ok', f: 'write', key: 'x', value: 1, time: 20 },
+    ];
+    expect(verdict(h.map((e) => JSON.stringify(e)).join('\n'))).toBe('true');
+  });
+});
+
+describe('malformed input names the line', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['{"process": 1, "type": "invoke", "f": "write", "key": "x", "value": 1}\n{not json', /line 2: bad JSON/],
+    ['{"process": 1, "type": "invoke", "f": "increment", "key": "x", "value": 1}', /line 1: unknown "f"/],
+    ['{"process": 1, "type": "invoke", "f": "write", "key": "x", "value": 1}\n{"process": 1, "type": "invoke", "f": "write", "key": "x", "value": 2}', /line 2: process 1 invokes again/],
+    ['{"process": 1, "type": "ok", "f": "write", "key": "x", "value": 1}', /line 1: ok for process 1 with no open invoke/],
+  ];
+  for (const [text, message] of cases) {
+    it(String(message), () => {
+      expect(() => parseHistory(text, 'kv')).toThrow(HistoryError);
+      expect(() => parseHistory(text, 'kv')).toThrow(message);
+    });
+  }
+});
+
+/** Tries every order of the operations that respects real time: the reference for small histories. */
+function bruteForce(ops: Operation[]): boolean {
+  const byKey = new Map<string, Operation[]>();
+  for (const op of ops) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  for (const keyOps of byKey.values()) {
+    const used = new Array<boolean>(keyOps.length).fill(false);
+    const required = keyOps.filter((o) => !o.indefinite).length;
+    const search = (state: KvScalar, placedRequired: number): boolean => {
+      if (placedRequired === required) return true;
+      for (let i = 0; i < keyOps.length; i++) {
+        if (used[i]) continue;
+        const op = keyOps[i] as Operation;
+        // Real time: nothing unplaced may have returned before this op was called.
+        if (keyOps.some((other, j) => !used[j] && j !== i && other.end < op.start)) continue;
+        const next = stepRegister(state, op);
+        if (next === undefined) continue;
+        used[i] = true;
+        const ok = search(next, placedRequired + (op.indefinite ? 0 : 1));
+        used[i] = false;
+        if (ok) return true;
+      }
+      return false;
+    };
+    if (!search(null, 0)) return false;
+  }
+  return true;
+}
+
+describe('generated histories', () => {
+  it('agree with a brute-force checker on small histories, linearizable and broken alike', () => {
+    let broken = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const rng = createRng(seed);
+      const events = generateHistory(rng, { processes: 3, operations: 7, keys: 2, mix: { read: 3, write: 2, cas: 2, append: 1, delete: 1 }, infoRate: 0.15 });
+      if (seed % 2 === 0 && injectAnomaly(rng, events)) broken++;
+      const ops = parseHistory(toJsonLines(events), 'kv').operations;
+      const fast = checkOperations(ops).linearizable;
+      expect(fast, `seed ${seed}`).toBe(bruteForce(ops) ? 'true' : 'false');
+    }
+    expect(broken).toBeGreaterThan(100);
+  });
+
+  it('are linearizable by construction and stop being so with one injected anomaly', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rng = createRng(seed);
+      const events = generateHistory(rng, { processes: 5, operations: 200, keys: 3, mix: { read: 4, write: 3, cas: 2, append: 1 }, infoRate: 0.1 });
+      expect(verdict(toJsonLines(events)), `seed ${seed}`).toBe('true');
+      injectAnomaly(rng, events);
+      expect(verdict(toJsonLines(events)), `seed ${seed} with an anomaly`).toBe('false');
+    }
+  });
+
+  it('answer unknown, not a guess, when the time budget runs out', () => {
+    const events = generateHistory(createRng(3), { processes: 20, operations: 2000, keys: 1, mix: { read: 1, write: 1, cas: 3 }, infoRate: 0.3, register: true });
+    let clock = 0;
+    const result = checkOperations(parseHistory(toJsonLines(events), 'register').operations, { timeoutMs: 5, now: () => (clock += 1) });
+    expect(result.linearizable).toBe('unknown');
+  });
+});
+
+describe('incremental checking', () => {
+  it('flags a violation as soon as the event that causes it arrives', () => {
+    const checker = new IncrementalChecker('kv');
+    const events = generateHistory(createRng(9), { processes: 4, operations: 100, keys: 2, mix: { read: 3, write: 3 }, infoRate: 0 });
+    for (const e of events) checker.add(e);
+    expect(checker.check().linearizable).toBe('true');
+    checker.add({ process: 99, type: 'invoke', f: 'read', key: 'k0', value: null, time: 1e9 });
+    checker.add({ process: 99, type: 'ok', f: 'read', key: 'k0', value: 'never-written', time: 1e9 + 1 });
+    const result = checker.check();
+    expect(result.linearizable).toBe('false');
+    expect(result.explanation?.key).toBe('k0');
+  });
+});
+
+describe('consensus-playground check', () => {
+  const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
+  const fixtures = join(import.meta.dirname, 'fixtures');
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'check', ...args], { encoding: 'utf8' });
+
+  it('prints one line per file and exits 0 when all are linearizable', () => {
+    const result = run('--model', 'kv', join(fixtures, 'concurrent-writes.jsonl'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^.*concurrent-writes\.jsonl: linearizable: true, ops: 3, keys: 1, ms: \d+\n$/);
+  });
+
+  it('explains a violation and exits 1, checking every file in one call', () => {
+    const result = run('--model', 'kv', join(fixtures, 'concurrent-writes.jsonl'), join(fixtures, 'stale-read.jsonl'));
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/stale-read\.jsonl: linearizable: false, ops: 3, keys: 1, ms: \d+/);
+    expect(result.stdout).toContain('none of these can come next');
+    expect(result.stdout).toContain('read x -> 1 (line 5)');
+  });
+
+  it('exits 2 on malformed input, naming the line, and still checks the other files', () => {
+    const result = run('--model', 'kv', join(fixtures, 'bad-two-invokes.jsonl'), join(fixtures, 'concurrent-writes.jsonl'));
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('bad-two-invokes.jsonl: error: line 2: process 1 invokes again');
+    expect(result.stdout).toContain('concurrent-writes.jsonl: linearizable: true');
+  });
+
+  it('exits 3 when the search runs out of time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'check-'));
+    const file = join(dir, 'hard.jsonl');
+    writeFileSync(file, toJsonLines(generateHistory(createRng(3), { processes: 30, operations: 6000, keys: 1, mix: { read: 1, write: 1, cas: 3 }, infoRate: 0.3, register: true })));
+    const result = run('--model', 'register', '--timeout', '1ms', file);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toContain('linearizable: unknown');
+  });
+
+  it('reads standard input and prints JSON', () => {
+    const text = lines(...w(1, 1), ...r(2, 1));
+    const result = spawnSync(process.execPath, [bin, 'check', '--model', 'kv', '--json', '-'], { input: text, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: '-', linearizable: 'true', ops: 2, keys: 1 });
+  });
+
+  it('rejects a missing model with exit 2', () => {
+    expect(run(join(fixtures, 'stale-read.jsonl')).status).toBe(2);
+  });
+});
