@@ -60,6 +60,8 @@ export interface SearchResult {
 export interface SearchBudget {
   now: () => number;
   deadline: number;
+  /** Off only for the benchmark's baseline: plain Wing-Gong, to show what the cache buys. */
+  memoize?: boolean;
 }
 
 /** Searches one register's history (one key's operations) for a legal linearization. */
@@ -112,7 +114,9 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
   }
   let setHash = 0;
   const cache = new Map<number, Array<{ bits: Uint32Array; state: RegisterState }>>();
+  const memoize = budget?.memoize ?? true;
   const seen = (state: RegisterState): boolean => {
+    if (!memoize) return false;
     const key = (setHash ^ hashState(state)) | 0;
     const bucket = cache.get(key);
     if (bucket !== undefined) {

@@ -1,0 +1,97 @@
+// The linearizability checker on histories of the shapes Jepsen produces. Targets come from the
+// issue (Porcupine's speed on such histories); the baseline, measured in the same run, is the same
+// search without Lowe's memoization (plain Wing-Gong), on the histories where it finishes in time.
+
+import { checkOperations, parseHistory, partitionByKey, type Operation } from '../checker/index.ts';
+import { generateHistory, toJsonLines } from '../checker/generate.ts';
+import { searchRegister } from '../checker/wgl.ts';
+import { createRng } from '../../shared/rng.ts';
+import type { BenchFigure, BenchSuite } from './types.ts';
+
+const casHeavy = { read: 3, write: 2, cas: 5 };
+
+function registerHistory(seed: number, processes: number, operations: number): string {
+  return toJsonLines(generateHistory(createRng(seed), { processes, operations, keys: 1, mix: casHeavy, infoRate: 0.1, register: true }));
+}
+
+function time<T>(fn: () => T): { ms: number; value: T } {
+  const started = performance.now();
+  const value = fn();
+  return { ms: performance.now() - started, value };
+}
+
+export const checkerBench: BenchSuite = {
+  name: 'linearizability checker',
+  async run(progress) {
+    const figures: BenchFigure[] = [];
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const sampleMemory = (): void => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    };
+
+    progress('(a) 100 register histories, 5 processes, ~170 events, cas-heavy, ~10% info');
+    const a = Array.from({ length: 100 }, (_, i) => registerHistory(100 + i, 5, 85));
+    const aParsed = a.map((text) => parseHistory(text, 'register'));
+    for (const p of aParsed.slice(0, 5)) checkOperations(p.operations); // warm up the JIT
+    const aRun = time(() => a.map((text) => checkOperations(parseHistory(text, 'register').operations, { timeoutMs: 30_000 }).linearizable));
+    sampleMemory();
+    const aBase = time(() =>
+      aParsed.map((p) => searchRegister(p.operations as Operation[], { now: () => performance.now(), deadline: performance.now() + 2000, memoize: false }).verdict),
+    );
+    figures.push({
+      name: 'checker.a.total',
+      label: `(a) 100 register histories (${a.reduce((n, t) => n + t.split('\n').length - 1, 0)} events, all ${aRun.value.every((v) => v === 'true') ? 'linearizable' : 'checked'})`,
+      value: aRun.ms,
+      unit: 'ms',
+      baseline: { label: `without memoization${aBase.value.includes('unknown') ? `, ${aBase.value.filter((v) => v === 'unknown').length} cut off at 2 s` : ''}`, value: aBase.ms },
+      ratio: aBase.ms / aRun.ms,
+      better: 'lower',
+      target: { text: '<= 1,500 ms', met: aRun.ms <= 1500 },
+    });
+
+    progress('(b) one kv history, 50 processes, ~3,500 events, read/write/append over 10 keys');
+    const b = toJsonLines(generateHistory(createRng(7), { processes: 50, operations: 1750, keys: 10, mix: { read: 4, write: 3, append: 3 }, infoRate: 0.05 }));
+    const bRun = time(() => checkOperations(parseHistory(b, 'kv').operations, { timeoutMs: 30_000 }));
+    sampleMemory();
+    const bKeys = partitionByKey(parseHistory(b, 'kv').operations);
+    const bBase = time(() => {
+      const deadline = performance.now() + 5000;
+      return [...bKeys.values()].map((ops) => searchRegister(ops, { now: () => performance.now(), deadline, memoize: false }).verdict);
+    });
+    figures.push({
+      name: 'checker.b.total',
+      label: `(b) kv history, ${b.split('\n').length - 1} events, ${bRun.value.keys} keys: ${bRun.value.linearizable}`,
+      value: bRun.ms,
+      unit: 'ms',
+      baseline: { label: `without memoization${bBase.value.includes('unknown') ? ' (cut off at 5 s)' : ''}`, value: bBase.ms },
+      ratio: bBase.ms / bRun.ms,
+      better: 'lower',
+      target: { text: '<= 500 ms', met: bRun.ms <= 500 },
+    });
+
+    progress('(c) one register history, 10 processes, ~800 events, without partitioning');
+    const c = parseHistory(registerHistory(11, 10, 400), 'register');
+    const cRun = time(() => checkOperations(c.operations, { timeoutMs: 30_000 }));
+    sampleMemory();
+    figures.push({ name: 'checker.c.total', label: `(c) register history, ${c.events} events: ${cRun.value.linearizable}`, value: cRun.ms, unit: 'ms', better: 'lower' });
+
+    for (const processes of [5, 10, 20]) {
+      for (const operations of [100, 400, 1600]) {
+        const parsed = parseHistory(registerHistory(1000 + processes + operations, processes, operations), 'register');
+        const run = time(() => checkOperations(parsed.operations, { timeoutMs: 10_000 }));
+        sampleMemory();
+        figures.push({
+          name: `checker.scale.p${processes}.e${operations * 2}`,
+          label: `scaling: ${processes} processes, ${parsed.events} events: ${run.value.linearizable}`,
+          value: run.ms,
+          unit: 'ms',
+          better: 'lower',
+        });
+      }
+    }
+    const usedMiB = (peakRss - rssBefore) / 2 ** 20;
+    figures.push({ name: 'checker.memory', label: 'resident memory added while checking (peak sampled)', value: usedMiB, unit: 'MiB', better: 'lower', target: { text: '<= 1,024 MiB', met: usedMiB <= 1024 } });
+    return figures;
+  },
+};
