@@ -563,8 +563,17 @@ export class Simulation<O = unknown> {
     this.stats.delivered++;
     this.mix(2, envelope, dest);
     if (this.traceFn) this.traceFn({ kind: 'deliver', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
-    this.input(member, { kind: 'message', envelope });
+    if (member.paused) {
+      member.held.push({ kind: 'message', envelope });
+      return;
+    }
+    // Nodes do not keep their inputs, so one input object serves every delivery.
+    this.messageInput.envelope = envelope;
+    (member.node as ConsensusNode).step(this.messageInput);
+    this.drain(member);
   }
+
+  private readonly messageInput: { kind: 'message'; envelope: Envelope } = { kind: 'message', envelope: { src: '', dest: '', body: { type: '' } } };
 
   // -------------------------------------------------------------------------------------------
   // Clients

@@ -65,6 +65,10 @@ interface ConfirmedRead {
   request: ClientRequest;
 }
 
+const NO_MESSAGES: Envelope[] = Object.freeze([]) as unknown as Envelope[];
+const NO_APPLIED: AppliedEntry[] = Object.freeze([]) as unknown as AppliedEntry[];
+const NO_REPLIES: Reply[] = Object.freeze([]) as unknown as Reply[];
+
 /** Heartbeat contexts remembered for lease reads; older answers simply do not extend the lease. */
 const CONTEXT_RING = 1024;
 
@@ -920,10 +924,15 @@ export class RaftNode implements ConsensusNode {
     this.snapshotToPersist = null;
     this.hardStateDirty = false;
 
+    // Most Readies carry few kinds of output: hand out one shared empty array for the rest rather
+    // than allocating three fresh ones per step (this is the simulator's hot path).
     const ready: Ready = { persist, messages: this.messages, applied: this.appliedOut, replies: this.replies };
-    this.messages = [];
-    this.appliedOut = [];
-    this.replies = [];
+    if (this.messages.length > 0) this.messages = [];
+    if (this.appliedOut.length > 0) this.appliedOut = [];
+    if (this.replies.length > 0) this.replies = [];
+    if (ready.messages.length === 0) ready.messages = NO_MESSAGES;
+    if (ready.applied.length === 0) ready.applied = NO_APPLIED;
+    if (ready.replies.length === 0) ready.replies = NO_REPLIES;
     return ready;
   }
 
