@@ -51,4 +51,10 @@ describe('mutants are caught', () => {
     const caught = result.runs.filter((r) => r.violation?.property === 'election_safety');
     expect(caught.length).toBeGreaterThan(0);
   });
+
+  it('serving reads from a lease it never checks, found by the linearizability check of the property run', () => {
+    const result = runFuzz({ ...defaultFuzzOptions, algorithm: mutants['stale-lease-reads'], runs: 30, seed: 1 });
+    const caught = result.runs.filter((r) => r.violation?.property === 'linearizability');
+    expect(caught.length).toBeGreaterThan(0);
+  });
 });

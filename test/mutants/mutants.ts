@@ -1,7 +1,8 @@
 // Known-bad Rafts. Each one breaks one rule of the paper; the safety monitors and the property run
 // must catch every one of them, which is how we know the checks can fail at all.
 
-import type { HardState } from '../../src/nodes/types.ts';
+import type { HardState, NodeContext, PersistedState } from '../../src/nodes/types.ts';
+import type { RaftOptions } from '../../src/nodes/raft/options.ts';
 import type { NodeId } from '../../src/shared/protocol.ts';
 import type { RequestVote } from '../../src/nodes/raft/messages.ts';
 import { makeRaftAlgorithm, RaftNode } from '../../src/nodes/raft/raft.ts';
@@ -32,8 +33,19 @@ class DoubleVoteRaft extends RaftNode {
   }
 }
 
+/** Serves reads from a lease it never checks: a leader cut off from the majority returns stale data. */
+class TrustsLeaseBlindlyRaft extends RaftNode {
+  constructor(context: NodeContext<RaftOptions>, persisted: PersistedState) {
+    super({ ...context, options: { ...context.options, readMode: 'lease' } }, persisted);
+  }
+  protected override leaseHolds(): boolean {
+    return true;
+  }
+}
+
 export const mutants = {
   'commits-earlier-term': makeRaftAlgorithm(CommitsEarlierTermRaft, 'raft-mutant-commits-earlier-term'),
   'forgets-vote': makeRaftAlgorithm(ForgetsVoteRaft, 'raft-mutant-forgets-vote'),
   'double-vote': makeRaftAlgorithm(DoubleVoteRaft, 'raft-mutant-double-vote'),
+  'stale-lease-reads': makeRaftAlgorithm(TrustsLeaseBlindlyRaft, 'raft-mutant-stale-lease-reads'),
 };

@@ -5,6 +5,8 @@ import { createRng } from '../../shared/rng.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import type { RaftOptions } from '../../nodes/raft/options.ts';
 import { createSafetyMonitor, SafetyViolation, type SafetyProperty } from '../invariants/index.ts';
+import { checkOperations, HistoryBuilder } from '../checker/index.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
 import { scheduleFaults, type FaultKind } from './faults.ts';
 import { Simulation, SimulationError } from './simulation.ts';
 
@@ -26,7 +28,9 @@ export interface FuzzOptions {
 
 export interface FuzzRunResult {
   seed: number;
-  violation: { property: SafetyProperty | 'error'; step: number; message: string } | null;
+  violation: { property: SafetyProperty | 'linearizability' | 'error'; step: number; message: string } | null;
+  /** The client history's verdict ('unknown' when the search ran out of time). */
+  linearizable: 'true' | 'false' | 'unknown' | 'not checked';
   simulatedMs: number;
   steps: number;
   delivered: number;
@@ -80,7 +84,9 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     nodes: options.nodes,
     seed,
     algorithmOptions,
-    workload: { rate: options.rate, clients: 5, keys: 4 },
+    // Clients give up quickly and move on, so that some of them talk to a deposed leader while
+    // others already use the new one: that is where stale reads show.
+    workload: { rate: options.rate, clients: 5, keys: 4, timeoutMs: 250 },
     observers: [monitor],
   });
   scheduleFaults(sim, createRng(seed).fork('faults'), { kinds: options.faults, intervalMs: options.faultIntervalMs, untilMs: options.durationMs });
@@ -94,7 +100,25 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     if (inner instanceof SafetyViolation) violation = { property: inner.property, step, message: inner.message };
     else violation = { property: 'error', step, message: inner instanceof Error ? (inner.stack ?? inner.message) : String(inner) };
   }
-  return { seed, violation, simulatedMs: sim.timeUs / 1000, steps: sim.stats.steps, delivered: sim.stats.delivered, elections: sim.stats.elections };
+  let linearizable: FuzzRunResult['linearizable'] = 'not checked';
+  if (violation === null) {
+    const verdict = checkHistory(sim.history());
+    linearizable = verdict.linearizable;
+    if (verdict.linearizable === 'false') violation = { property: 'linearizability', step: sim.stats.steps, message: verdict.message };
+  }
+  return { seed, violation, linearizable, simulatedMs: sim.timeUs / 1000, steps: sim.stats.steps, delivered: sim.stats.delivered, elections: sim.stats.elections };
+}
+
+/** The clients' view: every run's history must be linearizable too (stale reads, lost writes). */
+function checkHistory(history: readonly HistoryEvent[]): { linearizable: 'true' | 'false' | 'unknown'; message: string } {
+  const builder = new HistoryBuilder('kv');
+  history.forEach((event, i) => builder.add(event, i + 1));
+  builder.finish();
+  const result = checkOperations(builder.operations, { timeoutMs: 5000 });
+  const e = result.explanation;
+  if (e === undefined) return { linearizable: result.linearizable, message: '' };
+  const stuck = e.cannotPlace.map((id) => builder.operations[id]).map((op) => `process ${op?.process} ${op?.f} -> ${JSON.stringify(op?.output ?? op?.input)}`);
+  return { linearizable: 'false', message: `key ${e.key}: after ${e.longestPrefix.length} operations the value is ${JSON.stringify(e.stateAfterPrefix)}; cannot place ${stuck.join('; ')}` };
 }
 
 export function runFuzz(options: FuzzOptions): FuzzResult {

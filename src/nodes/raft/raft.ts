@@ -682,7 +682,7 @@ export class RaftNode implements ConsensusNode {
    * leader can exist yet. It assumes ticks run at the same rate everywhere, which is why it is an
    * option and ReadIndex is the default.
    */
-  private leaseHolds(): boolean {
+  protected leaseHolds(): boolean {
     if (this.leaseRevoked) return false;
     const horizon = this.ticks - this.options.electionTicks + 1;
     let holders = this.isPromotable() ? 1 : 0;
