@@ -51,7 +51,7 @@ export class MemoryStorage implements Storage {
       this.entries.length = cut;
       for (const entry of entries) this.entries.push(entry);
     }
-    if (batch.hardState) this.hardState = { ...batch.hardState };
+    if (batch.hardState) this.hardState = batch.hardState;
     if (batch.records) {
       for (const [key, value] of batch.records) {
         if (value === null) this.records.delete(key);

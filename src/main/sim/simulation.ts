@@ -515,11 +515,10 @@ export class Simulation<O = unknown> {
   private send(envelope: Envelope): void {
     this.stats.sent++;
     const dest = this.indexOf.get(envelope.dest);
-    const src = this.indexOf.get(envelope.src) as number;
     if (dest === undefined) return;
     this.mix(1, envelope, dest);
     if (this.traceFn) this.traceFn({ kind: 'send', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
-    if (this.cuts.has(this.linkKey(src, dest))) {
+    if (this.cuts.size > 0 && this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
       this.dropped(envelope, 'link cut');
       return;
     }
@@ -556,7 +555,7 @@ export class Simulation<O = unknown> {
       this.dropped(envelope, `${member.id} is down`);
       return;
     }
-    if (this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
+    if (this.cuts.size > 0 && this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
       this.dropped(envelope, 'link cut');
       return;
     }

@@ -59,6 +59,7 @@ export class RaftLog {
 
   /** Entries in [from, to] (inclusive), at most `max` of them. `from` must be above the snapshot. */
   slice(from: number, to: number, max = Number.POSITIVE_INFINITY): LogEntry[] {
+    if (from > to) return [];
     const start = from - this.snapshotIndex - 1;
     const end = Math.min(to - this.snapshotIndex, start + max);
     return this.entries.slice(start, end);

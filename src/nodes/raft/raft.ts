@@ -438,7 +438,8 @@ export class RaftNode implements ConsensusNode {
       return;
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const configMayChange = this.configIndex > m.prevIndex || m.entries.some((e) => e.data.type === 'config');
+      let configMayChange = this.configIndex > m.prevIndex;
+      for (let i = 0; i < m.entries.length && !configMayChange; i++) configMayChange = (m.entries[i] as LogEntry).data.type === 'config';
       const lastNew = this.log.appendFromLeader(m.prevIndex, m.entries);
       if (configMayChange) this.refreshConfig();
       this.commitTo(Math.min(m.commit, lastNew));
@@ -561,8 +562,10 @@ export class RaftNode implements ConsensusNode {
     return false;
   }
 
+  private readonly matchOf = (id: NodeId): number => (id === this.id ? this.log.lastIndex : (this.progress.get(id)?.match ?? 0));
+
   protected quorumMatch(): number {
-    return committedIndex(this.voters, (id) => (id === this.id ? this.log.lastIndex : (this.progress.get(id)?.match ?? 0)));
+    return committedIndex(this.voters, this.matchOf);
   }
 
   protected advanceCommit(index: number): void {
@@ -909,7 +912,8 @@ export class RaftNode implements ConsensusNode {
       }
     }
     this.broadcastPending = false;
-    this.appendDirty.clear();
+    // Set.clear() reallocates the table even when empty; on this hot path only clear what is there.
+    if (this.appendDirty.size > 0) this.appendDirty.clear();
     this.applyCommitted();
     this.serveConfirmedReads();
 
