@@ -41,7 +41,7 @@ export function formatMessage(body: { type: string }): string {
       return `${m.preVote ? 'PreVoteResp' : 'VoteResp'} t=${m.term} ${m.granted ? 'granted' : 'rejected'}`;
     case 'append_entries': {
       const entries = m.entries.length === 0 ? '' : ` [${m.entries.map(formatEntry).join(', ')}]`;
-      return `App t=${m.term} prev=${m.prevIndex}/${m.prevTerm} commit=${m.commit}${entries}`;
+      return `App t=${m.term} prev=${m.prevIndex}/${m.prevTerm} commit=${m.commit}${entries}${m.commitOnly ? ' (commit only)' : ''}`;
     }
     case 'append_entries_response':
       return m.success

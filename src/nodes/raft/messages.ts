@@ -28,6 +28,11 @@ export interface AppendEntries {
   prevTerm: number;
   entries: LogEntry[];
   commit: number;
+  /**
+   * No entries, sent only to move a replicating follower's commit index forward. The follower
+   * answers only if it cannot accept it: a success would tell the leader nothing new.
+   */
+  commitOnly: boolean;
 }
 
 export interface AppendEntriesResponse {

@@ -434,7 +434,7 @@ export class RaftNode implements ConsensusNode {
   private handleAppend(from: NodeId, m: AppendEntries): void {
     if (m.prevIndex < this.commit) {
       // Everything up to our commit index already matches the leader's log.
-      this.send(from, this.appendResponse(true, this.commit, 0, 0, 0));
+      if (!m.commitOnly) this.send(from, this.appendResponse(true, this.commit, 0, 0, 0));
       return;
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
@@ -443,7 +443,7 @@ export class RaftNode implements ConsensusNode {
       const lastNew = this.log.appendFromLeader(m.prevIndex, m.entries);
       if (configMayChange) this.refreshConfig();
       this.commitTo(Math.min(m.commit, lastNew));
-      this.send(from, this.appendResponse(true, lastNew, 0, 0, 0));
+      if (!m.commitOnly) this.send(from, this.appendResponse(true, lastNew, 0, 0, 0));
       return;
     }
     let conflictTerm = 0;
@@ -594,7 +594,8 @@ export class RaftNode implements ConsensusNode {
       }
       const entries = this.log.slice(pr.next, this.log.lastIndex, this.options.maxEntriesPerMessage);
       if (entries.length === 0 && (pr.state === 'replicate' || pr.match === this.log.lastIndex) && pr.sentCommit >= this.commit) return;
-      const message: AppendEntries = { type: 'append_entries', term: this.term, prevIndex, prevTerm, entries, commit: this.commit };
+      const commitOnly = entries.length === 0 && pr.state === 'replicate';
+      const message: AppendEntries = { type: 'append_entries', term: this.term, prevIndex, prevTerm, entries, commit: this.commit, commitOnly };
       this.send(to, message);
       pr.sentCommit = this.commit;
       if (entries.length === 0) {
@@ -943,8 +944,29 @@ export class RaftNode implements ConsensusNode {
   // ---------------------------------------------------------------------------------------------
   // Inspection (for the UI, tests and monitors; never used to drive the algorithm)
 
+  private lastStatus: NodeStatus | null = null;
+
+  /**
+   * Hosts ask after every Ready, and most Readies change nothing here: the same object comes back
+   * until a field changes, then a new one (never mutated in place, so holders may compare).
+   */
   status(): NodeStatus {
-    return {
+    const s = this.lastStatus;
+    if (
+      s !== null &&
+      s.role === this.role &&
+      s.term === this.term &&
+      s.leader === this.leader &&
+      s.votedFor === this.vote &&
+      s.commit === this.commit &&
+      s.applied === this.applied &&
+      s.lastIndex === this.log.lastIndex &&
+      s.snapshotIndex === this.log.snapshotIndex &&
+      s.voters === this.voters
+    ) {
+      return s;
+    }
+    this.lastStatus = {
       id: this.id,
       role: this.role,
       term: this.term,
@@ -957,6 +979,7 @@ export class RaftNode implements ConsensusNode {
       // Never mutated in place (a new configuration is a new array), so it can be shared.
       voters: this.voters,
     };
+    return this.lastStatus;
   }
 
   /** Entries in [from, to] that are still in the log (compacted ones are in the snapshot). */
