@@ -221,39 +221,36 @@ export class RaftNode implements ConsensusNode {
     }
   }
 
+  /** What every role change resets: who leads, the votes counted, the election timer. */
+  private enterRole(role: NodeRole, leader: NodeId | null): void {
+    this.role = role;
+    this.leader = leader;
+    if (this.votes.size > 0) this.votes.clear();
+    this.resetElectionTimer();
+  }
+
   protected becomeFollower(term: number, leader: NodeId | null): void {
     if (this.role === 'leader') this.abandonLeadership();
     this.setTerm(term);
-    this.role = 'follower';
-    this.leader = leader;
-    this.votes.clear();
-    this.resetElectionTimer();
+    this.enterRole('follower', leader);
   }
 
   private becomePreCandidate(): void {
     // A pre-candidate keeps its term and vote: nothing changes unless a majority would vote for it.
-    this.role = 'precandidate';
-    this.leader = null;
-    this.votes.clear();
-    this.resetElectionTimer();
+    this.enterRole('precandidate', null);
   }
 
   private becomeCandidate(): void {
     this.setTerm(this.term + 1);
     this.vote = this.id;
     this.hardStateDirty = true;
-    this.role = 'candidate';
-    this.leader = null;
-    this.votes.clear();
-    this.resetElectionTimer();
+    this.enterRole('candidate', null);
   }
 
   private becomeLeader(): void {
-    this.role = 'leader';
-    this.leader = this.id;
+    this.enterRole('leader', this.id);
     this.leadTransferee = null;
     this.committedInTerm = false;
-    this.resetElectionTimer();
     this.progress.clear();
     this.leaseSince.clear();
     this.leaseRevoked = false;
