@@ -2,13 +2,16 @@
 // network. Everything random comes from one seed, so a run is a pure function of its seed and
 // options: the fuzzer, the property tests, the data generator and replay all stand on that.
 
-import type { HistoryEvent, KvScalar, OpFunction, OpValue } from '../../shared/history.ts';
+import type { HistoryEvent, OpFunction, OpValue } from '../../shared/history.ts';
 import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input } from '../../nodes/types.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import { EventQueue } from './event-queue.ts';
+import { WorkloadGenerator, type OperationMix } from './workload.ts';
+
+export type { OperationMix };
 import type { ClusterObserver } from './observer.ts';
 
 export interface LinkRule {
@@ -24,14 +27,6 @@ export interface LinkRule {
 }
 
 export const defaultLinkRule: LinkRule = { drop: 0, delayMs: 1, jitterMs: 0.5, duplicate: 0, reorder: 0 };
-
-export interface OperationMix {
-  read: number;
-  write: number;
-  cas: number;
-  append: number;
-  delete: number;
-}
 
 export interface WorkloadOptions {
   clients: number;
@@ -170,8 +165,7 @@ export class Simulation<O = unknown> {
   private readonly workload: WorkloadOptions | null;
   private readonly clients: Client[] = [];
   private readonly historyEvents: HistoryEvent[] = [];
-  private readonly writeCounter = new Map<string, number>();
-  private readonly lastWritten = new Map<string, KvScalar[]>();
+  private readonly generator: WorkloadGenerator | null;
   private nextToken = 1;
   private nextAdminId = 1;
   readonly adminReplies: Array<{ node: NodeId; reply: Reply }> = [];
@@ -202,6 +196,7 @@ export class Simulation<O = unknown> {
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.createMember(id, ids);
     this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...defaultWorkload.mix, ...(options.workload?.mix ?? {}) } };
+    this.generator = this.workload === null ? null : new WorkloadGenerator(this.clientRng, this.workload.keys, this.workload.mix);
     if (this.workload !== null && this.workload.rate > 0) {
       for (let c = 0; c < this.workload.clients; c++) {
         this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null });
@@ -595,46 +590,12 @@ export class Simulation<O = unknown> {
     if (this.traceFn) this.traceFn({ kind: 'history', timeUs: this.now, event });
   }
 
-  private nextOp(): { f: OpFunction; key: string; value: OpValue; op: KvOp } {
-    const w = this.workload as WorkloadOptions;
-    const rng = this.clientRng;
-    const key = `k${rng.int(0, w.keys)}`;
-    const mix = w.mix;
-    const total = mix.read + mix.write + mix.cas + mix.append + mix.delete;
-    let r = rng.next() * total;
-    const fresh = (): number => {
-      const n = (this.writeCounter.get(key) ?? 0) + 1;
-      this.writeCounter.set(key, n);
-      const recent = this.lastWritten.get(key) ?? [];
-      recent.push(n);
-      if (recent.length > 4) recent.shift();
-      this.lastWritten.set(key, recent);
-      return n;
-    };
-    if ((r -= mix.read) < 0) return { f: 'read', key, value: null, op: { f: 'read', key } };
-    if ((r -= mix.write) < 0) {
-      const value = fresh();
-      return { f: 'write', key, value, op: { f: 'write', key, value } };
-    }
-    if ((r -= mix.cas) < 0) {
-      const recent = this.lastWritten.get(key) ?? [];
-      const expected = recent.length === 0 ? null : (recent[rng.int(0, recent.length)] as KvScalar);
-      const value = fresh();
-      return { f: 'cas', key, value: [expected, value], op: { f: 'cas', key, expected, value } };
-    }
-    if ((r -= mix.append) < 0) {
-      const value = `${fresh()},`;
-      return { f: 'append', key, value, op: { f: 'append', key, value } };
-    }
-    return { f: 'delete', key, value: null, op: { f: 'delete', key } };
-  }
-
   private clientNext(c: number): void {
     const client = this.clients[c] as Client;
     const w = this.workload as WorkloadOptions;
     this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
     if (client.open !== null) return; // still busy: this arrival is skipped, as a closed-loop client would
-    const next = this.nextOp();
+    const next = (this.generator as WorkloadGenerator).next();
     const token = this.nextToken++;
     client.open = { ...next, token, attempts: 0 };
     this.record({ process: client.process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.now * 1000 });
