@@ -17,6 +17,10 @@ interface CommandEntry {
 }
 
 const commands: Record<string, CommandEntry> = {
+  run: {
+    summary: 'run a cluster (worker threads and SQLite, or --sim) with clients and faults, then check it',
+    load: async () => (await import('./run.ts')).runCommand,
+  },
   fuzz: {
     summary: 'simulate many seeded runs with random faults and check the safety properties',
     load: async () => (await import('./fuzz.ts')).fuzzCommand,

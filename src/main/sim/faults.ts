@@ -21,7 +21,7 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(0, items.length)] as T;
 }
 
-function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
+export function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = rng.int(0, i + 1);

@@ -1,0 +1,277 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HistoryEvent } from '../../shared/history.ts';
+import type { NodeId } from '../../shared/protocol.ts';
+import { createRng, type Rng } from '../../shared/rng.ts';
+import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
+import { checkOperations, HistoryBuilder } from '../checker/index.ts';
+import { Cluster } from '../cluster/cluster.ts';
+import { ClientPool } from '../cluster/clients.ts';
+import { createSafetyMonitor } from '../invariants/index.ts';
+import { scheduleFaults, shuffled } from '../sim/faults.ts';
+import { defaultWorkload, Simulation } from '../sim/simulation.ts';
+import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
+import type { CliIo, CommandMain } from './cli.ts';
+
+const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
+type RunFault = (typeof RUN_FAULTS)[number];
+
+const HELP = `usage: consensus-playground run [options]
+
+Runs a cluster with clients and random faults, then checks the result: the safety monitors watch
+every step, and the linearizability checker reads the clients' whole history at the end. By
+default each node is a worker thread with its own SQLite file; --sim runs the deterministic
+simulator instead (same seed, same run).
+
+options:
+  --algo NAME           ${algorithmNames().join(', ')} (default raft)
+  --nodes N             1 to 15 (default 5)
+  --seed S              0 to 4294967295 (default 1)
+  --duration D          how long faults and clients run, e.g. 30s (default 30s)
+  --rate R              client operations per second, all clients together (default 100)
+  --clients C           concurrent clients (default 5)
+  --keys K              keys the clients use (default 8)
+  --faults LIST         none, or a comma-separated list of ${RUN_FAULTS.join(',')} (default none)
+  --fault-interval D    time between faults (default 2s)
+  --data-dir DIR        where node files go (default: the system's temporary folder)
+  --history FILE        also write the client history there (JSON Lines)
+  --sync full|normal    SQLite synchronous mode (default full)
+  --read MODE           read_index, lease or log (default read_index)
+  --no-prevote          turn PreVote off
+  --no-checkquorum      turn CheckQuorum off
+  --sim                 use the simulator instead of worker threads
+
+The last line reads: ops: N (ok A, fail B, info C), elections: E, violations: V, linearizable: true|false|unknown
+Exit 0 when safe and linearizable, 1 otherwise, 2 on bad arguments.`;
+
+interface RunSettings {
+  algo: string;
+  nodes: number;
+  seed: number;
+  durationMs: number;
+  rate: number;
+  clients: number;
+  keys: number;
+  faults: RunFault[];
+  faultIntervalMs: number;
+  dataDir: string;
+  historyFile: string | undefined;
+  sync: 'full' | 'normal';
+  algorithmOptions: Record<string, unknown>;
+  sim: boolean;
+}
+
+function parseRunArgs(argv: string[]): RunSettings | 'help' {
+  const args = parseArgs(argv, {
+    algo: { type: 'string' },
+    nodes: { type: 'string' },
+    seed: { type: 'string' },
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    clients: { type: 'string' },
+    keys: { type: 'string' },
+    faults: { type: 'string' },
+    'fault-interval': { type: 'string' },
+    'data-dir': { type: 'string' },
+    history: { type: 'string' },
+    sync: { type: 'string' },
+    read: { type: 'string' },
+    'no-prevote': { type: 'boolean' },
+    'no-checkquorum': { type: 'boolean' },
+    sim: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (args.options.has('help')) return 'help';
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  const algo = stringOption(args, 'algo') ?? 'raft';
+  if (getAlgorithm(algo) === undefined) throw new UsageError(`--algo must be one of ${algorithmNames().join(', ')}, got ${JSON.stringify(algo)}`);
+  const faultsText = stringOption(args, 'faults') ?? 'none';
+  const parts = faultsText.split(',').map((f) => f.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p !== 'none' && !(RUN_FAULTS as readonly string[]).includes(p))) {
+    throw new UsageError(`--faults takes none or a comma-separated list of ${RUN_FAULTS.join(', ')}, got ${JSON.stringify(faultsText)}`);
+  }
+  const durationMs = durationOption(args, 'duration', 30_000);
+  if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new UsageError('--duration must be more than 0 and at most 24h');
+  const faultIntervalMs = durationOption(args, 'fault-interval', 2000);
+  if (faultIntervalMs < 10) throw new UsageError('--fault-interval must be at least 10ms');
+  const readMode = choiceOption(args, 'read', ['read_index', 'lease', 'log'] as const, 'read_index');
+  return {
+    algo,
+    nodes: intOption(args, 'nodes', 5, 1, 15),
+    seed: seedOption(args, 'seed', 1),
+    durationMs,
+    rate: numberOption(args, 'rate', 100, 0, 100_000),
+    clients: intOption(args, 'clients', 5, 1, 1000),
+    keys: intOption(args, 'keys', 8, 1, 1_000_000),
+    faults: parts.filter((p) => p !== 'none') as RunFault[],
+    faultIntervalMs,
+    dataDir: stringOption(args, 'data-dir') ?? join(tmpdir(), 'consensus-playground'),
+    historyFile: stringOption(args, 'history'),
+    sync: choiceOption(args, 'sync', ['full', 'normal'] as const, 'full'),
+    algorithmOptions: { readMode, preVote: !args.options.has('no-prevote'), checkQuorum: !args.options.has('no-checkquorum') },
+    sim: args.options.has('sim'),
+  };
+}
+
+interface RunOutcome {
+  history: HistoryEvent[];
+  stats: { ok: number; fail: number; info: number };
+  elections: number;
+  violations: string[];
+}
+
+function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome): number {
+  const builder = new HistoryBuilder('kv');
+  outcome.history.forEach((event, i) => builder.add(event, i + 1));
+  builder.finish();
+  const verdict = checkOperations(builder.operations, { timeoutMs: 60_000 }).linearizable;
+  if (settings.historyFile) writeFileSync(settings.historyFile, outcome.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  for (const v of outcome.violations) io.out(`violation: ${v}`);
+  const { ok, fail, info } = outcome.stats;
+  io.out(`ops: ${ok + fail + info} (ok ${ok}, fail ${fail}, info ${info}), elections: ${outcome.elections}, violations: ${outcome.violations.length}, linearizable: ${verdict}`);
+  return outcome.violations.length === 0 && verdict === 'true' ? 0 : 1;
+}
+
+function runSimulated(io: CliIo, settings: RunSettings): RunOutcome {
+  const monitor = createSafetyMonitor();
+  const sim = new Simulation({
+    algorithm: getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>,
+    nodes: settings.nodes,
+    seed: settings.seed,
+    algorithmOptions: settings.algorithmOptions,
+    workload: { ...defaultWorkload, clients: settings.clients, rate: settings.rate, keys: settings.keys },
+    observers: [monitor],
+  });
+  scheduleFaults(sim, createRng(settings.seed).fork('faults'), { kinds: settings.faults, intervalMs: settings.faultIntervalMs, untilMs: settings.durationMs });
+  let lastPrint = performance.now();
+  const endMs = settings.durationMs + 2000;
+  while (sim.timeUs / 1000 < endMs) {
+    sim.runFor(Math.min(1000, endMs - sim.timeUs / 1000));
+    if (performance.now() - lastPrint >= 1000) {
+      lastPrint = performance.now();
+      io.err(progressLine(sim.timeUs / 1000, sim.stats.ops, sim.stats.elections, monitor.violations().length, sim.leader()));
+    }
+  }
+  monitor.finalCheck();
+  return { history: sim.history(), stats: sim.stats.ops, elections: sim.stats.elections, violations: monitor.violations().map((v) => v.message) };
+}
+
+function progressLine(ms: number, ops: { ok: number; fail: number; info: number }, elections: number, violations: number, leader: NodeId | null): string {
+  return `t=${(ms / 1000).toFixed(0)}s ops ok ${ops.ok} fail ${ops.fail} info ${ops.info}, elections ${elections}, leader ${leader ?? 'none'}, violations ${violations}`;
+}
+
+/** Random faults in real time; each is undone after a while, and `finish` undoes all of them. */
+function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], intervalMs: number): { finish(): Promise<void> } {
+  const undo: Array<() => Promise<void> | void> = [];
+  const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length)] as T;
+  const timer = setInterval(() => {
+    const kind = pick(kinds);
+    const ids = cluster.nodeIds;
+    // Half the faults aim at the leader: that is where they teach the most.
+    const leader = cluster.leader();
+    const victim = leader !== null && rng.chance(0.5) ? leader : pick(ids);
+    switch (kind) {
+      case 'partition': {
+        const others = shuffled(rng, ids.filter((id) => id !== victim));
+        const minority = others.slice(0, rng.int(0, Math.floor((ids.length - 1) / 2) + 1));
+        cluster.partition([[victim, ...minority], others.slice(minority.length)]);
+        undo.push(() => cluster.heal());
+        break;
+      }
+      case 'kill':
+        if (cluster.isUp(victim)) {
+          void cluster.kill(victim);
+          undo.push(() => cluster.restart(victim));
+        }
+        break;
+      case 'pause':
+        cluster.pause(victim);
+        undo.push(() => cluster.resume(victim));
+        break;
+      case 'drop':
+        cluster.setNetwork({ drop: 0.1 + rng.next() * 0.3 });
+        undo.push(() => cluster.setNetwork({ drop: 0 }));
+        break;
+      case 'delay':
+        cluster.setNetwork({ delayMs: 5 + rng.next() * 45, jitterMs: 5 + rng.next() * 20 });
+        undo.push(() => cluster.setNetwork({ delayMs: 0, jitterMs: 0 }));
+        break;
+      case 'dup':
+        cluster.setNetwork({ duplicate: 0.1 + rng.next() * 0.2, reorder: 0.2 });
+        undo.push(() => cluster.setNetwork({ duplicate: 0, reorder: 0 }));
+        break;
+    }
+    // Undo the oldest fault once a couple are active, so faults overlap but do not pile up.
+    if (undo.length > 2) void undo.shift()?.();
+  }, intervalMs);
+  return {
+    async finish() {
+      clearInterval(timer);
+      while (undo.length > 0) await undo.shift()?.();
+      cluster.heal();
+      cluster.resetNetwork();
+      for (const id of cluster.nodeIds) {
+        if (!cluster.isUp(id)) await cluster.restart(id);
+        cluster.resume(id);
+      }
+    },
+  };
+}
+
+async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome> {
+  const monitor = createSafetyMonitor();
+  const session = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${settings.seed}`;
+  const cluster = new Cluster({
+    algorithm: settings.algo,
+    nodes: settings.nodes,
+    seed: settings.seed,
+    dataDir: settings.dataDir,
+    session,
+    sync: settings.sync,
+    algorithmOptions: settings.algorithmOptions,
+    observers: [monitor],
+  });
+  const clients = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: defaultWorkload.mix, timeoutMs: 1000, seed: settings.seed });
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await cluster.start();
+    io.err(`nodes in ${cluster.dir}`);
+    clients.start();
+    const faults = startFaults(cluster, createRng(settings.seed).fork('faults'), settings.faults, settings.faultIntervalMs);
+    const started = performance.now();
+    let lastPrint = started;
+    while (!interrupted && performance.now() - started < settings.durationMs) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, settings.durationMs - (performance.now() - started))));
+      if (performance.now() - lastPrint < 900) continue;
+      lastPrint = performance.now();
+      io.err(progressLine(lastPrint - started, clients.stats, cluster.stats.elections, monitor.violations().length, cluster.leader()));
+    }
+    await faults.finish();
+    // A quiet moment after the last fault, so that operations in flight settle before the check.
+    if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 1500));
+    await clients.stop();
+  } finally {
+    await cluster.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted) io.err('interrupted: workers stopped, checking what ran');
+  monitor.finalCheck();
+  return { history: clients.history, stats: clients.stats, elections: cluster.stats.elections, violations: monitor.violations().map((v) => v.message) };
+}
+
+export const runCommand: CommandMain = async (argv, io) => {
+  const settings = parseRunArgs(argv);
+  if (settings === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  const outcome = settings.sim ? runSimulated(io, settings) : await runWorkers(io, settings);
+  return summarize(io, settings, outcome);
+};

@@ -1,0 +1,102 @@
+// Clients of the live cluster: each one a loop with at most one operation open, sending to the
+// node it believes leads, following redirects, and writing every operation to the history in the
+// checker's format. A timeout is recorded as `info`: the operation may still take effect.
+
+import type { HistoryEvent } from '../../shared/history.ts';
+import type { NodeId } from '../../shared/protocol.ts';
+import { createRng } from '../../shared/rng.ts';
+import type { OperationMix } from '../sim/workload.ts';
+import { WorkloadGenerator } from '../sim/workload.ts';
+import type { Cluster } from './cluster.ts';
+
+export interface ClientOptions {
+  clients: number;
+  /** Operations per second, all clients together. */
+  rate: number;
+  keys: number;
+  mix: OperationMix;
+  timeoutMs: number;
+  seed: number;
+}
+
+export interface ClientStats {
+  ok: number;
+  fail: number;
+  info: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ClientPool {
+  readonly history: HistoryEvent[] = [];
+  readonly stats: ClientStats = { ok: 0, fail: 0, info: 0 };
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly cluster: Cluster;
+  private readonly options: ClientOptions;
+  private readonly onEvent: ((event: HistoryEvent) => void) | undefined;
+  private readonly started = process.hrtime.bigint();
+
+  constructor(cluster: Cluster, options: ClientOptions, onEvent?: (event: HistoryEvent) => void) {
+    this.cluster = cluster;
+    this.options = options;
+    this.onEvent = onEvent;
+  }
+
+  private record(event: HistoryEvent): void {
+    this.history.push(event);
+    this.cluster.journal({ kind: 'client', time: this.cluster.elapsedMs(), event });
+    this.onEvent?.(event);
+  }
+
+  private nowNs(): number {
+    return Number(process.hrtime.bigint() - this.started);
+  }
+
+  start(): void {
+    this.running = true;
+    for (let c = 1; c <= this.options.clients; c++) this.loops.push(this.loop(c));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(process: number): Promise<void> {
+    const rng = createRng(this.options.seed).fork(`client ${process}`);
+    const generator = new WorkloadGenerator(rng, this.options.keys, this.options.mix);
+    const ids = this.cluster.nodeIds;
+    let target: NodeId = ids[rng.int(0, ids.length)] as NodeId;
+    let seq = 0;
+    const meanGapMs = (this.options.clients / this.options.rate) * 1000;
+    while (this.running) {
+      await sleep(-Math.log(1 - rng.next()) * meanGapMs);
+      if (!this.running) return;
+      const next = generator.next();
+      this.record({ process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.nowNs() });
+      const deadline = performance.now() + this.options.timeoutMs;
+      let outcome: { type: 'ok' | 'fail' | 'info'; value: HistoryEvent['value'] } | null = null;
+      for (let attempt = 0; attempt < 20 && outcome === null; attempt++) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) break;
+        const reply = await this.cluster.request(target, { clientId: process, seq: ++seq, op: next.op }, remaining);
+        if (reply === null) break;
+        if (reply.ok) outcome = { type: 'ok', value: next.f === 'read' ? reply.value : next.value };
+        else if (reply.error === 'cas_mismatch') outcome = { type: 'fail', value: next.value };
+        else if (!reply.definite) outcome = { type: 'info', value: next.value };
+        else {
+          // Definitely not applied: try where the node points, or anywhere, after a short pause.
+          target = reply.leaderHint ?? (ids[rng.int(0, ids.length)] as NodeId);
+          if (reply.leaderHint === null) await sleep(5 + rng.next() * 20);
+        }
+      }
+      if (outcome === null) {
+        outcome = { type: 'info', value: next.value };
+        target = ids[rng.int(0, ids.length)] as NodeId;
+      }
+      this.stats[outcome.type]++;
+      this.record({ process, type: outcome.type, f: next.f, key: next.key, value: outcome.type === 'ok' && next.f === 'read' ? outcome.value : next.f === 'read' ? null : next.value, time: this.nowNs() });
+    }
+  }
+}

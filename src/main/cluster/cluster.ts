@@ -1,0 +1,456 @@
+// The live cluster: one worker thread per node, each with its own SQLite file, and this process
+// as the network between them. Every message crosses the router here, where faults are applied:
+// cuts (one way or both), partitions, loss, delay and jitter, duplication and reordering. Time is
+// real, scaled by a speed factor: ticks and message delays run `speed` times faster.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { JournalEvent } from '../../shared/journal.ts';
+import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import { createRng, type Rng } from '../../shared/rng.ts';
+import { getAlgorithm } from '../../nodes/index.ts';
+import type { Envelope, Input } from '../../nodes/types.ts';
+import type { FromWorker, ToWorker, WorkerConfig } from '../../nodes/host/protocol.ts';
+import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
+import { TICK_MS } from '../../nodes/raft/options.ts';
+import type { ClusterObserver } from '../sim/observer.ts';
+import { defaultLinkRule, type LinkRule } from '../sim/simulation.ts';
+
+/** Worker threads on one machine: no delay beyond the relay itself unless a fault adds one. */
+const LOOPBACK: LinkRule = { ...defaultLinkRule, delayMs: 0, jitterMs: 0 };
+
+const WORKER_URL = new URL('../../nodes/host/worker.ts', import.meta.url);
+
+export interface ClusterOptions {
+  algorithm: string;
+  nodes: number;
+  seed: number;
+  dataDir: string;
+  /** Folder under dataDir for this cluster's files. */
+  session: string;
+  sync: SyncMode;
+  algorithmOptions?: Record<string, unknown>;
+  network?: Partial<LinkRule>;
+  tickMs?: number;
+  /** 0.01 to 100: how much faster than real time ticks and delays run. */
+  speed?: number;
+  observers?: ClusterObserver[];
+}
+
+interface Member {
+  id: NodeId;
+  worker: Worker | null;
+  status: NodeStatus | null;
+  paused: boolean;
+  held: Input[];
+  restarts: number;
+  bootstrapVoters: NodeId[];
+  failed: string | null;
+  started: Promise<void> | null;
+}
+
+export class ClusterError extends Error {}
+
+export class Cluster {
+  readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers'>> & Pick<ClusterOptions, 'algorithmOptions'>;
+  private readonly members = new Map<NodeId, Member>();
+  private readonly rng: Rng;
+  private defaultRule: LinkRule;
+  private readonly linkRules = new Map<string, LinkRule>();
+  private readonly cuts = new Set<string>();
+  private readonly observers: ClusterObserver[];
+  private readonly pendingRequests = new Map<string, (reply: ClientReply) => void>();
+  private readonly pendingAdmin = new Map<number, (reply: Reply) => void>();
+  private nextAdminId = 1;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly startedAt = performance.now();
+  private journalBuffer: JournalEvent[] = [];
+  private readonly subscribers = new Set<(events: JournalEvent[]) => void>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  readonly stats = { sent: 0, delivered: 0, dropped: 0, elections: 0 };
+  private stopped = false;
+
+  constructor(options: ClusterOptions) {
+    if (getAlgorithm(options.algorithm) === undefined) throw new ClusterError(`unknown algorithm ${JSON.stringify(options.algorithm)}`);
+    if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > 15) throw new ClusterError(`a cluster has 1 to 15 nodes, not ${options.nodes}`);
+    const speed = options.speed ?? 1;
+    if (!(speed >= 0.01 && speed <= 100)) throw new ClusterError(`speed must be between 0.01 and 100, not ${speed}`);
+    this.options = { ...options, tickMs: options.tickMs ?? TICK_MS, speed };
+    this.rng = createRng(options.seed).fork('router');
+    this.defaultRule = { ...LOOPBACK, ...(options.network ?? {}) };
+    this.observers = options.observers ?? [];
+    mkdirSync(this.dir, { recursive: true });
+    const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    for (const id of ids) this.members.set(id, { id, worker: null, status: null, paused: false, held: [], restarts: 0, bootstrapVoters: ids, failed: null, started: null });
+  }
+
+  get dir(): string {
+    return join(this.options.dataDir, this.options.session);
+  }
+
+  nodeFile(id: NodeId): string {
+    return join(this.dir, `${id}.sqlite`);
+  }
+
+  private now(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async start(): Promise<void> {
+    await Promise.all([...this.members.values()].map((m) => this.spawn(m)));
+    this.tickTimer = setInterval(() => this.tick(), this.options.tickMs / this.options.speed);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all(
+      [...this.members.values()].map(async (m) => {
+        const worker = m.worker;
+        if (worker === null) return;
+        m.worker = null;
+        const closed = new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          worker.on('message', (msg: FromWorker) => {
+            if (msg.type === 'closed') void worker.terminate();
+          });
+        });
+        worker.postMessage({ type: 'close' } satisfies ToWorker);
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+        await worker.terminate();
+      }),
+    );
+    this.flush();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  private spawn(member: Member): Promise<void> {
+    const config: WorkerConfig = {
+      id: member.id,
+      algorithm: this.options.algorithm,
+      options: this.options.algorithmOptions ?? {},
+      bootstrapVoters: member.bootstrapVoters,
+      seed: this.options.seed,
+      restarts: member.restarts,
+      dbPath: this.nodeFile(member.id),
+      sync: this.options.sync,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: config });
+    member.worker = worker;
+    member.failed = null;
+    member.started = new Promise<void>((resolve) => {
+      worker.on('message', (message: FromWorker) => {
+        if (member.worker !== worker) return; // a message from a life that was already killed
+        this.onWorkerMessage(member, message, resolve);
+      });
+      worker.on('error', (error) => {
+        if (member.worker !== worker) return;
+        this.markFailed(member, error.message);
+        resolve();
+      });
+      worker.on('exit', () => {
+        if (member.worker === worker && !this.stopped) {
+          if (member.failed === null) this.markFailed(member, 'the worker exited');
+        }
+        resolve();
+      });
+    });
+    return member.started;
+  }
+
+  private markFailed(member: Member, message: string): void {
+    member.failed = message;
+    member.worker = null;
+    member.status = null;
+    this.journal({ kind: 'node', time: this.now(), node: member.id, event: 'failed', message });
+    for (const o of this.observers) o.onNodeCrash?.(member.id, this.now() * 1000);
+  }
+
+  private onWorkerMessage(member: Member, message: FromWorker, started: () => void): void {
+    switch (message.type) {
+      case 'started':
+        member.status = message.status;
+        for (const o of this.observers) o.onNodeStart?.(member.id, message.persisted, message.status, this.now() * 1000);
+        this.journal({ kind: 'node', time: this.now(), node: member.id, event: member.restarts === 0 ? 'started' : 'restarted' });
+        started();
+        return;
+      case 'ready': {
+        const { ready, status } = message;
+        const before = member.status;
+        member.status = status;
+        if (status.role === 'leader' && before?.role !== 'leader') this.stats.elections++;
+        if (before === null || before.role !== status.role || before.term !== status.term || before.commit !== status.commit || before.applied !== status.applied) {
+          this.journal({ kind: 'state', time: this.now(), node: member.id, status });
+        }
+        try {
+          for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now() * 1000);
+        } catch (error) {
+          this.journal({ kind: 'violation', time: this.now(), property: (error as { property?: string }).property ?? 'error', message: (error as Error).message });
+        }
+        for (const envelope of ready.messages) this.route(envelope);
+        for (const reply of ready.replies) {
+          if (reply.kind === 'client') {
+            const resolve = this.pendingRequests.get(`${reply.clientId}:${reply.seq}`);
+            if (resolve) resolve(reply);
+          } else {
+            this.pendingAdmin.get(reply.requestId)?.(reply);
+          }
+        }
+        return;
+      }
+      case 'failed':
+        this.markFailed(member, message.message);
+        started();
+        return;
+      case 'closed':
+        return;
+    }
+  }
+
+  private send(member: Member, inputs: Input[]): void {
+    if (member.worker === null) return;
+    if (member.paused) {
+      member.held.push(...inputs);
+      return;
+    }
+    member.worker.postMessage({ type: 'inputs', inputs } satisfies ToWorker);
+  }
+
+  private tick(): void {
+    const tick: Input = { kind: 'tick' };
+    for (const member of this.members.values()) if (!member.paused) this.send(member, [tick]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The network
+
+  private later(ms: number, fn: () => void): void {
+    if (ms <= 0) {
+      // No delay configured: deliver as soon as the event loop allows, not a timer tick later.
+      setImmediate(() => {
+        if (!this.stopped) fn();
+      });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms / this.options.speed);
+    this.timers.add(timer);
+  }
+
+  private route(envelope: Envelope): void {
+    this.stats.sent++;
+    const time = this.now();
+    this.journal({ kind: 'send', time, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    const link = `${envelope.src}>${envelope.dest}`;
+    if (this.cuts.has(link)) return this.drop(envelope, 'link cut');
+    const rule = this.linkRules.get(link) ?? this.defaultRule;
+    if (rule.drop > 0 && this.rng.chance(rule.drop)) return this.drop(envelope, 'dropped');
+    const copies = rule.duplicate > 0 && this.rng.chance(rule.duplicate) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      let delay = rule.delayMs + (rule.jitterMs > 0 ? (this.rng.next() * 2 - 1) * rule.jitterMs : 0);
+      if (rule.reorder > 0 && this.rng.chance(rule.reorder)) delay += this.rng.next() * (10 * rule.delayMs + 5);
+      this.later(Math.max(0, delay), () => this.deliver(envelope));
+    }
+  }
+
+  private drop(envelope: Envelope, reason: string): void {
+    this.stats.dropped++;
+    this.journal({ kind: 'drop', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.body.type, reason });
+  }
+
+  private deliver(envelope: Envelope): void {
+    const member = this.members.get(envelope.dest);
+    if (member === undefined || member.worker === null) return this.drop(envelope, `${envelope.dest} is down`);
+    if (this.cuts.has(`${envelope.src}>${envelope.dest}`)) return this.drop(envelope, 'link cut');
+    this.stats.delivered++;
+    this.journal({ kind: 'deliver', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    this.send(member, [{ kind: 'message', envelope }]);
+  }
+
+  private fault(description: string): void {
+    this.journal({ kind: 'fault', time: this.now(), description });
+  }
+
+  private member(id: NodeId): Member {
+    const member = this.members.get(id);
+    if (member === undefined) throw new ClusterError(`no node ${JSON.stringify(id)}`);
+    return member;
+  }
+
+  cut(from: NodeId, to: NodeId): void {
+    this.member(from);
+    this.member(to);
+    this.cuts.add(`${from}>${to}`);
+    this.fault(`cut ${from}->${to}`);
+  }
+
+  partition(groups: NodeId[][]): void {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((g, i) => g.forEach((id) => groupOf.set(this.member(id).id, i)));
+    for (const a of this.members.keys()) for (const b of this.members.keys()) if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.cuts.add(`${a}>${b}`);
+    this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
+  }
+
+  isolate(id: NodeId): void {
+    this.partition([[id], [...this.members.keys()].filter((other) => other !== id)]);
+  }
+
+  heal(): void {
+    this.cuts.clear();
+    this.fault('heal');
+  }
+
+  setNetwork(rule: Partial<LinkRule>): void {
+    this.defaultRule = { ...this.defaultRule, ...rule };
+    this.fault(`network ${JSON.stringify(rule)}`);
+  }
+
+  resetNetwork(): void {
+    this.defaultRule = { ...LOOPBACK };
+    this.linkRules.clear();
+    this.fault('network reset');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Node faults and operator commands
+
+  /** A real crash: the thread is terminated with no chance to clean up. */
+  async kill(id: NodeId): Promise<void> {
+    const member = this.member(id);
+    const worker = member.worker;
+    if (worker === null) return;
+    member.worker = null;
+    member.status = null;
+    member.paused = false;
+    member.held = [];
+    this.fault(`kill ${id}`);
+    for (const o of this.observers) o.onNodeCrash?.(id, this.now() * 1000);
+    await worker.terminate();
+  }
+
+  async restart(id: NodeId): Promise<void> {
+    const member = this.member(id);
+    if (member.worker !== null) return;
+    member.restarts++;
+    this.fault(`restart ${id}`);
+    await this.spawn(member);
+  }
+
+  pause(id: NodeId): void {
+    const member = this.member(id);
+    if (member.paused || member.worker === null) return;
+    member.paused = true;
+    this.fault(`pause ${id}`);
+  }
+
+  resume(id: NodeId): void {
+    const member = this.member(id);
+    if (!member.paused) return;
+    member.paused = false;
+    this.fault(`resume ${id}`);
+    const held = member.held;
+    member.held = [];
+    if (held.length > 0) this.send(member, held);
+  }
+
+  admin(id: NodeId, command: AdminCommand, timeoutMs = 2000): Promise<Reply | null> {
+    const requestId = this.nextAdminId++;
+    this.fault(`admin ${id} ${command.type}`);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingAdmin.delete(requestId);
+        resolve(null);
+      }, timeoutMs);
+      this.pendingAdmin.set(requestId, (reply) => {
+        clearTimeout(timer);
+        this.pendingAdmin.delete(requestId);
+        resolve(reply);
+      });
+      this.send(this.member(id), [{ kind: 'admin', request: { requestId, command } }]);
+    });
+  }
+
+  /** Sends a client request to a node; resolves with its reply, or null after `timeoutMs`. */
+  request(id: NodeId, request: ClientRequest, timeoutMs: number): Promise<ClientReply | null> {
+    const key = `${request.clientId}:${request.seq}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingRequests.delete(key);
+        resolve(null);
+      }, timeoutMs);
+      this.pendingRequests.set(key, (reply) => {
+        clearTimeout(timer);
+        this.pendingRequests.delete(key);
+        resolve(reply);
+      });
+      this.send(this.member(id), [{ kind: 'client', request }]);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Looking at it
+
+  get nodeIds(): NodeId[] {
+    return [...this.members.keys()];
+  }
+
+  status(id: NodeId): NodeStatus | null {
+    return this.member(id).status;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.member(id).worker !== null;
+  }
+
+  isPaused(id: NodeId): boolean {
+    return this.member(id).paused;
+  }
+
+  failure(id: NodeId): string | null {
+    return this.member(id).failed;
+  }
+
+  leader(): NodeId | null {
+    let best: NodeStatus | null = null;
+    for (const m of this.members.values()) {
+      const s = m.status;
+      if (m.worker !== null && s && s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    }
+    return best?.id ?? null;
+  }
+
+  elapsedMs(): number {
+    return this.now();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The journal, delivered in batches so a busy cluster does not flood its readers
+
+  subscribe(fn: (events: JournalEvent[]) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  journal(event: JournalEvent): void {
+    if (this.subscribers.size === 0) return;
+    this.journalBuffer.push(event);
+    if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.flush(), 50);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    if (this.journalBuffer.length === 0) return;
+    const batch = this.journalBuffer;
+    this.journalBuffer = [];
+    for (const fn of this.subscribers) fn(batch);
+  }
+}
