@@ -9,6 +9,7 @@ import type { BenchFigure, BenchSuite } from './types.ts';
 const suites: Record<string, () => Promise<BenchSuite>> = {
   sim: async () => (await import('./sim-bench.ts')).simBench,
   checker: async () => (await import('./checker-bench.ts')).checkerBench,
+  cluster: async () => (await import('./cluster-bench.ts')).clusterBench,
 };
 
 function formatNumber(value: number): string {

@@ -1,0 +1,160 @@
+// The live cluster on worker threads and SQLite files: committed writes per second, commit
+// latency, leader failover, and memory per node, each beside a baseline from the same run.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Cluster } from '../cluster/cluster.ts';
+import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
+import type { BenchFigure, BenchSuite } from './types.ts';
+
+const THROUGHPUT_MS = 3000;
+const CLIENTS = 64;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string): Promise<Cluster> {
+  const cluster = new Cluster({ algorithm: 'raft', nodes, seed: 1, dataDir: dir, session, sync });
+  await cluster.start();
+  while (cluster.leader() === null) await sleep(5);
+  return cluster;
+}
+
+/** Closed-loop writers hammering the leader; returns committed writes per second and the mean batch. */
+async function throughput(dir: string, nodes: number, sync: SyncMode): Promise<{ perSecond: number; batch: number }> {
+  const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}`);
+  let logWrites = 0;
+  let logEntries = 0;
+  const leader = cluster.leader() as string;
+  cluster.subscribe(() => undefined);
+  const observerCluster = cluster as unknown as { observers: Array<{ onReady?: (n: string, r: { persist: { log?: { entries: unknown[] } } | null }) => void }> };
+  observerCluster.observers.push({
+    onReady: (node, ready) => {
+      if (node === leader && ready.persist?.log && ready.persist.log.entries.length > 0) {
+        logWrites++;
+        logEntries += ready.persist.log.entries.length;
+      }
+    },
+  });
+  let committed = 0;
+  let running = true;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      let seq = 0;
+      while (running) {
+        const reply = await cluster.request(leader, { clientId: c + 1, seq: ++seq, op: { f: 'write', key: `k${c % 8}`, value: seq } }, 2000);
+        if (reply?.ok) committed++;
+        if (performance.now() - started > THROUGHPUT_MS) running = false;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await cluster.stop();
+  return { perSecond: committed / seconds, batch: logWrites === 0 ? 1 : logEntries / logWrites };
+}
+
+async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
+  const results = await Promise.all(
+    Array.from({ length: writers }, (_, i) => {
+      const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+        workerData: { path: join(dir, `baseline-${sync}-${writers}-${i}.sqlite`), sync, batch: Math.max(1, Math.round(batch)), durationMs: THROUGHPUT_MS },
+      });
+      return new Promise<{ entries: number; seconds: number }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    }),
+  );
+  // Entries per second of one writer, averaged: the rate a node's disk work alone allows.
+  return results.reduce((sum, r) => sum + r.entries / r.seconds, 0) / writers;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+export const clusterBench: BenchSuite = {
+  name: `live cluster: worker threads and SQLite (${CLIENTS} closed-loop clients for throughput)`,
+  async run(progress) {
+    const figures: BenchFigure[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-bench-'));
+    try {
+      for (const nodes of [3, 5]) {
+        for (const sync of ['full', 'normal'] as const) {
+          progress(`throughput: ${nodes} nodes, sync ${sync}`);
+          const tp = await throughput(dir, nodes, sync);
+          const base = await writerBaseline(dir, nodes, sync, tp.batch);
+          figures.push({
+            name: `cluster.n${nodes}.${sync}.writes`,
+            label: `${nodes} nodes, sync ${sync}: committed writes/s (leader batch ${tp.batch.toFixed(1)} entries per transaction)`,
+            value: tp.perSecond,
+            unit: 'writes/s',
+            baseline: { label: `one of ${nodes} bare SQLite writers, same sync and batch`, value: base },
+            ratio: tp.perSecond / base,
+            better: 'higher',
+            target: { text: '>= 50% of a bare writer', met: tp.perSecond >= 0.5 * base },
+          });
+        }
+      }
+
+      progress('commit latency at light load, sync normal');
+      const cluster = await startCluster(dir, 3, 'normal', 'latency');
+      const leader = cluster.leader() as string;
+      const latencies: number[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const t = performance.now();
+        const reply = await cluster.request(leader, { clientId: 1, seq: i + 1, op: { f: 'write', key: 'x', value: i } }, 2000);
+        if (reply?.ok && i >= 50) latencies.push(performance.now() - t);
+      }
+      latencies.sort((a, b) => a - b);
+      // The floor of any commit: a client round trip through the main process to the leader's thread.
+      const hops: number[] = [];
+      for (let i = 0; i < 500; i++) {
+        const t = performance.now();
+        await cluster.request(cluster.nodeIds.find((id) => id !== leader) as string, { clientId: 2, seq: i + 1, op: { f: 'write', key: 'x', value: i } }, 2000);
+        hops.push(performance.now() - t);
+      }
+      hops.sort((a, b) => a - b);
+      const hop = percentile(hops, 0.5);
+      const p50 = percentile(latencies, 0.5);
+      figures.push({ name: 'cluster.latency.p50', label: '3 nodes, sync normal: commit latency p50', value: p50, unit: 'ms', baseline: { label: 'a request answered by a follower (one relayed round trip)', value: hop }, ratio: p50 / hop, better: 'lower', target: { text: '<= 1 ms', met: p50 <= 1 } });
+      figures.push({ name: 'cluster.latency.p99', label: '3 nodes, sync normal: commit latency p99', value: percentile(latencies, 0.99), unit: 'ms', better: 'lower' });
+
+      progress('leader failover, 20 times');
+      const failovers: number[] = [];
+      for (let trial = 0; trial < 20; trial++) {
+        const old = cluster.leader() as string;
+        const oldTerm = cluster.status(old)?.term ?? 0;
+        const t = performance.now();
+        await cluster.kill(old);
+        let committedAt: number | null = null;
+        while (committedAt === null && performance.now() - t < 5000) {
+          const next = cluster.leader();
+          const s = next === null ? null : cluster.status(next);
+          if (s && s.term > oldTerm && s.commit > 0 && s.commit === s.lastIndex) committedAt = performance.now() - t;
+          else await sleep(1);
+        }
+        failovers.push(committedAt ?? 5000);
+        await cluster.restart(old);
+        await sleep(100);
+      }
+      failovers.sort((a, b) => a - b);
+      const medianFailover = percentile(failovers, 0.5);
+      figures.push({ name: 'cluster.failover.median', label: 'kill the leader: until a new leader commits (median of 20)', value: medianFailover, unit: 'ms', baseline: { label: 'maximum election timeout', value: 300 }, ratio: medianFailover / 300, better: 'lower', target: { text: '<= 1.5x the maximum election timeout (450 ms)', met: medianFailover <= 450 } });
+      await cluster.stop();
+
+      progress('memory per node');
+      const before = process.memoryUsage().rss;
+      const big = await startCluster(dir, 9, 'normal', 'memory');
+      await sleep(500);
+      const perNode = (process.memoryUsage().rss - before) / 9 / 2 ** 20;
+      await big.stop();
+      figures.push({ name: 'cluster.memory.per-node', label: 'resident memory per node (9 nodes started, idle)', value: perNode, unit: 'MiB', better: 'lower', target: { text: '<= 40 MB', met: perNode <= 40 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};

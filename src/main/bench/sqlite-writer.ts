@@ -1,0 +1,30 @@
+// The baseline for the cluster's throughput: one thread appending log entries to its own SQLite
+// file, in the same sync mode and batch size as the cluster, doing nothing else.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+interface WriterJob {
+  path: string;
+  sync: 'full' | 'normal';
+  batch: number;
+  durationMs: number;
+}
+
+const job = workerData as WriterJob;
+const db = new Database(job.path);
+db.pragma('journal_mode = WAL');
+db.pragma(`synchronous = ${job.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+db.exec('CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, data TEXT NOT NULL)');
+const insert = db.prepare('INSERT INTO log (idx, term, data) VALUES (?, ?, ?)');
+let index = 0;
+const appendBatch = db.transaction((n: number) => {
+  for (let i = 0; i < n; i++) {
+    index++;
+    insert.run(index, 1, JSON.stringify({ type: 'command', request: { clientId: 1 + (index % 50), seq: index, op: { f: 'write', key: `k${index % 8}`, value: index } } }));
+  }
+});
+const started = performance.now();
+while (performance.now() - started < job.durationMs) appendBatch(job.batch);
+const seconds = (performance.now() - started) / 1000;
+db.close();
+parentPort?.postMessage({ entries: index, seconds });
