@@ -78,6 +78,10 @@ export class SqliteStorage implements Storage {
       setApplied: db.prepare('INSERT INTO applied (id, idx) VALUES (0, ?) ON CONFLICT(id) DO UPDATE SET idx = excluded.idx'),
     };
     this.writeBatch = db.transaction((batch: PersistBatch) => this.applyBatch(batch));
+    this.writeReadyTx = db.transaction((batch: PersistBatch | null, applied: readonly AppliedEntry[]) => {
+      if (batch !== null) this.applyBatch(batch);
+      this.mirrorApplied(applied);
+    });
     this.loadMirror();
   }
 
@@ -169,10 +173,26 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  /** Mirrors applied entries into the kv table (after the Ready's persist, like any output). */
+  /**
+   * A whole Ready in one transaction: what the node must persist, and the entries it applied
+   * mirrored into the kv table. One commit (one fsync at FULL) per Ready instead of two.
+   */
+  writeReady(batch: PersistBatch | null, applied: readonly AppliedEntry[]): void {
+    if (batch === null && applied.length === 0) return;
+    this.writeReadyTx(batch, applied);
+  }
+
+  private writeReadyTx!: (batch: PersistBatch | null, applied: readonly AppliedEntry[]) => void;
+
+  /** Mirrors applied entries into the kv table. */
   recordApplied(applied: readonly AppliedEntry[]): void {
     if (applied.length === 0) return;
-    this.db.transaction(() => {
+    this.db.transaction(() => this.mirrorApplied(applied))();
+  }
+
+  private mirrorApplied(applied: readonly AppliedEntry[]): void {
+    if (applied.length === 0) return;
+    {
       for (const { entry } of applied) {
         if (entry.index <= this.appliedIndex) continue; // re-applied after a restart
         this.appliedIndex = entry.index;
@@ -188,7 +208,7 @@ export class SqliteStorage implements Storage {
         else this.stmts.setKv!.run(op.key, JSON.stringify(value));
       }
       this.stmts.setApplied!.run(this.appliedIndex);
-    })();
+    }
   }
 
   integrityCheck(): string {

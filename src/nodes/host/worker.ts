@@ -41,8 +41,7 @@ try {
 function drain(): void {
   while (node.hasReady()) {
     const ready = node.ready();
-    if (ready.persist !== null) storage.write(ready.persist);
-    storage.recordApplied(ready.applied);
+    storage.writeReady(ready.persist, ready.applied);
     post({ type: 'ready', ready, status: node.status() });
   }
 }
