@@ -163,4 +163,33 @@ describe('live cluster', () => {
       db.close();
     }
   }, 120_000);
+
+  it('stops when its clock is paused, moves one event per step, and runs again at another speed', async () => {
+    const { cluster } = await startCluster(3);
+    await until(() => cluster.leader() !== null);
+    cluster.pauseClock();
+    const frozen = cluster.clock.virtualMs;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // what the threads were already doing
+    const commits = cluster.nodeIds.map((id) => cluster.status(id)?.commit);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cluster.clock.virtualMs).toBe(frozen);
+    expect(cluster.nodeIds.map((id) => cluster.status(id)?.commit)).toEqual(commits);
+    // A write reaches the leader (clients are outside the clock) but cannot commit: its appends wait.
+    const pending = write(cluster, cluster.leader() as string, 'c', 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.clock.pending).toBeGreaterThan(0);
+    let steps = 0;
+    while (cluster.clock.pending > 0 && steps < 50) {
+      cluster.stepClock();
+      steps++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(steps).toBeGreaterThan(0);
+    cluster.setSpeed(10);
+    cluster.resumeClock();
+    expect((await pending)?.ok).toBe(true);
+    const before = cluster.clock.virtualMs;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cluster.clock.virtualMs - before).toBeGreaterThan(500);
+  });
 });

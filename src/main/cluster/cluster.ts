@@ -16,6 +16,13 @@ import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
 import { defaultLinkRule, type LinkRule } from '../sim/simulation.ts';
+import { EventQueue } from '../sim/event-queue.ts';
+
+interface ClockEvent {
+  time: number;
+  seq: number;
+  fn: () => void;
+}
 
 /** Worker threads on one machine: no delay beyond the relay itself unless a fault adds one. */
 const LOOPBACK: LinkRule = { ...defaultLinkRule, delayMs: 0, jitterMs: 0 };
@@ -65,8 +72,14 @@ export class Cluster {
   private readonly pendingRequests = new Map<string, (reply: ClientReply) => void>();
   private readonly pendingAdmin = new Map<number, (reply: Reply) => void>();
   private nextAdminId = 1;
-  private tickTimer: NodeJS.Timeout | null = null;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Virtual time: events (ticks, deliveries) are due at virtual milliseconds. */
+  private readonly events = new EventQueue<ClockEvent>();
+  private clockPaused = false;
+  private speed: number;
+  /** Virtual ms at realBase; virtual time runs `speed` times faster than real time. */
+  private virtualBase = 0;
+  private realBase = performance.now();
+  private pumpTimer: NodeJS.Timeout | null = null;
   private readonly startedAt = performance.now();
   private journalBuffer: JournalEvent[] = [];
   private readonly subscribers = new Set<(events: JournalEvent[]) => void>();
@@ -80,6 +93,7 @@ export class Cluster {
     const speed = options.speed ?? 1;
     if (!(speed >= 0.01 && speed <= 100)) throw new ClusterError(`speed must be between 0.01 and 100, not ${speed}`);
     this.options = { ...options, tickMs: options.tickMs ?? TICK_MS, speed };
+    this.speed = speed;
     this.rng = createRng(options.seed).fork('router');
     this.defaultRule = { ...LOOPBACK, ...(options.network ?? {}) };
     this.observers = options.observers ?? [];
@@ -105,14 +119,13 @@ export class Cluster {
 
   async start(): Promise<void> {
     await Promise.all([...this.members.values()].map((m) => this.spawn(m)));
-    this.tickTimer = setInterval(() => this.tick(), this.options.tickMs / this.options.speed);
+    this.at(this.options.tickMs, () => this.tick());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
     await Promise.all(
       [...this.members.values()].map(async (m) => {
         const worker = m.worker;
@@ -249,24 +262,95 @@ export class Cluster {
   private tick(): void {
     const tick: Input = { kind: 'tick' };
     for (const member of this.members.values()) if (!member.paused) this.send(member, [tick]);
+    this.at(this.options.tickMs, () => this.tick());
   }
 
   // -------------------------------------------------------------------------------------------
   // The network
 
+  // -------------------------------------------------------------------------------------------
+  // The clock: ticks and message deliveries are events in virtual time, which runs at `speed`
+  // times real time, can be paused, and can be stepped one event at a time.
+
+  /** Virtual milliseconds since start. */
+  virtualNow(): number {
+    if (this.clockPaused) return this.virtualBase;
+    return this.virtualBase + (performance.now() - this.realBase) * this.speed;
+  }
+
+  private at(delayMs: number, fn: () => void): void {
+    this.events.push({ time: this.virtualNow() + delayMs, seq: 0, fn });
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.clockPaused || this.stopped) return;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    const wait = Math.max(0, (this.events.peekTime() - this.virtualNow()) / this.speed);
+    if (!Number.isFinite(wait)) return;
+    this.pumpTimer = setTimeout(() => this.pump(), wait);
+  }
+
+  private pump(): void {
+    this.pumpTimer = null;
+    if (this.clockPaused || this.stopped) return;
+    const now = this.virtualNow();
+    while (this.events.peekTime() <= now) (this.events.pop() as ClockEvent).fn();
+    this.schedulePump();
+  }
+
   private later(ms: number, fn: () => void): void {
-    if (ms <= 0) {
+    if (ms <= 0 && !this.clockPaused) {
       // No delay configured: deliver as soon as the event loop allows, not a timer tick later.
       setImmediate(() => {
-        if (!this.stopped) fn();
+        if (this.stopped) return;
+        // Paused in the meantime: this delivery waits for the clock like any other.
+        if (this.clockPaused) this.events.push({ time: this.virtualBase, seq: 0, fn });
+        else fn();
       });
       return;
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms / this.options.speed);
-    this.timers.add(timer);
+    this.at(ms, fn);
+  }
+
+  get clock(): { paused: boolean; speed: number; virtualMs: number; pending: number } {
+    return { paused: this.clockPaused, speed: this.speed, virtualMs: this.virtualNow(), pending: this.events.size };
+  }
+
+  pauseClock(): void {
+    if (this.clockPaused) return;
+    this.virtualBase = this.virtualNow();
+    this.clockPaused = true;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
+    this.fault('clock paused');
+  }
+
+  resumeClock(): void {
+    if (!this.clockPaused) return;
+    this.clockPaused = false;
+    this.realBase = performance.now();
+    this.fault('clock resumed');
+    this.schedulePump();
+  }
+
+  setSpeed(speed: number): void {
+    if (!(speed >= 0.01 && speed <= 100)) throw new ClusterError(`speed must be between 0.01 and 100, not ${speed}`);
+    this.virtualBase = this.virtualNow();
+    this.realBase = performance.now();
+    this.speed = speed;
+    this.fault(`speed ${speed}x`);
+    this.schedulePump();
+  }
+
+  /** With the clock paused: jump to the next event (a tick or a delivery) and run it. */
+  stepClock(): boolean {
+    if (!this.clockPaused) throw new ClusterError('pause the clock before stepping it');
+    const event = this.events.pop();
+    if (event === undefined) return false;
+    this.virtualBase = Math.max(this.virtualBase, event.time);
+    event.fn();
+    return true;
   }
 
   private route(envelope: Envelope): void {
