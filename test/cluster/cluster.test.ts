@@ -192,4 +192,19 @@ describe('live cluster', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(cluster.clock.virtualMs - before).toBeGreaterThan(500);
   });
+
+  it('adds a server that catches up, and removes one', async () => {
+    const { cluster, monitor } = await startCluster(3);
+    await until(() => cluster.leader() !== null);
+    for (let i = 1; i <= 10; i++) await write(cluster, cluster.leader() as string, 'm', i);
+    const { node, reply } = await cluster.addServer();
+    expect(node).toBe('n4');
+    expect(reply).toMatchObject({ ok: true });
+    await until(() => cluster.status('n4')?.applied === cluster.status(cluster.leader() as string)?.applied);
+    expect(cluster.status('n4')?.voters).toEqual(['n1', 'n2', 'n3', 'n4']);
+    const victim = cluster.nodeIds.find((id) => id !== cluster.leader() && id !== 'n4') as string;
+    expect(await cluster.removeServer(victim)).toMatchObject({ ok: true });
+    await until(() => cluster.status('n4')?.voters.length === 3);
+    expect(monitor.violations()).toEqual([]);
+  });
 });

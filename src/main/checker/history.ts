@@ -128,6 +128,17 @@ export class HistoryBuilder {
     return op;
   }
 
+  /** The invokes still open, as `info` operations, without closing them (for live checks). */
+  openAsIndefinite(): Operation[] {
+    const out: Operation[] = [];
+    let id = this.operations.length;
+    for (const [, open] of this.open) {
+      if (open.event.f === 'read') continue;
+      out.push({ id: id++, process: open.event.process, f: open.event.f, key: this.model === 'register' ? '' : (open.event.key as string), input: open.event.value as Operation['input'], output: null, start: open.position, end: Number.POSITIVE_INFINITY, indefinite: true, line: open.line });
+    }
+    return out;
+  }
+
   /** Invokes never completed count as `info`. Call once, at the end of the history. */
   finish(): void {
     for (const [, open] of this.open) this.push(open.event, open.line, open.position, Number.POSITIVE_INFINITY, null);

@@ -161,7 +161,9 @@ export class IncrementalChecker {
   check(options: CheckOptions = {}): CheckResult {
     if (this.violation !== null) return this.violation;
     const completed = this.builder.operations;
-    const changed = completed.filter((op) => this.dirty.has(op.key));
+    // An operation still open may already have taken effect (a read may have seen it): it counts
+    // as `info` until it completes.
+    const changed = [...completed, ...this.builder.openAsIndefinite()].filter((op) => this.dirty.has(op.key));
     const result = checkOperations(changed, options);
     if (result.linearizable === 'true') this.dirty.clear();
     const total = new Set(completed.map((op) => op.key)).size;

@@ -5,7 +5,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
-import { checkOperations, HistoryBuilder } from '../checker/index.ts';
+import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
 import { Cluster } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor } from '../invariants/index.ts';
@@ -232,7 +232,10 @@ async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome>
     algorithmOptions: settings.algorithmOptions,
     observers: [monitor],
   });
-  const clients = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: defaultWorkload.mix, timeoutMs: 1000, seed: settings.seed });
+  // The live checker reads the history as it grows, so a violation shows within a second.
+  const live = new IncrementalChecker('kv');
+  let liveVerdict = 'true';
+  const clients = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: defaultWorkload.mix, timeoutMs: 1000, seed: settings.seed }, (event) => live.add(event));
   let interrupted = false;
   const onSignal = (): void => {
     interrupted = true;
@@ -250,7 +253,13 @@ async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome>
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, settings.durationMs - (performance.now() - started))));
       if (performance.now() - lastPrint < 900) continue;
       lastPrint = performance.now();
-      io.err(progressLine(lastPrint - started, clients.stats, cluster.stats.elections, monitor.violations().length, cluster.leader()));
+      const check = live.check({ timeoutMs: 200 });
+      if (check.linearizable === 'false' && liveVerdict !== 'false') {
+        cluster.journal({ kind: 'violation', time: cluster.elapsedMs(), property: 'linearizability', message: `key ${check.explanation?.key}` });
+        io.err(`linearizability violated on key ${JSON.stringify(check.explanation?.key)}`);
+      }
+      liveVerdict = check.linearizable;
+      io.err(`${progressLine(lastPrint - started, clients.stats, cluster.stats.elections, monitor.violations().length, cluster.leader())}, linearizable so far: ${liveVerdict}`);
     }
     await faults.finish();
     // A quiet moment after the last fault, so that operations in flight settle before the check.

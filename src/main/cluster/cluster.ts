@@ -487,6 +487,29 @@ export class Cluster {
     });
   }
 
+  /**
+   * Membership change, one server at a time: a new, empty node starts (it has no configuration and
+   * waits to be contacted) and the leader is asked to add it. Resolves with the leader's answer.
+   */
+  async addServer(): Promise<{ node: NodeId; reply: Reply | null }> {
+    if (this.members.size >= 15) throw new ClusterError('a cluster has at most 15 nodes');
+    const leader = this.leader();
+    if (leader === null) throw new ClusterError('no leader to add a server through; try again when one is elected');
+    const id = `n${this.members.size + 1}`;
+    const member: Member = { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: [], failed: null, started: null };
+    this.members.set(id, member);
+    this.fault(`add node ${id}`);
+    await this.spawn(member);
+    return { node: id, reply: await this.admin(leader, { type: 'add_server', node: id }) };
+  }
+
+  async removeServer(id: NodeId): Promise<Reply | null> {
+    this.member(id);
+    const leader = this.leader();
+    if (leader === null) throw new ClusterError('no leader to remove a server through; try again when one is elected');
+    return this.admin(leader, { type: 'remove_server', node: id });
+  }
+
   /** Sends a client request to a node; resolves with its reply, or null after `timeoutMs`. */
   request(id: NodeId, request: ClientRequest, timeoutMs: number): Promise<ClientReply | null> {
     const key = `${request.clientId}:${request.seq}`;
