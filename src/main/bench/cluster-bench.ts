@@ -24,19 +24,7 @@ async function startCluster(dir: string, nodes: number, sync: SyncMode, session:
 /** Closed-loop writers hammering the leader; returns committed writes per second and the mean batch. */
 async function throughput(dir: string, nodes: number, sync: SyncMode): Promise<{ perSecond: number; batch: number }> {
   const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}`);
-  let logWrites = 0;
-  let logEntries = 0;
   const leader = cluster.leader() as string;
-  cluster.subscribe(() => undefined);
-  const observerCluster = cluster as unknown as { observers: Array<{ onReady?: (n: string, r: { persist: { log?: { entries: unknown[] } } | null }) => void }> };
-  observerCluster.observers.push({
-    onReady: (node, ready) => {
-      if (node === leader && ready.persist?.log && ready.persist.log.entries.length > 0) {
-        logWrites++;
-        logEntries += ready.persist.log.entries.length;
-      }
-    },
-  });
   let committed = 0;
   let running = true;
   const started = performance.now();
@@ -52,7 +40,8 @@ async function throughput(dir: string, nodes: number, sync: SyncMode): Promise<{
   );
   const seconds = (performance.now() - started) / 1000;
   await cluster.stop();
-  return { perSecond: committed / seconds, batch: logWrites === 0 ? 1 : logEntries / logWrites };
+  const writes = cluster.logWrites.get(leader);
+  return { perSecond: committed / seconds, batch: writes === undefined ? 1 : writes.entries / writes.transactions };
 }
 
 async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {

@@ -85,6 +85,8 @@ export class Cluster {
   private readonly subscribers = new Set<(events: JournalEvent[]) => void>();
   private flushTimer: NodeJS.Timeout | null = null;
   readonly stats = { sent: 0, delivered: 0, dropped: 0, elections: 0 };
+  /** Per node: transactions that wrote log entries, and how many entries they wrote. */
+  readonly logWrites = new Map<NodeId, { transactions: number; entries: number }>();
   private stopped = false;
 
   constructor(options: ClusterOptions) {
@@ -156,6 +158,7 @@ export class Cluster {
       restarts: member.restarts,
       dbPath: this.nodeFile(member.id),
       sync: this.options.sync,
+      reportDetail: this.observers.length > 0,
     };
     const worker = new Worker(WORKER_URL, { workerData: config });
     member.worker = worker;
@@ -198,6 +201,12 @@ export class Cluster {
         return;
       case 'ready': {
         const { ready, status } = message;
+        if (message.loggedEntries > 0) {
+          const w = this.logWrites.get(member.id) ?? { transactions: 0, entries: 0 };
+          w.transactions++;
+          w.entries += message.loggedEntries;
+          this.logWrites.set(member.id, w);
+        }
         const before = member.status;
         member.status = status;
         if (status.role === 'leader' && before?.role !== 'leader') this.stats.elections++;

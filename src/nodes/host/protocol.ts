@@ -14,6 +14,11 @@ export interface WorkerConfig {
   restarts: number;
   dbPath: string;
   sync: SyncMode;
+  /**
+   * Send what was persisted and applied with every Ready (the safety monitors and the recorder
+   * need it). Off, a Ready carries only messages, replies and status: far less to copy.
+   */
+  reportDetail: boolean;
 }
 
 export type ToWorker = { type: 'inputs'; inputs: Input[] } | { type: 'close' };
@@ -21,7 +26,7 @@ export type ToWorker = { type: 'inputs'; inputs: Input[] } | { type: 'close' };
 export type FromWorker =
   | { type: 'started'; status: NodeStatus; persisted: PersistedState }
   /** Sent after the Ready's persist committed to the node's file. */
-  | { type: 'ready'; ready: Ready; status: NodeStatus }
+  | { type: 'ready'; ready: Ready; status: NodeStatus; loggedEntries: number }
   /** The node cannot run: its file is corrupt or foreign, or its algorithm threw. */
   | { type: 'failed'; message: string }
   | { type: 'closed' };

@@ -42,7 +42,8 @@ function drain(): void {
   while (node.hasReady()) {
     const ready = node.ready();
     storage.writeReady(ready.persist, ready.applied);
-    post({ type: 'ready', ready, status: node.status() });
+    const sent = config.reportDetail ? ready : { persist: null, messages: ready.messages, applied: [], replies: ready.replies };
+    post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
   }
 }
 
