@@ -34,6 +34,8 @@ export interface Operation {
 
 export interface ParsedHistory {
   operations: Operation[];
+  /** Every operation the history invoked, including failed ones and reads of unknown outcome. */
+  invoked: number;
   /** Operations that certainly did not happen (`fail`): counted, never checked. */
   failed: number;
   events: number;
@@ -75,6 +77,7 @@ export class HistoryBuilder {
   readonly operations: Operation[] = [];
   failed = 0;
   events = 0;
+  invoked = 0;
   private readonly open = new Map<number, { event: HistoryEvent; line: number; position: number }>();
   private readonly model: ModelName;
   private position = 0;
@@ -95,6 +98,7 @@ export class HistoryBuilder {
     if (event.type === 'invoke') {
       if (open !== undefined) throw new HistoryError(line, `process ${event.process} invokes again while its invoke on line ${open.line} is still open`);
       this.open.set(event.process, { event, line, position });
+      this.invoked++;
       return null;
     }
     if (open === undefined) throw new HistoryError(line, `${event.type} for process ${event.process} with no open invoke`);
@@ -161,5 +165,5 @@ export function parseHistory(text: string, model: ModelName): ParsedHistory {
     builder.add(raw, i + 1);
   }
   builder.finish();
-  return { operations: builder.operations, failed: builder.failed, events: builder.events };
+  return { operations: builder.operations, invoked: builder.invoked, failed: builder.failed, events: builder.events };
 }

@@ -61,10 +61,10 @@ export const checkCommand: CommandMain = async (argv, io) => {
     if (result.linearizable === 'false') anyFalse = true;
     if (result.linearizable === 'unknown') anyUnknown = true;
     if (json) {
-      io.out(JSON.stringify({ file, linearizable: result.linearizable, ops: result.operations, keys: result.keys, ms, explanation: result.explanation, unknownKeys: result.unknownKeys }));
+      io.out(JSON.stringify({ file, linearizable: result.linearizable, ops: parsed.invoked, keys: result.keys, ms, explanation: result.explanation, unknownKeys: result.unknownKeys }));
       continue;
     }
-    io.out(`${file}: linearizable: ${result.linearizable}, ops: ${result.operations}, keys: ${result.keys}, ms: ${ms}`);
+    io.out(`${file}: linearizable: ${result.linearizable}, ops: ${parsed.invoked}, keys: ${result.keys}, ms: ${ms}`);
     if (result.explanation) io.out(renderExplanation(result.explanation, parsed.operations));
     if (result.linearizable === 'unknown') io.out(`  the search ran out of time on key(s) ${result.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`);
   }
