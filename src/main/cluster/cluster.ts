@@ -15,7 +15,7 @@ import type { FromWorker, ToWorker, WorkerConfig } from '../../nodes/host/protoc
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
-import { defaultLinkRule, type LinkRule } from '../sim/simulation.ts';
+import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 
 interface ClockEvent {
@@ -65,9 +65,7 @@ export class Cluster {
   readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers'>> & Pick<ClusterOptions, 'algorithmOptions'>;
   private readonly members = new Map<NodeId, Member>();
   private readonly rng: Rng;
-  private defaultRule: LinkRule;
-  private readonly linkRules = new Map<string, LinkRule>();
-  private readonly cuts = new Set<string>();
+  private readonly network: NetworkRules;
   private readonly observers: ClusterObserver[];
   private readonly pendingRequests = new Map<string, (reply: ClientReply) => void>();
   private readonly pendingAdmin = new Map<number, (reply: Reply) => void>();
@@ -97,7 +95,7 @@ export class Cluster {
     this.options = { ...options, tickMs: options.tickMs ?? TICK_MS, speed };
     this.speed = speed;
     this.rng = createRng(options.seed).fork('router');
-    this.defaultRule = { ...LOOPBACK, ...(options.network ?? {}) };
+    this.network = new NetworkRules({ ...LOOPBACK, ...(options.network ?? {}) });
     this.observers = options.observers ?? [];
     mkdirSync(this.dir, { recursive: true });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -366,9 +364,8 @@ export class Cluster {
     this.stats.sent++;
     const time = this.now();
     this.journal({ kind: 'send', time, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
-    const link = `${envelope.src}>${envelope.dest}`;
-    if (this.cuts.has(link)) return this.drop(envelope, 'link cut');
-    const rule = this.linkRules.get(link) ?? this.defaultRule;
+    if (this.network.isCut(envelope.src, envelope.dest)) return this.drop(envelope, 'link cut');
+    const rule = this.network.ruleFor(envelope.src, envelope.dest);
     if (rule.drop > 0 && this.rng.chance(rule.drop)) return this.drop(envelope, 'dropped');
     const copies = rule.duplicate > 0 && this.rng.chance(rule.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
@@ -386,7 +383,7 @@ export class Cluster {
   private deliver(envelope: Envelope): void {
     const member = this.members.get(envelope.dest);
     if (member === undefined || member.worker === null) return this.drop(envelope, `${envelope.dest} is down`);
-    if (this.cuts.has(`${envelope.src}>${envelope.dest}`)) return this.drop(envelope, 'link cut');
+    if (this.network.isCut(envelope.src, envelope.dest)) return this.drop(envelope, 'link cut');
     this.stats.delivered++;
     this.journal({ kind: 'deliver', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.body.type });
     this.send(member, [{ kind: 'message', envelope }]);
@@ -405,14 +402,13 @@ export class Cluster {
   cut(from: NodeId, to: NodeId): void {
     this.member(from);
     this.member(to);
-    this.cuts.add(`${from}>${to}`);
+    this.network.cut(from, to);
     this.fault(`cut ${from}->${to}`);
   }
 
   partition(groups: NodeId[][]): void {
-    const groupOf = new Map<NodeId, number>();
-    groups.forEach((g, i) => g.forEach((id) => groupOf.set(this.member(id).id, i)));
-    for (const a of this.members.keys()) for (const b of this.members.keys()) if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.cuts.add(`${a}>${b}`);
+    for (const group of groups) for (const id of group) this.member(id);
+    this.network.partition(groups, this.nodeIds);
     this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
   }
 
@@ -421,18 +417,17 @@ export class Cluster {
   }
 
   heal(): void {
-    this.cuts.clear();
+    this.network.heal();
     this.fault('heal');
   }
 
   setNetwork(rule: Partial<LinkRule>): void {
-    this.defaultRule = { ...this.defaultRule, ...rule };
+    this.network.setDefault(rule);
     this.fault(`network ${JSON.stringify(rule)}`);
   }
 
   resetNetwork(): void {
-    this.defaultRule = { ...LOOPBACK };
-    this.linkRules.clear();
+    this.network.reset();
     this.fault('network reset');
   }
 

@@ -9,24 +9,13 @@ import type { Algorithm, ConsensusNode, Envelope, Input } from '../../nodes/type
 import { MemoryStorage } from '../../nodes/storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import { EventQueue } from './event-queue.ts';
+import { defaultLinkRule, NetworkRules, type LinkRule } from './network-rules.ts';
 import { WorkloadGenerator, type OperationMix } from './workload.ts';
 
 export type { OperationMix };
 import type { ClusterObserver } from './observer.ts';
 
-export interface LinkRule {
-  /** Probability that a message is lost. */
-  drop: number;
-  delayMs: number;
-  /** Each message's delay is delayMs ± up to jitterMs. */
-  jitterMs: number;
-  /** Probability that a message is delivered twice. */
-  duplicate: number;
-  /** Probability that a message is held back long enough to overtake and be overtaken. */
-  reorder: number;
-}
-
-export const defaultLinkRule: LinkRule = { drop: 0, delayMs: 1, jitterMs: 0.5, duplicate: 0, reorder: 0 };
+export { defaultLinkRule, type LinkRule };
 
 export interface WorkloadOptions {
   clients: number;
@@ -158,10 +147,7 @@ export class Simulation<O = unknown> {
   private readonly tickUs: number;
   private now = 0;
   private steps = 0;
-  private defaultRule: LinkRule;
-  private readonly linkRules = new Map<string, LinkRule>();
-  /** Cut links as src index * MAX + dest index. */
-  private readonly cuts = new Set<number>();
+  private readonly network: NetworkRules;
   private readonly workload: WorkloadOptions | null;
   private readonly clients: Client[] = [];
   private readonly historyEvents: HistoryEvent[] = [];
@@ -192,7 +178,7 @@ export class Simulation<O = unknown> {
     this.observers = options.observers ?? [];
     this.traceFn = options.trace;
     this.tickUs = Math.round((options.tickMs ?? TICK_MS) * 1000);
-    this.defaultRule = { ...defaultLinkRule, ...(options.network ?? {}) };
+    this.network = new NetworkRules({ ...defaultLinkRule, ...(options.network ?? {}) });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.createMember(id, ids);
     this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...defaultWorkload.mix, ...(options.workload?.mix ?? {}) } };
@@ -446,12 +432,8 @@ export class Simulation<O = unknown> {
   // -------------------------------------------------------------------------------------------
   // The network
 
-  private linkKey(src: number, dest: number): number {
-    return src * 1024 + dest;
-  }
-
   cut(from: NodeId, to: NodeId): void {
-    this.cuts.add(this.linkKey(this.member(from).index, this.member(to).index));
+    this.network.cut(this.member(from).id, this.member(to).id);
     this.fault(`cut ${from}->${to}`);
   }
 
@@ -465,59 +447,46 @@ export class Simulation<O = unknown> {
   }
 
   partition(groups: NodeId[][]): void {
-    const groupOf = new Map<NodeId, number>();
-    groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-    for (const a of this.members) {
-      for (const b of this.members) {
-        if (a !== b && groupOf.get(a.id) !== groupOf.get(b.id)) this.cuts.add(this.linkKey(a.index, b.index));
-      }
-    }
+    this.network.partition(groups, this.nodeIds);
     this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
   }
 
   heal(): void {
-    this.cuts.clear();
+    this.network.heal();
     this.fault('heal');
   }
 
   isCut(from: NodeId, to: NodeId): boolean {
-    return this.cuts.has(this.linkKey(this.member(from).index, this.member(to).index));
+    return this.network.isCut(from, to);
   }
 
   setNetwork(rule: Partial<LinkRule>): void {
-    this.defaultRule = { ...this.defaultRule, ...rule };
+    this.network.setDefault(rule);
     this.fault(`network ${JSON.stringify(rule)}`);
   }
 
   setLink(from: NodeId, to: NodeId, rule: Partial<LinkRule> | null): void {
-    const key = `${from}>${to}`;
-    if (rule === null) this.linkRules.delete(key);
-    else this.linkRules.set(key, { ...(this.linkRules.get(key) ?? this.defaultRule), ...rule });
-    this.fault(`link ${key} ${JSON.stringify(rule)}`);
+    this.network.setLink(from, to, rule);
+    this.fault(`link ${from}>${to} ${JSON.stringify(rule)}`);
   }
 
   resetNetwork(): void {
-    this.defaultRule = { ...defaultLinkRule };
-    this.linkRules.clear();
+    this.network.reset();
     this.fault('network reset');
-  }
-
-  private ruleFor(envelope: Envelope): LinkRule {
-    if (this.linkRules.size === 0) return this.defaultRule;
-    return this.linkRules.get(`${envelope.src}>${envelope.dest}`) ?? this.defaultRule;
   }
 
   private send(envelope: Envelope): void {
     this.stats.sent++;
     const dest = this.indexOf.get(envelope.dest);
     if (dest === undefined) return;
+    const network = this.network;
     this.mix(1, envelope, dest);
     if (this.traceFn) this.traceFn({ kind: 'send', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
-    if (this.cuts.size > 0 && this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
+    if (network.isCut(envelope.src, envelope.dest)) {
       this.dropped(envelope, 'link cut');
       return;
     }
-    const rule = this.ruleFor(envelope);
+    const rule = network.ruleFor(envelope.src, envelope.dest);
     const rng = this.networkRng;
     if (rule.drop > 0 && rng.chance(rule.drop)) {
       this.dropped(envelope, 'dropped');
@@ -550,7 +519,7 @@ export class Simulation<O = unknown> {
       this.dropped(envelope, `${member.id} is down`);
       return;
     }
-    if (this.cuts.size > 0 && this.cuts.has(this.linkKey(this.indexOf.get(envelope.src) as number, dest))) {
+    if (this.network.isCut(envelope.src, envelope.dest)) {
       this.dropped(envelope, 'link cut');
       return;
     }
