@@ -207,4 +207,21 @@ describe('live cluster', () => {
     await until(() => cluster.status('n4')?.voters.length === 3);
     expect(monitor.violations()).toEqual([]);
   });
+
+  it('marks a node whose algorithm throws as failed, with the error, and carries on; its file still restarts it', async () => {
+    const { cluster } = await startCluster(3);
+    await until(() => cluster.leader() !== null);
+    const leader = cluster.leader() as string;
+    const victim = cluster.nodeIds.find((id) => id !== leader) as string;
+    // A message no peer would send: the algorithm throws on it, inside the worker.
+    const internals = cluster as unknown as { send(member: unknown, inputs: unknown[]): void; members: Map<string, unknown> };
+    internals.send(internals.members.get(victim), [{ kind: 'message', envelope: { src: leader, dest: victim, body: null } }]);
+    await until(() => cluster.failure(victim) !== null);
+    expect(cluster.failure(victim)).toMatch(/null/);
+    expect(cluster.isUp(victim)).toBe(false);
+    expect((await write(cluster, leader, 'f', 1))?.ok).toBe(true);
+    await cluster.restart(victim);
+    expect(cluster.isUp(victim)).toBe(true);
+    await until(() => cluster.status(victim)?.applied === cluster.status(leader)?.applied);
+  });
 });
