@@ -95,8 +95,17 @@ export interface AppliedEntry {
 }
 
 export interface Ready {
-  /** Write this durably before anything else in this Ready leaves the host. */
+  /** Write this durably before anything else in this Ready leaves the host (but see persistFirst). */
   persist: PersistBatch | null;
+  /**
+   * False when no message or reply of this Ready reveals anything in `persist`: the host may send
+   * them before or while it writes. A Raft leader's new entries qualify (thesis §10.2.1: the leader
+   * writes to its disk in parallel with replicating, and counts itself towards a commit only once
+   * the write is done; a host that finishes the write before feeding the next input gives exactly
+   * that), and so does a commit index, which Raft never needs back after a crash. A new term, a
+   * vote or a follower's appended entries are always written first. Absent means true.
+   */
+  persistFirst?: boolean;
   messages: Envelope[];
   applied: AppliedEntry[];
   replies: Reply[];

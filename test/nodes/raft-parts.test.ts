@@ -5,6 +5,10 @@ import { committedIndex, tallyVotes } from '../../src/nodes/raft/quorum.ts';
 import { KvStateMachine } from '../../src/nodes/kv/state-machine.ts';
 import { MemoryStorage } from '../../src/nodes/storage.ts';
 import type { LogEntry } from '../../src/shared/protocol.ts';
+import { raftAlgorithm, type RaftNode } from '../../src/nodes/raft/raft.ts';
+import { emptyPersistedState } from '../../src/nodes/storage.ts';
+import { createRng } from '../../src/shared/rng.ts';
+import type { Envelope, Ready } from '../../src/nodes/types.ts';
 
 const noop = (index: number, term: number): LogEntry => ({ index, term, data: { type: 'noop' } });
 
@@ -115,5 +119,71 @@ describe('MemoryStorage', () => {
     expect(state.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['3/2', '4/2']);
     expect(state.hardState.vote).toBe('n1');
     expect(() => storage.write({ log: { from: 9, entries: [] } })).toThrow(/gap/);
+  });
+});
+
+describe('Ready.persistFirst', () => {
+  // A hand-driven cluster: every Ready is recorded with the role of the node that produced it.
+  function harness(size: number) {
+    const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+    const nodes = new Map(ids.map((id) => [id, raftAlgorithm.create({ id, bootstrapVoters: ids, rng: createRng(7).fork(id), options: raftAlgorithm.defaultOptions }, emptyPersistedState())]));
+    const readies: Array<{ node: string; role: string; ready: Ready }> = [];
+    const inFlight: Envelope[] = [];
+    const drain = (): void => {
+      for (let rounds = 0; rounds < 100; rounds++) {
+        for (const [id, node] of nodes) {
+          while (node.hasReady()) {
+            const ready = node.ready();
+            readies.push({ node: id, role: node.status().role, ready });
+            inFlight.push(...ready.messages);
+          }
+        }
+        if (inFlight.length === 0) return;
+        for (const envelope of inFlight.splice(0)) nodes.get(envelope.dest)?.step({ kind: 'message', envelope });
+      }
+    };
+    return { nodes, readies, drain };
+  }
+
+  function electN1(h: ReturnType<typeof harness>): void {
+    const n1 = h.nodes.get('n1') as RaftNode;
+    for (let i = 0; i < 100 && n1.status().role !== 'leader'; i++) {
+      n1.step({ kind: 'tick' });
+      h.drain();
+    }
+    expect(n1.status().role).toBe('leader');
+  }
+
+  it('orders votes, new terms and followers’ appends, and lets a leader’s appends and commit index go early', () => {
+    const h = harness(3);
+    electN1(h);
+    const votes = h.readies.filter((r) => r.ready.messages.some((m) => m.body.type === 'request_vote_response' && !(m.body as { type: string; preVote?: boolean }).preVote));
+    expect(votes.length).toBeGreaterThan(0);
+    for (const r of votes) expect(r.ready.persistFirst).toBe(true);
+    const candidacy = h.readies.find((r) => r.role === 'candidate' && r.ready.persist?.hardState !== undefined);
+    expect(candidacy?.ready.persistFirst).toBe(true);
+
+    h.readies.length = 0;
+    h.nodes.get('n1')?.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'write', key: 'x', value: 1 } } });
+    h.drain();
+    const leaderAppend = h.readies.find((r) => r.node === 'n1' && r.ready.persist?.log !== undefined);
+    expect(leaderAppend?.ready.persistFirst).toBe(false);
+    const followerAppends = h.readies.filter((r) => r.node !== 'n1' && r.ready.persist?.log !== undefined);
+    expect(followerAppends).toHaveLength(2);
+    for (const r of followerAppends) expect(r.ready.persistFirst).toBe(true);
+    const reply = h.readies.find((r) => r.ready.replies.length > 0);
+    expect(reply?.ready.persist?.log).toBeUndefined();
+    expect(reply?.ready.persistFirst).toBe(false);
+  });
+
+  it('makes a lone leader write its entries before it answers, since it commits them at once', () => {
+    const h = harness(1);
+    electN1(h);
+    h.readies.length = 0;
+    h.nodes.get('n1')?.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'write', key: 'x', value: 1 } } });
+    h.drain();
+    const answered = h.readies.find((r) => r.ready.replies.length > 0);
+    expect(answered?.ready.persist?.log).toBeDefined();
+    expect(answered?.ready.persistFirst).toBe(true);
   });
 });

@@ -10,8 +10,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../../nodes/index.ts';
-import type { Envelope, Input } from '../../nodes/types.ts';
-import type { FromWorker, ToWorker, WorkerConfig } from '../../nodes/host/protocol.ts';
+import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
@@ -50,9 +49,9 @@ interface Member {
   worker: Worker | null;
   status: NodeStatus | null;
   paused: boolean;
-  held: Input[];
+  held: WireInput[];
   /** Inputs waiting for this turn's batch (see send). */
-  outbox: Input[];
+  outbox: WireInput[];
   restarts: number;
   bootstrapVoters: NodeId[];
   failed: string | null;
@@ -212,7 +211,10 @@ export class Cluster {
           this.journal({ kind: 'state', time: this.now(), node: member.id, status });
         }
         try {
-          for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now() * 1000);
+          if (this.observers.length > 0) {
+            const decoded = { ...ready, messages: ready.messages.map((m) => ({ src: m.src, dest: m.dest, body: JSON.parse(m.body) as { type: string } })) };
+            for (const o of this.observers) o.onReady?.(member.id, decoded, status, this.now() * 1000);
+          }
         } catch (error) {
           this.journal({ kind: 'violation', time: this.now(), property: (error as { property?: string }).property ?? 'error', message: (error as Error).message });
         }
@@ -241,7 +243,7 @@ export class Cluster {
    * batch: the worker steps them all and answers with one Ready, one transaction. Under load this
    * is what batches proposals; when idle it costs nothing.
    */
-  private send(member: Member, inputs: Input[]): void {
+  private send(member: Member, inputs: WireInput[]): void {
     if (member.worker === null) return;
     if (member.paused) {
       member.held.push(...inputs);
@@ -267,7 +269,7 @@ export class Cluster {
   }
 
   private tick(): void {
-    const tick: Input = { kind: 'tick' };
+    const tick: WireInput = { kind: 'tick' };
     for (const member of this.members.values()) if (!member.paused) this.send(member, [tick]);
     this.at(this.options.tickMs, () => this.tick());
   }
@@ -360,10 +362,10 @@ export class Cluster {
     return true;
   }
 
-  private route(envelope: Envelope): void {
+  private route(envelope: WireEnvelope): void {
     this.stats.sent++;
     const time = this.now();
-    this.journal({ kind: 'send', time, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    this.journal({ kind: 'send', time, src: envelope.src, dest: envelope.dest, type: envelope.type });
     if (this.network.isCut(envelope.src, envelope.dest)) return this.drop(envelope, 'link cut');
     const rule = this.network.ruleFor(envelope.src, envelope.dest);
     if (rule.drop > 0 && this.rng.chance(rule.drop)) return this.drop(envelope, 'dropped');
@@ -375,18 +377,18 @@ export class Cluster {
     }
   }
 
-  private drop(envelope: Envelope, reason: string): void {
+  private drop(envelope: WireEnvelope, reason: string): void {
     this.stats.dropped++;
-    this.journal({ kind: 'drop', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.body.type, reason });
+    this.journal({ kind: 'drop', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.type, reason });
   }
 
-  private deliver(envelope: Envelope): void {
+  private deliver(envelope: WireEnvelope): void {
     const member = this.members.get(envelope.dest);
     if (member === undefined || member.worker === null) return this.drop(envelope, `${envelope.dest} is down`);
     if (this.network.isCut(envelope.src, envelope.dest)) return this.drop(envelope, 'link cut');
     this.stats.delivered++;
-    this.journal({ kind: 'deliver', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.body.type });
-    this.send(member, [{ kind: 'message', envelope }]);
+    this.journal({ kind: 'deliver', time: this.now(), src: envelope.src, dest: envelope.dest, type: envelope.type });
+    this.send(member, [{ kind: 'wire', envelope }]);
   }
 
   private fault(description: string): void {

@@ -21,12 +21,30 @@ export interface WorkerConfig {
   reportDetail: boolean;
 }
 
-export type ToWorker = { type: 'inputs'; inputs: Input[] } | { type: 'close' };
+/**
+ * A message between nodes as it crosses the main process: the body travels as the JSON text the
+ * sending thread wrote once, so the router copies a string instead of decoding and re-encoding an
+ * object graph per hop (a leader's append can carry 64 entries). `type` is what the router and
+ * the journal look at; whoever needs more parses `body`.
+ */
+export interface WireEnvelope {
+  src: NodeId;
+  dest: NodeId;
+  type: string;
+  body: string;
+}
+
+export type WireInput = Exclude<Input, { kind: 'message' }> | { kind: 'wire'; envelope: WireEnvelope };
+
+export type ToWorker = { type: 'inputs'; inputs: WireInput[] } | { type: 'close' };
+
+/** A Ready as the worker reports it: messages in wire form. */
+export type WireReady = Omit<Ready, 'messages'> & { messages: WireEnvelope[] };
 
 export type FromWorker =
   | { type: 'started'; status: NodeStatus; persisted: PersistedState }
   /** Sent after the Ready's persist committed to the node's file. */
-  | { type: 'ready'; ready: Ready; status: NodeStatus; loggedEntries: number }
+  | { type: 'ready'; ready: WireReady; status: NodeStatus; loggedEntries: number }
   /** The node cannot run: its file is corrupt or foreign, or its algorithm threw. */
   | { type: 'failed'; message: string }
   | { type: 'closed' };

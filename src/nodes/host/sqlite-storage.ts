@@ -192,23 +192,27 @@ export class SqliteStorage implements Storage {
 
   private mirrorApplied(applied: readonly AppliedEntry[]): void {
     if (applied.length === 0) return;
-    {
-      for (const { entry } of applied) {
-        if (entry.index <= this.appliedIndex) continue; // re-applied after a restart
-        this.appliedIndex = entry.index;
-        if (entry.data.type !== 'command') continue;
-        const request = entry.data.request;
-        const op = request.op;
-        const outcome = this.kv.apply(request);
-        if (outcome.kind !== 'applied') continue;
-        this.stmts.setSession!.run(request.clientId, request.seq, JSON.stringify(outcome.result));
-        if (op.f === 'read') continue;
-        const value = this.kv.read(op.key);
-        if (value === null) this.stmts.deleteKv!.run(op.key);
-        else this.stmts.setKv!.run(op.key, JSON.stringify(value));
-      }
-      this.stmts.setApplied!.run(this.appliedIndex);
+    // A batch of writes usually touches few keys many times: each key and each client's session
+    // row is written once, with its final value.
+    const touchedKeys = new Set<string>();
+    const sessions = new Map<number, [number, ClientReplyResult]>();
+    for (const { entry } of applied) {
+      if (entry.index <= this.appliedIndex) continue; // re-applied after a restart
+      this.appliedIndex = entry.index;
+      if (entry.data.type !== 'command') continue;
+      const request = entry.data.request;
+      const outcome = this.kv.apply(request);
+      if (outcome.kind !== 'applied') continue;
+      sessions.set(request.clientId, [request.seq, outcome.result]);
+      if (request.op.f !== 'read') touchedKeys.add(request.op.key);
     }
+    for (const [client, [seq, result]] of sessions) this.stmts.setSession!.run(client, seq, JSON.stringify(result));
+    for (const key of touchedKeys) {
+      const value = this.kv.read(key);
+      if (value === null) this.stmts.deleteKv!.run(key);
+      else this.stmts.setKv!.run(key, JSON.stringify(value));
+    }
+    this.stmts.setApplied!.run(this.appliedIndex);
   }
 
   integrityCheck(): string {

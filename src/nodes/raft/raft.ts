@@ -125,6 +125,9 @@ export class RaftNode implements ConsensusNode {
   private replies: Reply[] = [];
   private appliedOut: AppliedEntry[] = [];
   private hardStateDirty = false;
+  /** The term and vote last handed out to be persisted: a Ready changing neither may skip ordering. */
+  private durableTerm = 0;
+  private durableVote: NodeId | null = null;
   private snapshotToPersist: Snapshot | null = null;
   private broadcastPending = false;
   private readonly appendDirty = new Set<NodeId>();
@@ -144,6 +147,8 @@ export class RaftNode implements ConsensusNode {
     }
     this.term = hs.term;
     this.vote = hs.vote;
+    this.durableTerm = hs.term;
+    this.durableVote = hs.vote;
     this.stateMachine = KvStateMachine.fromSnapshot(this.snapshot ? this.snapshot.data : null);
     this.applied = this.log.snapshotIndex;
     this.commit = Math.min(Math.max(hs.commit, this.log.snapshotIndex), this.log.lastIndex);
@@ -916,19 +921,30 @@ export class RaftNode implements ConsensusNode {
     this.serveConfirmedReads();
 
     let persist: PersistBatch | null = null;
+    let persistFirst = false;
     const logWrite = this.log.takeUnstable();
     if (this.snapshotToPersist !== null || logWrite !== null || this.hardStateDirty) {
       persist = {};
       if (this.snapshotToPersist !== null) persist.snapshot = this.snapshotToPersist;
       if (logWrite !== null) persist.log = logWrite;
-      if (this.hardStateDirty) persist.hardState = this.hardStateToPersist();
+      if (this.hardStateDirty) {
+        const hardState = this.hardStateToPersist();
+        persist.hardState = hardState;
+        persistFirst = hardState.term !== this.durableTerm || hardState.vote !== this.durableVote;
+        this.durableTerm = hardState.term;
+        this.durableVote = hardState.vote;
+      }
+      // A follower's acknowledgement reveals its new entries; a leader's appends reveal nothing a
+      // crash could make it contradict, as long as it counts itself only after the write. A leader
+      // that needs no one else (one voter) commits its new entries at once: those wait for the disk.
+      if (this.snapshotToPersist !== null || (logWrite !== null && (this.role !== 'leader' || this.commit >= logWrite.from))) persistFirst = true;
     }
     this.snapshotToPersist = null;
     this.hardStateDirty = false;
 
     // Most Readies carry few kinds of output: hand out one shared empty array for the rest rather
     // than allocating three fresh ones per step (this is the simulator's hot path).
-    const ready: Ready = { persist, messages: this.messages, applied: this.appliedOut, replies: this.replies };
+    const ready: Ready = { persist, persistFirst, messages: this.messages, applied: this.appliedOut, replies: this.replies };
     if (this.messages.length > 0) this.messages = [];
     if (this.appliedOut.length > 0) this.appliedOut = [];
     if (this.replies.length > 0) this.replies = [];
