@@ -1,8 +1,9 @@
 // `npm start` runs the desktop app; where Electron cannot start it says so in one line and opens
-// browser mode. `npm run web` (--web) goes to browser mode directly. [--port N]
+// browser mode. `npm run web` (--web) goes to browser mode directly. [--port N] [--data-dir DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { findElectronBinary } from './electron-binary.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -10,6 +11,12 @@ const args = process.argv.slice(2);
 const webOnly = args.includes('--web');
 const portIndex = args.indexOf('--port');
 const port = portIndex >= 0 ? Number(args[portIndex + 1]) : 0;
+const dataDirIndex = args.indexOf('--data-dir');
+// Where the desktop app keeps its clusters on Linux (userData), so both modes share one place.
+const dataDir =
+  dataDirIndex >= 0
+    ? args[dataDirIndex + 1]
+    : join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'consensus-playground', 'clusters');
 
 function newestMtime(dir) {
   let newest = 0;
@@ -37,10 +44,18 @@ function buildIfStale() {
 async function browserMode() {
   buildIfStale();
   const { startWebServer } = await import('../src/main/web/server.ts');
-  const web = await startWebServer({ root: join(root, 'out', 'renderer'), port });
+  const { PlaygroundService } = await import('../src/main/app/service.ts');
+  const { DEFAULT_SETTINGS } = await import('../src/shared/bridge.ts');
+  const service = new PlaygroundService(dataDir);
+  // Something alive to look at from the first second.
+  await service.newCluster(DEFAULT_SETTINGS);
+  const web = await startWebServer({ root: join(root, 'out', 'renderer'), port, service });
   console.log(`Open ${web.url}`);
+  let stopping = false;
   const stop = () => {
-    void web.close().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([web.close(), service.close()]).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

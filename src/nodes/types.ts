@@ -127,6 +127,19 @@ export interface ConsensusNode {
   /** Takes the accumulated outputs of every step since the last call. */
   ready(): Ready;
   status(): NodeStatus;
+  /** What an inspector shows beyond the status, e.g. a leader's view of each follower. Optional. */
+  inspect?(): NodeDetail;
+}
+
+export interface PeerProgress {
+  peer: NodeId;
+  match: number;
+  next: number;
+  state: string;
+}
+
+export interface NodeDetail {
+  progress: PeerProgress[];
 }
 
 export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode> {

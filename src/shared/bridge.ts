@@ -1,12 +1,220 @@
-// What the window may ask of the app. It grows one typed method per operation as the live cluster
-// arrives; the preload exposes exactly this, and browser mode will serve the same over WebSocket.
+// Everything the window may ask of the app, and everything it hears back. The preload exposes
+// exactly this interface in the desktop app; browser mode serves the same over a WebSocket. Every
+// call answers with a Result: an error is a value with a message for people, never a throw across
+// the bridge.
+
+import type { JournalEvent } from './journal.ts';
+import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
 
 export type AppMode = 'electron' | 'browser';
 
-export interface PlaygroundBridge {
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface ClusterSettings {
+  algorithm: string;
+  /** 1 to 15 */
+  nodes: number;
+  /** The shortest election timeout; each node draws its own between this and twice this. */
+  electionTimeoutMs: number;
+  heartbeatMs: number;
+  seed: number;
+  sync: 'full' | 'normal';
+  preVote: boolean;
+  checkQuorum: boolean;
+  leaseReads: boolean;
+  /** Delay of every link, so that messages can be watched crossing it. */
+  networkDelayMs: number;
+  /** 0.01 to 100 */
+  speed: number;
+}
+
+export const DEFAULT_SETTINGS: ClusterSettings = {
+  algorithm: 'raft',
+  nodes: 5,
+  electionTimeoutMs: 150,
+  heartbeatMs: 50,
+  seed: 1,
+  sync: 'normal',
+  preVote: true,
+  checkQuorum: true,
+  leaseReads: false,
+  networkDelayMs: 20,
+  speed: 0.25,
+};
+
+export interface LinkRuleView {
+  /** 0 to 1 */
+  drop: number;
+  delayMs: number;
+  jitterMs: number;
+  /** 0 to 1 */
+  duplicate: number;
+  /** 0 to 1 */
+  reorder: number;
+}
+
+export type NodeState = 'up' | 'paused' | 'down' | 'failed';
+
+export interface NodeView {
+  id: NodeId;
+  state: NodeState;
+  /** The last status the node reported; null before it first started. */
+  status: NodeStatus | null;
+  /** Why a failed node cannot run (a corrupt file, an algorithm that threw). */
+  failure: string | null;
+  file: string;
+}
+
+export interface NetworkView {
+  /** Cut links, one way each: [from, to]. */
+  cuts: Array<[NodeId, NodeId]>;
+  defaultRule: LinkRuleView;
+  /** Links with a rule of their own. */
+  links: Array<{ from: NodeId; to: NodeId; rule: LinkRuleView }>;
+}
+
+export interface ClockView {
+  virtualMs: number;
+  speed: number;
+  paused: boolean;
+}
+
+export interface ExplainedOperationView {
+  id: number;
+  process: number;
+  description: string;
+  /** Nanoseconds from the start of the history. */
+  start: number;
+  end: number | null;
+}
+
+export interface HealthView {
+  violations: Array<{ property: string; message: string; time: number }>;
+  linearizable: 'true' | 'false' | 'unknown';
+  operations: number;
+  /** Present when linearizable is false: the failing key's operations, drawn as bars. */
+  explanation: null | {
+    key: string;
+    processes: Array<{ process: number; operations: ExplainedOperationView[] }>;
+    longestPrefix: number[];
+    cannotPlace: number[];
+    text: string;
+  };
+}
+
+/** One second of the cluster's life, for the charts. */
+export interface MetricsPoint {
+  /** Seconds since the cluster started (real time). */
+  t: number;
+  commits: number;
+  latencyP50: number | null;
+  latencyP99: number | null;
+  elections: number;
+  messages: Record<string, number>;
+}
+
+export interface WorkloadSettings {
+  /** Operations per second, all clients together; 0 stops the workload. */
+  rate: number;
+  clients: number;
+  keys: number;
+  mix: { read: number; write: number; cas: number; append: number; delete: number };
+}
+
+export interface AppState {
+  settings: ClusterSettings;
+  nodes: NodeView[];
+  network: NetworkView;
+  clock: ClockView;
+  health: HealthView;
+  workload: WorkloadSettings | null;
+  dataDir: string;
+}
+
+/** What the window receives, at most a few times a second. */
+export interface UpdateBatch {
+  state: AppState;
+  /** Journal events since the last batch, oldest first, at most MAX_EVENTS_PER_BATCH. */
+  events: JournalEvent[];
+  /** Events left out of this batch because there were too many to draw. */
+  skipped: number;
+  metrics: MetricsPoint[];
+}
+
+export const MAX_EVENTS_PER_BATCH = 400;
+
+export type NodeAction = 'kill' | 'restart' | 'pause' | 'resume' | 'timeout' | 'transfer' | 'remove';
+
+export type ClientTarget = NodeId | 'leader';
+
+export interface ClientOutcome {
+  type: 'ok' | 'fail' | 'info';
+  /** The value read, or the value written. */
+  value: unknown;
+  /** The node that answered last. */
+  node: NodeId | null;
+  error: string | null;
+  ms: number;
+}
+
+export interface TableView {
+  name: string;
+  columns: string[];
+  rows: unknown[][];
+  total: number;
+}
+
+export interface NodeInspection {
+  node: NodeView;
+  progress: Array<{ peer: NodeId; match: number; next: number; state: string }>;
+  kv: Array<[string, unknown]>;
+  log: { first: number; last: number; entries: LogEntry[] };
+  tables: TableView[];
+}
+
+export interface PlaygroundApi {
+  getState(): Promise<Result<AppState>>;
+  newCluster(settings: ClusterSettings): Promise<Result<AppState>>;
+  nodeAction(node: NodeId, action: NodeAction): Promise<Result<string>>;
+  addNode(): Promise<Result<NodeId>>;
+  cutLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
+  healLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
+  partition(groups: NodeId[][]): Promise<Result<NetworkView>>;
+  heal(): Promise<Result<NetworkView>>;
+  /** A rule for one link (from and to given), or for every link (both null). */
+  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>): Promise<Result<NetworkView>>;
+  clock(action: 'play' | 'pause' | 'step'): Promise<Result<ClockView>>;
+  setSpeed(speed: number): Promise<Result<ClockView>>;
+  clientOperation(target: ClientTarget, op: KvOp, timeoutMs: number): Promise<Result<ClientOutcome>>;
+  setWorkload(workload: WorkloadSettings | null): Promise<Result<WorkloadSettings | null>>;
+  inspectNode(node: NodeId, logFrom: number, logCount: number): Promise<Result<NodeInspection>>;
+}
+
+export type ApiMethod = keyof PlaygroundApi;
+
+export interface PlaygroundBridge extends PlaygroundApi {
   readonly mode: AppMode;
   readonly version: string;
+  /** Calls `listener` with every update batch; returns a function that stops it. */
+  onUpdate(listener: (batch: UpdateBatch) => void): () => void;
 }
+
+export const API_METHODS: readonly ApiMethod[] = [
+  'getState',
+  'newCluster',
+  'nodeAction',
+  'addNode',
+  'cutLink',
+  'healLink',
+  'partition',
+  'heal',
+  'setLinkRule',
+  'clock',
+  'setSpeed',
+  'clientOperation',
+  'setWorkload',
+  'inspectNode',
+];
 
 declare global {
   interface Window {

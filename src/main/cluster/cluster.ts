@@ -10,6 +10,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../../nodes/index.ts';
+import type { NodeDetail } from '../../nodes/types.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
@@ -68,6 +69,7 @@ export class Cluster {
   private readonly observers: ClusterObserver[];
   private readonly pendingRequests = new Map<string, (reply: ClientReply) => void>();
   private readonly pendingAdmin = new Map<number, (reply: Reply) => void>();
+  private readonly pendingInspections = new Map<number, (detail: NodeDetail | null) => void>();
   private nextAdminId = 1;
   /** Virtual time: events (ticks, deliveries) are due at virtual milliseconds. */
   private readonly events = new EventQueue<ClockEvent>();
@@ -232,6 +234,9 @@ export class Cluster {
       case 'failed':
         this.markFailed(member, message.message);
         started();
+        return;
+      case 'inspection':
+        this.pendingInspections.get(message.requestId)?.(message.detail);
         return;
       case 'closed':
         return;
@@ -418,9 +423,29 @@ export class Cluster {
     this.partition([[id], [...this.members.keys()].filter((other) => other !== id)]);
   }
 
+  /** Restores one direction of a link. */
+  uncut(from: NodeId, to: NodeId): void {
+    this.member(from);
+    this.member(to);
+    this.network.uncut(from, to);
+    this.fault(`heal ${from}->${to}`);
+  }
+
   heal(): void {
     this.network.heal();
     this.fault('heal');
+  }
+
+  /** A rule for one direction of one link; null returns it to the rule every link has. */
+  setLink(from: NodeId, to: NodeId, rule: Partial<LinkRule> | null): void {
+    this.member(from);
+    this.member(to);
+    this.network.setLink(from, to, rule);
+    this.fault(`link ${from}->${to} ${rule === null ? 'default' : JSON.stringify(rule)}`);
+  }
+
+  networkView(): { cuts: Array<[NodeId, NodeId]>; defaultRule: LinkRule; links: Array<{ from: NodeId; to: NodeId; rule: LinkRule }> } {
+    return { cuts: this.network.cutLinks(), defaultRule: this.network.defaultLinkRule, links: this.network.linkRules() };
   }
 
   setNetwork(rule: Partial<LinkRule>): void {
@@ -535,6 +560,26 @@ export class Cluster {
 
   // -------------------------------------------------------------------------------------------
   // Looking at it
+
+  /** Asks a running node for what its status does not say; null when it is down or silent. */
+  inspect(id: NodeId, timeoutMs = 1000): Promise<NodeDetail | null> {
+    const member = this.member(id);
+    const worker = member.worker;
+    if (worker === null) return Promise.resolve(null);
+    const requestId = this.nextAdminId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingInspections.delete(requestId);
+        resolve(null);
+      }, timeoutMs);
+      this.pendingInspections.set(requestId, (detail) => {
+        clearTimeout(timer);
+        this.pendingInspections.delete(requestId);
+        resolve(detail);
+      });
+      worker.postMessage({ type: 'inspect', requestId } satisfies ToWorker);
+    });
+  }
 
   get nodeIds(): NodeId[] {
     return [...this.members.keys()];

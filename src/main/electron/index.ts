@@ -1,9 +1,21 @@
 // The thin Electron shell: one window with Electron's security defaults on. Everything else runs in
 // plain Node (src/main) and in the window (src/renderer).
 import { join } from 'node:path';
-import { app, BrowserWindow, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
+import { dispatch } from '../app/api.ts';
+import { PlaygroundService } from '../app/service.ts';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+
+let service: PlaygroundService | null = null;
+
+/** Only our own page may call: a frame that navigated elsewhere (it cannot, but still) gets nothing. */
+function trustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  const devUrl = process.env.ELECTRON_RENDERER_URL;
+  return url.startsWith('file://') || (devUrl !== undefined && url.startsWith(devUrl));
+}
 
 function createWindow(): void {
   const window = new BrowserWindow({
@@ -23,12 +35,24 @@ function createWindow(): void {
     return { action: 'deny' };
   });
   window.webContents.on('will-navigate', (event) => event.preventDefault());
+  const stopUpdates = service?.onUpdate((batch) => {
+    if (!window.isDestroyed()) window.webContents.send('playground:update', batch);
+  });
+  window.on('closed', () => stopUpdates?.());
   const devUrl = process.env.ELECTRON_RENDERER_URL;
   if (devUrl) void window.loadURL(devUrl);
   else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
 }
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
+  // Node files live with the user's data, like any app's.
+  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'));
+  const running = service;
+  ipcMain.handle('playground:call', (event, method: unknown, args: unknown) => {
+    if (!trustedSender(event)) return { ok: false, error: 'refused: the call did not come from the app window' };
+    return dispatch(running, method, args);
+  });
+  await running.newCluster(DEFAULT_SETTINGS).catch((error: unknown) => console.error('the first cluster did not start:', error));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -50,4 +74,13 @@ void app.whenReady().then(() => {
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
+});
+
+// Workers ended and files closed before the process goes: a quit waits for the service.
+let closing = false;
+app.on('before-quit', (event) => {
+  if (closing || service === null) return;
+  closing = true;
+  event.preventDefault();
+  void service.close().finally(() => app.quit());
 });

@@ -50,8 +50,29 @@ export class NetworkRules {
     }
   }
 
+  uncut(from: NodeId, to: NodeId): void {
+    this.cuts.delete(linkKey(from, to));
+  }
+
   heal(): void {
     this.cuts.clear();
+  }
+
+  /** Cut links as [from, to] pairs. */
+  cutLinks(): Array<[NodeId, NodeId]> {
+    return [...this.cuts].map((key) => key.split('>') as [NodeId, NodeId]);
+  }
+
+  get defaultLinkRule(): LinkRule {
+    return { ...this.defaultRule };
+  }
+
+  /** Links with a rule of their own. */
+  linkRules(): Array<{ from: NodeId; to: NodeId; rule: LinkRule }> {
+    return [...this.links].map(([key, rule]) => {
+      const [from, to] = key.split('>') as [NodeId, NodeId];
+      return { from, to, rule: { ...rule } };
+    });
   }
 
   ruleFor(from: NodeId, to: NodeId): LinkRule {

@@ -1,7 +1,7 @@
 // What the cluster runtime and a node's worker thread say to each other.
 
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
-import type { Input, PersistedState, Ready } from '../types.ts';
+import type { Input, NodeDetail, PersistedState, Ready } from '../types.ts';
 import type { SyncMode } from './sqlite-storage.ts';
 
 export interface WorkerConfig {
@@ -36,7 +36,7 @@ export interface WireEnvelope {
 
 export type WireInput = Exclude<Input, { kind: 'message' }> | { kind: 'wire'; envelope: WireEnvelope };
 
-export type ToWorker = { type: 'inputs'; inputs: WireInput[] } | { type: 'close' };
+export type ToWorker = { type: 'inputs'; inputs: WireInput[] } | { type: 'inspect'; requestId: number } | { type: 'close' };
 
 /** A Ready as the worker reports it: messages in wire form. */
 export type WireReady = Omit<Ready, 'messages'> & { messages: WireEnvelope[] };
@@ -47,4 +47,5 @@ export type FromWorker =
   | { type: 'ready'; ready: WireReady; status: NodeStatus; loggedEntries: number }
   /** The node cannot run: its file is corrupt or foreign, or its algorithm threw. */
   | { type: 'failed'; message: string }
+  | { type: 'inspection'; requestId: number; detail: NodeDetail | null }
   | { type: 'closed' };

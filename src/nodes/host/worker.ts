@@ -109,6 +109,10 @@ try {
 }
 
 port.on('message', (message: ToWorker) => {
+  if (message.type === 'inspect') {
+    post({ type: 'inspection', requestId: message.requestId, detail: node.inspect?.() ?? null });
+    return;
+  }
   if (message.type === 'close') {
     flushDeferred();
     storage.close();

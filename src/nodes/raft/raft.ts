@@ -30,6 +30,8 @@ import type {
   PersistedState,
   Ready,
   Rng,
+  NodeDetail,
+  PeerProgress,
 } from '../types.ts';
 import { KvStateMachine } from '../kv/state-machine.ts';
 import { RaftLog } from './log.ts';
@@ -1012,7 +1014,11 @@ export class RaftNode implements ConsensusNode {
     return [...this.stateMachine.entries()];
   }
 
-  peerProgress(): Array<{ peer: NodeId; match: number; next: number; state: string }> {
+  inspect(): NodeDetail {
+    return { progress: this.peerProgress() };
+  }
+
+  peerProgress(): PeerProgress[] {
     return [...this.progress].map(([peer, pr]) => ({ peer, match: pr.match, next: pr.next, state: pr.state }));
   }
 }

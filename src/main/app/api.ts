@@ -1,0 +1,125 @@
+// The one door into the service from outside this process: the Electron IPC handler and the
+// browser-mode WebSocket both call `dispatch`. Every payload is checked against a schema before
+// anything runs, and every failure comes back as a value with a message a person can act on.
+
+import * as z from 'zod';
+import { API_METHODS, type ApiMethod, type Result } from '../../shared/bridge.ts';
+import { PlaygroundService, UserError } from './service.ts';
+import { ClusterError } from '../cluster/cluster.ts';
+
+const nodeId = z.string().regex(/^n\d{1,2}$/, 'a node is named n1, n2, ...');
+const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
+const key = z.string().min(1, 'a key cannot be empty').max(200, 'a key has at most 200 characters');
+const scalar = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
+
+const settings = z.strictObject({
+  algorithm: z.enum(['raft']),
+  nodes: z.number().int('a whole number').min(1, 'at least 1 node').max(15, 'at most 15 nodes'),
+  electionTimeoutMs: z.number().min(20, 'at least 20 ms').max(10_000, 'at most 10 s'),
+  heartbeatMs: z.number().min(10, 'at least 10 ms').max(5_000, 'at most 5 s'),
+  seed: z.number().int('a whole number').min(0).max(4_294_967_295),
+  sync: z.enum(['full', 'normal']),
+  preVote: z.boolean(),
+  checkQuorum: z.boolean(),
+  leaseReads: z.boolean(),
+  networkDelayMs: z.number().min(0, 'at least 0 ms').max(10_000, 'at most 10 s'),
+  speed: z.number().min(0.01, 'at least 0.01x').max(100, 'at most 100x'),
+});
+
+const linkRule = z.strictObject({
+  drop: probability.optional(),
+  delayMs: z.number().min(0, 'a delay cannot be negative').max(60_000, 'at most 60 s').optional(),
+  jitterMs: z.number().min(0, 'jitter cannot be negative').max(60_000, 'at most 60 s').optional(),
+  duplicate: probability.optional(),
+  reorder: probability.optional(),
+});
+
+const op = z.discriminatedUnion('f', [
+  z.strictObject({ f: z.literal('read'), key }),
+  z.strictObject({ f: z.literal('write'), key, value: scalar }),
+  z.strictObject({ f: z.literal('cas'), key, expected: scalar, value: scalar }),
+  z.strictObject({ f: z.literal('append'), key, value: z.string().max(10_000) }),
+  z.strictObject({ f: z.literal('delete'), key }),
+]);
+
+const weight = z.number().min(0).max(1000);
+const workload = z.strictObject({
+  rate: z.number().min(0, 'a rate cannot be negative').max(10_000, 'at most 10,000 operations/s'),
+  clients: z.number().int().min(1, 'at least 1 client').max(200, 'at most 200 clients'),
+  keys: z.number().int().min(1, 'at least 1 key').max(10_000, 'at most 10,000 keys'),
+  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight }),
+});
+
+const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
+  getState: z.tuple([]),
+  newCluster: z.tuple([settings]),
+  nodeAction: z.tuple([nodeId, z.enum(['kill', 'restart', 'pause', 'resume', 'timeout', 'transfer', 'remove'])]),
+  addNode: z.tuple([]),
+  cutLink: z.tuple([nodeId, nodeId, z.boolean()]),
+  healLink: z.tuple([nodeId, nodeId, z.boolean()]),
+  partition: z.tuple([z.array(z.array(nodeId).max(15)).min(1).max(15)]),
+  heal: z.tuple([]),
+  setLinkRule: z.tuple([nodeId.nullable(), nodeId.nullable(), linkRule]),
+  clock: z.tuple([z.enum(['play', 'pause', 'step'])]),
+  setSpeed: z.tuple([z.number().min(0.01, 'at least 0.01x').max(100, 'at most 100x')]),
+  clientOperation: z.tuple([z.union([nodeId, z.literal('leader')]), op, z.number().min(10).max(60_000)]),
+  setWorkload: z.tuple([workload.nullable()]),
+  inspectNode: z.tuple([nodeId, z.number().int().min(0), z.number().int().min(0).max(5000)]),
+};
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+/** Runs one call from the window. Never throws: a bad call is an error value. */
+export async function dispatch(service: PlaygroundService, method: unknown, args: unknown): Promise<Result<unknown>> {
+  if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) return { ok: false, error: `unknown operation ${JSON.stringify(method)}` };
+  const parsed = schemas[method as ApiMethod].safeParse(args);
+  if (!parsed.success) return { ok: false, error: `invalid ${method}: ${describeIssues(parsed.error)}` };
+  const a = parsed.data as never[];
+  try {
+    const value = await call(service, method as ApiMethod, a);
+    return { ok: true, value };
+  } catch (error) {
+    if (error instanceof UserError || error instanceof ClusterError) return { ok: false, error: error.message };
+    // A bug of ours: the person still gets a message, and the app goes on.
+    console.error(`${method} failed:`, error);
+    return { ok: false, error: `${method} failed: ${(error as Error).message ?? String(error)}` };
+  }
+}
+
+function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promise<unknown> | unknown {
+  switch (method) {
+    case 'getState':
+      return service.state();
+    case 'newCluster':
+      return service.newCluster(a[0]);
+    case 'nodeAction':
+      return service.nodeAction(a[0], a[1]);
+    case 'addNode':
+      return service.addNode();
+    case 'cutLink':
+      return service.cutLink(a[0], a[1], a[2]);
+    case 'healLink':
+      return service.healLink(a[0], a[1], a[2]);
+    case 'partition':
+      return service.partition(a[0]);
+    case 'heal':
+      return service.heal();
+    case 'setLinkRule':
+      return service.setLinkRule(a[0], a[1], a[2]);
+    case 'clock':
+      return service.clock(a[0]);
+    case 'setSpeed':
+      return service.setSpeed(a[0]);
+    case 'clientOperation':
+      return service.clientOperation(a[0], a[1], a[2]);
+    case 'setWorkload':
+      return service.setWorkload(a[0]);
+    case 'inspectNode':
+      return service.inspectNode(a[0], a[1], a[2]);
+  }
+}

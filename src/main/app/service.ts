@@ -1,0 +1,500 @@
+// The app behind the window: one live cluster with its clients, monitors and checker, and the
+// operations the window may ask for (the PlaygroundApi of src/shared/bridge.ts). Plain Node: the
+// Electron shell and browser mode both put a transport in front of it and nothing else.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  MAX_EVENTS_PER_BATCH,
+  type AppState,
+  type ClientOutcome,
+  type ClientTarget,
+  type ClockView,
+  type ClusterSettings,
+  type HealthView,
+  type LinkRuleView,
+  type MetricsPoint,
+  type NetworkView,
+  type NodeAction,
+  type NodeInspection,
+  type NodeView,
+  type TableView,
+  type UpdateBatch,
+  type WorkloadSettings,
+} from '../../shared/bridge.ts';
+import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
+import type { JournalEvent } from '../../shared/journal.ts';
+import type { KvOp, LogEntry, NodeId } from '../../shared/protocol.ts';
+import { TICK_MS } from '../../nodes/raft/options.ts';
+import { IncrementalChecker, renderExplanation } from '../checker/index.ts';
+import { Cluster, ClusterError } from '../cluster/cluster.ts';
+import { ClientPool } from '../cluster/clients.ts';
+import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
+
+/** A mistake of the person using the app: shown to them as it is. */
+export class UserError extends Error {}
+
+const BATCH_MS = 50;
+const CHECK_MS = 1000;
+/** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
+const MANUAL_PROCESS_BASE = 10_000;
+
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+function historyValue(op: KvOp): OpValue {
+  switch (op.f) {
+    case 'read':
+    case 'delete':
+      return null;
+    case 'cas':
+      return [op.expected, op.value];
+    default:
+      return op.value;
+  }
+}
+
+export class PlaygroundService {
+  readonly dataDir: string;
+  private cluster: Cluster | null = null;
+  private settings: ClusterSettings | null = null;
+  private monitor: SafetyMonitor = createSafetyMonitor();
+  private checker = new IncrementalChecker('kv');
+  private health: HealthView = { violations: [], linearizable: 'true', operations: 0, explanation: null };
+  private workload: { settings: WorkloadSettings; pool: ClientPool } | null = null;
+  private readonly listeners = new Set<(batch: UpdateBatch) => void>();
+  private events: JournalEvent[] = [];
+  private skipped = 0;
+  private metrics: MetricsPoint[] = [];
+  private current: MetricsPoint = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
+  private latencies: number[] = [];
+  private readonly openOps = new Map<number, number>();
+  private highestCommit = 0;
+  private electionsSeen = 0;
+  private batchTimer: NodeJS.Timeout | null = null;
+  private checkTimer: NodeJS.Timeout | null = null;
+  private secondTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private manualProcess = MANUAL_PROCESS_BASE;
+  private session = 0;
+  private readonly historyStart = process.hrtime.bigint();
+  private readers = new Map<NodeId, Database.Database>();
+
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+    mkdirSync(dataDir, { recursive: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async newCluster(settings: ClusterSettings): Promise<AppState> {
+    await this.stopCluster();
+    const ticks = (ms: number): number => Math.max(1, Math.round(ms / TICK_MS));
+    const electionTicks = ticks(settings.electionTimeoutMs);
+    const heartbeatTicks = ticks(settings.heartbeatMs);
+    if (heartbeatTicks >= electionTicks) throw new UserError('the heartbeat must be shorter than the election timeout');
+    this.monitor = createSafetyMonitor();
+    this.checker = new IncrementalChecker('kv');
+    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null };
+    this.metrics = [];
+    this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
+    this.latencies = [];
+    this.highestCommit = 0;
+    this.electionsSeen = 0;
+    this.events = [];
+    this.session++;
+    const cluster = new Cluster({
+      algorithm: settings.algorithm,
+      nodes: settings.nodes,
+      seed: settings.seed,
+      dataDir: this.dataDir,
+      session: `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`,
+      sync: settings.sync,
+      speed: settings.speed,
+      network: { delayMs: settings.networkDelayMs, jitterMs: settings.networkDelayMs / 4 },
+      algorithmOptions: {
+        electionTicks,
+        heartbeatTicks,
+        preVote: settings.preVote,
+        checkQuorum: settings.checkQuorum,
+        readMode: settings.leaseReads ? 'lease' : 'read_index',
+      },
+      observers: [this.monitor],
+    });
+    this.cluster = cluster;
+    this.settings = settings;
+    this.unsubscribe = cluster.subscribe((events) => this.onJournal(events));
+    await cluster.start();
+    this.checkTimer = setInterval(() => this.checkHealth(), CHECK_MS);
+    this.secondTimer = setInterval(() => this.closeSecond(), 1000);
+    this.scheduleBatch();
+    return this.state();
+  }
+
+  async stopCluster(): Promise<void> {
+    if (this.workload) {
+      const pool = this.workload.pool;
+      this.workload = null;
+      await pool.stop();
+    }
+    for (const timer of [this.checkTimer, this.secondTimer]) if (timer) clearInterval(timer);
+    this.checkTimer = null;
+    this.secondTimer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const reader of this.readers.values()) reader.close();
+    this.readers.clear();
+    const cluster = this.cluster;
+    this.cluster = null;
+    if (cluster) await cluster.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.stopCluster();
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.listeners.clear();
+  }
+
+  private live(): Cluster {
+    if (this.cluster === null) throw new UserError('no cluster is running: start one with New cluster');
+    return this.cluster;
+  }
+
+  private node(id: NodeId): NodeId {
+    if (!this.live().nodeIds.includes(id)) throw new UserError(`there is no node ${JSON.stringify(id)}`);
+    return id;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What the window sees
+
+  onUpdate(listener: (batch: UpdateBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  state(): AppState {
+    const cluster = this.cluster;
+    const settings = this.settings;
+    if (cluster === null || settings === null) throw new UserError('no cluster is running');
+    return {
+      settings,
+      nodes: cluster.nodeIds.map((id) => this.nodeView(cluster, id)),
+      network: this.networkView(),
+      clock: this.clockView(),
+      health: this.health,
+      workload: this.workload?.settings ?? null,
+      dataDir: cluster.dir,
+    };
+  }
+
+  private nodeView(cluster: Cluster, id: NodeId): NodeView {
+    const failure = cluster.failure(id);
+    const state = failure !== null ? 'failed' : !cluster.isUp(id) ? 'down' : cluster.isPaused(id) ? 'paused' : 'up';
+    return { id, state, status: cluster.status(id), failure, file: cluster.nodeFile(id) };
+  }
+
+  private networkView(): NetworkView {
+    return this.live().networkView();
+  }
+
+  private clockView(): ClockView {
+    const clock = this.live().clock;
+    return { virtualMs: clock.virtualMs, speed: clock.speed, paused: clock.paused };
+  }
+
+  private onJournal(events: JournalEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'send') this.current.messages[event.type] = (this.current.messages[event.type] ?? 0) + 1;
+      else if (event.kind === 'state' && event.status.commit > this.highestCommit) {
+        this.current.commits += event.status.commit - this.highestCommit;
+        this.highestCommit = event.status.commit;
+      } else if (event.kind === 'client') this.onHistory(event.event);
+      else if (event.kind === 'violation') this.health = { ...this.health, violations: [...this.health.violations, { property: event.property, message: event.message, time: event.time }] };
+    }
+    // The window draws what it can; beyond a batch's worth it gets a count, not a flood.
+    for (const event of events) {
+      if (this.events.length < MAX_EVENTS_PER_BATCH) this.events.push(event);
+      else this.skipped++;
+    }
+  }
+
+  /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
+  private onHistory(event: HistoryEvent): void {
+    this.checker.add(event);
+    if (event.time === undefined) return;
+    if (event.type === 'invoke') this.openOps.set(event.process, event.time);
+    else {
+      const start = this.openOps.get(event.process);
+      this.openOps.delete(event.process);
+      if (start !== undefined && event.type === 'ok') this.latencies.push((event.time - start) / 1e6);
+    }
+  }
+
+  private closeSecond(): void {
+    const cluster = this.cluster;
+    if (cluster === null) return;
+    const sorted = this.latencies.sort((a, b) => a - b);
+    this.current.latencyP50 = percentile(sorted, 0.5);
+    this.current.latencyP99 = percentile(sorted, 0.99);
+    this.current.elections = cluster.stats.elections - this.electionsSeen;
+    this.electionsSeen = cluster.stats.elections;
+    this.current.t = Math.round(cluster.elapsedMs() / 1000);
+    this.metrics.push(this.current);
+    this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
+    this.latencies = [];
+  }
+
+  private checkHealth(): void {
+    const violations = this.monitor.violations().map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
+    if (this.health.linearizable === 'false') {
+      this.health = { ...this.health, violations };
+      return;
+    }
+    const result = this.checker.check({ timeoutMs: 200 });
+    let explanation: HealthView['explanation'] = null;
+    if (result.linearizable === 'false' && result.explanation) {
+      const e = result.explanation;
+      explanation = {
+        key: e.key,
+        processes: e.processes.map((p) => ({ process: p.process, operations: p.operations.map((o) => ({ id: o.id, process: o.process, description: o.description, start: o.start, end: o.end })) })),
+        longestPrefix: e.longestPrefix,
+        cannotPlace: e.cannotPlace,
+        text: renderExplanation(e, this.checker.operations),
+      };
+      this.cluster?.journal({ kind: 'violation', time: this.cluster.elapsedMs(), property: 'linearizability', message: `the history of key ${JSON.stringify(e.key)} is not linearizable` });
+    }
+    this.health = { violations, linearizable: result.linearizable, operations: result.operations, explanation };
+  }
+
+  private scheduleBatch(): void {
+    if (this.batchTimer !== null) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = null;
+      if (this.cluster === null) return;
+      const batch: UpdateBatch = { state: this.state(), events: this.events, skipped: this.skipped, metrics: this.metrics };
+      this.events = [];
+      this.skipped = 0;
+      this.metrics = [];
+      for (const listener of this.listeners) listener(batch);
+      this.scheduleBatch();
+    }, BATCH_MS);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Nodes
+
+  async nodeAction(id: NodeId, action: NodeAction): Promise<string> {
+    const cluster = this.live();
+    this.node(id);
+    switch (action) {
+      case 'kill':
+        if (!cluster.isUp(id)) throw new UserError(`${id} is already down`);
+        await cluster.kill(id);
+        return `${id} killed`;
+      case 'restart':
+        if (cluster.isUp(id)) throw new UserError(`${id} is running; kill it first`);
+        await cluster.restart(id);
+        return cluster.failure(id) === null ? `${id} restarted from its file` : `${id} cannot start: ${cluster.failure(id)}`;
+      case 'pause':
+        if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
+        cluster.pause(id);
+        return `${id} paused: it hears nothing and its clock stands still`;
+      case 'resume':
+        cluster.resume(id);
+        return `${id} resumed`;
+      case 'timeout': {
+        if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
+        const reply = await cluster.admin(id, { type: 'campaign' });
+        return reply !== null && reply.kind === 'admin' && !reply.ok ? `${id}: ${reply.message}` : `${id} starts an election`;
+      }
+      case 'transfer': {
+        const leader = cluster.leader();
+        if (leader === null) throw new UserError('there is no leader to transfer from');
+        if (leader === id) throw new UserError(`${id} already leads`);
+        const reply = await cluster.admin(leader, { type: 'transfer_leadership', to: id });
+        if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
+        return `${leader} hands leadership to ${id}`;
+      }
+      case 'remove': {
+        const reply = await cluster.removeServer(id);
+        if (reply === null) throw new UserError(`no answer from the leader about removing ${id}`);
+        if (reply.kind === 'admin' && !reply.ok) throw new UserError(`removing ${id} failed: ${reply.message}`);
+        return `${id} removed from the configuration`;
+      }
+    }
+  }
+
+  async addNode(): Promise<NodeId> {
+    const { node, reply } = await this.live().addServer();
+    if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${node} started, but the leader did not add it: ${reply.message}`);
+    return node;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The network
+
+  cutLink(from: NodeId, to: NodeId, bothWays: boolean): NetworkView {
+    const cluster = this.live();
+    cluster.cut(this.node(from), this.node(to));
+    if (bothWays) cluster.cut(to, from);
+    return this.networkView();
+  }
+
+  healLink(from: NodeId, to: NodeId, bothWays: boolean): NetworkView {
+    const cluster = this.live();
+    cluster.uncut(this.node(from), this.node(to));
+    if (bothWays) cluster.uncut(to, from);
+    return this.networkView();
+  }
+
+  partition(groups: NodeId[][]): NetworkView {
+    const seen = new Set<NodeId>();
+    for (const group of groups) {
+      for (const id of group) {
+        this.node(id);
+        if (seen.has(id)) throw new UserError(`${id} is in two groups`);
+        seen.add(id);
+      }
+    }
+    if (groups.filter((g) => g.length > 0).length < 2 && seen.size === this.live().nodeIds.length) throw new UserError('a partition needs at least two groups');
+    this.live().partition(groups);
+    return this.networkView();
+  }
+
+  heal(): NetworkView {
+    this.live().heal();
+    return this.networkView();
+  }
+
+  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>): NetworkView {
+    const cluster = this.live();
+    if (from === null && to === null) cluster.setNetwork(rule);
+    else if (from !== null && to !== null) cluster.setLink(this.node(from), this.node(to), rule);
+    else throw new UserError('a link rule names both ends of the link, or neither for every link');
+    return this.networkView();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Time
+
+  clock(action: 'play' | 'pause' | 'step'): ClockView {
+    const cluster = this.live();
+    if (action === 'play') cluster.resumeClock();
+    else if (action === 'pause') cluster.pauseClock();
+    else {
+      if (!cluster.clock.paused) cluster.pauseClock();
+      cluster.stepClock();
+    }
+    return this.clockView();
+  }
+
+  setSpeed(speed: number): ClockView {
+    try {
+      this.live().setSpeed(speed);
+    } catch (error) {
+      if (error instanceof ClusterError) throw new UserError(error.message);
+      throw error;
+    }
+    return this.clockView();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Clients
+
+  /** One operation by hand, recorded in the history the checker reads like any client's. */
+  async clientOperation(target: ClientTarget, op: KvOp, timeoutMs: number): Promise<ClientOutcome> {
+    const cluster = this.live();
+    const ids = cluster.nodeIds;
+    let node: NodeId = target === 'leader' ? (cluster.leader() ?? (ids[0] as NodeId)) : this.node(target);
+    const client = ++this.manualProcess;
+    const started = performance.now();
+    const now = (): number => Number(process.hrtime.bigint() - this.historyStart);
+    const record = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
+    record({ process: client, type: 'invoke', f: op.f, key: op.key, value: historyValue(op), time: now() });
+    let seq = 0;
+    let outcome: ClientOutcome | null = null;
+    for (let attempt = 0; attempt < 10 && outcome === null; attempt++) {
+      const remaining = timeoutMs - (performance.now() - started);
+      if (remaining <= 0) break;
+      const reply = await cluster.request(node, { clientId: client, seq: ++seq, op }, remaining);
+      if (reply === null) break;
+      const ms = performance.now() - started;
+      if (reply.ok) outcome = { type: 'ok', value: op.f === 'read' ? reply.value : historyValue(op), node, error: null, ms };
+      else if (reply.error === 'cas_mismatch') outcome = { type: 'fail', value: historyValue(op), node, error: reply.message, ms };
+      else if (!reply.definite) outcome = { type: 'info', value: historyValue(op), node, error: reply.message, ms };
+      else if (target === 'leader' && reply.leaderHint !== null && reply.leaderHint !== node) node = reply.leaderHint;
+      else outcome = { type: 'fail', value: historyValue(op), node, error: reply.message, ms };
+    }
+    outcome ??= { type: 'info', value: historyValue(op), node, error: `no answer within ${timeoutMs} ms: the operation may or may not take effect`, ms: performance.now() - started };
+    const value = outcome.type === 'ok' && op.f === 'read' ? (outcome.value as KvScalar) : op.f === 'read' ? null : historyValue(op);
+    record({ process: client, type: outcome.type, f: op.f, key: op.key, value, time: now() });
+    return outcome;
+  }
+
+  async setWorkload(settings: WorkloadSettings | null): Promise<WorkloadSettings | null> {
+    const cluster = this.live();
+    if (this.workload) {
+      const pool = this.workload.pool;
+      this.workload = null;
+      await pool.stop();
+    }
+    if (settings === null || settings.rate === 0) return null;
+    const total = Object.values(settings.mix).reduce((a, b) => a + b, 0);
+    if (total <= 0) throw new UserError('the operation mix needs at least one kind of operation');
+    const pool = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: settings.mix, timeoutMs: 1000, seed: (this.settings?.seed ?? 1) + this.session });
+    this.workload = { settings, pool };
+    pool.start();
+    return settings;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inspecting a node
+
+  private reader(id: NodeId): Database.Database | null {
+    let reader = this.readers.get(id);
+    if (reader === undefined) {
+      try {
+        reader = new Database(this.live().nodeFile(id), { readonly: true, fileMustExist: true });
+      } catch {
+        return null;
+      }
+      this.readers.set(id, reader);
+    }
+    return reader;
+  }
+
+  async inspectNode(id: NodeId, logFrom: number, logCount: number): Promise<NodeInspection> {
+    const cluster = this.live();
+    this.node(id);
+    const detail = await cluster.inspect(id);
+    const db = this.reader(id);
+    const inspection: NodeInspection = { node: this.nodeView(cluster, id), progress: detail?.progress ?? [], kv: [], log: { first: 0, last: 0, entries: [] }, tables: [] };
+    if (db === null) return inspection;
+    try {
+      const range = db.prepare('SELECT MIN(idx) AS first, MAX(idx) AS last FROM log').get() as { first: number | null; last: number | null };
+      const rows = db.prepare('SELECT idx, term, data FROM log WHERE idx >= ? ORDER BY idx LIMIT ?').all(logFrom, logCount) as Array<{ idx: number; term: number; data: string }>;
+      inspection.log = { first: range.first ?? 0, last: range.last ?? 0, entries: rows.map((r): LogEntry => ({ index: r.idx, term: r.term, data: JSON.parse(r.data) })) };
+      inspection.kv = (db.prepare('SELECT key, value FROM kv ORDER BY key').all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value)]);
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+      inspection.tables = tables.map((name): TableView => {
+        const quoted = `"${name.replaceAll('"', '""')}"`;
+        const statement = db.prepare(`SELECT * FROM ${quoted} LIMIT 20`);
+        const columns = statement.columns().map((c) => c.name);
+        const total = (db.prepare(`SELECT COUNT(*) AS n FROM ${quoted}`).get() as { n: number }).n;
+        return { name, columns, rows: (statement.raw().all() as unknown[][]), total };
+      });
+    } catch (error) {
+      throw new UserError(`${id}'s file cannot be read: ${(error as Error).message}`);
+    }
+    return inspection;
+  }
+}
+
+export function defaultDataDir(base: string): string {
+  return join(base, 'clusters');
+}

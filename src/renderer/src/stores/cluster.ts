@@ -1,0 +1,182 @@
+// The window's picture of the cluster, fed by the app's update batches, and every action the window
+// takes, each answered with a toast when it fails.
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { AppState, ClientOutcome, ClientTarget, ClusterSettings, LinkRuleView, MetricsPoint, NodeAction, NodeInspection, Result, UpdateBatch, WorkloadSettings } from '../../../shared/bridge.ts';
+import type { JournalEvent } from '../../../shared/journal.ts';
+import type { KvOp, NodeId } from '../../../shared/protocol.ts';
+import { getBridge } from '../bridge.ts';
+
+export interface LoggedEvent {
+  seq: number;
+  event: JournalEvent;
+}
+
+/** A message on its way, as the ring draws it. */
+export interface Flight {
+  seq: number;
+  src: NodeId;
+  dest: NodeId;
+  type: string;
+  /** performance.now() when the window heard of the send. */
+  seenAt: number;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: 'error' | 'info';
+}
+
+const EVENT_LIMIT = 3000;
+const METRICS_LIMIT = 180;
+/** More than this in flight and the ring draws the newest only: the picture stays readable and fast. */
+export const FLIGHT_LIMIT = 300;
+
+export const useClusterStore = defineStore('cluster', () => {
+  const bridge = getBridge();
+  const state = shallowRef<AppState | null>(null);
+  const events = shallowRef<LoggedEvent[]>([]);
+  const skipped = ref(0);
+  const metrics = shallowRef<MetricsPoint[]>([]);
+  const toasts = ref<Toast[]>([]);
+  const selectedNode = ref<NodeId | null>(null);
+  const selectedEvent = ref<number | null>(null);
+  const partitionPick = ref<NodeId[]>([]);
+  const clientResults = ref<Array<{ id: number; text: string; outcome: ClientOutcome }>>([]);
+  const connected = ref(false);
+  /** performance.now() when the last batch came: the clock is interpolated from there. */
+  const receivedAt = ref(0);
+  /** Messages in flight, keyed by nothing but order: a deliver or drop ends the oldest match. */
+  const flights = markRaw(new Map<number, Flight>());
+  /** When each node last heard from a leader (performance.now()), for the election timer arc. */
+  const heardAt = markRaw(new Map<NodeId, number>());
+  let seq = 0;
+  let toastId = 0;
+
+  function toast(text: string, kind: Toast['kind'] = 'error'): void {
+    const id = ++toastId;
+    toasts.value.push({ id, text, kind });
+    setTimeout(() => (toasts.value = toasts.value.filter((t) => t.id !== id)), kind === 'error' ? 8000 : 3000);
+  }
+
+  async function run<T>(call: Promise<Result<T>>, success?: (value: T) => string | null): Promise<T | null> {
+    let result: Result<T>;
+    try {
+      result = await call;
+    } catch (error) {
+      result = { ok: false, error: (error as Error).message };
+    }
+    if (!result.ok) {
+      toast(result.error);
+      return null;
+    }
+    const message = success?.(result.value);
+    if (message) toast(message, 'info');
+    return result.value;
+  }
+
+  function endFlight(src: NodeId, dest: NodeId, type: string): void {
+    for (const [key, flight] of flights) {
+      if (flight.src === src && flight.dest === dest && flight.type === type) {
+        flights.delete(key);
+        return;
+      }
+    }
+  }
+
+  function apply(batch: UpdateBatch): void {
+    connected.value = true;
+    const now = performance.now();
+    receivedAt.value = now;
+    state.value = batch.state;
+    skipped.value += batch.skipped;
+    if (batch.events.length > 0) {
+      const next = events.value.length + batch.events.length > EVENT_LIMIT ? events.value.slice(-(EVENT_LIMIT - batch.events.length)) : events.value.slice();
+      for (const event of batch.events) {
+        next.push({ seq: ++seq, event });
+        if (event.kind === 'send') {
+          flights.set(seq, { seq, src: event.src, dest: event.dest, type: event.type, seenAt: now });
+          if (flights.size > FLIGHT_LIMIT) flights.delete(flights.keys().next().value as number);
+        } else if (event.kind === 'deliver' || event.kind === 'drop') {
+          endFlight(event.src, event.dest, event.type);
+          if (event.kind === 'deliver' && event.type === 'append_entries') heardAt.set(event.dest, now);
+        } else if (event.kind === 'state') heardAt.set(event.node, now);
+      }
+      events.value = next;
+    }
+    if (batch.metrics.length > 0) metrics.value = [...metrics.value, ...batch.metrics].slice(-METRICS_LIMIT);
+  }
+
+  async function connect(): Promise<void> {
+    bridge.onUpdate(apply);
+    const initial = await run(bridge.getState());
+    if (initial) state.value = initial;
+  }
+
+  const leader = computed(() => {
+    const nodes = state.value?.nodes ?? [];
+    let best: { id: NodeId; term: number } | null = null;
+    for (const n of nodes) if (n.state === 'up' && n.status?.role === 'leader' && (best === null || n.status.term > best.term)) best = { id: n.id, term: n.status.term };
+    return best?.id ?? null;
+  });
+
+  /** Virtual milliseconds now, moving between batches at the clock's speed. */
+  function virtualNow(at = performance.now()): number {
+    const clock = state.value?.clock;
+    if (!clock) return 0;
+    return clock.paused ? clock.virtualMs : clock.virtualMs + (at - receivedAt.value) * clock.speed;
+  }
+
+  function isCut(from: NodeId, to: NodeId): boolean {
+    return state.value?.network.cuts.some(([a, b]) => a === from && b === to) ?? false;
+  }
+
+  return {
+    state,
+    events,
+    skipped,
+    metrics,
+    toasts,
+    selectedNode,
+    selectedEvent,
+    partitionPick,
+    clientResults,
+    connected,
+    receivedAt,
+    flights,
+    heardAt,
+    leader,
+    toast,
+    connect,
+    apply,
+    virtualNow,
+    isCut,
+    newCluster: (settings: ClusterSettings) =>
+      run(bridge.newCluster(settings), () => `a new ${settings.nodes}-node cluster started`).then((s) => {
+        if (s) {
+          state.value = s;
+          events.value = [];
+          metrics.value = [];
+          flights.clear();
+          selectedNode.value = null;
+        }
+        return s;
+      }),
+    nodeAction: (node: NodeId, action: NodeAction) => run(bridge.nodeAction(node, action), (text) => text),
+    addNode: () => run(bridge.addNode(), (id) => `${id} added`),
+    toggleLink: (from: NodeId, to: NodeId) => (isCut(from, to) || isCut(to, from) ? run(bridge.healLink(from, to, true)) : run(bridge.cutLink(from, to, true))),
+    partition: (groups: NodeId[][]) => run(bridge.partition(groups), () => `partitioned: ${groups.map((g) => g.join(' ')).join(' | ')}`),
+    heal: () => run(bridge.heal(), () => 'every link healed'),
+    setLinkRule: (from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>) => run(bridge.setLinkRule(from, to, rule), () => (from ? `rule set on ${from} → ${to}` : 'rule set on every link')),
+    clock: (action: 'play' | 'pause' | 'step') => run(bridge.clock(action)),
+    setSpeed: (speed: number) => run(bridge.setSpeed(speed)),
+    clientOperation: async (target: ClientTarget, op: KvOp) => {
+      const outcome = await run(bridge.clientOperation(target, op, 3000));
+      if (outcome) clientResults.value = [{ id: ++toastId, text: `${op.f} ${op.key}${'value' in op ? ` ${JSON.stringify(op.value)}` : ''} → ${target}`, outcome }, ...clientResults.value].slice(0, 50);
+      return outcome;
+    },
+    setWorkload: (workload: WorkloadSettings | null) => run(bridge.setWorkload(workload), (w) => (w ? `workload: ${w.rate} ops/s from ${w.clients} clients` : 'workload stopped')),
+    inspect: (node: NodeId, from: number, count: number): Promise<NodeInspection | null> => run(bridge.inspectNode(node, from, count)),
+  };
+});
