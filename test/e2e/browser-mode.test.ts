@@ -1,24 +1,57 @@
-// Browser mode in a real Chromium: the same window the desktop app shows, served on 127.0.0.1
-// behind a token.
+// Browser mode in a real Chromium, driving the real runtime: worker threads, SQLite files, the
+// router. The window served on 127.0.0.1 behind a token, and the bridge over its WebSocket.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = join(import.meta.dirname, '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
+const SHOTS = join(root, 'test-results', 'screenshots');
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Roles as the node cards say them, read the way a person reads the screen. */
+function roles(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const out: Record<string, string> = {};
+    for (const group of document.querySelectorAll('[role="group"][aria-label^="Node "]')) {
+      out[(group.getAttribute('aria-label') as string).slice(5)] = group.querySelector('.role')?.textContent ?? '';
+    }
+    return out;
+  });
+}
+
+async function leaderOf(page: Page, except?: string): Promise<string> {
+  return until('a leader', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'leader' && id !== except)?.[0]);
+}
+
+function commits(page: Page): Promise<number[]> {
+  return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/commit (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
+}
 
 describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CHROMIUM} is missing; apt-get install chromium)`}`, () => {
   let server: ChildProcess;
   let url = '';
   let browser: Browser;
+  let page: Page;
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2e-data-'));
 
   beforeAll(async () => {
     const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
-    server = spawn(process.execPath, [join(root, 'build', 'start.mjs'), '--web'], { cwd: root });
+    server = spawn(process.execPath, [join(root, 'build', 'start.mjs'), '--web', '--data-dir', dataDir], { cwd: root });
     url = await new Promise<string>((resolve, reject) => {
       let seen = '';
       server.stdout?.on('data', (chunk: Buffer) => {
@@ -32,27 +65,136 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    mkdirSync(SHOTS, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     server?.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('shows the window in browser mode', async () => {
-    const page = await browser.newPage();
+  it('opens on a live five-node cluster that elects a leader', async () => {
     await page.goto(url);
-    await expect(page.getByRole('heading', { name: 'Consensus Playground' }).isVisible()).resolves.toBe(true);
-    expect(await page.locator('.mode').textContent()).toBe('Browser mode');
     expect(await page.title()).toBe('Consensus Playground');
-    await page.close();
+    expect(await page.locator('.mode').textContent()).toBe('Browser mode');
+    await until('five node cards', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 5);
+    const leader = await leaderOf(page);
+    const card = page.getByRole('group', { name: `Node ${leader}` });
+    await expect(card.getByRole('button', { name: 'Kill' }).isVisible()).resolves.toBe(true);
+    await expect(card.getByRole('button', { name: 'Pause' }).isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'cluster.png') });
   });
 
-  it('refuses requests without the token, or from another origin or host', async () => {
+  it('elects another leader when the leader is killed, and restarts the killed node from its file', async () => {
+    const old = await leaderOf(page);
+    await page.getByRole('group', { name: `Node ${old}` }).getByRole('button', { name: 'Kill' }).click();
+    await until(`${old} shown down`, async () => (await roles(page))[old] === 'down');
+    const next = await leaderOf(page, old);
+    expect(next).not.toBe(old);
+    await page.getByRole('group', { name: `Node ${old}` }).getByRole('button', { name: 'Restart' }).click();
+    await until(`${old} running again`, async () => ['follower', 'candidate'].includes((await roles(page))[old] ?? ''));
+  });
+
+  it('commits on the majority side of a 2|3 partition only, and converges after the heal', async () => {
+    const leader = await leaderOf(page);
+    const others = Object.keys(await roles(page)).filter((id) => id !== leader);
+    const minority = [leader, others[0] as string];
+    const majorityNode = others[1] as string;
+    for (const id of minority) {
+      const card = page.getByRole('group', { name: `Node ${id}` });
+      await card.locator('summary').click();
+      await card.getByLabel('Pick for partition').check();
+      await card.locator('summary').click();
+    }
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    await until('cut links drawn', async () => (await page.locator('.link.cut-both').count()) === 6);
+
+    const clients = page.getByRole('region', { name: 'Clients' });
+    // The old leader, cut off from the majority, cannot commit: its client never hears (info).
+    await clients.getByLabel('Key', { exact: true }).fill('minority');
+    await clients.getByLabel('Value', { exact: true }).fill('1');
+    await clients.getByLabel('Target', { exact: true }).selectOption(leader);
+    await clients.getByRole('button', { name: 'Send' }).click();
+    // Meanwhile the majority elects its own leader and commits.
+    await until('a leader on the majority side', async () => {
+      const r = await roles(page);
+      return others.slice(1).some((id) => r[id] === 'leader');
+    });
+    await clients.getByLabel('Key', { exact: true }).fill('majority');
+    await clients.getByLabel('Value', { exact: true }).fill('2');
+    await clients.getByLabel('Target', { exact: true }).selectOption(majorityNode);
+    await clients.getByRole('button', { name: 'Send' }).click();
+    const results = clients.getByRole('list', { name: 'Client results' });
+    await until('both answers', async () => (await results.locator('li').count()) >= 2, 30_000);
+    const texts = await results.locator('li').allTextContents();
+    expect(texts.find((t) => t.includes('majority'))).toMatch(/^ok/);
+    expect(texts.find((t) => t.includes('minority'))).toMatch(/^info/);
+    await page.screenshot({ path: join(SHOTS, 'partition.png') });
+
+    await page.getByRole('button', { name: 'Heal', exact: true }).first().click();
+    await until('every commit index equal', async () => {
+      const c = await commits(page);
+      return c.length === 5 && c.every((x) => x === c[0] && x > 0);
+    }, 30_000);
+  });
+
+  it('shows a node’s committed entries, store and file in the inspector', async () => {
+    const leader = await leaderOf(page);
+    await page.getByRole('group', { name: `Node ${leader}` }).getByTitle(`Inspect ${leader}`).click();
+    const inspector = page.getByRole('region', { name: `Inspector ${leader}` });
+    const log = inspector.getByRole('table', { name: 'Log' });
+    await until('the write in the log', async () => (await log.textContent())?.includes('write majority 2'));
+    await until('committed marks', async () => (await log.locator('.entry.committed').count()) > 0);
+    await inspector.getByRole('tab', { name: 'Store' }).click();
+    await until('the key in the store', async () => (await inspector.getByRole('table', { name: 'Key-value store' }).textContent())?.includes('majority'));
+    await inspector.getByRole('tab', { name: 'SQLite file' }).click();
+    await until('the file tables', async () => (await inspector.textContent())?.includes('hard_state'));
+    await inspector.getByRole('tab', { name: 'Log' }).click();
+    await page.screenshot({ path: join(SHOTS, 'inspector.png') });
+  });
+
+  it('validates forms next to the field and reports a failed operation in a toast', async () => {
+    await page.getByRole('button', { name: 'New cluster' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New cluster' });
+    await dialog.getByLabel('Nodes').fill('0');
+    await expect(dialog.getByRole('alert').first().textContent()).resolves.toContain('at least 1');
+    await dialog.getByLabel('Nodes').fill('abc');
+    await expect(dialog.getByRole('alert').first().textContent()).resolves.toContain('a number');
+    await expect(dialog.getByRole('button', { name: 'Start' }).isDisabled()).resolves.toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    const network = page.getByRole('region', { name: 'Network' });
+    await network.getByLabel('Delay ms').fill('-5');
+    await expect(network.getByRole('alert').textContent()).resolves.toContain('cannot be negative');
+    await network.getByLabel('Delay ms').fill('');
+    // Transfer to the node that already leads: the app refuses, the window says why.
+    const leader = await leaderOf(page);
+    const card = page.getByRole('group', { name: `Node ${leader}` });
+    await card.locator('summary').click();
+    await card.getByRole('button', { name: 'Transfer leadership here' }).click();
+    await until('a toast', async () => (await page.getByRole('status').allTextContents()).some((t) => t.includes('already leads')));
+  });
+
+  it('refuses requests and bridge connections without the token, or from another origin or host', async () => {
     const base = url.slice(0, url.indexOf('?'));
     expect((await fetch(base)).status).toBe(403);
     expect((await fetch(`${base}?token=wrong`)).status).toBe(403);
     expect((await fetch(url, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
     expect((await fetch(url)).status).toBe(200);
+    const socketOpens = (target: string): Promise<boolean> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(target);
+        ws.onopen = () => {
+          ws.close();
+          resolve(true);
+        };
+        ws.onerror = () => resolve(false);
+      });
+    const wsBase = base.replace('http://', 'ws://');
+    const token = new URL(url).searchParams.get('token') as string;
+    await expect(socketOpens(`${wsBase}bridge`)).resolves.toBe(false);
+    await expect(socketOpens(`${wsBase}bridge?token=wrong`)).resolves.toBe(false);
+    await expect(socketOpens(`${wsBase}bridge?token=${token}`)).resolves.toBe(true);
   });
 });
