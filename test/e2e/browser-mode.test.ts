@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Browser mode in a real Chromium, driving the real runtime: worker threads, SQLite files, the
 // router. The window served on 127.0.0.1 behind a token, and the bridge over its WebSocket.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

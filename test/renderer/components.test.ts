@@ -1,0 +1,98 @@
+// @vitest-environment happy-dom
+// The window's components against a fake bridge: what a person reads and what each click asks of
+// the app.
+import { mount, flushPromises } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
+import { setBridge } from '../../src/renderer/src/bridge.ts';
+import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
+import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
+import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
+
+const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
+
+const state: AppState = {
+  settings: DEFAULT_SETTINGS,
+  nodes: [
+    { id: 'n1', state: 'up', status: status('n1', 'leader'), failure: null, file: '/d/n1.sqlite' },
+    { id: 'n2', state: 'down', status: null, failure: null, file: '/d/n2.sqlite' },
+    { id: 'n3', state: 'failed', status: null, failure: '/d/n3.sqlite is corrupt', file: '/d/n3.sqlite' },
+  ],
+  network: { cuts: [], defaultRule: { drop: 0, delayMs: 20, jitterMs: 5, duplicate: 0, reorder: 0 }, links: [] },
+  clock: { virtualMs: 1000, speed: 0.25, paused: false },
+  health: { violations: [], linearizable: 'true', operations: 0, explanation: null },
+  workload: null,
+  dataDir: '/d',
+};
+
+function fakeBridge(): PlaygroundBridge {
+  const ok = <T>(value: T) => vi.fn(async () => ({ ok: true as const, value }));
+  return {
+    mode: 'browser',
+    version: 'test',
+    onUpdate: () => () => undefined,
+    getState: ok(state),
+    newCluster: ok(state),
+    nodeAction: vi.fn(async () => ({ ok: false as const, error: 'n1 is already down' })),
+    addNode: ok('n4'),
+    cutLink: ok(state.network),
+    healLink: ok(state.network),
+    partition: ok(state.network),
+    heal: ok(state.network),
+    setLinkRule: ok(state.network),
+    clock: ok(state.clock),
+    setSpeed: ok(state.clock),
+    clientOperation: ok({ type: 'ok' as const, value: 1, node: 'n1', error: null, ms: 3 }),
+    setWorkload: ok(null),
+    inspectNode: ok(null as never),
+  };
+}
+
+describe('window components', () => {
+  let bridge: PlaygroundBridge;
+  beforeEach(() => {
+    bridge = fakeBridge();
+    setBridge(bridge);
+    setActivePinia(createPinia());
+    useClusterStore().state = state;
+  });
+
+  it('names each node card and says its role, with the actions that fit its state', () => {
+    const leader = mount(NodeCard, { props: { node: state.nodes[0]!, frame: 0 } });
+    expect(leader.attributes('role')).toBe('group');
+    expect(leader.attributes('aria-label')).toBe('Node n1');
+    expect(leader.find('.role').text()).toBe('leader');
+    expect(leader.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Kill', 'Pause']));
+    const down = mount(NodeCard, { props: { node: state.nodes[1]!, frame: 0 } });
+    expect(down.find('.role').text()).toBe('down');
+    expect(down.findAll('button').map((b) => b.text())).toContain('Restart');
+    const failed = mount(NodeCard, { props: { node: state.nodes[2]!, frame: 0 } });
+    expect(failed.text()).toContain('corrupt');
+  });
+
+  it('asks the app to kill a node, and shows its refusal as a toast', async () => {
+    const card = mount(NodeCard, { props: { node: state.nodes[0]!, frame: 0 } });
+    await card.findAll('button').find((b) => b.text() === 'Kill')!.trigger('click');
+    await flushPromises();
+    expect(bridge.nodeAction).toHaveBeenCalledWith('n1', 'kill');
+    expect(useClusterStore().toasts.map((t) => t.text)).toContain('n1 is already down');
+  });
+
+  it('checks the new-cluster form next to each field and sends only valid settings', async () => {
+    const dialog = mount(NewClusterDialog);
+    const nodes = dialog.find('input[aria-label="Nodes"]');
+    await nodes.setValue('0');
+    expect(dialog.text()).toContain('at least 1');
+    await nodes.setValue('two');
+    expect(dialog.text()).toContain('a number, please');
+    await dialog.find('input[aria-label="Heartbeat (ms)"]').setValue('500');
+    expect(dialog.text()).toContain('must be shorter than the election timeout');
+    expect(dialog.find('button[type="submit"]').attributes('disabled')).toBeDefined();
+    await nodes.setValue('3');
+    await dialog.find('input[aria-label="Heartbeat (ms)"]').setValue('40');
+    await dialog.find('form').trigger('submit');
+    await flushPromises();
+    expect(bridge.newCluster).toHaveBeenCalledWith(expect.objectContaining({ nodes: 3, heartbeatMs: 40 }));
+  });
+});
