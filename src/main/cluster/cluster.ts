@@ -504,17 +504,22 @@ export class Cluster {
   admin(id: NodeId, command: AdminCommand, timeoutMs = 2000): Promise<Reply | null> {
     const requestId = this.nextAdminId++;
     this.fault(`admin ${id} ${command.type}`);
+    return this.awaitAnswer(this.pendingAdmin, requestId, timeoutMs, () => this.send(this.member(id), [{ kind: 'admin', request: { requestId, command } }]));
+  }
+
+  /** Registers for the answer under `key`, then asks: the answer, or null once `timeoutMs` passed. */
+  private awaitAnswer<K, T>(pending: Map<K, (answer: T) => void>, key: K, timeoutMs: number, ask: () => void): Promise<T | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.pendingAdmin.delete(requestId);
+        pending.delete(key);
         resolve(null);
       }, timeoutMs);
-      this.pendingAdmin.set(requestId, (reply) => {
+      pending.set(key, (answer) => {
         clearTimeout(timer);
-        this.pendingAdmin.delete(requestId);
-        resolve(reply);
+        pending.delete(key);
+        resolve(answer);
       });
-      this.send(this.member(id), [{ kind: 'admin', request: { requestId, command } }]);
+      ask();
     });
   }
 
@@ -543,19 +548,7 @@ export class Cluster {
 
   /** Sends a client request to a node; resolves with its reply, or null after `timeoutMs`. */
   request(id: NodeId, request: ClientRequest, timeoutMs: number): Promise<ClientReply | null> {
-    const key = `${request.clientId}:${request.seq}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pendingRequests.delete(key);
-        resolve(null);
-      }, timeoutMs);
-      this.pendingRequests.set(key, (reply) => {
-        clearTimeout(timer);
-        this.pendingRequests.delete(key);
-        resolve(reply);
-      });
-      this.send(this.member(id), [{ kind: 'client', request }]);
-    });
+    return this.awaitAnswer(this.pendingRequests, `${request.clientId}:${request.seq}`, timeoutMs, () => this.send(this.member(id), [{ kind: 'client', request }]));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -567,18 +560,7 @@ export class Cluster {
     const worker = member.worker;
     if (worker === null) return Promise.resolve(null);
     const requestId = this.nextAdminId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pendingInspections.delete(requestId);
-        resolve(null);
-      }, timeoutMs);
-      this.pendingInspections.set(requestId, (detail) => {
-        clearTimeout(timer);
-        this.pendingInspections.delete(requestId);
-        resolve(detail);
-      });
-      worker.postMessage({ type: 'inspect', requestId } satisfies ToWorker);
-    });
+    return this.awaitAnswer(this.pendingInspections, requestId, timeoutMs, () => worker.postMessage({ type: 'inspect', requestId } satisfies ToWorker));
   }
 
   get nodeIds(): NodeId[] {
