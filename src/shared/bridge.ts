@@ -42,6 +42,24 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   speed: 0.25,
 };
 
+/** The bounds of every setting, checked by the app and by the window's forms alike. */
+export const SETTING_LIMITS = {
+  nodes: { min: 1, max: 15, integer: true },
+  electionTimeoutMs: { min: 20, max: 10_000, integer: false },
+  heartbeatMs: { min: 10, max: 5_000, integer: false },
+  seed: { min: 0, max: 4_294_967_295, integer: true },
+  networkDelayMs: { min: 0, max: 10_000, integer: false },
+  speed: { min: 0.01, max: 100, integer: false },
+} as const;
+
+export type NumericSetting = keyof typeof SETTING_LIMITS;
+
+/** The speeds the time bar offers and the + and - keys step through. */
+export const SPEEDS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 100];
+
+/** The longest delay or jitter a link may be given. */
+export const MAX_LINK_DELAY_MS = 60_000;
+
 export interface LinkRuleView {
   /** 0 to 1 */
   drop: number;

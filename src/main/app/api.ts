@@ -3,7 +3,7 @@
 // anything runs, and every failure comes back as a value with a message a person can act on.
 
 import * as z from 'zod';
-import { API_METHODS, type ApiMethod, type Result } from '../../shared/bridge.ts';
+import { API_METHODS, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 
@@ -12,24 +12,33 @@ const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
 const key = z.string().min(1, 'a key cannot be empty').max(200, 'a key has at most 200 characters');
 const scalar = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
 
+const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', electionTimeoutMs: ' ms', heartbeatMs: ' ms', seed: '', networkDelayMs: ' ms', speed: 'x' };
+
+function limited(setting: NumericSetting): z.ZodNumber {
+  const { min, max, integer } = SETTING_LIMITS[setting];
+  const unit = UNITS[setting];
+  const number = z.number().min(min, `at least ${min}${unit}`).max(max, `at most ${max}${unit}`);
+  return integer ? number.int('a whole number') : number;
+}
+
 const settings = z.strictObject({
   algorithm: z.enum(['raft']),
-  nodes: z.number().int('a whole number').min(1, 'at least 1 node').max(15, 'at most 15 nodes'),
-  electionTimeoutMs: z.number().min(20, 'at least 20 ms').max(10_000, 'at most 10 s'),
-  heartbeatMs: z.number().min(10, 'at least 10 ms').max(5_000, 'at most 5 s'),
-  seed: z.number().int('a whole number').min(0).max(4_294_967_295),
+  nodes: limited('nodes'),
+  electionTimeoutMs: limited('electionTimeoutMs'),
+  heartbeatMs: limited('heartbeatMs'),
+  seed: limited('seed'),
   sync: z.enum(['full', 'normal']),
   preVote: z.boolean(),
   checkQuorum: z.boolean(),
   leaseReads: z.boolean(),
-  networkDelayMs: z.number().min(0, 'at least 0 ms').max(10_000, 'at most 10 s'),
-  speed: z.number().min(0.01, 'at least 0.01x').max(100, 'at most 100x'),
+  networkDelayMs: limited('networkDelayMs'),
+  speed: limited('speed'),
 });
 
 const linkRule = z.strictObject({
   drop: probability.optional(),
-  delayMs: z.number().min(0, 'a delay cannot be negative').max(60_000, 'at most 60 s').optional(),
-  jitterMs: z.number().min(0, 'jitter cannot be negative').max(60_000, 'at most 60 s').optional(),
+  delayMs: z.number().min(0, 'a delay cannot be negative').max(MAX_LINK_DELAY_MS, `at most ${MAX_LINK_DELAY_MS} ms`).optional(),
+  jitterMs: z.number().min(0, 'jitter cannot be negative').max(MAX_LINK_DELAY_MS, `at most ${MAX_LINK_DELAY_MS} ms`).optional(),
   duplicate: probability.optional(),
   reorder: probability.optional(),
 });
@@ -61,7 +70,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   heal: z.tuple([]),
   setLinkRule: z.tuple([nodeId.nullable(), nodeId.nullable(), linkRule]),
   clock: z.tuple([z.enum(['play', 'pause', 'step'])]),
-  setSpeed: z.tuple([z.number().min(0.01, 'at least 0.01x').max(100, 'at most 100x')]),
+  setSpeed: z.tuple([limited('speed')]),
   clientOperation: z.tuple([z.union([nodeId, z.literal('leader')]), op, z.number().min(10).max(60_000)]),
   setWorkload: z.tuple([workload.nullable()]),
   inspectNode: z.tuple([nodeId, z.number().int().min(0), z.number().int().min(0).max(5000)]),

@@ -3,7 +3,6 @@
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   MAX_EVENTS_PER_BATCH,
@@ -217,10 +216,9 @@ export class PlaygroundService {
       else if (event.kind === 'violation') this.health = { ...this.health, violations: [...this.health.violations, { property: event.property, message: event.message, time: event.time }] };
     }
     // The window draws what it can; beyond a batch's worth it gets a count, not a flood.
-    for (const event of events) {
-      if (this.events.length < MAX_EVENTS_PER_BATCH) this.events.push(event);
-      else this.skipped++;
-    }
+    const room = Math.max(0, MAX_EVENTS_PER_BATCH - this.events.length);
+    for (const event of events.slice(0, room)) this.events.push(event);
+    this.skipped += Math.max(0, events.length - room);
   }
 
   /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
@@ -493,8 +491,4 @@ export class PlaygroundService {
     }
     return inspection;
   }
-}
-
-export function defaultDataDir(base: string): string {
-  return join(base, 'clusters');
 }
