@@ -102,7 +102,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     const leader = await leaderOf(page);
     const others = Object.keys(await roles(page)).filter((id) => id !== leader);
     const minority = [leader, others[0] as string];
-    const majorityNode = others[1] as string;
+    const majority = others.slice(1);
     for (const id of minority) {
       const card = page.getByRole('group', { name: `Node ${id}` });
       await card.locator('summary').click();
@@ -119,13 +119,15 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await clients.getByLabel('Target', { exact: true }).selectOption(leader);
     await clients.getByRole('button', { name: 'Send' }).click();
     // Meanwhile the majority elects its own leader and commits.
-    await until('a leader on the majority side', async () => {
+    // A follower answers a write with a pointer to the leader, so the write goes to whichever
+    // majority node wins the election.
+    const majorityLeader = await until('a leader on the majority side', async () => {
       const r = await roles(page);
-      return others.slice(1).some((id) => r[id] === 'leader');
+      return majority.find((id) => r[id] === 'leader');
     });
     await clients.getByLabel('Key', { exact: true }).fill('majority');
     await clients.getByLabel('Value', { exact: true }).fill('2');
-    await clients.getByLabel('Target', { exact: true }).selectOption(majorityNode);
+    await clients.getByLabel('Target', { exact: true }).selectOption(majorityLeader);
     await clients.getByRole('button', { name: 'Send' }).click();
     const results = clients.getByRole('list', { name: 'Client results' });
     await until('both answers', async () => (await results.locator('li').count()) >= 2, 30_000);
