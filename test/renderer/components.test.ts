@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../sr
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
+import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
@@ -94,5 +95,25 @@ describe('window components', () => {
     await dialog.find('form').trigger('submit');
     await flushPromises();
     expect(bridge.newCluster).toHaveBeenCalledWith(expect.objectContaining({ nodes: 3, heartbeatMs: 40 }));
+  });
+
+  it('cuts one link one way, and offers to heal it once the state says it is cut', async () => {
+    const store = useClusterStore();
+    const panel = mount(NetworkPanel);
+    await panel.find('input[value="link"]').setValue(true);
+    await panel.find('select[aria-label="To"]').setValue('n3');
+    const cutOneWay = panel.findAll('button').find((b) => b.text() === 'Cut one way');
+    expect(cutOneWay).toBeDefined();
+    await cutOneWay!.trigger('click');
+    await flushPromises();
+    expect(bridge.cutLink).toHaveBeenCalledWith('n1', 'n3', false);
+    store.state = { ...state, network: { ...state.network, cuts: [['n1', 'n3']] } };
+    await flushPromises();
+    expect(panel.text()).toContain('n1 → n3: cut, n3 → n1: open');
+    const buttons = panel.findAll('button').map((b) => b.text());
+    expect(buttons).toContain('Heal one way');
+    expect(buttons).not.toContain('Cut one way');
+    await panel.find('select[aria-label="To"]').setValue('n1');
+    expect(panel.text()).toContain('pick two different nodes');
   });
 });

@@ -166,6 +166,8 @@ export const useClusterStore = defineStore('cluster', () => {
     nodeAction: (node: NodeId, action: NodeAction) => run(bridge.nodeAction(node, action), (text) => text),
     addNode: () => run(bridge.addNode(), (id) => `${id} added`),
     toggleLink: (from: NodeId, to: NodeId) => (isCut(from, to) || isCut(to, from) ? run(bridge.healLink(from, to, true)) : run(bridge.cutLink(from, to, true))),
+    cutLink: (from: NodeId, to: NodeId, bothWays: boolean) => run(bridge.cutLink(from, to, bothWays), () => (bothWays ? `${from} ↔ ${to} cut` : `${from} → ${to} cut; ${to} → ${from} still delivers`)),
+    healLink: (from: NodeId, to: NodeId, bothWays: boolean) => run(bridge.healLink(from, to, bothWays), () => (bothWays ? `${from} ↔ ${to} healed` : `${from} → ${to} healed`)),
     partition: (groups: NodeId[][]) => run(bridge.partition(groups), () => `partitioned: ${groups.map((g) => g.join(' ')).join(' | ')}`),
     heal: () => run(bridge.heal(), () => 'every link healed'),
     setLinkRule: (from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>) => run(bridge.setLinkRule(from, to, rule), () => (from ? `rule set on ${from} → ${to}` : 'rule set on every link')),
