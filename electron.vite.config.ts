@@ -6,7 +6,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/main/electron/index.ts') } },
+      // Each node runs src/nodes/host/worker.ts in a worker thread, so it is an entry of its own.
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'src/main/electron/index.ts'),
+          worker: resolve(import.meta.dirname, 'src/nodes/host/worker.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -30,7 +30,8 @@ function newestMtime(dir) {
 
 function buildIfStale() {
   const built = join(root, 'out', 'renderer', 'index.html');
-  const sources = [join(root, 'src', 'renderer'), join(root, 'src', 'shared'), join(root, 'src', 'preload'), join(root, 'src', 'main', 'electron')];
+  // The Electron bundle carries main and the node host too (out/main/index.js, out/main/worker.js).
+  const sources = ['renderer', 'shared', 'preload', 'main', 'nodes'].map((dir) => join(root, 'src', dir));
   const stale = !existsSync(built) || sources.some((dir) => newestMtime(dir) > statSync(built).mtimeMs);
   if (!stale) return;
   console.log('Building the app...');

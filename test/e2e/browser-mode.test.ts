@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -199,5 +200,22 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await expect(socketOpens(`${wsBase}bridge`)).resolves.toBe(false);
     await expect(socketOpens(`${wsBase}bridge?token=wrong`)).resolves.toBe(false);
     await expect(socketOpens(`${wsBase}bridge?token=${token}`)).resolves.toBe(true);
+  });
+
+  it('runs a cluster on the bundled node host, the script the desktop app starts workers from', async () => {
+    const bundled = join(root, 'out', 'main', 'worker.js');
+    expect(existsSync(bundled), 'electron-vite should emit out/main/worker.js').toBe(true);
+    const { Cluster } = await import('../../src/main/cluster/cluster.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+    const cluster = new Cluster({ algorithm: 'raft', nodes: 3, seed: 7, dataDir: dir, session: 's', sync: 'normal', workerUrl: pathToFileURL(bundled) });
+    try {
+      await cluster.start();
+      const leader = await until('a leader on the bundled host', async () => cluster.leader());
+      const reply = await cluster.request(leader, { clientId: 1, seq: 1, op: { f: 'write', key: 'k', value: 1 } }, 2000);
+      expect(reply?.ok).toBe(true);
+    } finally {
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,8 +82,12 @@ export class PlaygroundService {
   private readonly historyStart = process.hrtime.bigint();
   private readers = new Map<NodeId, Database.Database>();
 
-  constructor(dataDir: string) {
+  private readonly workerUrl: URL | undefined;
+
+  /** `workerUrl`: the built node host when running from a bundle (see src/main/electron). */
+  constructor(dataDir: string, options: { workerUrl?: URL } = {}) {
     this.dataDir = dataDir;
+    this.workerUrl = options.workerUrl;
     mkdirSync(dataDir, { recursive: true });
   }
 
@@ -123,6 +127,7 @@ export class PlaygroundService {
         readMode: settings.leaseReads ? 'lease' : 'read_index',
       },
       observers: [this.monitor],
+      workerUrl: this.workerUrl,
     });
     this.cluster = cluster;
     this.settings = settings;

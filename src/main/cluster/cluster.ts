@@ -27,7 +27,8 @@ interface ClockEvent {
 /** Worker threads on one machine: no delay beyond the relay itself unless a fault adds one. */
 const LOOPBACK: LinkRule = { ...defaultLinkRule, delayMs: 0, jitterMs: 0 };
 
-const WORKER_URL = new URL('../../nodes/host/worker.ts', import.meta.url);
+/** The node host as source, for plain Node; a bundled app passes its built copy as `workerUrl`. */
+export const SOURCE_WORKER_URL = new URL('../../nodes/host/worker.ts', import.meta.url);
 
 export interface ClusterOptions {
   algorithm: string;
@@ -43,6 +44,8 @@ export interface ClusterOptions {
   /** 0.01 to 100: how much faster than real time ticks and delays run. */
   speed?: number;
   observers?: ClusterObserver[];
+  /** The script each node's worker runs: the source by default, the bundle's worker.js in the app. */
+  workerUrl?: URL;
 }
 
 interface Member {
@@ -159,7 +162,7 @@ export class Cluster {
       sync: this.options.sync,
       reportDetail: this.observers.length > 0,
     };
-    const worker = new Worker(WORKER_URL, { workerData: config });
+    const worker = new Worker(this.options.workerUrl ?? SOURCE_WORKER_URL, { workerData: config });
     member.worker = worker;
     member.failed = null;
     member.started = new Promise<void>((resolve) => {

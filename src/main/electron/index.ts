@@ -46,7 +46,8 @@ function createWindow(): void {
 
 void app.whenReady().then(async () => {
   // Node files live with the user's data, like any app's.
-  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'));
+  // The bundle carries the node host as its own entry (electron.vite.config.ts), next to this file.
+  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'), { workerUrl: new URL('./worker.js', import.meta.url) });
   const running = service;
   ipcMain.handle('playground:call', (event, method: unknown, args: unknown) => {
     if (!trustedSender(event)) return { ok: false, error: 'refused: the call did not come from the app window' };
