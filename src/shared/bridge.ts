@@ -26,6 +26,8 @@ export interface ClusterSettings {
   networkDelayMs: number;
   /** 0.01 to 100 */
   speed: number;
+  /** A node compacts its log into a snapshot after this many applied entries; 0 keeps the whole log. */
+  snapshotEvery: number;
 }
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
@@ -40,6 +42,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   leaseReads: false,
   networkDelayMs: 20,
   speed: 0.25,
+  snapshotEvery: 1000,
 };
 
 /** The bounds of every setting, checked by the app and by the window's forms alike. */
@@ -50,6 +53,7 @@ export const SETTING_LIMITS = {
   seed: { min: 0, max: 4_294_967_295, integer: true },
   networkDelayMs: { min: 0, max: 10_000, integer: false },
   speed: { min: 0.01, max: 100, integer: false },
+  snapshotEvery: { min: 0, max: 1_000_000, integer: true },
 } as const;
 
 export type NumericSetting = keyof typeof SETTING_LIMITS;

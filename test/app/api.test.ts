@@ -25,6 +25,7 @@ describe('the app behind the window', () => {
       ['dropTables', [], /unknown operation/],
       ['newCluster', [{ ...DEFAULT_SETTINGS, nodes: 0 }], /nodes: at least 1 node/],
       ['newCluster', [{ ...DEFAULT_SETTINGS, nodes: 'five' }], /nodes/],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, snapshotEvery: -1 }], /snapshotEvery: at least 0 entries/],
       ['setLinkRule', [null, null, { delayMs: -5 }], /a delay cannot be negative/],
       ['nodeAction', ['n99', 'kill'], /there is no node "n99"/],
       ['nodeAction', ['n1', 'explode'], /invalid nodeAction/],

@@ -12,7 +12,7 @@ const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
 const key = z.string().min(1, 'a key cannot be empty').max(200, 'a key has at most 200 characters');
 const scalar = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
 
-const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', electionTimeoutMs: ' ms', heartbeatMs: ' ms', seed: '', networkDelayMs: ' ms', speed: 'x' };
+const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', electionTimeoutMs: ' ms', heartbeatMs: ' ms', seed: '', networkDelayMs: ' ms', speed: 'x', snapshotEvery: ' entries' };
 
 function limited(setting: NumericSetting): z.ZodNumber {
   const { min, max, integer } = SETTING_LIMITS[setting];
@@ -33,6 +33,7 @@ const settings = z.strictObject({
   leaseReads: z.boolean(),
   networkDelayMs: limited('networkDelayMs'),
   speed: limited('speed'),
+  snapshotEvery: limited('snapshotEvery'),
 });
 
 const linkRule = z.strictObject({

@@ -125,6 +125,7 @@ export class PlaygroundService {
         preVote: settings.preVote,
         checkQuorum: settings.checkQuorum,
         readMode: settings.leaseReads ? 'lease' : 'read_index',
+        snapshotInterval: settings.snapshotEvery,
       },
       observers: [this.monitor],
       workerUrl: this.workerUrl,

@@ -65,7 +65,7 @@ interface Member {
 export class ClusterError extends Error {}
 
 export class Cluster {
-  readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers'>> & Pick<ClusterOptions, 'algorithmOptions'>;
+  readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers' | 'workerUrl'>> & Pick<ClusterOptions, 'algorithmOptions' | 'workerUrl'>;
   private readonly members = new Map<NodeId, Member>();
   private readonly rng: Rng;
   private readonly network: NetworkRules;
