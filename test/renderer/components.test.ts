@@ -60,20 +60,20 @@ describe('window components', () => {
   });
 
   it('names each node card and says its role, with the actions that fit its state', () => {
-    const leader = mount(NodeCard, { props: { node: state.nodes[0]!, frame: 0 } });
+    const leader = mount(NodeCard, { props: { node: state.nodes[0]! } });
     expect(leader.attributes('role')).toBe('group');
     expect(leader.attributes('aria-label')).toBe('Node n1');
     expect(leader.find('.role').text()).toBe('leader');
     expect(leader.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Kill', 'Pause']));
-    const down = mount(NodeCard, { props: { node: state.nodes[1]!, frame: 0 } });
+    const down = mount(NodeCard, { props: { node: state.nodes[1]! } });
     expect(down.find('.role').text()).toBe('down');
     expect(down.findAll('button').map((b) => b.text())).toContain('Restart');
-    const failed = mount(NodeCard, { props: { node: state.nodes[2]!, frame: 0 } });
+    const failed = mount(NodeCard, { props: { node: state.nodes[2]! } });
     expect(failed.text()).toContain('corrupt');
   });
 
   it('asks the app to kill a node, and shows its refusal as a toast', async () => {
-    const card = mount(NodeCard, { props: { node: state.nodes[0]!, frame: 0 } });
+    const card = mount(NodeCard, { props: { node: state.nodes[0]! } });
     await card.findAll('button').find((b) => b.text() === 'Kill')!.trigger('click');
     await flushPromises();
     expect(bridge.nodeAction).toHaveBeenCalledWith('n1', 'kill');

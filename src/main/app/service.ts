@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import {
-  MAX_EVENTS_PER_BATCH,
   type AppState,
   type ClientOutcome,
   type ClientTarget,
@@ -30,6 +29,7 @@ import { IncrementalChecker, renderExplanation } from '../checker/index.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
+import { WindowFeed } from './window-feed.ts';
 
 /** A mistake of the person using the app: shown to them as it is. */
 export class UserError extends Error {}
@@ -65,8 +65,7 @@ export class PlaygroundService {
   private health: HealthView = { violations: [], linearizable: 'true', operations: 0, explanation: null };
   private workload: { settings: WorkloadSettings; pool: ClientPool } | null = null;
   private readonly listeners = new Set<(batch: UpdateBatch) => void>();
-  private events: JournalEvent[] = [];
-  private skipped = 0;
+  private feed = new WindowFeed();
   private metrics: MetricsPoint[] = [];
   private current: MetricsPoint = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
   private latencies: number[] = [];
@@ -108,7 +107,7 @@ export class PlaygroundService {
     this.latencies = [];
     this.highestCommit = 0;
     this.electionsSeen = 0;
-    this.events = [];
+    this.feed = new WindowFeed();
     this.session++;
     const cluster = new Cluster({
       algorithm: settings.algorithm,
@@ -221,10 +220,7 @@ export class PlaygroundService {
       } else if (event.kind === 'client') this.onHistory(event.event);
       else if (event.kind === 'violation') this.health = { ...this.health, violations: [...this.health.violations, { property: event.property, message: event.message, time: event.time }] };
     }
-    // The window draws what it can; beyond a batch's worth it gets a count, not a flood.
-    const room = Math.max(0, MAX_EVENTS_PER_BATCH - this.events.length);
-    for (const event of events.slice(0, room)) this.events.push(event);
-    this.skipped += Math.max(0, events.length - room);
+    for (const event of events) this.feed.add(event);
   }
 
   /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
@@ -280,9 +276,8 @@ export class PlaygroundService {
     this.batchTimer = setTimeout(() => {
       this.batchTimer = null;
       if (this.cluster === null) return;
-      const batch: UpdateBatch = { state: this.state(), events: this.events, skipped: this.skipped, metrics: this.metrics };
-      this.events = [];
-      this.skipped = 0;
+      const { events, skipped } = this.feed.take();
+      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics };
       this.metrics = [];
       for (const listener of this.listeners) listener(batch);
       this.scheduleBatch();

@@ -1,0 +1,148 @@
+// The session file: one SQLite database per recorded session, readable by any SQLite tool.
+//
+//   meta       key/value: app and schema version, mode, algorithm, settings, seed, start, summary
+//   events     the journal: sends, deliveries, drops, faults, node state changes, client operations
+//   lives      each start of a node: its context (seed, restarts, options) and the state it
+//              recovered, the starting point for re-executing it
+//   inputs     every batch of inputs a node life was given, in order
+//   outputs    every Ready it produced: status, messages, replies
+//   snapshots  every node's status once a second, to seek without reading every event
+//   history    the clients' history in the checker's format
+//
+// Readers check the file before trusting it: not SQLite, not a session, from a newer version, or
+// damaged each get a message that names the problem. Older schemas open through `migrate`.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+export const SESSION_SCHEMA_VERSION = 1;
+export const SESSION_SUFFIX = '.session.sqlite';
+const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function appVersion(): string {
+  return APP_VERSION;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, node TEXT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lives (life INTEGER PRIMARY KEY, node TEXT NOT NULL, time REAL NOT NULL, context TEXT NOT NULL, persisted TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, inputs TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, status TEXT NOT NULL, messages TEXT NOT NULL, replies TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT);
+CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS inputs_by_life ON inputs (life, seq);
+CREATE INDEX IF NOT EXISTS outputs_by_life ON outputs (life, seq);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (time);
+`;
+
+export class SessionFileError extends Error {}
+
+/** Creates a new session file; refuses to overwrite anything already there. */
+export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
+  if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // A crash of the app loses at most the batch being written, never the file.
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+  const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  db.transaction(() => {
+    put.run('schema_version', String(SESSION_SCHEMA_VERSION));
+    put.run('app_version', APP_VERSION);
+    for (const [key, value] of Object.entries(meta)) put.run(key, JSON.stringify(value));
+  })();
+  return db;
+}
+
+/**
+ * Schema changes, oldest first: `MIGRATIONS[v]` takes a file from version v to v + 1. Version 0 is
+ * the pre-release layout without a snapshots table.
+ */
+const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
+  0: (db) => db.exec('CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT); CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (time);'),
+};
+
+export interface SessionMeta {
+  schemaVersion: number;
+  appVersion: string;
+  mode: 'live' | 'sim';
+  algorithm: string;
+  nodes: number;
+  seed: number;
+  settings: Record<string, unknown>;
+  startedAt: string;
+  /** Present once the recording was closed cleanly. */
+  summary: SessionSummary | null;
+  [key: string]: unknown;
+}
+
+export interface SessionSummary {
+  durationMs: number;
+  ops: { ok: number; fail: number; info: number };
+  elections: number;
+  violations: number;
+  linearizable: 'true' | 'false' | 'unknown';
+  faults: string[];
+}
+
+/**
+ * Opens a session for reading, checks it is one and brings an older schema up to date (in
+ * place, inside a transaction, so a failed migration leaves the file as it was).
+ */
+export function openSessionFile(path: string, options: { migrate?: boolean } = {}): { db: Database.Database; meta: SessionMeta } {
+  if (!existsSync(path)) throw new SessionFileError(`${path}: no such file`);
+  if (statSync(path).size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
+  const header = readFileSync(path, { encoding: null }).subarray(0, 16).toString('latin1');
+  if (header !== 'SQLite format 3\u0000') throw new SessionFileError(`${path} is not a session file: it is not an SQLite database`);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: true });
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
+    if (!tables.has('meta') || !tables.has('events') || !tables.has('lives')) {
+      db.close();
+      throw new SessionFileError(`${path} is an SQLite database but not a session file (no meta, events and lives tables)`);
+    }
+  } catch (error) {
+    if (error instanceof SessionFileError) throw error;
+    throw new SessionFileError(`${path} is damaged: ${(error as Error).message}`);
+  }
+  try {
+    const raw = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+    const version = Number(raw.get('schema_version') ?? NaN);
+    if (!Number.isInteger(version)) throw new SessionFileError(`${path} has no schema version; it is not a session file`);
+    if (version > SESSION_SCHEMA_VERSION) {
+      throw new SessionFileError(`${path} was written by a newer Consensus Playground (session schema ${version}, this version reads up to ${SESSION_SCHEMA_VERSION}); update the app to open it`);
+    }
+    if (version < SESSION_SCHEMA_VERSION) {
+      if (options.migrate === false) throw new SessionFileError(`${path} uses session schema ${version}; open it once to migrate it`);
+      db.transaction(() => {
+        for (let v = version; v < SESSION_SCHEMA_VERSION; v++) MIGRATIONS[v]?.(db);
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SESSION_SCHEMA_VERSION));
+      })();
+    }
+    const parsed = (key: string): unknown => {
+      const value = raw.get(key);
+      return value === undefined ? undefined : JSON.parse(value);
+    };
+    const meta: SessionMeta = {
+      schemaVersion: SESSION_SCHEMA_VERSION,
+      appVersion: raw.get('app_version') ?? 'unknown',
+      mode: (parsed('mode') as 'live' | 'sim') ?? 'live',
+      algorithm: String(parsed('algorithm') ?? 'raft'),
+      nodes: Number(parsed('nodes') ?? 0),
+      seed: Number(parsed('seed') ?? 0),
+      settings: (parsed('settings') as Record<string, unknown>) ?? {},
+      startedAt: String(parsed('started_at') ?? ''),
+      summary: (parsed('summary') as SessionSummary | undefined) ?? null,
+    };
+    const integrity = db.pragma('quick_check', { simple: true });
+    if (integrity !== 'ok') throw new SessionFileError(`${path} is damaged: ${String(integrity)}`);
+    return { db, meta };
+  } catch (error) {
+    db.close();
+    if (error instanceof SessionFileError) throw error;
+    throw new SessionFileError(`${path} is damaged: ${(error as Error).message}`);
+  }
+}
