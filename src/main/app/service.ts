@@ -3,6 +3,7 @@
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type AppState,
@@ -30,6 +31,8 @@ import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
 import { WindowFeed } from './window-feed.ts';
+import { SessionRecorder } from '../record/recorder.ts';
+import { SESSION_SUFFIX } from '../record/session-file.ts';
 
 /** A mistake of the person using the app: shown to them as it is. */
 export class UserError extends Error {}
@@ -82,6 +85,8 @@ export class PlaygroundService {
   private readers = new Map<NodeId, Database.Database>();
 
   private readonly workerUrl: URL | undefined;
+  private recorder: SessionRecorder | null = null;
+  private opCounts = { ok: 0, fail: 0, info: 0 };
 
   /** `workerUrl`: the built node host when running from a bundle (see src/main/electron). */
   constructor(dataDir: string, options: { workerUrl?: URL } = {}) {
@@ -109,12 +114,17 @@ export class PlaygroundService {
     this.electionsSeen = 0;
     this.feed = new WindowFeed();
     this.session++;
+    const session = `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
+    // Every session is recorded beside its node files, to replay, verify and export later.
+    const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } });
+    this.recorder = recorder;
+    this.opCounts = { ok: 0, fail: 0, info: 0 };
     const cluster = new Cluster({
       algorithm: settings.algorithm,
       nodes: settings.nodes,
       seed: settings.seed,
       dataDir: this.dataDir,
-      session: `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`,
+      session,
       sync: settings.sync,
       speed: settings.speed,
       network: { delayMs: settings.networkDelayMs, jitterMs: settings.networkDelayMs / 4 },
@@ -128,10 +138,14 @@ export class PlaygroundService {
       },
       observers: [this.monitor],
       workerUrl: this.workerUrl,
+      recorder,
     });
     this.cluster = cluster;
     this.settings = settings;
-    this.unsubscribe = cluster.subscribe((events) => this.onJournal(events));
+    this.unsubscribe = cluster.subscribe((events) => {
+      recorder.journal(events);
+      this.onJournal(events);
+    });
     await cluster.start();
     this.checkTimer = setInterval(() => this.checkHealth(), CHECK_MS);
     this.secondTimer = setInterval(() => this.closeSecond(), 1000);
@@ -155,6 +169,11 @@ export class PlaygroundService {
     const cluster = this.cluster;
     this.cluster = null;
     if (cluster) await cluster.stop();
+    const recorder = this.recorder;
+    this.recorder = null;
+    if (recorder && cluster) {
+      recorder.close({ durationMs: cluster.elapsedMs(), ops: this.opCounts, elections: cluster.stats.elections, violations: this.health.violations.length, linearizable: this.health.linearizable });
+    }
   }
 
   async close(): Promise<void> {
@@ -226,6 +245,7 @@ export class PlaygroundService {
   /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
   private onHistory(event: HistoryEvent): void {
     this.checker.add(event);
+    if (event.type !== 'invoke') this.opCounts[event.type]++;
     if (event.time === undefined) return;
     if (event.type === 'invoke') this.openOps.set(event.process, event.time);
     else {

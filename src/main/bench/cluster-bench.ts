@@ -8,22 +8,28 @@ import { Worker } from 'node:worker_threads';
 import { Cluster } from '../cluster/cluster.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
+import { SessionRecorder } from '../record/recorder.ts';
 
 const THROUGHPUT_MS = 3000;
 const CLIENTS = 64;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string): Promise<Cluster> {
-  const cluster = new Cluster({ algorithm: 'raft', nodes, seed: 1, dataDir: dir, session, sync });
+async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string, recorder?: SessionRecorder): Promise<Cluster> {
+  const cluster = new Cluster({ algorithm: 'raft', nodes, seed: 1, dataDir: dir, session, sync, recorder });
+  if (recorder) cluster.subscribe((events) => recorder.journal(events));
   await cluster.start();
   while (cluster.leader() === null) await sleep(5);
   return cluster;
 }
 
-/** Closed-loop writers hammering the leader; returns committed writes per second and the mean batch. */
-async function throughput(dir: string, nodes: number, sync: SyncMode): Promise<{ perSecond: number; batch: number }> {
-  const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}`);
+/**
+ * Closed-loop writers hammering the leader; returns committed writes per second and the mean
+ * batch. With `recordTo`, the session is recorded into that file as the app records it.
+ */
+export async function throughput(dir: string, nodes: number, sync: SyncMode, recordTo?: string): Promise<{ perSecond: number; batch: number }> {
+  const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm: 'raft', nodes, seed: 1, settings: { sync, bench: true } });
+  const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}-${recordTo === undefined ? 'plain' : 'recorded'}-${Date.now()}`, recorder);
   const leader = cluster.leader() as string;
   let committed = 0;
   let running = true;
@@ -40,6 +46,7 @@ async function throughput(dir: string, nodes: number, sync: SyncMode): Promise<{
   );
   const seconds = (performance.now() - started) / 1000;
   await cluster.stop();
+  recorder?.close({ durationMs: seconds * 1000, ops: { ok: committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
   const writes = cluster.logWrites.get(leader);
   return { perSecond: committed / seconds, batch: writes === undefined ? 1 : writes.entries / writes.transactions };
 }

@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   sim: async () => (await import('./sim-bench.ts')).simBench,
   checker: async () => (await import('./checker-bench.ts')).checkerBench,
   cluster: async () => (await import('./cluster-bench.ts')).clusterBench,
+  record: async () => (await import('./record-bench.ts')).recordBench,
   ui: async () => (await import('./ui-bench.ts')).uiBench,
 };
 

@@ -18,6 +18,31 @@ async function readStdin(io: CliIo): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * An exported data set keeps every session's history in one file, each line with a `session`
+ * field; sessions are separate histories (their clients and keys are unrelated), checked apart
+ * and reported as FILE#session.
+ */
+export function splitSessions(file: string, text: string): Array<{ file: string; text: string }> {
+  const first = text.split('\n', 1)[0] ?? '';
+  if (!first.includes('"session"')) return [{ file, text }];
+  const bySession = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let session = '';
+    try {
+      session = String((JSON.parse(line) as { session?: unknown }).session ?? '');
+    } catch {
+      // left for the parser, which names the line
+    }
+    const lines = bySession.get(session) ?? [];
+    lines.push(line);
+    bySession.set(session, lines);
+  }
+  if (bySession.size === 1 && bySession.has('')) return [{ file, text }];
+  return [...bySession].map(([session, lines]) => ({ file: `${file}#${session}`, text: lines.join('\n') + '\n' }));
+}
+
 export const checkCommand: CommandMain = async (argv, io) => {
   const args = parseArgs(argv, {
     model: { type: 'string' },
@@ -37,15 +62,17 @@ export const checkCommand: CommandMain = async (argv, io) => {
   let anyFalse = false;
   let anyUnknown = false;
   let anyBad = false;
+  const histories: Array<{ file: string; text: string }> = [];
   for (const file of args.positionals) {
-    let text: string;
     try {
-      text = file === '-' ? await readStdin(io) : await readFile(file, 'utf8');
+      const text = file === '-' ? await readStdin(io) : await readFile(file, 'utf8');
+      histories.push(...splitSessions(file, text));
     } catch (error) {
       anyBad = true;
       io.out(json ? JSON.stringify({ file, error: (error as Error).message }) : `${file}: error: ${(error as Error).message}`);
-      continue;
     }
+  }
+  for (const { file, text } of histories) {
     const started = performance.now();
     let parsed;
     try {

@@ -25,6 +25,18 @@ const commands: Record<string, CommandEntry> = {
     summary: 'simulate many seeded runs with random faults and check the safety properties',
     load: async () => (await import('./fuzz.ts')).fuzzCommand,
   },
+  replay: {
+    summary: 'show a recorded session; --verify re-executes every node and compares',
+    load: async () => (await import('./replay.ts')).replayCommand,
+  },
+  export: {
+    summary: 'turn recorded sessions into a data set (transitions, events, history, data card)',
+    load: async () => (await import('./export.ts')).exportCommand,
+  },
+  generate: {
+    summary: 'record and export many sessions with random faults and distinct seeds',
+    load: async () => (await import('./generate.ts')).generateCommand,
+  },
   check: {
     summary: 'check client histories (JSON Lines) for linearizability',
     load: async () => (await import('./check.ts')).checkCommand,

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
@@ -13,6 +13,8 @@ import { scheduleFaults, shuffled } from '../sim/faults.ts';
 import { defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
+import { SessionRecorder } from '../record/recorder.ts';
+import { simJournal } from '../record/sim-journal.ts';
 
 const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
 type RunFault = (typeof RUN_FAULTS)[number];
@@ -41,11 +43,13 @@ options:
   --no-prevote          turn PreVote off
   --no-checkquorum      turn CheckQuorum off
   --sim                 use the simulator instead of worker threads
+  --record FILE         record the session into FILE (.session.sqlite): every event, every
+                        node's inputs and outputs, the history; replay and export read it
 
 The last line reads: ops: N (ok A, fail B, info C), elections: E, violations: V, linearizable: true|false|unknown
 Exit 0 when safe and linearizable, 1 otherwise, 2 on bad arguments.`;
 
-interface RunSettings {
+export interface RunSettings {
   algo: string;
   nodes: number;
   seed: number;
@@ -60,9 +64,23 @@ interface RunSettings {
   sync: 'full' | 'normal';
   algorithmOptions: Record<string, unknown>;
   sim: boolean;
+  recordFile: string | undefined;
 }
 
-function parseRunArgs(argv: string[]): RunSettings | 'help' {
+function recordOption(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  if (existsSync(file)) throw new UsageError(`--record: ${file} already exists; a recording never overwrites a file`);
+  if (!existsSync(dirname(resolve(file)))) throw new UsageError(`--record: the folder ${dirname(resolve(file))} does not exist`);
+  return file;
+}
+
+function startRecorder(settings: RunSettings): SessionRecorder | null {
+  if (settings.recordFile === undefined) return null;
+  const { recordFile, historyFile: _history, dataDir: _dir, ...recorded } = settings;
+  return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: recorded });
+}
+
+export function parseRunArgs(argv: string[]): RunSettings | 'help' {
   const args = parseArgs(argv, {
     algo: { type: 'string' },
     nodes: { type: 'string' },
@@ -80,6 +98,7 @@ function parseRunArgs(argv: string[]): RunSettings | 'help' {
     'no-prevote': { type: 'boolean' },
     'no-checkquorum': { type: 'boolean' },
     sim: { type: 'boolean' },
+    record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (args.options.has('help')) return 'help';
@@ -111,17 +130,19 @@ function parseRunArgs(argv: string[]): RunSettings | 'help' {
     sync: choiceOption(args, 'sync', ['full', 'normal'] as const, 'full'),
     algorithmOptions: { readMode, preVote: !args.options.has('no-prevote'), checkQuorum: !args.options.has('no-checkquorum') },
     sim: args.options.has('sim'),
+    recordFile: recordOption(stringOption(args, 'record')),
   };
 }
 
 interface RunOutcome {
+  durationMs: number;
   history: HistoryEvent[];
   stats: { ok: number; fail: number; info: number };
   elections: number;
   violations: string[];
 }
 
-function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome): number {
+function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, recorder: SessionRecorder | null): number {
   const builder = new HistoryBuilder('kv');
   outcome.history.forEach((event, i) => builder.add(event, i + 1));
   builder.finish();
@@ -129,19 +150,26 @@ function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome): numbe
   if (settings.historyFile) writeFileSync(settings.historyFile, outcome.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
   for (const v of outcome.violations) io.out(`violation: ${v}`);
   const { ok, fail, info } = outcome.stats;
+  if (recorder !== null) {
+    recorder.close({ durationMs: outcome.durationMs, ops: outcome.stats, elections: outcome.elections, violations: outcome.violations.length, linearizable: verdict });
+    io.err(`recorded to ${recorder.path}`);
+  }
   io.out(`ops: ${ok + fail + info} (ok ${ok}, fail ${fail}, info ${info}), elections: ${outcome.elections}, violations: ${outcome.violations.length}, linearizable: ${verdict}`);
   return outcome.violations.length === 0 && verdict === 'true' ? 0 : 1;
 }
 
-function runSimulated(io: CliIo, settings: RunSettings): RunOutcome {
+function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null): RunOutcome {
   const monitor = createSafetyMonitor();
+  const journal = recorder === null ? null : simJournal((event) => recorder.journal([event]));
   const sim = new Simulation({
+    recorder: recorder ?? undefined,
+    trace: journal?.trace,
     algorithm: getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>,
     nodes: settings.nodes,
     seed: settings.seed,
     algorithmOptions: settings.algorithmOptions,
     workload: { ...defaultWorkload, clients: settings.clients, rate: settings.rate, keys: settings.keys },
-    observers: [monitor],
+    observers: journal === null ? [monitor] : [monitor, journal.observer],
   });
   scheduleFaults(sim, createRng(settings.seed).fork('faults'), { kinds: settings.faults, intervalMs: settings.faultIntervalMs, untilMs: settings.durationMs });
   let lastPrint = performance.now();
@@ -154,7 +182,7 @@ function runSimulated(io: CliIo, settings: RunSettings): RunOutcome {
     }
   }
   monitor.finalCheck();
-  return { history: sim.history(), stats: sim.stats.ops, elections: sim.stats.elections, violations: monitor.violations().map((v) => v.message) };
+  return { durationMs: sim.timeUs / 1000, history: sim.history(), stats: sim.stats.ops, elections: sim.stats.elections, violations: monitor.violations().map((v) => v.message) };
 }
 
 function progressLine(ms: number, ops: { ok: number; fail: number; info: number }, elections: number, violations: number, leader: NodeId | null): string {
@@ -219,7 +247,7 @@ function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], int
   };
 }
 
-async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome> {
+async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null): Promise<RunOutcome> {
   const monitor = createSafetyMonitor();
   const session = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${settings.seed}`;
   const cluster = new Cluster({
@@ -231,7 +259,9 @@ async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome>
     sync: settings.sync,
     algorithmOptions: settings.algorithmOptions,
     observers: [monitor],
+    recorder: recorder ?? undefined,
   });
+  if (recorder !== null) cluster.subscribe((events) => recorder.journal(events));
   // The live checker reads the history as it grows, so a violation shows within a second.
   const live = new IncrementalChecker('kv');
   let liveVerdict = 'true';
@@ -272,7 +302,7 @@ async function runWorkers(io: CliIo, settings: RunSettings): Promise<RunOutcome>
   }
   if (interrupted) io.err('interrupted: workers stopped, checking what ran');
   monitor.finalCheck();
-  return { history: clients.history, stats: clients.stats, elections: cluster.stats.elections, violations: monitor.violations().map((v) => v.message) };
+  return { durationMs: cluster.elapsedMs(), history: clients.history, stats: clients.stats, elections: cluster.stats.elections, violations: monitor.violations().map((v) => v.message) };
 }
 
 export const runCommand: CommandMain = async (argv, io) => {
@@ -281,6 +311,12 @@ export const runCommand: CommandMain = async (argv, io) => {
     io.out(HELP);
     return 0;
   }
-  const outcome = settings.sim ? runSimulated(io, settings) : await runWorkers(io, settings);
-  return summarize(io, settings, outcome);
+  return runSession(settings, io);
 };
+
+/** One run as `run` does it: the cluster, clients and faults, recorded if asked, then checked. */
+export async function runSession(settings: RunSettings, io: CliIo): Promise<number> {
+  const recorder = startRecorder(settings);
+  const outcome = settings.sim ? runSimulated(io, settings, recorder) : await runWorkers(io, settings, recorder);
+  return summarize(io, settings, outcome, recorder);
+}

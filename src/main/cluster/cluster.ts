@@ -15,6 +15,7 @@ import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
+import type { RecordingSink } from '../record/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 
@@ -46,6 +47,8 @@ export interface ClusterOptions {
   observers?: ClusterObserver[];
   /** The script each node's worker runs: the source by default, the bundle's worker.js in the app. */
   workerUrl?: URL;
+  /** Gets every node life, input batch and Ready: what re-executing the session needs. */
+  recorder?: RecordingSink;
 }
 
 interface Member {
@@ -65,7 +68,7 @@ interface Member {
 export class ClusterError extends Error {}
 
 export class Cluster {
-  readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers' | 'workerUrl'>> & Pick<ClusterOptions, 'algorithmOptions' | 'workerUrl'>;
+  readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers' | 'workerUrl' | 'recorder'>> & Pick<ClusterOptions, 'algorithmOptions' | 'workerUrl' | 'recorder'>;
   private readonly members = new Map<NodeId, Member>();
   private readonly rng: Rng;
   private readonly network: NetworkRules;
@@ -162,6 +165,8 @@ export class Cluster {
       sync: this.options.sync,
       reportDetail: this.observers.length > 0,
     };
+    const algorithm = getAlgorithm(config.algorithm);
+    this.options.recorder?.life(member.id, { algorithm: config.algorithm, options: { ...(algorithm?.defaultOptions as object), ...(config.options as object) }, bootstrapVoters: config.bootstrapVoters, seed: config.seed, restarts: config.restarts }, this.now());
     const worker = new Worker(this.options.workerUrl ?? SOURCE_WORKER_URL, { workerData: config });
     member.worker = worker;
     member.failed = null;
@@ -197,6 +202,7 @@ export class Cluster {
     switch (message.type) {
       case 'started':
         member.status = message.status;
+        this.options.recorder?.started(member.id, message.persisted);
         for (const o of this.observers) o.onNodeStart?.(member.id, message.persisted, message.status, this.now() * 1000);
         this.journal({ kind: 'node', time: this.now(), node: member.id, event: member.restarts === 0 ? 'started' : 'restarted' });
         started();
@@ -211,6 +217,7 @@ export class Cluster {
         }
         const before = member.status;
         member.status = status;
+        this.options.recorder?.output(member.id, ready.messages, ready.replies, status, this.now());
         if (status.role === 'leader' && before?.role !== 'leader') this.stats.elections++;
         if (before === null || before.role !== status.role || before.term !== status.term || before.commit !== status.commit || before.applied !== status.applied) {
           this.journal({ kind: 'state', time: this.now(), node: member.id, status });
@@ -272,7 +279,9 @@ export class Cluster {
       if (member.outbox.length === 0) continue;
       const inputs = member.outbox;
       member.outbox = [];
-      if (member.worker !== null) member.worker.postMessage({ type: 'inputs', inputs } satisfies ToWorker);
+      if (member.worker === null) continue;
+      member.worker.postMessage({ type: 'inputs', inputs } satisfies ToWorker);
+      this.options.recorder?.inputs(member.id, inputs, this.now());
     }
   }
 

@@ -26,7 +26,7 @@ export function appVersion(): string {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, node TEXT, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS lives (life INTEGER PRIMARY KEY, node TEXT NOT NULL, time REAL NOT NULL, context TEXT NOT NULL, persisted TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lives (life INTEGER PRIMARY KEY, node TEXT NOT NULL, time REAL NOT NULL, context TEXT NOT NULL, persisted TEXT);
 CREATE TABLE IF NOT EXISTS inputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, inputs TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, status TEXT NOT NULL, messages TEXT NOT NULL, replies TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT);
@@ -98,7 +98,8 @@ export function openSessionFile(path: string, options: { migrate?: boolean } = {
   if (header !== 'SQLite format 3\u0000') throw new SessionFileError(`${path} is not a session file: it is not an SQLite database`);
   let db: Database.Database;
   try {
-    db = new Database(path, { fileMustExist: true });
+    // Read-only unless a migration is due: reading a session never changes its file.
+    db = new Database(path, { fileMustExist: true, readonly: true });
     const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
     if (!tables.has('meta') || !tables.has('events') || !tables.has('lives')) {
       db.close();
@@ -117,9 +118,12 @@ export function openSessionFile(path: string, options: { migrate?: boolean } = {
     }
     if (version < SESSION_SCHEMA_VERSION) {
       if (options.migrate === false) throw new SessionFileError(`${path} uses session schema ${version}; open it once to migrate it`);
-      db.transaction(() => {
-        for (let v = version; v < SESSION_SCHEMA_VERSION; v++) MIGRATIONS[v]?.(db);
-        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SESSION_SCHEMA_VERSION));
+      db.close();
+      db = new Database(path, { fileMustExist: true });
+      const writable = db;
+      writable.transaction(() => {
+        for (let v = version; v < SESSION_SCHEMA_VERSION; v++) MIGRATIONS[v]?.(writable);
+        writable.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SESSION_SCHEMA_VERSION));
       })();
     }
     const parsed = (key: string): unknown => {

@@ -14,6 +14,8 @@ import { WorkloadGenerator, type OperationMix } from './workload.ts';
 
 export type { OperationMix };
 import type { ClusterObserver } from './observer.ts';
+import type { RecordingSink } from '../record/sink.ts';
+import { toWireEnvelope, toWireInput } from '../../nodes/host/wire.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -49,6 +51,8 @@ export interface SimulationOptions<O = unknown> {
   observers?: ClusterObserver[];
   /** Called for every trace event; leave unset on hot paths. */
   trace?: (event: TraceEvent) => void;
+  /** Gets every node life, input and Ready, as the worker-thread cluster gives them. */
+  recorder?: RecordingSink;
   tickMs?: number;
 }
 
@@ -144,6 +148,7 @@ export class Simulation<O = unknown> {
   private readonly indexOf = new Map<NodeId, number>();
   private readonly observers: ClusterObserver[];
   private readonly traceFn: ((event: TraceEvent) => void) | undefined;
+  private readonly recorder: RecordingSink | undefined;
   private readonly tickUs: number;
   private now = 0;
   private steps = 0;
@@ -177,6 +182,7 @@ export class Simulation<O = unknown> {
     this.clientRng = this.rng.fork('clients');
     this.observers = options.observers ?? [];
     this.traceFn = options.trace;
+    this.recorder = options.recorder;
     this.tickUs = Math.round((options.tickMs ?? TICK_MS) * 1000);
     this.network = new NetworkRules({ ...defaultLinkRule, ...(options.network ?? {}) });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -256,8 +262,7 @@ export class Simulation<O = unknown> {
       case EV_TICK: {
         for (const member of this.members) {
           if (member.node === null || member.paused) continue;
-          member.node.step(TICK_INPUT);
-          this.drain(member);
+          this.stepNode(member, TICK_INPUT);
         }
         this.schedule(this.now + this.tickUs, EV_TICK, 0, null, null, null, 0);
         return;
@@ -297,6 +302,10 @@ export class Simulation<O = unknown> {
   private startNode(member: Member, bootstrapVoters: NodeId[]): void {
     const persisted = member.storage.load();
     const rng = createRng(this.seed).fork(`${member.id}/${member.restarts}`);
+    if (this.recorder) {
+      this.recorder.life(member.id, { algorithm: this.algorithm.name, options: this.algorithmOptions as Record<string, unknown>, bootstrapVoters, seed: this.seed, restarts: member.restarts }, this.now / 1000);
+      this.recorder.started(member.id, persisted);
+    }
     member.node = this.algorithm.create({ id: member.id, bootstrapVoters, rng, options: this.algorithmOptions }, persisted);
     member.wasLeader = false;
     if (this.observers.length > 0) {
@@ -318,6 +327,7 @@ export class Simulation<O = unknown> {
       if (isLeader && !member.wasLeader) this.stats.elections++;
       member.wasLeader = isLeader;
       for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
+      if (this.recorder) this.recorder.output(member.id, ready.messages.map(toWireEnvelope), ready.replies, status, this.now / 1000);
       for (const envelope of ready.messages) this.send(envelope);
       for (const reply of ready.replies) {
         if (reply.kind === 'client') {
@@ -338,7 +348,13 @@ export class Simulation<O = unknown> {
       member.held.push(input);
       return;
     }
-    member.node.step(input);
+    this.stepNode(member, input);
+  }
+
+  /** Steps a live node with one input and carries out what it produced. */
+  private stepNode(member: Member, input: Input): void {
+    if (this.recorder) this.recorder.inputs(member.id, [toWireInput(input)], this.now / 1000);
+    (member.node as ConsensusNode).step(input);
     this.drain(member);
   }
 
@@ -532,8 +548,7 @@ export class Simulation<O = unknown> {
     }
     // Nodes do not keep their inputs, so one input object serves every delivery.
     this.messageInput.envelope = envelope;
-    (member.node as ConsensusNode).step(this.messageInput);
-    this.drain(member);
+    this.stepNode(member, this.messageInput);
   }
 
   private readonly messageInput: { kind: 'message'; envelope: Envelope } = { kind: 'message', envelope: { src: '', dest: '', body: { type: '' } } };

@@ -6,8 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../index.ts';
-import type { AppliedEntry, ConsensusNode, Envelope, PersistBatch, Ready } from '../types.ts';
-import type { FromWorker, ToWorker, WireEnvelope, WorkerConfig } from './protocol.ts';
+import type { AppliedEntry, ConsensusNode, PersistBatch, Ready } from '../types.ts';
+import type { FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
+import { fromWireInput, toWireEnvelope } from './wire.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const config = workerData as WorkerConfig;
@@ -64,12 +65,8 @@ function defer(batch: PersistBatch | null, applied: readonly AppliedEntry[]): vo
   for (const entry of applied) deferred.applied.push(entry);
 }
 
-function toWire(envelope: Envelope): WireEnvelope {
-  return { src: envelope.src, dest: envelope.dest, type: envelope.body.type, body: JSON.stringify(envelope.body) };
-}
-
 function report(ready: Ready): void {
-  const messages = ready.messages.map(toWire);
+  const messages = ready.messages.map(toWireEnvelope);
   const sent = config.reportDetail ? { ...ready, messages } : { persist: null, messages, applied: [], replies: ready.replies };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
 }
@@ -120,14 +117,7 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   try {
-    for (const input of message.inputs) {
-      if (input.kind === 'wire') {
-        const { src, dest, body } = input.envelope;
-        node.step({ kind: 'message', envelope: { src, dest, body: JSON.parse(body) as { type: string } } });
-      } else {
-        node.step(input);
-      }
-    }
+    for (const input of message.inputs) node.step(fromWireInput(input));
     drain();
   } catch (error) {
     fail(error);

@@ -1,0 +1,58 @@
+// Recording: what it costs the live cluster's throughput, and how fast `generate --sim` records and
+// exports sessions, each beside the same work without recording, measured in this run.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCommand } from '../cli/generate.ts';
+import { parseRunArgs, runSession, type RunSettings } from '../cli/run.ts';
+import type { CliIo } from '../cli/cli.ts';
+import { throughput } from './cluster-bench.ts';
+import type { BenchFigure, BenchSuite } from './types.ts';
+
+const ROUNDS = 3;
+const SESSIONS = 20;
+const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+export const recordBench: BenchSuite = {
+  name: 'recording',
+  async run(progress) {
+    const dir = mkdtempSync(join(tmpdir(), 'record-bench-'));
+    try {
+      // Alternating rounds, so that drift in the machine's speed hits both sides alike.
+      const plain: number[] = [];
+      const recorded: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        plain.push((await throughput(dir, 3, 'normal')).perSecond);
+        recorded.push((await throughput(dir, 3, 'normal', join(dir, `tp-${round}.session.sqlite`))).perSecond);
+        progress(`round ${round + 1}/${ROUNDS}: ${Math.round(plain.at(-1)!)} writes/s plain, ${Math.round(recorded.at(-1)!)} recorded`);
+      }
+      const on = median(recorded);
+      const off = median(plain);
+
+      const settings = parseRunArgs(['--sim', '--duration', '60s', '--faults', 'partition,kill,pause,drop,delay,dup']) as RunSettings;
+      let started = performance.now();
+      for (let i = 0; i < SESSIONS; i++) await runSession({ ...settings, seed: 1000 + i }, quiet);
+      const simOnly = (SESSIONS / (performance.now() - started)) * 60_000;
+      progress(`${SESSIONS} simulated sessions of 60 s without recording: ${simOnly.toFixed(0)} per minute`);
+      started = performance.now();
+      const code = await generateCommand(['--runs', String(SESSIONS), '--sim', '--seed', '1000', '--out', join(dir, 'generated')], quiet);
+      const generated = (SESSIONS / (performance.now() - started)) * 60_000;
+      if (code === 2) throw new Error('generate refused its arguments');
+      progress(`generate --sim --runs ${SESSIONS}: ${generated.toFixed(0)} per minute (recorded and exported)`);
+
+      const figures: BenchFigure[] = [
+        { name: 'record.throughput', label: `3 nodes NORMAL, ${ROUNDS} alternating rounds: committed writes/s while recording`, value: on, unit: 'writes/s', baseline: { label: 'not recording', value: off }, ratio: on / off, better: 'higher', target: { text: '<= 10% lower', met: on / off >= 0.9 } },
+        { name: 'record.generateSim', label: 'generate --sim: sessions of 60 simulated seconds recorded and exported per minute', value: generated, unit: 'sessions/min', baseline: { label: 'the same sessions simulated, not recorded', value: simOnly }, ratio: generated / simOnly, better: 'higher', target: { text: '>= 50 per minute', met: generated >= 50 } },
+      ];
+      return figures;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

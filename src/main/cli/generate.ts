@@ -1,0 +1,96 @@
+// `consensus-playground generate --runs N --out DIR [run options]`: many recorded sessions with
+// random fault schedules and distinct seeds, exported together as one data set.
+
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportSessions } from '../record/export.ts';
+import { UsageError } from './args.ts';
+import type { CliIo, CommandMain } from './cli.ts';
+import { DATASET_FILES } from './export.ts';
+import { parseRunArgs, runSession } from './run.ts';
+
+const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [run options]
+
+Records N sessions, each with its own seed (--seed S gives S, S+1, ...) and so its own random
+fault schedule, into DIR/sessions/, then exports them all as one data set into DIR (see
+\`consensus-playground export --help\`). Every option of \`run\` applies to each session; the
+defaults differ: --duration 60s and --faults partition,kill,pause,drop,delay,dup.
+With --sim the sessions run in the deterministic simulator, many times faster than real time.
+
+Shows a progress bar with an estimate of the time left. Exit 0 when every session was safe and
+linearizable, 1 when any was not (they are all kept: those are the interesting ones), 2 on bad
+arguments.`;
+
+export function progressBar(done: number, total: number, elapsedMs: number): string {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const perRun = done > 0 ? elapsedMs / done : 0;
+  const left = (total - done) * perRun;
+  const time = (ms: number): string => (ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s` : `${(ms / 1000).toFixed(1)}s`);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} sessions${done > 0 ? `, ${time(perRun)} each, ${time(left)} left` : ''}`;
+}
+
+/** Takes `--name VALUE` or `--name=VALUE` out of argv; the rest goes on to \`run\`'s parser. */
+function takeOption(argv: string[], name: string): { value: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === `--${name}`) {
+      value = argv[i + 1];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      i++;
+    } else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+    else rest.push(arg);
+  }
+  return { value, rest };
+}
+
+export const generateCommand: CommandMain = async (argv, io) => {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(HELP);
+    return 0;
+  }
+  const runsOption = takeOption(argv, 'runs');
+  const outOption = takeOption(runsOption.rest, 'out');
+  const runs = Number(runsOption.value);
+  if (runsOption.value === undefined || !Number.isInteger(runs) || runs < 1 || runs > 100_000) throw new UsageError(`--runs must be a whole number from 1 to 100000, got ${JSON.stringify(runsOption.value ?? null)}`);
+  const out = outOption.value;
+  if (out === undefined) throw new UsageError('--out DIR is required');
+  const clash = DATASET_FILES.find((f) => existsSync(join(out, f)));
+  if (clash) throw new UsageError(`${join(out, clash)} already exists; generate into an empty or new folder`);
+  const sessionsDir = join(out, 'sessions');
+  if (existsSync(sessionsDir) && readdirSync(sessionsDir).length > 0) throw new UsageError(`${sessionsDir} is not empty; generate into an empty or new folder`);
+
+  const forwarded = outOption.rest;
+  if (forwarded.some((a) => a === '--record' || a.startsWith('--record=') || a === '--history' || a.startsWith('--history='))) throw new UsageError('--record and --history are chosen by generate itself');
+  const withDefaults = [...(forwarded.some((a) => a.startsWith('--duration')) ? [] : ['--duration', '60s']), ...(forwarded.some((a) => a.startsWith('--faults')) ? [] : ['--faults', 'partition,kill,pause,drop,delay,dup']), ...forwarded];
+  const base = parseRunArgs(withDefaults);
+  if (base === 'help') return 0;
+  mkdirSync(sessionsDir, { recursive: true });
+
+  const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: io.stdin };
+  const files: string[] = [];
+  let unsafe = 0;
+  const started = performance.now();
+  const interactive = (process.stderr as { isTTY?: boolean }).isTTY === true;
+  let lastPrint = 0;
+  for (let i = 0; i < runs; i++) {
+    const seed = (base.seed + i) % 4_294_967_296;
+    const file = join(sessionsDir, `run-${String(i + 1).padStart(String(runs).length, '0')}-seed${seed}.session.sqlite`);
+    const code = await runSession({ ...base, seed, recordFile: file, historyFile: undefined }, quiet);
+    if (code !== 0) unsafe++;
+    files.push(file);
+    const now = performance.now();
+    if (interactive || now - lastPrint >= 1000 || i === runs - 1) {
+      lastPrint = now;
+      io.err(progressBar(i + 1, runs, now - started));
+    }
+  }
+  io.err('exporting...');
+  const result = await exportSessions(files, out);
+  const total = (key: 'transitions' | 'events' | 'history'): number => result.sessions.reduce((sum, s) => sum + s[key], 0);
+  const seconds = (performance.now() - started) / 1000;
+  io.out(`generated ${runs} session(s) in ${seconds.toFixed(1)} s (${((runs / seconds) * 60).toFixed(0)} per minute), ${unsafe} not safe or not linearizable; data set in ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);
+  return unsafe === 0 ? 0 : 1;
+};

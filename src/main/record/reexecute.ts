@@ -1,0 +1,181 @@
+// Re-executing a recorded session: every node life is rebuilt from the state it recovered, with
+// the same PRNG seed, and given the same input batches in the same order. Nodes are deterministic
+// (see src/nodes/types.ts), so each Ready must come out exactly as recorded. `verifySession` checks
+// that; `transitions` yields every step with the node's state before and after, for data sets.
+
+import type Database from 'better-sqlite3';
+import { getAlgorithm } from '../../nodes/index.ts';
+import type { ConsensusNode, Input, PersistedState, Ready } from '../../nodes/types.ts';
+import type { WireInput } from '../../nodes/host/protocol.ts';
+import { fromWireInput, toWireEnvelope } from '../../nodes/host/wire.ts';
+import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
+import { createRng } from '../../shared/rng.ts';
+import { persistedFromJson } from './recorder.ts';
+import type { LifeContext } from './sink.ts';
+
+export interface LifeRecord {
+  life: number;
+  node: NodeId;
+  time: number;
+  context: LifeContext;
+  /** Null when the node never started (a corrupt file, say): there is nothing to re-execute. */
+  persisted: PersistedState | null;
+}
+
+interface OutputRow {
+  seq: number;
+  time: number;
+  status: string;
+  messages: string;
+  replies: string;
+}
+
+export interface Divergence {
+  node: NodeId;
+  life: number;
+  /** 1-based: the n-th Ready of this life. */
+  output: number;
+  time: number;
+  field: 'status' | 'messages' | 'replies' | 'missing';
+  expected: string;
+  actual: string;
+}
+
+export interface VerifyResult {
+  lives: number;
+  batches: number;
+  outputsChecked: number;
+  divergence: Divergence | null;
+}
+
+export function readLives(db: Database.Database): LifeRecord[] {
+  const rows = db.prepare('SELECT life, node, time, context, persisted FROM lives ORDER BY life').all() as Array<{ life: number; node: string; time: number; context: string; persisted: string | null }>;
+  return rows.map((r) => ({ life: r.life, node: r.node, time: r.time, context: JSON.parse(r.context) as LifeContext, persisted: r.persisted === null ? null : persistedFromJson(r.persisted) }));
+}
+
+function createNode(life: LifeRecord): ConsensusNode {
+  const algorithm = getAlgorithm(life.context.algorithm);
+  if (algorithm === undefined) throw new Error(`the session uses algorithm ${JSON.stringify(life.context.algorithm)}, which this version does not have`);
+  const rng = createRng(life.context.seed).fork(`${life.node}/${life.context.restarts}`);
+  return algorithm.create({ id: life.node, bootstrapVoters: life.context.bootstrapVoters, rng, options: life.context.options }, life.persisted as PersistedState);
+}
+
+function drain(node: ConsensusNode): Ready[] {
+  const out: Ready[] = [];
+  while (node.hasReady()) out.push(node.ready());
+  return out;
+}
+
+/** What a Ready looks like in the recording: status after it, messages in wire form, replies. */
+function recorded(ready: Ready, status: NodeStatus): { status: string; messages: string; replies: string } {
+  return { status: JSON.stringify(status), messages: JSON.stringify(ready.messages.map(toWireEnvelope)), replies: JSON.stringify(ready.replies) };
+}
+
+/** Re-executes every life and compares each Ready with the recorded one; stops at the first difference. */
+export function verifySession(db: Database.Database, progress?: (done: number, total: number) => void): VerifyResult {
+  const lives = readLives(db).filter((l) => l.persisted !== null);
+  const inputsOf = db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq');
+  const outputsOf = db.prepare('SELECT seq, time, status, messages, replies FROM outputs WHERE life = ? ORDER BY seq');
+  const result: VerifyResult = { lives: lives.length, batches: 0, outputsChecked: 0, divergence: null };
+  for (const [index, life] of lives.entries()) {
+    progress?.(index, lives.length);
+    const expected = outputsOf.all(life.life) as OutputRow[];
+    let produced = 0;
+    const node = createNode(life);
+    // Once every recorded Ready is matched, the rest were cut off by a crash or the recording's
+    // end: a killed worker may have been handed inputs it never read.
+    const check = (readies: Ready[], time: number): Divergence | null => {
+      for (const ready of readies) {
+        const want = expected[produced];
+        produced++;
+        if (want === undefined) return null;
+        const got = recorded(ready, node.status());
+        result.outputsChecked++;
+        for (const field of ['status', 'messages', 'replies'] as const) {
+          if (got[field] !== want[field]) return { node: life.node, life: life.life, output: produced, time, field, expected: want[field], actual: got[field] };
+        }
+      }
+      return null;
+    };
+    let divergence = check(drain(node), life.time);
+    for (const row of inputsOf.iterate(life.life) as IterableIterator<{ time: number; inputs: string }>) {
+      if (divergence !== null || produced >= expected.length) break;
+      result.batches++;
+      for (const input of JSON.parse(row.inputs) as WireInput[]) node.step(fromWireInput(input));
+      divergence = check(drain(node), row.time);
+    }
+    if (divergence === null && produced < expected.length) {
+      const want = expected[produced] as OutputRow;
+      divergence = { node: life.node, life: life.life, output: produced + 1, time: want.time, field: 'missing', expected: `${expected.length} Readies recorded`, actual: `${produced} produced from the recorded inputs` };
+    }
+    if (divergence !== null) {
+      result.divergence = divergence;
+      return result;
+    }
+  }
+  progress?.(lives.length, lives.length);
+  return result;
+}
+
+/** A node's state as a data set shows it: its status, and a leader's view of its followers. */
+export type NodeState = NodeStatus & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
+
+function stateOf(node: ConsensusNode): NodeState {
+  const progress = node.inspect?.().progress;
+  return progress && progress.length > 0 ? { ...node.status(), progress } : node.status();
+}
+
+export interface Transition {
+  node: NodeId;
+  life: number;
+  /** Virtual milliseconds since the session started. */
+  time: number;
+  before: NodeState;
+  /** The inputs the node consumed in this step (the simulator gives one at a time, workers a batch). */
+  input: Input[];
+  outputs: { messages: Ready['messages']; replies: Ready['replies']; persisted: Ready['persist'][]; applied: number[] };
+  after: NodeState;
+}
+
+/**
+ * Every step of every life, in life order. A life that a crash ended keeps only the steps up to its
+ * last recorded Ready: after that the recording cannot tell which inputs the node still read.
+ */
+export function* transitions(db: Database.Database): Generator<Transition> {
+  const lives = readLives(db).filter((l) => l.persisted !== null);
+  const lastLifeOf = new Map<NodeId, number>();
+  for (const l of lives) lastLifeOf.set(l.node, l.life);
+  const crashTimes = db.prepare("SELECT data, time FROM events WHERE kind = 'fault' OR kind = 'node'").all() as Array<{ data: string; time: number }>;
+  const crashedAfter = (node: NodeId, time: number): boolean =>
+    crashTimes.some((row) => row.time >= time && (row.data.includes(`"kill ${node}"`) || row.data.includes(`"crash ${node}"`) || (row.data.includes(`"node":"${node}"`) && /"event":"(crashed|failed)"/.test(row.data))));
+  const inputsOf = db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq');
+  const outputCount = db.prepare('SELECT COUNT(*) AS n FROM outputs WHERE life = ?');
+  for (const life of lives) {
+    const endedByCrash = lastLifeOf.get(life.node) !== life.life || crashedAfter(life.node, life.time);
+    const recordedOutputs = (outputCount.get(life.life) as { n: number }).n;
+    const node = createNode(life);
+    let produced = drain(node).length;
+    for (const row of inputsOf.all(life.life) as Array<{ time: number; inputs: string }>) {
+      if (endedByCrash && produced >= recordedOutputs) break;
+      const before = stateOf(node);
+      const input = (JSON.parse(row.inputs) as WireInput[]).map(fromWireInput);
+      for (const i of input) node.step(i);
+      const readies = drain(node);
+      produced += readies.length;
+      yield {
+        node: life.node,
+        life: life.life,
+        time: row.time,
+        before,
+        input,
+        outputs: {
+          messages: readies.flatMap((r) => r.messages),
+          replies: readies.flatMap((r) => r.replies),
+          persisted: readies.map((r) => r.persist).filter((p) => p !== null),
+          applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
+        },
+        after: stateOf(node),
+      };
+    }
+  }
+}

@@ -1,0 +1,228 @@
+// A recorded session seen at any moment: which nodes were up and in what state, the network's cut
+// links, the messages in flight, the events around that moment, the client history so far and its
+// health. A node's log, store and durable state at that moment come from re-executing it from the
+// start of its life (see reexecute.ts); forking a live cluster starts from those durable states.
+
+import type Database from 'better-sqlite3';
+import { getAlgorithm } from '../../nodes/index.ts';
+import { MemoryStorage } from '../../nodes/storage.ts';
+import type { ConsensusNode, PersistedState } from '../../nodes/types.ts';
+import type { WireInput } from '../../nodes/host/protocol.ts';
+import { fromWireInput } from '../../nodes/host/wire.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
+import type { JournalEvent } from '../../shared/journal.ts';
+import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
+import { createRng } from '../../shared/rng.ts';
+import { checkOperations, HistoryBuilder } from '../checker/index.ts';
+import { readLives, type LifeRecord } from './reexecute.ts';
+import { openSessionFile, type SessionMeta } from './session-file.ts';
+
+export type ReplayNodeState = 'up' | 'down' | 'paused' | 'failed';
+
+export interface ReplayNode {
+  id: NodeId;
+  state: ReplayNodeState;
+  status: NodeStatus | null;
+  life: number | null;
+}
+
+export interface ReplayMoment {
+  timeMs: number;
+  nodes: ReplayNode[];
+  cuts: Array<[NodeId, NodeId]>;
+  /** Sent before the moment and not yet delivered or dropped. */
+  inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
+  /** The events up to the moment, newest last, at most `EVENTS_AROUND`. */
+  events: JournalEvent[];
+  violations: Array<{ property: string; message: string; time: number }>;
+  linearizable: 'true' | 'false' | 'unknown';
+  operations: number;
+  /** Times of the events just before and after the moment, to step event by event. */
+  previousEventMs: number | null;
+  nextEventMs: number | null;
+}
+
+export interface ReplayNodeDetail {
+  log: { first: number; last: number; entries: LogEntry[] };
+  kv: Array<[string, unknown]>;
+  persisted: PersistedState | null;
+}
+
+const EVENTS_AROUND = 400;
+/** How far back to look for messages still in flight: longer than any delay a link can have here. */
+const FLIGHT_WINDOW_MS = 5000;
+
+interface ReExecuted {
+  life: number;
+  node: ConsensusNode;
+  storage: MemoryStorage;
+  /** Input batches consumed so far, by position in the life's list. */
+  consumed: number;
+  inputs: Array<{ time: number; inputs: string }>;
+}
+
+export class SessionReplay {
+  readonly file: string;
+  readonly meta: SessionMeta;
+  readonly durationMs: number;
+  readonly firstViolationMs: number | null;
+  readonly nodeIds: NodeId[];
+  private readonly db: Database.Database;
+  private readonly lives: LifeRecord[];
+  private readonly cache = new Map<NodeId, ReExecuted>();
+
+  constructor(file: string) {
+    const { db, meta } = openSessionFile(file);
+    this.file = file;
+    this.db = db;
+    this.meta = meta;
+    this.lives = readLives(db);
+    const ids = new Set(this.lives.map((l) => l.node));
+    this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+    this.durationMs = (db.prepare('SELECT MAX(time) AS t FROM events').get() as { t: number | null }).t ?? 0;
+    this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE kind = 'violation'").get() as { t: number | null }).t;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private lifeAt(node: NodeId, timeMs: number): LifeRecord | null {
+    let found: LifeRecord | null = null;
+    for (const life of this.lives) if (life.node === node && life.time <= timeMs) found = life;
+    return found;
+  }
+
+  moment(timeMs: number): ReplayMoment {
+    const t = Math.max(0, Math.min(timeMs, this.durationMs));
+    const nodeEvents = this.db.prepare("SELECT data FROM events WHERE (kind = 'node' OR kind = 'fault') AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>;
+    const state = new Map<NodeId, ReplayNodeState>();
+    let cuts = new Set<string>();
+    const violations: ReplayMoment['violations'] = [];
+    for (const { data } of nodeEvents) {
+      const event = JSON.parse(data) as JournalEvent;
+      if (event.kind === 'node') {
+        state.set(event.node, event.event === 'crashed' ? 'down' : event.event === 'failed' ? 'failed' : event.event === 'paused' ? 'paused' : 'up');
+      } else if (event.kind === 'fault') {
+        cuts = applyFault(cuts, event.description, state);
+      }
+    }
+    for (const row of this.db.prepare("SELECT data FROM events WHERE kind = 'violation' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>) {
+      const v = JSON.parse(row.data) as Extract<JournalEvent, { kind: 'violation' }>;
+      violations.push({ property: v.property, message: v.message, time: v.time });
+    }
+    const lastOutput = this.db.prepare('SELECT status FROM outputs WHERE life = ? AND time <= ? ORDER BY seq DESC LIMIT 1');
+    const nodes: ReplayNode[] = this.nodeIds.map((id) => {
+      const life = this.lifeAt(id, t);
+      const row = life ? (lastOutput.get(life.life, t) as { status: string } | undefined) : undefined;
+      const nodeState = life === null ? 'down' : (state.get(id) ?? 'up');
+      return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || row === undefined ? null : (JSON.parse(row.status) as NodeStatus), life: life?.life ?? null };
+    });
+    const recent = (this.db.prepare('SELECT data FROM events WHERE time <= ? ORDER BY seq DESC LIMIT ?').all(t, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
+    const messages = (this.db.prepare("SELECT data FROM events WHERE kind IN ('send', 'deliver', 'drop') AND time > ? AND time <= ? ORDER BY seq").all(t - FLIGHT_WINDOW_MS, t) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Extract<JournalEvent, { kind: 'send' | 'deliver' | 'drop' }>);
+    const open = new Map<string, Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>>();
+    for (const m of messages) {
+      const key = `${m.src}>${m.dest}>${m.type}`;
+      if (m.kind === 'send') {
+        const queue = open.get(key) ?? [];
+        queue.push({ src: m.src, dest: m.dest, type: m.type, sentAt: m.time });
+        open.set(key, queue);
+      } else open.get(key)?.shift();
+    }
+    const history = (this.db.prepare("SELECT data FROM events WHERE kind = 'client' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>).map((r) => (JSON.parse(r.data) as { event: HistoryEvent }).event);
+    const builder = new HistoryBuilder('kv');
+    history.forEach((event, i) => builder.add(event, i + 1));
+    builder.finish();
+    const check = checkOperations(builder.operations, { timeoutMs: 300 });
+    const previous = this.db.prepare('SELECT MAX(time) AS t FROM events WHERE time < ?').get(t) as { t: number | null };
+    const next = this.db.prepare('SELECT MIN(time) AS t FROM events WHERE time > ?').get(t) as { t: number | null };
+    return {
+      timeMs: t,
+      nodes,
+      cuts: [...cuts].map((c) => c.split('>') as [NodeId, NodeId]),
+      inFlight: [...open.values()].flat(),
+      events: recent,
+      violations,
+      linearizable: check.linearizable,
+      operations: builder.operations.length,
+      previousEventMs: previous.t,
+      nextEventMs: next.t,
+    };
+  }
+
+  /** A node re-executed up to the moment: its log, its store and what it had on disk. */
+  nodeAt(id: NodeId, timeMs: number): ReplayNodeDetail {
+    const life = this.lifeAt(id, timeMs);
+    if (life === null || life.persisted === null) return { log: { first: 0, last: 0, entries: [] }, kv: [], persisted: null };
+    let run = this.cache.get(id);
+    // Scrubbing forward goes on from where the last look stopped; backward starts the life again.
+    if (run === undefined || run.life !== life.life || (run.inputs[run.consumed - 1]?.time ?? -Infinity) > timeMs) {
+      run = this.startLife(life);
+      this.cache.set(id, run);
+    }
+    while (run.consumed < run.inputs.length && (run.inputs[run.consumed] as { time: number }).time <= timeMs) {
+      for (const input of JSON.parse((run.inputs[run.consumed] as { inputs: string }).inputs) as WireInput[]) run.node.step(fromWireInput(input));
+      drainInto(run.node, run.storage);
+      run.consumed++;
+    }
+    const persisted = run.storage.load();
+    const raft = run.node as ConsensusNode & { keyValues?(): Array<[string, unknown]> };
+    const first = persisted.snapshot ? persisted.snapshot.index + 1 : 1;
+    const last = persisted.entries.length > 0 ? (persisted.entries[persisted.entries.length - 1] as LogEntry).index : first - 1;
+    return { log: { first, last, entries: persisted.entries }, kv: raft.keyValues?.() ?? [], persisted };
+  }
+
+  private startLife(life: LifeRecord): ReExecuted {
+    const algorithm = getAlgorithm(life.context.algorithm);
+    if (algorithm === undefined) throw new Error(`the session uses algorithm ${life.context.algorithm}, which this version does not have`);
+    const storage = new MemoryStorage();
+    const persisted = life.persisted as PersistedState;
+    if (persisted.snapshot) storage.write({ snapshot: persisted.snapshot });
+    const base = persisted.snapshot ? persisted.snapshot.index : 0;
+    storage.write({ hardState: persisted.hardState, log: { from: base + 1, entries: persisted.entries }, records: [...persisted.records] });
+    const node = algorithm.create({ id: life.node, bootstrapVoters: life.context.bootstrapVoters, rng: createRng(life.context.seed).fork(`${life.node}/${life.context.restarts}`), options: life.context.options }, persisted);
+    drainInto(node, storage);
+    const inputs = this.db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq').all(life.life) as Array<{ time: number; inputs: string }>;
+    return { life: life.life, node, storage, consumed: 0, inputs };
+  }
+}
+
+function drainInto(node: ConsensusNode, storage: MemoryStorage): void {
+  while (node.hasReady()) {
+    const ready = node.ready();
+    if (ready.persist) storage.write(ready.persist);
+  }
+}
+
+/** The network's cut links after one fault, as the cluster describes its faults in the journal. */
+function applyFault(cuts: Set<string>, description: string, state: Map<NodeId, ReplayNodeState>): Set<string> {
+  const [verb, ...rest] = description.split(' ');
+  const arg = rest.join(' ');
+  switch (verb) {
+    case 'cut': {
+      const [a, b] = arg.split('->');
+      if (a && b) cuts.add(`${a}>${b}`);
+      return cuts;
+    }
+    case 'heal': {
+      if (arg === '') return new Set();
+      const [a, b] = arg.split('->');
+      if (a && b) cuts.delete(`${a}>${b}`);
+      return cuts;
+    }
+    case 'partition': {
+      const groups = [...arg.matchAll(/\(([^)]*)\)/g)].map((m) => (m[1] as string).split(',').filter(Boolean));
+      const next = new Set<string>();
+      for (const g of groups) for (const h of groups) if (g !== h) for (const a of g) for (const b of h) next.add(`${a}>${b}`);
+      return next;
+    }
+    case 'pause':
+      state.set(arg, 'paused');
+      return cuts;
+    case 'resume':
+      state.set(arg, 'up');
+      return cuts;
+    default:
+      return cuts;
+  }
+}

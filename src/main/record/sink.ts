@@ -1,0 +1,35 @@
+// What a cluster (worker threads or the simulator) hands a recorder. Enough to re-execute every
+// node: each life's starting point, then every batch of inputs it was given, in order, and every
+// Ready it answered with, to check the re-execution against.
+
+import type { PersistedState } from '../../nodes/types.ts';
+import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
+import type { JournalEvent } from '../../shared/journal.ts';
+import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+
+/** Everything `Algorithm.create` was given besides the persisted state. */
+export interface LifeContext {
+  algorithm: string;
+  /** The algorithm's options as the node saw them (defaults merged). */
+  options: Record<string, unknown>;
+  bootstrapVoters: NodeId[];
+  seed: number;
+  /** Which life of the node this is: part of its PRNG's seed. */
+  restarts: number;
+}
+
+export interface RecordingSink {
+  /**
+   * A node is being started or restarted: inputs from now on belong to this life. `persisted`
+   * comes with `started`, once the node has read its storage (a node that never starts has none).
+   */
+  life(node: NodeId, context: LifeContext, timeMs: number): void;
+  started(node: NodeId, persisted: PersistedState): void;
+  /** A batch of inputs the node is given; it steps them all, then drains its Readies. */
+  inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void;
+  /** One Ready, as the node produced it. */
+  output(node: NodeId, messages: readonly WireEnvelope[], replies: readonly Reply[], status: NodeStatus, timeMs: number): void;
+  journal(events: readonly JournalEvent[]): void;
+  history(event: HistoryEvent): void;
+}

@@ -1,0 +1,186 @@
+// Recorded sessions: record (simulator and worker threads), re-execute and verify, export and
+// re-import into the checker, bad files, an older schema, a recording cut short by SIGKILL.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli/cli.ts';
+import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
+import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
+
+const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'recording-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), stdin: process.stdin });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const simFile = join(dir, 'sim.session.sqlite');
+const liveFile = join(dir, 'live.session.sqlite');
+
+describe('recording a session', () => {
+  it('records a simulated run with faults, and every node re-executes to the same outputs', async () => {
+    const run = await cli('run', '--sim', '--nodes', '5', '--faults', 'partition,kill,pause,drop', '--fault-interval', '1s', '--duration', '8s', '--seed', '11', '--record', simFile);
+    expect(run.code, run.out + run.err).toBe(0);
+    expect(run.err).toContain(`recorded to ${simFile}`);
+    const { db, meta } = openSessionFile(simFile);
+    expect(meta).toMatchObject({ mode: 'sim', algorithm: 'raft', nodes: 5, seed: 11 });
+    expect(meta.summary).toMatchObject({ violations: 0, linearizable: 'true' });
+    expect(meta.summary?.faults).toEqual(expect.arrayContaining(['crash', 'restart']));
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect(count('lives')).toBeGreaterThan(5); // the kills made restarts
+    expect(count('inputs')).toBeGreaterThan(1000);
+    expect(count('snapshots')).toBeGreaterThan(5 * 5);
+    db.close();
+    const replay = await cli('replay', simFile, '--verify');
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    expect(replay.out).toMatch(/verified: \d+ node lives, \d+ input batches, \d+ outputs re-executed and identical/);
+  });
+
+  it('records worker threads with SQLite files, kills included, and re-executes them exactly', async () => {
+    const run = await cli('run', '--nodes', '3', '--faults', 'kill,partition', '--fault-interval', '700ms', '--duration', '4s', '--rate', '80', '--data-dir', dir, '--sync', 'normal', '--record', liveFile);
+    expect(run.code, run.out + run.err).toBe(0);
+    const replay = await cli('replay', liveFile, '--verify');
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    const outputs = Number(/(\d+) outputs re-executed/.exec(replay.out)?.[1]);
+    expect(outputs).toBeGreaterThan(500);
+  }, 60_000);
+
+  it('finds and names a divergence between the recording and the re-execution', async () => {
+    const tampered = join(dir, 'tampered.session.sqlite');
+    copyFileSync(simFile, tampered);
+    const db = new Database(tampered);
+    const row = db.prepare("SELECT seq, status FROM outputs WHERE status LIKE '%\"role\":\"leader\"%' ORDER BY seq LIMIT 1").get() as { seq: number; status: string };
+    db.prepare('UPDATE outputs SET status = ? WHERE seq = ?').run(row.status.replace('"role":"leader"', '"role":"follower"'), row.seq);
+    db.close();
+    const replay = await cli('replay', tampered, '--verify');
+    expect(replay.code).toBe(1);
+    expect(replay.out).toMatch(/DIVERGENCE at n\d+ \(life \d+\), output \d+ at t=[\d.]+ ms: status differs/);
+    expect(replay.out).toContain('"role":"follower"');
+  });
+
+  it('exports a data set whose history the checker reads back, and whose transitions chain', async () => {
+    const out = join(dir, 'dataset');
+    const exported = await cli('export', simFile, liveFile, '--out', out);
+    expect(exported.code, exported.out + exported.err).toBe(0);
+    for (const f of ['transitions.jsonl', 'events.jsonl', 'history.jsonl', 'dataset.md']) expect(existsSync(join(out, f)), f).toBe(true);
+    const transitions = readFileSync(join(out, 'transitions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(transitions[0]).toMatchObject({ session: 'sim', node: expect.stringMatching(/^n\d$/), time: expect.any(Number), before: { role: expect.any(String) }, input: expect.any(Array), outputs: { messages: expect.any(Array) }, after: { term: expect.any(Number) } });
+    // Within a life, each step starts where the previous one ended.
+    for (let i = 1; i < transitions.length; i++) {
+      const [a, b] = [transitions[i - 1], transitions[i]];
+      if (a.session === b.session && a.life === b.life) expect(b.before.term).toBe(a.after.term);
+    }
+    expect(new Set(transitions.map((t) => t.session))).toEqual(new Set(['sim', 'live']));
+    const card = readFileSync(join(out, 'dataset.md'), 'utf8');
+    expect(card).toMatch(/\| sim \| sim \| raft \| 5 \| 11 \|/);
+    // The round trip: the exported history, back into the checker, per session.
+    const history = readFileSync(join(out, 'history.jsonl'), 'utf8');
+    const simLines = history.split('\n').filter((l) => l.includes('"session":"sim"')).join('\n');
+    expect(checkOperations(parseHistory(simLines, 'kv').operations, { timeoutMs: 30_000 }).linearizable).toBe('true');
+    const check = await cli('check', '--model', 'kv', join(out, 'history.jsonl'));
+    expect(check.code, check.out).toBe(0);
+    expect(check.out).toContain('history.jsonl#sim: linearizable: true');
+    expect(check.out).toContain('history.jsonl#live: linearizable: true');
+    // Never over an earlier export.
+    expect((await cli('export', simFile, '--out', out)).code).toBe(2);
+  }, 60_000);
+});
+
+describe('bad session files', () => {
+  const unchanged = async (file: string, message: RegExp) => {
+    const before = readFileSync(file);
+    const replay = await cli('replay', file, '--verify');
+    expect(replay.code).toBe(2);
+    expect(replay.err).toMatch(message);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  };
+
+  it('names a truncated, foreign, newer or corrupt file, and changes none of them', async () => {
+    const truncated = join(dir, 'truncated.session.sqlite');
+    writeFileSync(truncated, readFileSync(simFile).subarray(0, 60));
+    await unchanged(truncated, /not a session file: it is empty or truncated/);
+
+    const text = join(dir, 'notes.session.sqlite');
+    writeFileSync(text, 'these are my notes, not a database '.repeat(10));
+    await unchanged(text, /not a session file: it is not an SQLite database/);
+
+    const foreign = join(dir, 'foreign.session.sqlite');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos (name) VALUES (\'cat\')');
+    other.close();
+    await unchanged(foreign, /an SQLite database but not a session file/);
+
+    const newer = join(dir, 'newer.session.sqlite');
+    copyFileSync(simFile, newer);
+    const db = new Database(newer);
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    await unchanged(newer, new RegExp(`written by a newer Consensus Playground \\(session schema 99, this version reads up to ${SESSION_SCHEMA_VERSION}\\)`));
+
+    const corrupt = join(dir, 'corrupt.session.sqlite');
+    const bytes = readFileSync(simFile);
+    for (let i = 8192; i < bytes.length - 4096; i += 4096) bytes.fill(0x5a, i + 100, i + 400);
+    writeFileSync(corrupt, bytes);
+    await unchanged(corrupt, /is damaged/);
+
+    expect((await cli('replay', join(dir, 'missing.session.sqlite'))).err).toMatch(/no such file/);
+  });
+
+  it('opens a session of the older schema through its migration', async () => {
+    const old = join(dir, 'old.session.sqlite');
+    copyFileSync(simFile, old);
+    const db = new Database(old);
+    db.exec("DROP TABLE snapshots; UPDATE meta SET value = '0' WHERE key = 'schema_version'");
+    db.close();
+    const replay = await cli('replay', old, '--verify');
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    const { db: migrated, meta } = openSessionFile(old);
+    expect(meta.schemaVersion).toBe(SESSION_SCHEMA_VERSION);
+    expect(migrated.prepare("SELECT name FROM sqlite_master WHERE name = 'snapshots'").get()).toBeDefined();
+    migrated.close();
+  });
+});
+
+describe('a recording cut short', () => {
+  it('survives SIGKILL of a headless run: the file opens, replays up to the crash and verifies', async () => {
+    const file = join(dir, 'killed.session.sqlite');
+    const child = spawn(process.execPath, [bin, 'run', '--nodes', '3', '--faults', 'kill', '--fault-interval', '500ms', '--duration', '60s', '--rate', '100', '--data-dir', dir, '--sync', 'normal', '--record', file], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    // Wait for a few seconds of recording, then pull the plug.
+    while (!(existsSync(file) && statSync(file).size + (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0) > 300_000)) {
+      if (Date.now() > deadline) throw new Error('the run did not record anything');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const replay = await cli('replay', file, '--verify');
+    expect(replay.code, replay.out + replay.err).toBe(0);
+    expect(replay.out).toContain('summary: none (the recording was not closed');
+    expect(Number(/(\d+) outputs re-executed/.exec(replay.out)?.[1])).toBeGreaterThan(100);
+    const events = JSON.parse(spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(join(import.meta.dirname, '..', '..', 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(file)},{readonly:true});console.log(JSON.stringify(d.prepare('SELECT MAX(time) AS t, COUNT(*) AS n FROM events').get()))`], { encoding: 'utf8' }).stdout);
+    expect(events.n).toBeGreaterThan(100);
+    expect(events.t).toBeGreaterThan(1000);
+  }, 60_000);
+});
+
+describe('consensus-playground generate', () => {
+  it('records and exports several simulated sessions with distinct seeds and a progress bar', async () => {
+    const out = join(dir, 'generated');
+    const generated = await cli('generate', '--runs', '3', '--sim', '--duration', '5s', '--seed', '40', '--out', out);
+    expect(generated.code, generated.out + generated.err).toBe(0);
+    expect(generated.err).toMatch(/\[#{30}\] 3\/3 sessions, [\d.]+s each, 0\.0s left/);
+    expect(generated.out).toMatch(/generated 3 session\(s\) in [\d.]+ s/);
+    for (const seed of [40, 41, 42]) expect(existsSync(join(out, 'sessions', `run-${seed - 39}-seed${seed}.session.sqlite`))).toBe(true);
+    const card = readFileSync(join(out, 'dataset.md'), 'utf8');
+    for (const seed of [40, 41, 42]) expect(card).toContain(`| sim | raft | 5 | ${seed} |`);
+    expect((await cli('generate', '--runs', '0', '--out', out)).code).toBe(2);
+  }, 60_000);
+});
