@@ -194,6 +194,36 @@ export interface NodeInspection {
   tables: TableView[];
 }
 
+/** A recorded session as the list of recent sessions shows it. */
+export interface SessionListItem {
+  /** The file's name in the data folder: how the window refers to a session. */
+  name: string;
+  mode: 'live' | 'sim';
+  algorithm: string;
+  nodes: number;
+  seed: number;
+  startedAt: string;
+  /** Null while the session is still being recorded or if it was never closed. */
+  durationMs: number | null;
+  faults: string[];
+  /** e.g. "linearizable, no violations"; "recording" for the cluster running now. */
+  verdict: string;
+  recording: boolean;
+  bytes: number;
+}
+
+/** A recorded session at one moment, shaped like the live state so every view can draw it. */
+export interface ReplayFrame {
+  name: string;
+  durationMs: number;
+  firstViolationMs: number | null;
+  state: AppState;
+  events: JournalEvent[];
+  inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
+  previousEventMs: number | null;
+  nextEventMs: number | null;
+}
+
 export interface PlaygroundApi {
   getState(): Promise<Result<AppState>>;
   newCluster(settings: ClusterSettings): Promise<Result<AppState>>;
@@ -210,6 +240,13 @@ export interface PlaygroundApi {
   clientOperation(target: ClientTarget, op: KvOp, timeoutMs: number): Promise<Result<ClientOutcome>>;
   setWorkload(workload: WorkloadSettings | null): Promise<Result<WorkloadSettings | null>>;
   inspectNode(node: NodeId, logFrom: number, logCount: number): Promise<Result<NodeInspection>>;
+  listSessions(): Promise<Result<SessionListItem[]>>;
+  replayMoment(session: string, timeMs: number): Promise<Result<ReplayFrame>>;
+  replayInspect(session: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): Promise<Result<NodeInspection>>;
+  /** Starts a live cluster from every node's durable state at that moment of the session. */
+  forkReplay(session: string, timeMs: number): Promise<Result<AppState>>;
+  /** Writes the session's data set into the data folder; answers with the folder. */
+  exportSession(session: string): Promise<Result<string>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -236,6 +273,11 @@ export const API_METHODS: readonly ApiMethod[] = [
   'clientOperation',
   'setWorkload',
   'inspectNode',
+  'listSessions',
+  'replayMoment',
+  'replayInspect',
+  'forkReplay',
+  'exportSession',
 ];
 
 declare global {

@@ -1,6 +1,6 @@
 // The door into the app from the window: every payload checked, every failure an error value with
 // a reason, and the cluster still running afterwards.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,4 +63,47 @@ describe('the app behind the window', () => {
     // The failed write certainly did not happen: the checker leaves it out.
     expect(health.operations).toBe(2);
   });
+
+  it('records the session, lists it, replays any moment of it, forks a live cluster from it and exports it', async () => {
+    for (let i = 1; i <= 5; i++) expect(await dispatch(service, 'clientOperation', ['leader', { f: 'write', key: 'r', value: i }, 3000])).toMatchObject({ ok: true, value: { type: 'ok' } });
+    const listed = await dispatch(service, 'listSessions', []);
+    const current = (listed as { value: Array<{ name: string; recording: boolean; verdict: string }> }).value[0]!;
+    expect(current).toMatchObject({ recording: true, verdict: 'recording' });
+    // A new cluster closes the recording of the old one with its summary.
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 });
+    const again = (await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean; verdict: string; durationMs: number | null; nodes: number }> };
+    const closed = again.value.find((s) => s.name === current.name)!;
+    expect(closed).toMatchObject({ recording: false, verdict: 'linearizable, no violations', nodes: 3 });
+    expect(closed.durationMs).toBeGreaterThan(500);
+
+    const end = await dispatch(service, 'replayMoment', [closed.name, closed.durationMs]);
+    expect(end.ok, JSON.stringify(end)).toBe(true);
+    const frame = (end as { value: { state: AppState; events: unknown[]; durationMs: number } }).value;
+    const leader = frame.state.nodes.find((n) => n.status?.role === 'leader');
+    expect(leader, JSON.stringify(frame.state.nodes)).toBeDefined();
+    expect(frame.state.health).toMatchObject({ linearizable: 'true', violations: [] });
+    expect(frame.events.length).toBeGreaterThan(10);
+    const start = (await dispatch(service, 'replayMoment', [closed.name, 0])) as { value: { state: AppState; nextEventMs: number } };
+    expect(start.value.state.nodes.every((n) => (n.status?.commit ?? 0) === 0)).toBe(true);
+    expect(start.value.nextEventMs).toBeGreaterThanOrEqual(0);
+
+    const inspected = (await dispatch(service, 'replayInspect', [closed.name, leader!.id, frame.durationMs, 0, 1000])) as { ok: boolean; value: { log: { entries: Array<{ data: { type: string; request?: { op: { key: string; value?: number } } } }> }; kv: Array<[string, unknown]> } };
+    expect(inspected.ok).toBe(true);
+    expect(inspected.value.log.entries.filter((e) => e.data.request?.op.key === 'r').map((e) => e.data.request?.op.value)).toEqual([1, 2, 3, 4, 5]);
+    expect(inspected.value.kv).toContainEqual(['r', 5]);
+
+    const fork = await dispatch(service, 'forkReplay', [closed.name, frame.durationMs]);
+    expect(fork.ok, JSON.stringify(fork)).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (!service.state().nodes.some((n) => n.status?.role === 'leader') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const read = await dispatch(service, 'clientOperation', ['leader', { f: 'read', key: 'r' }, 3000]);
+    expect(read).toMatchObject({ ok: true, value: { type: 'ok', value: 5 } });
+
+    const exported = (await dispatch(service, 'exportSession', [closed.name])) as { ok: boolean; value: string };
+    expect(exported.ok).toBe(true);
+    expect(existsSync(join(exported.value, 'transitions.jsonl'))).toBe(true);
+
+    expect(await dispatch(service, 'replayMoment', ['../../etc/passwd.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/session/) });
+    expect(await dispatch(service, 'replayMoment', ['nope.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/there is no session nope/) });
+  }, 60_000);
 });

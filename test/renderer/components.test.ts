@@ -47,6 +47,11 @@ function fakeBridge(): PlaygroundBridge {
     clientOperation: ok({ type: 'ok' as const, value: 1, node: 'n1', error: null, ms: 3 }),
     setWorkload: ok(null),
     inspectNode: ok(null as never),
+    listSessions: ok([]),
+    replayMoment: ok(null as never),
+    replayInspect: ok(null as never),
+    forkReplay: ok(state),
+    exportSession: ok('/d/exports/x'),
   };
 }
 

@@ -60,6 +60,11 @@ const workload = z.strictObject({
   mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight }),
 });
 
+// A session is named by its file in the data folder, never by a path: the window cannot reach
+// anything else on the disk.
+const sessionName = z.string().regex(/^[\w.-]{1,200}\.session\.sqlite$/, 'a session is named by its .session.sqlite file in the data folder').refine((name) => !name.includes('..'), 'a session name cannot contain ..');
+const moment = z.number().min(0, 'a moment cannot be negative').max(365 * 24 * 3_600_000, 'that moment is past any session');
+
 const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   getState: z.tuple([]),
   newCluster: z.tuple([settings]),
@@ -75,6 +80,11 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   clientOperation: z.tuple([z.union([nodeId, z.literal('leader')]), op, z.number().min(10).max(60_000)]),
   setWorkload: z.tuple([workload.nullable()]),
   inspectNode: z.tuple([nodeId, z.number().int().min(0), z.number().int().min(0).max(5000)]),
+  listSessions: z.tuple([]),
+  replayMoment: z.tuple([sessionName, moment]),
+  replayInspect: z.tuple([sessionName, nodeId, moment, z.number().int().min(0), z.number().int().min(0).max(5000)]),
+  forkReplay: z.tuple([sessionName, moment]),
+  exportSession: z.tuple([sessionName]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -131,5 +141,15 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.setWorkload(a[0]);
     case 'inspectNode':
       return service.inspectNode(a[0], a[1], a[2]);
+    case 'listSessions':
+      return service.listSessions();
+    case 'replayMoment':
+      return service.replayMoment(a[0], a[1]);
+    case 'replayInspect':
+      return service.replayInspect(a[0], a[1], a[2], a[3], a[4]);
+    case 'forkReplay':
+      return service.forkReplay(a[0], a[1]);
+    case 'exportSession':
+      return service.exportSession(a[0]);
   }
 }

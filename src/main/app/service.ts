@@ -2,11 +2,14 @@
 // operations the window may ask for (the PlaygroundApi of src/shared/bridge.ts). Plain Node: the
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
+  DEFAULT_SETTINGS,
   type AppState,
+  type ReplayFrame,
+  type SessionListItem,
   type ClientOutcome,
   type ClientTarget,
   type ClockView,
@@ -32,13 +35,18 @@ import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
 import { WindowFeed } from './window-feed.ts';
 import { SessionRecorder } from '../record/recorder.ts';
-import { SESSION_SUFFIX } from '../record/session-file.ts';
+import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/session-file.ts';
+import { SessionReplay } from '../record/replay-view.ts';
+import { exportSessions } from '../record/export.ts';
+import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
 
 /** A mistake of the person using the app: shown to them as it is. */
 export class UserError extends Error {}
 
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
+/** The list of recent sessions stops here; older files stay in the folder. */
+const MAX_LISTED_SESSIONS = 50;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
@@ -98,7 +106,8 @@ export class PlaygroundService {
   // -------------------------------------------------------------------------------------------
   // Lifecycle
 
-  async newCluster(settings: ClusterSettings): Promise<AppState> {
+  /** `session`: start from node files already in that folder (a fork), not from empty ones. */
+  async newCluster(settings: ClusterSettings, session?: string): Promise<AppState> {
     await this.stopCluster();
     const ticks = (ms: number): number => Math.max(1, Math.round(ms / TICK_MS));
     const electionTicks = ticks(settings.electionTimeoutMs);
@@ -114,7 +123,7 @@ export class PlaygroundService {
     this.electionsSeen = 0;
     this.feed = new WindowFeed();
     this.session++;
-    const session = `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
+    session ??= `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
     // Every session is recorded beside its node files, to replay, verify and export later.
     const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } });
     this.recorder = recorder;
@@ -162,13 +171,14 @@ export class PlaygroundService {
     for (const timer of [this.checkTimer, this.secondTimer]) if (timer) clearInterval(timer);
     this.checkTimer = null;
     this.secondTimer = null;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
     for (const reader of this.readers.values()) reader.close();
     this.readers.clear();
     const cluster = this.cluster;
     this.cluster = null;
+    // Stopping flushes the journal's last events: the recording must still be listening.
     if (cluster) await cluster.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     const recorder = this.recorder;
     this.recorder = null;
     if (recorder && cluster) {
@@ -469,6 +479,136 @@ export class PlaygroundService {
     this.workload = { settings, pool };
     pool.start();
     return settings;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Recorded sessions
+
+  private readonly replays = new Map<string, SessionReplay>();
+
+  private sessionFile(name: string): string {
+    const file = join(this.dataDir, name);
+    if (!existsSync(file)) throw new UserError(`there is no session ${name} in ${this.dataDir}`);
+    return file;
+  }
+
+  /** The recent sessions in the data folder, newest first. */
+  listSessions(): SessionListItem[] {
+    const names = readdirSync(this.dataDir).filter((n) => n.endsWith(SESSION_SUFFIX));
+    const recordingNow = this.recorder ? basename(this.recorder.path) : null;
+    const items: SessionListItem[] = [];
+    for (const name of names.map((n) => ({ n, m: statSync(join(this.dataDir, n)).mtimeMs })).sort((a, b) => b.m - a.m).slice(0, MAX_LISTED_SESSIONS).map((x) => x.n)) {
+      const file = join(this.dataDir, name);
+      try {
+        const { db, meta } = openSessionFile(file, { quick: true });
+        db.close();
+        const s = meta.summary;
+        const recording = name === recordingNow;
+        const verdict = recording ? 'recording' : s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
+        items.push({ name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, recording, bytes: statSync(file).size });
+      } catch (error) {
+        items.push({ name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, recording: false, bytes: statSync(file).size });
+      }
+    }
+    return items;
+  }
+
+  private replay(name: string): SessionReplay {
+    let replay = this.replays.get(name);
+    if (replay === undefined) {
+      try {
+        replay = new SessionReplay(this.sessionFile(name));
+      } catch (error) {
+        if (error instanceof SessionFileError) throw new UserError(error.message);
+        throw error;
+      }
+      // A few open at a time is plenty; the oldest closes.
+      if (this.replays.size >= 3) {
+        const [oldest, open] = this.replays.entries().next().value as [string, SessionReplay];
+        open.close();
+        this.replays.delete(oldest);
+      }
+      this.replays.set(name, replay);
+    }
+    return replay;
+  }
+
+  private replaySettings(replay: SessionReplay): ClusterSettings {
+    const recorded = replay.meta.settings as Partial<ClusterSettings>;
+    const known = Object.fromEntries(Object.entries(recorded).filter(([key]) => key in DEFAULT_SETTINGS)) as Partial<ClusterSettings>;
+    return { ...DEFAULT_SETTINGS, ...known, algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
+  }
+
+  replayMoment(name: string, timeMs: number): ReplayFrame {
+    const replay = this.replay(name);
+    const m = replay.moment(timeMs);
+    const settings = this.replaySettings(replay);
+    const state: AppState = {
+      settings,
+      nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
+      network: { cuts: m.cuts, defaultRule: { drop: 0, delayMs: settings.networkDelayMs, jitterMs: 0, duplicate: 0, reorder: 0 }, links: [] },
+      clock: { virtualMs: m.timeMs, speed: 1, paused: true },
+      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null },
+      workload: null,
+      dataDir: this.dataDir,
+    };
+    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
+  }
+
+  replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {
+    const replay = this.replay(name);
+    if (!replay.nodeIds.includes(node)) throw new UserError(`${node} is not in this session`);
+    const view = replay.moment(timeMs).nodes.find((n) => n.id === node);
+    const detail = replay.nodeAt(node, timeMs);
+    const entries = detail.log.entries.filter((e) => e.index >= logFrom).slice(0, logCount);
+    return {
+      node: { id: node, state: view?.state ?? 'down', status: view?.status ?? null, failure: null, file: `${name} (recorded)` },
+      progress: [],
+      kv: detail.kv,
+      log: { first: detail.log.first, last: detail.log.last, entries },
+      tables: [],
+    };
+  }
+
+  /**
+   * A live cluster that starts where the session was at `timeMs`: every node's file holds the
+   * durable state it had then; nodes that were down start down, cut links start cut.
+   */
+  async forkReplay(name: string, timeMs: number): Promise<AppState> {
+    const replay = this.replay(name);
+    const m = replay.moment(timeMs);
+    const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
+    const dir = join(this.dataDir, session);
+    mkdirSync(dir, { recursive: true });
+    const settings = { ...this.replaySettings(replay), sync: 'normal' as const };
+    for (const id of replay.nodeIds) {
+      const persisted = replay.nodeAt(id, m.timeMs).persisted;
+      if (persisted === null) continue;
+      const storage = new SqliteStorage(join(dir, `${id}.sqlite`), { node: id, sync: 'normal' });
+      try {
+        if (persisted.snapshot) storage.write({ snapshot: persisted.snapshot });
+        storage.write({ hardState: persisted.hardState, log: { from: (persisted.snapshot?.index ?? 0) + 1, entries: persisted.entries }, records: [...persisted.records] });
+      } finally {
+        storage.close();
+      }
+    }
+    await this.newCluster(settings, session);
+    const cluster = this.live();
+    for (const n of m.nodes) if (n.state === 'down' || n.state === 'failed') await cluster.kill(n.id);
+    for (const [from, to] of m.cuts) cluster.cut(from, to);
+    return this.state();
+  }
+
+  async exportSession(name: string): Promise<string> {
+    const file = this.sessionFile(name);
+    const dir = join(this.dataDir, 'exports', `${name.replace(SESSION_SUFFIX, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    try {
+      await exportSessions([file], dir);
+    } catch (error) {
+      if (error instanceof SessionFileError) throw new UserError(error.message);
+      throw error;
+    }
+    return dir;
   }
 
   // -------------------------------------------------------------------------------------------
