@@ -159,6 +159,37 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await page.screenshot({ path: join(SHOTS, 'inspector.png') });
   });
 
+  it('replays the recorded session at any moment, inspects it, and forks a live cluster from it', async () => {
+    const liveCommit = Math.max(...(await commits(page)));
+    await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Recorded sessions' });
+    const row = dialog.getByRole('row').filter({ hasText: 'recording' });
+    await until('the session being recorded in the list', async () => (await row.count()) === 1);
+    await row.getByRole('button', { name: /^Replay / }).click();
+    const bar = page.getByRole('region', { name: 'Replay' });
+    await until('the replay bar', async () => bar.isVisible());
+    // At the start nothing is committed; at the end the majority write is.
+    await until('all commit indexes 0 at the start', async () => (await commits(page)).every((c) => c <= 0));
+    const scrubber = bar.getByRole('slider', { name: 'Replay time' });
+    const end = Number(await scrubber.getAttribute('max'));
+    expect(end).toBeGreaterThan(1000);
+    await scrubber.fill(String(end));
+    await until('commit indexes at the end of the recording', async () => Math.max(...(await commits(page))) >= Math.min(liveCommit, 3));
+    const leader = await leaderOf(page);
+    // Recorded nodes cannot be killed: only the fork can change what happens.
+    await expect(page.getByRole('group', { name: `Node ${leader}` }).getByRole('button', { name: 'Kill' }).count()).resolves.toBe(0);
+    await page.getByRole('group', { name: `Node ${leader}` }).getByTitle(`Inspect ${leader}`).click();
+    const log = page.getByRole('region', { name: `Inspector ${leader}` }).getByRole('table', { name: 'Log' });
+    await until('the recorded write in the re-executed log', async () => (await log.textContent())?.includes('write majority 2'));
+    await page.screenshot({ path: join(SHOTS, 'replay.png') });
+    await bar.getByRole('button', { name: 'Next event' }).click();
+    await bar.getByRole('button', { name: 'Fork here' }).click();
+    await until('the live window again', async () => !(await bar.isVisible()));
+    await leaderOf(page);
+    await until('the fork keeps what was committed', async () => Math.max(...(await commits(page))) >= Math.min(liveCommit, 3));
+    await expect(page.getByRole('group', { name: `Node ${leader}` }).getByRole('button', { name: /Kill|Restart/ }).count()).resolves.toBeGreaterThan(0);
+  });
+
   it('validates forms next to the field and reports a failed operation in a toast', async () => {
     await page.getByRole('button', { name: 'New cluster' }).click();
     const dialog = page.getByRole('dialog', { name: 'New cluster' });

@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../sr
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
+import NodeInspector from '../../src/renderer/src/components/NodeInspector.vue';
 import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
 
@@ -120,5 +121,21 @@ describe('window components', () => {
     expect(buttons).not.toContain('Cut one way');
     await panel.find('select[aria-label="To"]').setValue('n1');
     expect(panel.text()).toContain('pick two different nodes');
+  });
+
+  it('shows each log entry on its own row from the first answer on', async () => {
+    const entry = (index: number, value: number) => ({ index, term: 2, data: { type: 'command' as const, request: { clientId: 1, seq: index, op: { f: 'write' as const, key: 'k', value } } } });
+    (bridge.inspectNode as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({
+      ok: true,
+      value: { node: state.nodes[0], progress: [], kv: [['k', 30]], log: { first: 1, last: 3, entries: [entry(1, 10), entry(2, 20), entry(3, 30)] }, tables: [] },
+    }));
+    useClusterStore().selectedNode = 'n1';
+    const inspector = mount(NodeInspector);
+    await flushPromises();
+    const rows = inspector.findAll('[role="row"]').map((r) => r.text().replace(/\s+/g, ' '));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/^1T2.*write k 10/);
+    expect(rows[2]).toMatch(/^3T2.*write k 30/);
+    inspector.unmount();
   });
 });

@@ -2,7 +2,7 @@
 // takes, each answered with a toast when it fails.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { AppState, ClientOutcome, ClientTarget, ClusterSettings, LinkRuleView, MetricsPoint, NodeAction, NodeInspection, Result, UpdateBatch, WorkloadSettings } from '../../../shared/bridge.ts';
+import type { AppState, ClientOutcome, ClientTarget, ClusterSettings, LinkRuleView, MetricsPoint, NodeAction, NodeInspection, ReplayFrame, Result, UpdateBatch, WorkloadSettings } from '../../../shared/bridge.ts';
 import type { JournalEvent } from '../../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../../shared/protocol.ts';
 import { getBridge } from '../bridge.ts';
@@ -85,8 +85,27 @@ export const useClusterStore = defineStore('cluster', () => {
     }
   }
 
+  /** Set while the window shows a recorded session instead of the live cluster. */
+  const replayAt = ref<{ session: string; timeMs: number } | null>(null);
+
+  /** Shows one moment of a recorded session; live batches wait until the window goes back. */
+  function showFrame(frame: ReplayFrame, timeMs: number): void {
+    replayAt.value = { session: frame.name, timeMs };
+    const now = performance.now();
+    receivedAt.value = now;
+    state.value = frame.state;
+    events.value = frame.events.map((event) => ({ seq: ++seq, event }));
+    flights.clear();
+    // A message sent (t - sentAt) virtual ms ago sits that far along its link; the clock is stopped.
+    for (const m of frame.inFlight) flights.set(++seq, { seq, src: m.src, dest: m.dest, type: m.type, seenAt: now - (timeMs - m.sentAt) });
+    heardAt.clear();
+    metrics.value = [];
+    skipped.value = 0;
+  }
+
   function apply(batch: UpdateBatch): void {
     connected.value = true;
+    if (replayAt.value !== null) return;
     const now = performance.now();
     receivedAt.value = now;
     state.value = batch.state;
@@ -179,6 +198,20 @@ export const useClusterStore = defineStore('cluster', () => {
       return outcome;
     },
     setWorkload: (workload: WorkloadSettings | null) => run(bridge.setWorkload(workload), (w) => (w ? `workload: ${w.rate} ops/s from ${w.clients} clients` : 'workload stopped')),
-    inspect: (node: NodeId, from: number, count: number): Promise<NodeInspection | null> => run(bridge.inspectNode(node, from, count)),
+    inspect: (node: NodeId, from: number, count: number): Promise<NodeInspection | null> => {
+      const at = replayAt.value;
+      return run(at ? bridge.replayInspect(at.session, node, at.timeMs, from, count) : bridge.inspectNode(node, from, count));
+    },
+    replayAt,
+    showFrame,
+    run,
+    /** Back from a recording to the live cluster. */
+    async showLive(): Promise<void> {
+      replayAt.value = null;
+      flights.clear();
+      events.value = [];
+      const current = await run(bridge.getState());
+      if (current) state.value = current;
+    },
   };
 });
