@@ -32,7 +32,7 @@ export const exportCommand: CommandMain = async (argv, io) => {
   const clash = DATASET_FILES.find((f) => existsSync(join(out, f)));
   if (clash) throw new UsageError(`${join(out, clash)} already exists; export into an empty or new folder`);
   try {
-    const result = await exportSessions(args.positionals, out, (line) => io.err(line));
+    const result = await exportSessions(args.positionals, out, { progress: (line) => io.err(line) });
     const total = (key: 'transitions' | 'events' | 'history'): number => result.sessions.reduce((sum, s) => sum + s[key], 0);
     io.out(`exported ${result.sessions.length} session(s) to ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);
     return 0;

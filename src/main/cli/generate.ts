@@ -1,18 +1,21 @@
 // `consensus-playground generate --runs N --out DIR [run options]`: many recorded sessions with
 // random fault schedules and distinct seeds, exported together as one data set.
 
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportSessions } from '../record/export.ts';
+import { appendShare, eachLineFile, writeDataCard, type ExportedSession } from '../record/export.ts';
+import { openSessionFile } from '../record/session-file.ts';
 import { UsageError } from './args.ts';
-import type { CliIo, CommandMain } from './cli.ts';
+import type { CommandMain } from './cli.ts';
+import type { GenerateAnswer, GenerateTask } from './generate-worker.ts';
+import { WorkerPool } from './worker-pool.ts';
 import { DATASET_FILES } from './export.ts';
-import { parseRunArgs, runSession } from './run.ts';
+import { parseRunArgs } from './run.ts';
 
 const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [run options]
 
 Records N sessions, each with its own seed (--seed S gives S, S+1, ...) and so its own random
-fault schedule, into DIR/sessions/, then exports them all as one data set into DIR (see
+fault schedule, into DIR/sessions/, and exports them all as one data set into DIR (see
 \`consensus-playground export --help\`). Every option of \`run\` applies to each session; the
 defaults differ: --duration 60s and --faults partition,kill,pause,drop,delay,dup.
 With --sim the sessions run in the deterministic simulator, many times faster than real time.
@@ -69,26 +72,51 @@ export const generateCommand: CommandMain = async (argv, io) => {
   if (base === 'help') return 0;
   mkdirSync(sessionsDir, { recursive: true });
 
-  const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: io.stdin };
-  const files: string[] = [];
+  // Sessions are independent: as many at once as there are cores (simulated ones); worker-thread
+  // clusters already use every core, so they go one at a time.
+  const pool = new WorkerPool<GenerateTask>(new URL('./generate-worker.ts', import.meta.url), base.sim ? undefined : 1);
   let unsafe = 0;
+  let finished = 0;
   const started = performance.now();
   const interactive = (process.stderr as { isTTY?: boolean }).isTTY === true;
   let lastPrint = 0;
-  for (let i = 0; i < runs; i++) {
-    const seed = (base.seed + i) % 4_294_967_296;
-    const file = join(sessionsDir, `run-${String(i + 1).padStart(String(runs).length, '0')}-seed${seed}.session.sqlite`);
-    const code = await runSession({ ...base, seed, recordFile: file, historyFile: undefined }, quiet);
-    if (code !== 0) unsafe++;
-    files.push(file);
-    const now = performance.now();
-    if (interactive || now - lastPrint >= 1000 || i === runs - 1) {
-      lastPrint = now;
-      io.err(progressBar(i + 1, runs, now - started));
-    }
+  // Shares arrive in any order and are appended in session order as soon as they can be, so at
+  // most a few sessions' lines wait in memory.
+  const files = eachLineFile((name) => openSync(join(out, name), 'w'));
+  const sessions: ExportedSession[] = [];
+  const waiting = new Map<number, GenerateAnswer>();
+  let nextToWrite = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: runs }, async (_, i) => {
+        const seed = (base.seed + i) % 4_294_967_296;
+        const session = `run-${String(i + 1).padStart(String(runs).length, '0')}-seed${seed}`;
+        const file = join(sessionsDir, `${session}.session.sqlite`);
+        const answer = await pool.run<GenerateAnswer>({ settings: { ...base, seed, recordFile: file, historyFile: undefined }, session });
+        if (answer.exitCode !== 0) unsafe++;
+        const { db, meta } = openSessionFile(file, { quick: true });
+        db.close();
+        sessions[i] = { file, session, meta, ...answer.counts };
+        waiting.set(i, answer);
+        for (let ready = waiting.get(nextToWrite); ready !== undefined; ready = waiting.get(nextToWrite)) {
+          appendShare(files, ready.data);
+          waiting.delete(nextToWrite);
+          nextToWrite++;
+        }
+        finished++;
+        const now = performance.now();
+        if (interactive || now - lastPrint >= 1000 || finished === runs) {
+          lastPrint = now;
+          io.err(progressBar(finished, runs, now - started));
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
+    for (const fd of Object.values(files)) closeSync(fd);
   }
-  io.err('exporting...');
-  const result = await exportSessions(files, out);
+  writeDataCard(sessions, out);
+  const result = { dir: out, sessions };
   const total = (key: 'transitions' | 'events' | 'history'): number => result.sessions.reduce((sum, s) => sum + s[key], 0);
   const seconds = (performance.now() - started) / 1000;
   io.out(`generated ${runs} session(s) in ${seconds.toFixed(1)} s (${((runs / seconds) * 60).toFixed(0)} per minute), ${unsafe} not safe or not linearizable; data set in ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);

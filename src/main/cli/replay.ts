@@ -47,7 +47,9 @@ export const replayCommand: CommandMain = async (argv, io) => {
   const { db, meta } = opened;
   try {
     const counts: Record<string, number> = {};
-    for (const table of ['events', 'lives', 'inputs', 'outputs', 'history']) counts[table] = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    for (const table of ['events', 'lives', 'history']) counts[table] = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    // Inputs and outputs are stored in chunks; these are the batches and Readies inside them.
+    for (const table of ['inputs', 'outputs']) counts[table] = (db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM ${table}`).get() as { n: number }).n;
     for (const line of describeSession(meta, counts)) io.out(line);
     if (!args.options.has('verify')) return 0;
     const started = performance.now();

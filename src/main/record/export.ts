@@ -8,7 +8,7 @@
 // Transitions come from re-executing each node (see reexecute.ts), so every line is a step the
 // node really took, with its state on both sides.
 
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { transitions } from './reexecute.ts';
 import { appVersion, openSessionFile, SESSION_SUFFIX, type SessionMeta } from './session-file.ts';
@@ -27,18 +27,67 @@ export interface ExportResult {
   sessions: ExportedSession[];
 }
 
-/** Writes lines through a stream, waiting when it is full, so a big session never sits in memory. */
-class LineWriter {
+/** Where a share of the data set goes, line by line. */
+interface LineSink {
+  write(line: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Lines gathered into pieces of about a megabyte: a million small writes cost more than the data. */
+abstract class PiecedLines implements LineSink {
+  private lines: string[] = [];
+  private size = 0;
+  async write(line: string): Promise<void> {
+    this.lines.push(line);
+    this.size += line.length + 1;
+    if (this.size >= 1 << 20) await this.flush();
+  }
+  protected async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join('\n') + '\n';
+    this.lines = [];
+    this.size = 0;
+    await this.piece(text);
+  }
+  protected abstract piece(text: string): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+/** Into a file, waiting when the stream is full, so a big session never sits in memory. */
+class FileLines extends PiecedLines {
   private readonly stream: WriteStream;
   constructor(path: string) {
+    super();
     this.stream = createWriteStream(path);
   }
-  async write(line: string): Promise<void> {
-    if (!this.stream.write(line + '\n')) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
+  protected async piece(text: string): Promise<void> {
+    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
   }
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }
+}
+
+/** Into memory, to hand to another thread without copying (generate). */
+class MemoryLines extends PiecedLines {
+  private pieces: Buffer[] = [];
+  bytes: Uint8Array = new Uint8Array(0);
+  protected async piece(text: string): Promise<void> {
+    this.pieces.push(Buffer.from(text));
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    this.bytes = Buffer.concat(this.pieces);
+    this.pieces = [];
+  }
+}
+
+export const DATASET_LINE_FILES = ['transitions.jsonl', 'events.jsonl', 'history.jsonl'] as const;
+type LineFile = (typeof DATASET_LINE_FILES)[number];
+
+export function eachLineFile<T>(make: (name: LineFile) => T): Record<LineFile, T> {
+  return { 'transitions.jsonl': make('transitions.jsonl'), 'events.jsonl': make('events.jsonl'), 'history.jsonl': make('history.jsonl') };
 }
 
 function sessionName(file: string, taken: Set<string>): string {
@@ -48,43 +97,125 @@ function sessionName(file: string, taken: Set<string>): string {
   return name;
 }
 
-export async function exportSessions(files: string[], dir: string, progress?: (line: string) => void): Promise<ExportResult> {
-  // Every file is opened and checked before anything is written: a bad one stops the export whole.
-  const opened = files.map((file) => ({ file, ...openSessionFile(file) }));
-  mkdirSync(dir, { recursive: true });
-  const out = {
-    transitions: new LineWriter(join(dir, 'transitions.jsonl')),
-    events: new LineWriter(join(dir, 'events.jsonl')),
-    history: new LineWriter(join(dir, 'history.jsonl')),
-  };
-  const names = new Set<string>();
-  const sessions: ExportedSession[] = [];
+export interface PartCounts {
+  transitions: number;
+  events: number;
+  history: number;
+}
+
+/** Writes one session's lines: its events, its history and the transitions re-executed from it. */
+async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
+  // Whoever asks for a share has checked the file already (exportSessions) or just wrote it (generate).
+  const { db } = openSessionFile(file, { quick: true });
+  const counts: PartCounts = { transitions: 0, events: 0, history: 0 };
+  const prefix = `{"session":${JSON.stringify(session)},`;
   try {
-    for (const [index, { file, db, meta }] of opened.entries()) {
-      const session = sessionName(file, names);
-      const exported: ExportedSession = { file, session, meta, transitions: 0, events: 0, history: 0 };
-      const prefix = `{"session":${JSON.stringify(session)},`;
-      for (const row of db.prepare('SELECT data FROM events ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
-        await out.events.write(prefix + row.data.slice(1));
-        exported.events++;
-      }
-      for (const row of db.prepare('SELECT data FROM history ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
-        await out.history.write(prefix + row.data.slice(1));
-        exported.history++;
-      }
-      for (const step of transitions(db)) {
-        await out.transitions.write(JSON.stringify({ session, ...step }));
-        exported.transitions++;
-      }
-      db.close();
-      sessions.push(exported);
-      progress?.(`${index + 1}/${opened.length} ${session}: ${exported.transitions} transitions, ${exported.events} events, ${exported.history} history events`);
+    for (const row of db.prepare('SELECT data FROM events ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
+      await sinks['events.jsonl'].write(prefix + row.data.slice(1));
+      counts.events++;
+    }
+    for (const row of db.prepare('SELECT data FROM history ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
+      await sinks['history.jsonl'].write(prefix + row.data.slice(1));
+      counts.history++;
+    }
+    // Lines are put together by hand: one step's before is the last one's after, already written
+    // out, and message bodies go in as the recorded JSON text, not parsed and printed again.
+    const sessionJson = JSON.stringify(session);
+    let lastAfter: unknown = null;
+    let lastAfterJson = '';
+    for (const step of transitions(db)) {
+      const before = step.before === lastAfter ? lastAfterJson : JSON.stringify(step.before);
+      lastAfter = step.after;
+      lastAfterJson = JSON.stringify(step.after);
+      const input = step.wireInput.map((i) => (i.kind === 'wire' ? `{"kind":"message","envelope":{"src":${JSON.stringify(i.envelope.src)},"dest":${JSON.stringify(i.envelope.dest)},"body":${i.envelope.body}}}` : JSON.stringify(i)));
+      await sinks['transitions.jsonl'].write(`{"session":${sessionJson},"node":${JSON.stringify(step.node)},"life":${step.life},"time":${step.time},"before":${before},"input":[${input.join(',')}],"outputs":${JSON.stringify(step.outputs)},"after":${lastAfterJson}}`);
+      counts.transitions++;
     }
   } finally {
-    for (const { db } of opened) if (db.open) db.close();
-    await Promise.all(Object.values(out).map((w) => w.close()));
+    db.close();
+    await Promise.all(Object.values(sinks).map((sink) => sink.close()));
   }
+  return counts;
+}
+
+/** One session's share of the data set, into its own folder; `exportSessions` joins the shares. */
+export async function exportSessionPart(file: string, session: string, dir: string): Promise<PartCounts> {
+  mkdirSync(dir, { recursive: true });
+  return writeShare(file, session, eachLineFile((name) => new FileLines(join(dir, name))));
+}
+
+/** One session's share of the data set in memory, one buffer per file. */
+export async function exportSessionShare(file: string, session: string): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array> }> {
+  const sinks = eachLineFile(() => new MemoryLines());
+  const counts = await writeShare(file, session, sinks);
+  return { counts, data: eachLineFile((name) => sinks[name].bytes) };
+}
+
+/** Appends one session's share to each of the data set's open files. */
+export function appendShare(files: Record<LineFile, number>, data: Record<LineFile, Uint8Array>): void {
+  for (const name of DATASET_LINE_FILES) {
+    const bytes = data[name];
+    for (let written = 0; written < bytes.length; ) written += writeSync(files[name], bytes, written);
+  }
+}
+
+export function writeDataCard(sessions: ExportedSession[], dir: string): void {
   writeFileSync(join(dir, 'dataset.md'), dataCard(sessions));
+}
+
+export interface ExportOptions {
+  progress?: (line: string) => void;
+  /** Runs one session's share (generate hands it to worker threads); in this thread by default. */
+  exportPart?: (file: string, session: string, dir: string) => Promise<PartCounts>;
+}
+
+export async function exportSessions(files: string[], dir: string, options: ExportOptions = {}): Promise<ExportResult> {
+  // Every file is opened and checked before anything is written: a bad one stops the export whole.
+  const metas = files.map((file) => {
+    const { db, meta } = openSessionFile(file);
+    db.close();
+    return { file, meta };
+  });
+  mkdirSync(dir, { recursive: true });
+  const parts = join(dir, '.parts');
+  const names = new Set<string>();
+  const named = metas.map((m) => ({ ...m, session: sessionName(m.file, names) }));
+  const exportPart = options.exportPart ?? exportSessionPart;
+  let done = 0;
+  try {
+    const counts = await Promise.all(
+      named.map(async ({ file, session }, index) => {
+        const result = await exportPart(file, session, join(parts, String(index)));
+        done++;
+        options.progress?.(`${done}/${named.length} ${session}: ${result.transitions} transitions, ${result.events} events, ${result.history} history events`);
+        return result;
+      }),
+    );
+    return assembleDataset(
+      named.map((n, i) => ({ ...n, counts: counts[i] as PartCounts, dir: join(parts, String(i)) })),
+      dir,
+    );
+  } finally {
+    rmSync(parts, { recursive: true, force: true });
+  }
+}
+
+/** Joins the sessions' shares, in the order given, into the data set's files and writes its card. */
+export function assembleDataset(shares: Array<{ file: string; session: string; meta: SessionMeta; counts: PartCounts; dir: string }>, dir: string): ExportResult {
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['transitions.jsonl', 'events.jsonl', 'history.jsonl']) {
+    const target = openSync(join(dir, name), 'w');
+    try {
+      for (const share of shares) {
+        const bytes = readFileSync(join(share.dir, name));
+        for (let written = 0; written < bytes.length; ) written += writeSync(target, bytes, written);
+      }
+    } finally {
+      closeSync(target);
+    }
+  }
+  const sessions: ExportedSession[] = shares.map((share) => ({ file: share.file, session: share.session, meta: share.meta, ...share.counts }));
+  writeDataCard(sessions, dir);
   return { dir, sessions };
 }
 
@@ -118,7 +249,7 @@ every transition is a step the node really took (replay --verify checks the same
 - \`time\`: virtual milliseconds since the session started, when the node was given the input
 - \`before\`, \`after\`: the node's state: \`role\`, \`term\`, \`leader\`, \`votedFor\`, \`commit\`, \`applied\`, \`lastIndex\`, \`snapshotIndex\`, \`voters\`, and for a leader \`progress\` (per follower: \`match\`, \`next\`, \`state\`)
 - \`input\`: the inputs the node consumed in this step, in order (usually one; worker threads get a batch per turn): \`{kind: "tick"}\`, \`{kind: "message", envelope: {src, dest, body}}\`, \`{kind: "client", request}\` or \`{kind: "admin", request}\`
-- \`outputs\`: what the step produced: \`messages\` (envelopes), \`replies\` (to clients and admin requests), \`persisted\` (what the node wrote to its storage: hard state, log entries, snapshot), \`applied\` (log indexes applied to the state machine)
+- \`outputs\`: what the step produced: \`messages\` (envelopes), \`replies\` (to clients and admin requests), \`persisted\` (what the node wrote to its storage: the hard state, \`log: {from, count}\` for the entries written from index \`from\` (their contents are in the input or the messages), a snapshot's \`index\` and \`term\`), \`applied\` (log indexes applied to the state machine)
 
 **events.jsonl**: \`session\` plus one journal event: \`kind\` (send, deliver, drop, state, fault, node, client, violation, error), \`time\` (virtual ms) and the kind's fields.
 

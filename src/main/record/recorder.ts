@@ -7,6 +7,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import { ChunkBuilder, inputEntry, outputEntry } from './chunks.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import type { LifeContext, RecordingSink } from './sink.ts';
 
@@ -31,6 +32,28 @@ export function persistedFromJson(text: string): PersistedState {
   return { ...raw, records: new Map(raw.records) };
 }
 
+/**
+ * A Ready's messages are kept as a digest: every one of them is also recorded whole where it
+ * matters, as an input of the node it reached (or a send in the journal if it never arrived), and
+ * a re-execution that produces other messages changes the digest. This halves a session's size.
+ */
+export function messagesDigest(messages: readonly { src: string; dest: string; body: string }[]): string {
+  // FNV-1a in two lanes: fast, and 64 bits leave no room for a chance collision to hide a divergence.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (const m of messages) {
+    for (const text of [m.src, m.dest, m.body]) {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+        h2 = Math.imul(h2 ^ c, 0x85ebca6b) >>> 0;
+      }
+      h1 = Math.imul(h1 ^ 0xff, 0x01000193) >>> 0;
+    }
+  }
+  return `${messages.length}:${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
+}
+
 type Row = unknown[];
 /** Tables in the order a flush writes them: a life before its start, both before its inputs. */
 const TABLES = ['lives', 'started', 'inputs', 'outputs', 'events', 'snapshots', 'history'] as const;
@@ -48,6 +71,10 @@ export class SessionRecorder implements RecordingSink {
   private readonly lifeOf = new Map<NodeId, number>();
   private nextLife = 1;
   private readonly latest = new Map<NodeId, NodeStatus>();
+  /** Each life's last recorded status text: an output with the same status stores NULL. */
+  private readonly lastStatusText = new Map<number, string>();
+  private readonly inputChunks = new Map<number, ChunkBuilder>();
+  private readonly outputChunks = new Map<number, ChunkBuilder>();
   private nextSnapshotAt = 0;
   private readonly faults = new Set<string>();
   private readonly timer: NodeJS.Timeout;
@@ -59,11 +86,11 @@ export class SessionRecorder implements RecordingSink {
     this.path = path;
     this.db = createSessionFile(path, { ...meta, started_at: new Date().toISOString() });
     this.insert = {
-      events: this.db.prepare('INSERT INTO events (time, kind, node, data) VALUES (?, ?, ?, ?)'),
+      events: this.db.prepare('INSERT INTO events (time, kind, node, data, notable) VALUES (?, ?, ?, ?, ?)'),
       lives: this.db.prepare('INSERT INTO lives (life, node, time, context) VALUES (?, ?, ?, ?)'),
       started: this.db.prepare('UPDATE lives SET persisted = ? WHERE life = ?'),
-      inputs: this.db.prepare('INSERT INTO inputs (life, time, inputs) VALUES (?, ?, ?)'),
-      outputs: this.db.prepare('INSERT INTO outputs (life, time, status, messages, replies) VALUES (?, ?, ?, ?, ?)'),
+      inputs: this.db.prepare('INSERT INTO inputs (life, time, end_time, count, batches) VALUES (?, ?, ?, ?, ?)'),
+      outputs: this.db.prepare('INSERT INTO outputs (life, time, end_time, count, readies) VALUES (?, ?, ?, ?, ?)'),
       snapshots: this.db.prepare('INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)'),
       history: this.db.prepare('INSERT INTO history (data) VALUES (?)'),
     };
@@ -84,20 +111,36 @@ export class SessionRecorder implements RecordingSink {
 
   inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void {
     const life = this.lifeOf.get(node);
-    if (life !== undefined) this.pending.inputs.push([life, timeMs, JSON.stringify(inputs)]);
+    if (life === undefined) return;
+    const chunk = this.chunkFor(this.inputChunks, life);
+    if (chunk.add(timeMs, inputEntry(timeMs, inputs))) this.pending.inputs.push([life, ...chunk.take()]);
+  }
+
+  private chunkFor(chunks: Map<number, ChunkBuilder>, life: number): ChunkBuilder {
+    let chunk = chunks.get(life);
+    if (chunk === undefined) {
+      chunk = new ChunkBuilder();
+      chunks.set(life, chunk);
+    }
+    return chunk;
   }
 
   output(node: NodeId, messages: readonly WireEnvelope[], replies: readonly Reply[], status: NodeStatus, timeMs: number): void {
     const life = this.lifeOf.get(node);
     if (life === undefined) return;
-    this.pending.outputs.push([life, timeMs, JSON.stringify(status), JSON.stringify(messages), JSON.stringify(replies)]);
+    const statusText = JSON.stringify(status);
+    const unchanged = this.lastStatusText.get(life) === statusText;
+    this.lastStatusText.set(life, statusText);
+    const chunk = this.chunkFor(this.outputChunks, life);
+    if (chunk.add(timeMs, outputEntry(timeMs, unchanged ? null : statusText, messagesDigest(messages), JSON.stringify(replies)))) this.pending.outputs.push([life, ...chunk.take()]);
     this.latest.set(node, status);
   }
 
   journal(events: readonly JournalEvent[]): void {
     for (const event of events) {
       const node = 'node' in event ? event.node : 'src' in event ? event.src : null;
-      this.pending.events.push([event.time, event.kind, node, JSON.stringify(event)]);
+      const notable = event.kind === 'send' || event.kind === 'deliver' || event.kind === 'drop' || event.kind === 'state' ? null : 1;
+      this.pending.events.push([event.time, event.kind, node, JSON.stringify(event), notable]);
       if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
       else if (event.kind === 'node' && (event.event === 'crashed' || event.event === 'failed')) this.latest.delete(event.node);
       else if (event.kind === 'client') this.history(event.event);
@@ -118,13 +161,16 @@ export class SessionRecorder implements RecordingSink {
   /** Writes everything gathered so far in one transaction. */
   flush(): void {
     if (this.closed) return;
+    // Every life's open chunks go out with the flush: a crash loses no more than FLUSH_MS.
+    for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.pending.inputs.push([life, ...chunk.take()]);
+    for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.pending.outputs.push([life, ...chunk.take()]);
     const batch = this.pending;
     this.pending = emptyRows();
     this.db.transaction(() => {
       for (const table of TABLES) {
         const statement = this.insert[table];
         for (const row of batch[table]) statement.run(...row);
-        this.counts[table] += batch[table].length;
+        this.counts[table] += table === 'inputs' || table === 'outputs' ? batch[table].reduce((sum, row) => sum + (row[3] as number), 0) : batch[table].length;
       }
     })();
   }

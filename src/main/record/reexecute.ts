@@ -6,11 +6,12 @@
 import type Database from 'better-sqlite3';
 import { getAlgorithm } from '../../nodes/index.ts';
 import type { ConsensusNode, Input, PersistedState, Ready } from '../../nodes/types.ts';
-import type { WireInput } from '../../nodes/host/protocol.ts';
 import { fromWireInput, toWireEnvelope } from '../../nodes/host/wire.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
-import { persistedFromJson } from './recorder.ts';
+import type { WireInput } from '../../nodes/host/protocol.ts';
+import { countOutputs, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
+import { messagesDigest, persistedFromJson } from './recorder.ts';
 import type { LifeContext } from './sink.ts';
 
 export interface LifeRecord {
@@ -20,14 +21,6 @@ export interface LifeRecord {
   context: LifeContext;
   /** Null when the node never started (a corrupt file, say): there is nothing to re-execute. */
   persisted: PersistedState | null;
-}
-
-interface OutputRow {
-  seq: number;
-  time: number;
-  status: string;
-  messages: string;
-  replies: string;
 }
 
 export interface Divergence {
@@ -66,21 +59,20 @@ function drain(node: ConsensusNode): Ready[] {
   return out;
 }
 
-/** What a Ready looks like in the recording: status after it, messages in wire form, replies. */
+/** What a Ready looks like in the recording: status after it, its messages' digest, replies. */
 function recorded(ready: Ready, status: NodeStatus): { status: string; messages: string; replies: string } {
-  return { status: JSON.stringify(status), messages: JSON.stringify(ready.messages.map(toWireEnvelope)), replies: JSON.stringify(ready.replies) };
+  return { status: JSON.stringify(status), messages: messagesDigest(ready.messages.map(toWireEnvelope)), replies: JSON.stringify(ready.replies) };
 }
 
 /** Re-executes every life and compares each Ready with the recorded one; stops at the first difference. */
 export function verifySession(db: Database.Database, progress?: (done: number, total: number) => void): VerifyResult {
   const lives = readLives(db).filter((l) => l.persisted !== null);
-  const inputsOf = db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq');
-  const outputsOf = db.prepare('SELECT seq, time, status, messages, replies FROM outputs WHERE life = ? ORDER BY seq');
   const result: VerifyResult = { lives: lives.length, batches: 0, outputsChecked: 0, divergence: null };
   for (const [index, life] of lives.entries()) {
     progress?.(index, lives.length);
-    const expected = outputsOf.all(life.life) as OutputRow[];
+    const expected = readOutputs(db, life.life);
     let produced = 0;
+    let lastStatus = '';
     const node = createNode(life);
     // Once every recorded Ready is matched, the rest were cut off by a crash or the recording's
     // end: a killed worker may have been handed inputs it never read.
@@ -91,21 +83,26 @@ export function verifySession(db: Database.Database, progress?: (done: number, t
         if (want === undefined) return null;
         const got = recorded(ready, node.status());
         result.outputsChecked++;
+        if (want.status !== null) lastStatus = want.status;
+        const wanted = { status: lastStatus, messages: want.messages, replies: want.replies };
         for (const field of ['status', 'messages', 'replies'] as const) {
-          if (got[field] !== want[field]) return { node: life.node, life: life.life, output: produced, time, field, expected: want[field], actual: got[field] };
+          if (got[field] !== wanted[field]) {
+            const actual = field === 'messages' ? `${got.messages} ${JSON.stringify(ready.messages)}` : got[field];
+            return { node: life.node, life: life.life, output: produced, time, field, expected: wanted[field], actual };
+          }
         }
       }
       return null;
     };
     let divergence = check(drain(node), life.time);
-    for (const row of inputsOf.iterate(life.life) as IterableIterator<{ time: number; inputs: string }>) {
+    for (const batch of readInputs(db, life.life)) {
       if (divergence !== null || produced >= expected.length) break;
       result.batches++;
-      for (const input of JSON.parse(row.inputs) as WireInput[]) node.step(fromWireInput(input));
-      divergence = check(drain(node), row.time);
+      for (const input of batch.inputs) node.step(fromWireInput(input));
+      divergence = check(drain(node), batch.time);
     }
     if (divergence === null && produced < expected.length) {
-      const want = expected[produced] as OutputRow;
+      const want = expected[produced] as OutputRecord;
       divergence = { node: life.node, life: life.life, output: produced + 1, time: want.time, field: 'missing', expected: `${expected.length} Readies recorded`, actual: `${produced} produced from the recorded inputs` };
     }
     if (divergence !== null) {
@@ -117,12 +114,32 @@ export function verifySession(db: Database.Database, progress?: (done: number, t
   return result;
 }
 
+/**
+ * What a step wrote to storage, without the entries themselves (they are in the step's input or
+ * messages already): the hard state, which log indexes were written, a snapshot's position.
+ */
+export interface PersistedSummary {
+  hardState?: { term: number; vote: NodeId | null; commit: number };
+  log?: { from: number; count: number };
+  snapshot?: { index: number; term: number };
+}
+
+function summarize(persist: NonNullable<Ready['persist']>): PersistedSummary {
+  const out: PersistedSummary = {};
+  if (persist.hardState) out.hardState = persist.hardState;
+  if (persist.log) out.log = { from: persist.log.from, count: persist.log.entries.length };
+  if (persist.snapshot) out.snapshot = { index: persist.snapshot.index, term: persist.snapshot.term };
+  return out;
+}
+
 /** A node's state as a data set shows it: its status, and a leader's view of its followers. */
-export type NodeState = NodeStatus & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
+export type NodeState = Omit<NodeStatus, 'id'> & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
 
 function stateOf(node: ConsensusNode): NodeState {
+  // The line names the node already.
+  const { id: _id, ...status } = node.status();
   const progress = node.inspect?.().progress;
-  return progress && progress.length > 0 ? { ...node.status(), progress } : node.status();
+  return progress && progress.length > 0 ? { ...status, progress } : status;
 }
 
 export interface Transition {
@@ -133,8 +150,10 @@ export interface Transition {
   before: NodeState;
   /** The inputs the node consumed in this step (the simulator gives one at a time, workers a batch). */
   input: Input[];
-  outputs: { messages: Ready['messages']; replies: Ready['replies']; persisted: Ready['persist'][]; applied: number[] };
+  outputs: { messages: Ready['messages']; replies: Ready['replies']; persisted: PersistedSummary[]; applied: number[] };
   after: NodeState;
+  /** The same inputs as recorded, message bodies still JSON text (an export writes them as they are). */
+  wireInput: WireInput[];
 }
 
 /**
@@ -145,36 +164,37 @@ export function* transitions(db: Database.Database): Generator<Transition> {
   const lives = readLives(db).filter((l) => l.persisted !== null);
   const lastLifeOf = new Map<NodeId, number>();
   for (const l of lives) lastLifeOf.set(l.node, l.life);
-  const crashTimes = db.prepare("SELECT data, time FROM events WHERE kind = 'fault' OR kind = 'node'").all() as Array<{ data: string; time: number }>;
+  const crashTimes = db.prepare("SELECT data, time FROM events WHERE notable = 1 AND kind IN ('fault', 'node')").all() as Array<{ data: string; time: number }>;
   const crashedAfter = (node: NodeId, time: number): boolean =>
     crashTimes.some((row) => row.time >= time && (row.data.includes(`"kill ${node}"`) || row.data.includes(`"crash ${node}"`) || (row.data.includes(`"node":"${node}"`) && /"event":"(crashed|failed)"/.test(row.data))));
-  const inputsOf = db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq');
-  const outputCount = db.prepare('SELECT COUNT(*) AS n FROM outputs WHERE life = ?');
   for (const life of lives) {
     const endedByCrash = lastLifeOf.get(life.node) !== life.life || crashedAfter(life.node, life.time);
-    const recordedOutputs = (outputCount.get(life.life) as { n: number }).n;
+    const recordedOutputs = countOutputs(db, life.life);
     const node = createNode(life);
     let produced = drain(node).length;
-    for (const row of inputsOf.all(life.life) as Array<{ time: number; inputs: string }>) {
+    // Between two steps nothing touches the node: one step's after is the next one's before.
+    let state = stateOf(node);
+    for (const batch of readInputs(db, life.life)) {
       if (endedByCrash && produced >= recordedOutputs) break;
-      const before = stateOf(node);
-      const input = (JSON.parse(row.inputs) as WireInput[]).map(fromWireInput);
+      const before = state;
+      const input = batch.inputs.map(fromWireInput);
       for (const i of input) node.step(i);
       const readies = drain(node);
       produced += readies.length;
       yield {
         node: life.node,
         life: life.life,
-        time: row.time,
+        time: batch.time,
         before,
         input,
         outputs: {
           messages: readies.flatMap((r) => r.messages),
           replies: readies.flatMap((r) => r.replies),
-          persisted: readies.map((r) => r.persist).filter((p) => p !== null),
+          persisted: readies.flatMap((r) => (r.persist === null ? [] : [summarize(r.persist)])),
           applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
         },
-        after: stateOf(node),
+        after: (state = stateOf(node)),
+        wireInput: batch.inputs,
       };
     }
   }

@@ -7,13 +7,11 @@ import type Database from 'better-sqlite3';
 import { getAlgorithm } from '../../nodes/index.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import type { ConsensusNode, PersistedState } from '../../nodes/types.ts';
-import type { WireInput } from '../../nodes/host/protocol.ts';
 import { fromWireInput } from '../../nodes/host/wire.ts';
-import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
-import { checkOperations, HistoryBuilder } from '../checker/index.ts';
+import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
 
@@ -58,7 +56,7 @@ interface ReExecuted {
   storage: MemoryStorage;
   /** Input batches consumed so far, by position in the life's list. */
   consumed: number;
-  inputs: Array<{ time: number; inputs: string }>;
+  inputs: InputBatch[];
 }
 
 export class SessionReplay {
@@ -70,6 +68,25 @@ export class SessionReplay {
   private readonly db: Database.Database;
   private readonly lives: LifeRecord[];
   private readonly cache = new Map<NodeId, ReExecuted>();
+  private readonly firstSeq: number;
+  private readonly lastSeq: number;
+
+  /** The last event at or before `timeMs` (firstSeq - 1 if none): events are stored in time order. */
+  private seqAt(timeMs: number): number {
+    const timeOf = this.db.prepare('SELECT time FROM events WHERE seq = ?');
+    let low = this.firstSeq;
+    let high = this.lastSeq;
+    let found = this.firstSeq - 1;
+    while (low <= high) {
+      const mid = Math.floor((low + high) / 2);
+      const row = timeOf.get(mid) as { time: number } | undefined;
+      if (row !== undefined && row.time <= timeMs) {
+        found = mid;
+        low = mid + 1;
+      } else high = mid - 1;
+    }
+    return found;
+  }
 
   constructor(file: string) {
     const { db, meta } = openSessionFile(file);
@@ -79,8 +96,11 @@ export class SessionReplay {
     this.lives = readLives(db);
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-    this.durationMs = (db.prepare('SELECT MAX(time) AS t FROM events').get() as { t: number | null }).t ?? 0;
-    this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE kind = 'violation'").get() as { t: number | null }).t;
+    this.durationMs = (db.prepare('SELECT time AS t FROM events ORDER BY seq DESC LIMIT 1').get() as { t: number } | undefined)?.t ?? 0;
+    this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE notable = 1 AND kind = 'violation'").get() as { t: number | null }).t;
+    const range = db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM events').get() as { first: number | null; last: number | null };
+    this.firstSeq = range.first ?? 1;
+    this.lastSeq = range.last ?? 0;
   }
 
   close(): void {
@@ -95,7 +115,8 @@ export class SessionReplay {
 
   moment(timeMs: number): ReplayMoment {
     const t = Math.max(0, Math.min(timeMs, this.durationMs));
-    const nodeEvents = this.db.prepare("SELECT data FROM events WHERE (kind = 'node' OR kind = 'fault') AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>;
+    const upTo = this.seqAt(t);
+    const nodeEvents = this.db.prepare("SELECT data FROM events WHERE notable = 1 AND kind IN ('node', 'fault') AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>;
     const state = new Map<NodeId, ReplayNodeState>();
     let cuts = new Set<string>();
     const violations: ReplayMoment['violations'] = [];
@@ -107,19 +128,21 @@ export class SessionReplay {
         cuts = applyFault(cuts, event.description, state);
       }
     }
-    for (const row of this.db.prepare("SELECT data FROM events WHERE kind = 'violation' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>) {
+    for (const row of this.db.prepare("SELECT data FROM events WHERE notable = 1 AND kind = 'violation' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>) {
       const v = JSON.parse(row.data) as Extract<JournalEvent, { kind: 'violation' }>;
       violations.push({ property: v.property, message: v.message, time: v.time });
     }
-    const lastOutput = this.db.prepare('SELECT status FROM outputs WHERE life = ? AND time <= ? ORDER BY seq DESC LIMIT 1');
+    // The newest recorded status of the life at t (outputs whose status did not change store NULL).
     const nodes: ReplayNode[] = this.nodeIds.map((id) => {
       const life = this.lifeAt(id, t);
-      const row = life ? (lastOutput.get(life.life, t) as { status: string } | undefined) : undefined;
+      const status = life ? statusAt(this.db, life.life, t) : null;
       const nodeState = life === null ? 'down' : (state.get(id) ?? 'up');
-      return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || row === undefined ? null : (JSON.parse(row.status) as NodeStatus), life: life?.life ?? null };
+      return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || status === null ? null : (JSON.parse(status) as NodeStatus), life: life?.life ?? null };
     });
-    const recent = (this.db.prepare('SELECT data FROM events WHERE time <= ? ORDER BY seq DESC LIMIT ?').all(t, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
-    const messages = (this.db.prepare("SELECT data FROM events WHERE kind IN ('send', 'deliver', 'drop') AND time > ? AND time <= ? ORDER BY seq").all(t - FLIGHT_WINDOW_MS, t) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Extract<JournalEvent, { kind: 'send' | 'deliver' | 'drop' }>);
+    const recent = (this.db.prepare('SELECT data FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?').all(upTo, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
+    const messages = (this.db.prepare("SELECT data FROM events WHERE seq > ? AND seq <= ? AND kind IN ('send', 'deliver', 'drop') ORDER BY seq").all(this.seqAt(t - FLIGHT_WINDOW_MS), upTo) as Array<{ data: string }>)
+      .map((r) => JSON.parse(r.data) as JournalEvent)
+      .filter((e): e is Extract<JournalEvent, { kind: 'send' | 'deliver' | 'drop' }> => e.kind === 'send' || e.kind === 'deliver' || e.kind === 'drop');
     const open = new Map<string, Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>>();
     for (const m of messages) {
       const key = `${m.src}>${m.dest}>${m.type}`;
@@ -129,13 +152,14 @@ export class SessionReplay {
         open.set(key, queue);
       } else open.get(key)?.shift();
     }
-    const history = (this.db.prepare("SELECT data FROM events WHERE kind = 'client' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>).map((r) => (JSON.parse(r.data) as { event: HistoryEvent }).event);
-    const builder = new HistoryBuilder('kv');
-    history.forEach((event, i) => builder.add(event, i + 1));
-    builder.finish();
-    const check = checkOperations(builder.operations, { timeoutMs: 300 });
-    const previous = this.db.prepare('SELECT MAX(time) AS t FROM events WHERE time < ?').get(t) as { t: number | null };
-    const next = this.db.prepare('SELECT MIN(time) AS t FROM events WHERE time > ?').get(t) as { t: number | null };
+    // Health at t, as the live checker saw it: it journals a violation when the history stops
+    // being linearizable; a session closed without one was linearizable all along.
+    const broken = violations.some((v) => v.property === 'linearizability');
+    const verdict = this.meta.summary?.linearizable;
+    const linearizable = broken ? 'false' : verdict === 'false' && t >= this.durationMs ? 'false' : verdict === 'unknown' ? 'unknown' : 'true';
+    const operations = (this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? AND data NOT LIKE '%\"type\":\"invoke\"%'").get(t) as { n: number }).n;
+    const previous = this.db.prepare('SELECT time AS t FROM events WHERE seq <= ? AND time < ? ORDER BY seq DESC LIMIT 1').get(upTo, t) as { t: number | null } | undefined;
+    const next = this.db.prepare('SELECT time AS t FROM events WHERE seq > ? ORDER BY seq LIMIT 1').get(upTo) as { t: number | null } | undefined;
     return {
       timeMs: t,
       nodes,
@@ -143,10 +167,10 @@ export class SessionReplay {
       inFlight: [...open.values()].flat(),
       events: recent,
       violations,
-      linearizable: check.linearizable,
-      operations: builder.operations.length,
-      previousEventMs: previous.t,
-      nextEventMs: next.t,
+      linearizable,
+      operations,
+      previousEventMs: previous?.t ?? null,
+      nextEventMs: next?.t ?? null,
     };
   }
 
@@ -160,8 +184,8 @@ export class SessionReplay {
       run = this.startLife(life);
       this.cache.set(id, run);
     }
-    while (run.consumed < run.inputs.length && (run.inputs[run.consumed] as { time: number }).time <= timeMs) {
-      for (const input of JSON.parse((run.inputs[run.consumed] as { inputs: string }).inputs) as WireInput[]) run.node.step(fromWireInput(input));
+    while (run.consumed < run.inputs.length && (run.inputs[run.consumed] as InputBatch).time <= timeMs) {
+      for (const input of (run.inputs[run.consumed] as InputBatch).inputs) run.node.step(fromWireInput(input));
       drainInto(run.node, run.storage);
       run.consumed++;
     }
@@ -182,7 +206,7 @@ export class SessionReplay {
     storage.write({ hardState: persisted.hardState, log: { from: base + 1, entries: persisted.entries }, records: [...persisted.records] });
     const node = algorithm.create({ id: life.node, bootstrapVoters: life.context.bootstrapVoters, rng: createRng(life.context.seed).fork(`${life.node}/${life.context.restarts}`), options: life.context.options }, persisted);
     drainInto(node, storage);
-    const inputs = this.db.prepare('SELECT time, inputs FROM inputs WHERE life = ? ORDER BY seq').all(life.life) as Array<{ time: number; inputs: string }>;
+    const inputs = readInputs(this.db, life.life);
     return { life: life.life, node, storage, consumed: 0, inputs };
   }
 }

@@ -1,11 +1,17 @@
 // The session file: one SQLite database per recorded session, readable by any SQLite tool.
 //
 //   meta       key/value: app and schema version, mode, algorithm, settings, seed, start, summary
-//   events     the journal: sends, deliveries, drops, faults, node state changes, client operations
+//   events     the journal: sends, deliveries, drops, faults, node state changes, client operations,
+//              in time order (seq follows time). Faults, node starts and crashes, violations,
+//              errors and client operations have notable = 1 and an index; the flood of messages
+//              and state changes has none, which keeps recording cheap: a moment is found by a
+//              binary search over seq (see replay-view.ts).
 //   lives      each start of a node: its context (seed, restarts, options) and the state it
 //              recovered, the starting point for re-executing it
-//   inputs     every batch of inputs a node life was given, in order
-//   outputs    every Ready it produced: status, messages, replies
+//   inputs     every batch of inputs a node life was given, in order, in chunks (see chunks.ts):
+//              batches = [[time, [input, ...]], ...]
+//   outputs    every Ready it produced, in chunks: readies = [[time, status or null when
+//              unchanged, digest of its messages, replies], ...]
 //   snapshots  every node's status once a second, to seek without reading every event
 //   history    the clients' history in the checker's format
 //
@@ -25,15 +31,15 @@ export function appVersion(): string {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, node TEXT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, node TEXT, data TEXT NOT NULL, notable INTEGER);
 CREATE TABLE IF NOT EXISTS lives (life INTEGER PRIMARY KEY, node TEXT NOT NULL, time REAL NOT NULL, context TEXT NOT NULL, persisted TEXT);
-CREATE TABLE IF NOT EXISTS inputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, inputs TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, status TEXT NOT NULL, messages TEXT NOT NULL, replies TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, end_time REAL NOT NULL, count INTEGER NOT NULL, batches TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, end_time REAL NOT NULL, count INTEGER NOT NULL, readies TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT);
 CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS inputs_by_life ON inputs (life, seq);
-CREATE INDEX IF NOT EXISTS outputs_by_life ON outputs (life, seq);
-CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+CREATE INDEX IF NOT EXISTS inputs_by_life ON inputs (life, time);
+CREATE INDEX IF NOT EXISTS outputs_by_life ON outputs (life, time);
+CREATE INDEX IF NOT EXISTS notable_events ON events (notable, kind, time) WHERE notable IS NOT NULL;
 CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (time);
 `;
 
@@ -43,9 +49,16 @@ export class SessionFileError extends Error {}
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
   if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // A crash of the app loses at most the batch being written, never the file.
-  db.pragma('synchronous = NORMAL');
+  if (meta.mode === 'sim') {
+    // A simulated session is recorded many times faster than real time and can be made again
+    // from its seed: every page is written once (no WAL to copy back), and nothing waits on the disk.
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+  } else {
+    db.pragma('journal_mode = WAL');
+    // A crash of the app loses at most the batch being written, never the file.
+    db.pragma('synchronous = NORMAL');
+  }
   db.exec(SCHEMA);
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   db.transaction(() => {

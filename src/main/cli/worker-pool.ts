@@ -1,0 +1,65 @@
+// A few worker threads sharing a queue of tasks: `generate` records and exports sessions on every
+// core instead of one.
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool<Task> {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Array<{ task: Task; pending: Pending }> = [];
+  private readonly busy = new Map<Worker, Pending>();
+
+  constructor(script: URL, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    for (let i = 0; i < size; i++) {
+      // A bigger young generation: these threads make strings by the gigabyte, and most die young.
+      const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 128 } });
+      worker.on('message', (answer: { ok: true; value: unknown } | { ok: false; error: string }) => {
+        const pending = this.busy.get(worker);
+        this.busy.delete(worker);
+        if (pending) {
+          if (answer.ok) pending.resolve(answer.value);
+          else pending.reject(new Error(answer.error));
+        }
+        this.next(worker);
+      });
+      worker.on('error', (error) => {
+        this.busy.get(worker)?.reject(error);
+        this.busy.delete(worker);
+      });
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  run<T>(task: Task): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ task, pending: { resolve: resolve as (value: unknown) => void, reject } });
+      const worker = this.idle.pop();
+      if (worker) this.next(worker);
+    });
+  }
+
+  private next(worker: Worker): void {
+    const item = this.queue.shift();
+    if (item === undefined) {
+      this.idle.push(worker);
+      return;
+    }
+    this.busy.set(worker, item.pending);
+    worker.postMessage(item.task);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,95 @@
+// Node inputs and outputs are stored in chunks: one row holds a run of one node life's batches
+// (inputs) or Readies (outputs), as a JSON array. A session has hundreds of thousands of them, and
+// one row each made SQLite's inserts most of what recording cost. Any SQLite tool still reads them
+// (`SELECT value FROM inputs, json_each(inputs.batches)`).
+
+import type Database from 'better-sqlite3';
+import type { WireInput } from '../../nodes/host/protocol.ts';
+
+/** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
+export const CHUNK_ENTRIES = 2000;
+
+export interface InputBatch {
+  time: number;
+  inputs: WireInput[];
+}
+
+export interface OutputRecord {
+  time: number;
+  /** The status after this Ready as JSON, or null when it did not change since the life's previous one. */
+  status: string | null;
+  /** messagesDigest of the Ready's messages. */
+  messages: string;
+  /** The Ready's replies as JSON. */
+  replies: string;
+}
+
+/** Gathers one life's entries into chunk rows. */
+export class ChunkBuilder {
+  private parts: string[] = [];
+  private first = 0;
+  private last = 0;
+
+  add(time: number, json: string): boolean {
+    if (this.parts.length === 0) this.first = time;
+    this.last = time;
+    this.parts.push(json);
+    return this.parts.length >= CHUNK_ENTRIES;
+  }
+
+  get size(): number {
+    return this.parts.length;
+  }
+
+  /** [time, end_time, count, JSON array] for the row, and empties the builder. */
+  take(): [number, number, number, string] {
+    const row: [number, number, number, string] = [this.first, this.last, this.parts.length, `[${this.parts.join(',')}]`];
+    this.parts = [];
+    return row;
+  }
+}
+
+export function inputEntry(time: number, inputs: readonly WireInput[]): string {
+  return `[${time},${JSON.stringify(inputs)}]`;
+}
+
+export function outputEntry(time: number, status: string | null, digest: string, replies: string): string {
+  return `[${time},${status ?? 'null'},"${digest}",${replies}]`;
+}
+
+export function readInputs(db: Database.Database, life: number, untilMs = Infinity): InputBatch[] {
+  const out: InputBatch[] = [];
+  for (const row of db.prepare('SELECT batches FROM inputs WHERE life = ? AND time <= ? ORDER BY seq').all(life, untilMs) as Array<{ batches: string }>) {
+    for (const [time, inputs] of JSON.parse(row.batches) as Array<[number, WireInput[]]>) {
+      if (time > untilMs) break;
+      out.push({ time, inputs });
+    }
+  }
+  return out;
+}
+
+export function readOutputs(db: Database.Database, life: number): OutputRecord[] {
+  const out: OutputRecord[] = [];
+  for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? ORDER BY seq').all(life) as Array<{ readies: string }>) {
+    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, unknown, string, unknown]>) {
+      out.push({ time, status: status === null ? null : JSON.stringify(status), messages, replies: JSON.stringify(replies) });
+    }
+  }
+  return out;
+}
+
+export function countOutputs(db: Database.Database, life: number): number {
+  return (db.prepare('SELECT COALESCE(SUM(count), 0) AS n FROM outputs WHERE life = ?').get(life) as { n: number }).n;
+}
+
+/** The newest status a life recorded at or before `timeMs`, as JSON; null if none yet. */
+export function statusAt(db: Database.Database, life: number, timeMs: number): string | null {
+  for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? AND time <= ? ORDER BY time DESC, seq DESC').iterate(life, timeMs) as IterableIterator<{ readies: string }>) {
+    const entries = JSON.parse(row.readies) as Array<[number, unknown]>;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [time, status] = entries[i] as [number, unknown];
+      if (time <= timeMs && status !== null) return JSON.stringify(status);
+    }
+  }
+  return null;
+}
