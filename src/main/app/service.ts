@@ -599,6 +599,14 @@ export class PlaygroundService {
     return this.state();
   }
 
+  /** The data set of the session being recorded now, up to this moment (File > Export). */
+  async exportCurrentSession(): Promise<string> {
+    const recorder = this.recorder;
+    if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
+    recorder.flush();
+    return this.exportSession(basename(recorder.path));
+  }
+
   async exportSession(name: string): Promise<string> {
     const file = this.sessionFile(name);
     const dir = join(this.dataDir, 'exports', `${name.replace(SESSION_SUFFIX, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);

@@ -1,7 +1,9 @@
 // The thin Electron shell: one window with Electron's security defaults on. Everything else runs in
 // plain Node (src/main) and in the window (src/renderer).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
 import { dispatch } from '../app/api.ts';
 import { PlaygroundService } from '../app/service.ts';
@@ -47,7 +49,9 @@ function createWindow(): void {
 void app.whenReady().then(async () => {
   // Node files live with the user's data, like any app's.
   // The bundle carries the node host as its own entry (electron.vite.config.ts), next to this file.
-  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'), { workerUrl: new URL('./worker.js', import.meta.url) });
+  // Run from source (tests, a dev checkout) there is no bundle: the service uses the source host.
+  const bundledWorker = new URL('./worker.js', import.meta.url);
+  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'), { workerUrl: existsSync(fileURLToPath(bundledWorker)) ? bundledWorker : undefined });
   const running = service;
   ipcMain.handle('playground:call', (event, method: unknown, args: unknown) => {
     if (!trustedSender(event)) return { ok: false, error: 'refused: the call did not come from the app window' };
@@ -60,7 +64,18 @@ void app.whenReady().then(async () => {
   });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate([
-      { role: 'fileMenu' },
+      {
+        label: 'File',
+        submenu: [
+          {
+            label: 'Export This Session as a Data Set…',
+            accelerator: 'CmdOrCtrl+E',
+            click: () => void exportCurrentSession(),
+          },
+          { type: 'separator' },
+          process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+        ],
+      },
       { role: 'editMenu' },
       { role: 'viewMenu' },
       { role: 'windowMenu' },
@@ -72,6 +87,18 @@ void app.whenReady().then(async () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
 });
+
+/** File > Export: the running session's transitions, events, history and data card, then where they went. */
+async function exportCurrentSession(): Promise<void> {
+  if (service === null) return;
+  try {
+    const dir = await service.exportCurrentSession();
+    const { response } = await dialog.showMessageBox({ type: 'info', message: 'Data set written', detail: dir, buttons: ['Show in Folder', 'OK'], defaultId: 1 });
+    if (response === 0) shell.showItemInFolder(join(dir, 'dataset.md'));
+  } catch (error) {
+    await dialog.showMessageBox({ type: 'error', message: 'The data set could not be written', detail: (error as Error).message });
+  }
+}
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
