@@ -182,7 +182,7 @@ export class PlaygroundService {
     const recorder = this.recorder;
     this.recorder = null;
     if (recorder && cluster) {
-      recorder.close({ durationMs: cluster.elapsedMs(), ops: this.opCounts, elections: cluster.stats.elections, violations: this.health.violations.length, linearizable: this.health.linearizable });
+      await recorder.close({ durationMs: cluster.elapsedMs(), ops: this.opCounts, elections: cluster.stats.elections, violations: this.health.violations.length, linearizable: this.health.linearizable });
     }
   }
 
@@ -603,7 +603,7 @@ export class PlaygroundService {
   async exportCurrentSession(): Promise<string> {
     const recorder = this.recorder;
     if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
-    recorder.flush();
+    await recorder.synced();
     return this.exportSession(basename(recorder.path));
   }
 

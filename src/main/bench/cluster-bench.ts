@@ -46,7 +46,7 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   );
   const seconds = (performance.now() - started) / 1000;
   await cluster.stop();
-  recorder?.close({ durationMs: seconds * 1000, ops: { ok: committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
+  await recorder?.close({ durationMs: seconds * 1000, ops: { ok: committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
   const writes = cluster.logWrites.get(leader);
   return { perSecond: committed / seconds, batch: writes === undefined ? 1 : writes.entries / writes.transactions };
 }

@@ -48,7 +48,7 @@ export const recordBench: BenchSuite = {
 
       const figures: BenchFigure[] = [
         { name: 'record.throughput', label: `3 nodes NORMAL, ${ROUNDS} alternating rounds: committed writes/s while recording`, value: on, unit: 'writes/s', baseline: { label: 'not recording', value: off }, ratio: on / off, better: 'higher', target: { text: '<= 10% lower', met: on / off >= 0.9 } },
-        { name: 'record.generateSim', label: 'generate --sim: sessions of 60 simulated seconds recorded and exported per minute', value: generated, unit: 'sessions/min', baseline: { label: 'the same sessions simulated, not recorded', value: simOnly }, ratio: generated / simOnly, better: 'higher', target: { text: '>= 50 per minute', met: generated >= 50 } },
+        { name: 'record.generateSim', label: 'generate --sim: sessions of 60 simulated seconds recorded and exported per minute', value: generated, unit: 'sessions/min', baseline: { label: 'the same sessions simulated one at a time, neither recorded nor exported', value: simOnly }, ratio: generated / simOnly, better: 'higher', target: { text: '>= 50 per minute', met: generated >= 50 } },
       ];
       return figures;
     } finally {

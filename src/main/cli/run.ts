@@ -142,7 +142,7 @@ interface RunOutcome {
   violations: string[];
 }
 
-function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, recorder: SessionRecorder | null): number {
+async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, recorder: SessionRecorder | null): Promise<number> {
   const builder = new HistoryBuilder('kv');
   outcome.history.forEach((event, i) => builder.add(event, i + 1));
   builder.finish();
@@ -151,7 +151,7 @@ function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, record
   for (const v of outcome.violations) io.out(`violation: ${v}`);
   const { ok, fail, info } = outcome.stats;
   if (recorder !== null) {
-    recorder.close({ durationMs: outcome.durationMs, ops: outcome.stats, elections: outcome.elections, violations: outcome.violations.length, linearizable: verdict });
+    await recorder.close({ durationMs: outcome.durationMs, ops: outcome.stats, elections: outcome.elections, violations: outcome.violations.length, linearizable: verdict });
     io.err(`recorded to ${recorder.path}`);
   }
   io.out(`ops: ${ok + fail + info} (ok ${ok}, fail ${fail}, info ${info}), elections: ${outcome.elections}, violations: ${outcome.violations.length}, linearizable: ${verdict}`);

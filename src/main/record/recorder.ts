@@ -1,14 +1,16 @@
 // Records a session into its file. Nothing is written on the hot path: rows gather in memory and
 // go to SQLite in one transaction every FLUSH_MS, so a crash of the app loses at most that much.
 
-import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import type { PersistedState } from '../../nodes/types.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { ChunkBuilder, inputEntry, outputEntry } from './chunks.ts';
+import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
+import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
 import type { LifeContext, RecordingSink } from './sink.ts';
 
 export const FLUSH_MS = 250;
@@ -54,19 +56,21 @@ export function messagesDigest(messages: readonly { src: string; dest: string; b
   return `${messages.length}:${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
 }
 
-type Row = unknown[];
-/** Tables in the order a flush writes them: a life before its start, both before its inputs. */
-const TABLES = ['lives', 'started', 'inputs', 'outputs', 'events', 'snapshots', 'history'] as const;
-type Table = (typeof TABLES)[number];
-
 function emptyRows(): Record<Table, Row[]> {
   return { lives: [], started: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
 }
 
+const WRITER_URL = new URL('./recorder-writer.ts', import.meta.url);
+
 export class SessionRecorder implements RecordingSink {
   readonly path: string;
-  private readonly db: Database.Database;
-  private readonly insert: Record<Table, Database.Statement>;
+  /** A live cluster's rows go to a writer thread; a simulation writes its own (see row-writer.ts). */
+  private readonly writer: Worker | null;
+  private readonly inline: RowWriter | null;
+  private writerError: string | null = null;
+  private nextAck = 1;
+  private readonly acks = new Map<number, () => void>();
+  private closing: Promise<void> | null = null;
   private pending: Record<Table, Row[]> = emptyRows();
   private readonly lifeOf = new Map<NodeId, number>();
   private nextLife = 1;
@@ -82,18 +86,25 @@ export class SessionRecorder implements RecordingSink {
   /** Rows written so far, by table. */
   readonly counts: Record<Table, number> = { lives: 0, started: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
 
-  constructor(path: string, meta: RecordingMeta) {
+  constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL } = {}) {
     this.path = path;
-    this.db = createSessionFile(path, { ...meta, started_at: new Date().toISOString() });
-    this.insert = {
-      events: this.db.prepare('INSERT INTO events (time, kind, node, data, notable) VALUES (?, ?, ?, ?, ?)'),
-      lives: this.db.prepare('INSERT INTO lives (life, node, time, context) VALUES (?, ?, ?, ?)'),
-      started: this.db.prepare('UPDATE lives SET persisted = ? WHERE life = ?'),
-      inputs: this.db.prepare('INSERT INTO inputs (life, time, end_time, count, batches) VALUES (?, ?, ?, ?, ?)'),
-      outputs: this.db.prepare('INSERT INTO outputs (life, time, end_time, count, readies) VALUES (?, ?, ?, ?, ?)'),
-      snapshots: this.db.prepare('INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)'),
-      history: this.db.prepare('INSERT INTO history (data) VALUES (?)'),
-    };
+    // The file, its tables and meta exist before the constructor returns; rows follow from the writer.
+    createSessionFile(path, { ...meta, started_at: new Date().toISOString() }).close();
+    if (meta.mode === 'sim') {
+      this.inline = new RowWriter(path, 'sim');
+      this.writer = null;
+    } else {
+      this.inline = null;
+      const writer = new Worker(options.writerUrl ?? WRITER_URL, { workerData: { path, mode: meta.mode } });
+      writer.on('message', (answer: WriterAnswer) => {
+        if (answer.type === 'ack') {
+          this.acks.get(answer.ack)?.();
+          this.acks.delete(answer.ack);
+        } else if (answer.type === 'error') this.writerError = answer.message;
+      });
+      writer.on('error', (error) => (this.writerError = error.message));
+      this.writer = writer;
+    }
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -158,33 +169,59 @@ export class SessionRecorder implements RecordingSink {
     for (const [node, status] of this.latest) this.pending.snapshots.push([timeMs, node, this.lifeOf.get(node) ?? null, JSON.stringify(status)]);
   }
 
-  /** Writes everything gathered so far in one transaction. */
-  flush(): void {
+  /** Hands everything gathered so far to the writer thread, which writes it in one transaction. */
+  flush(ack?: number): void {
     if (this.closed) return;
     // Every life's open chunks go out with the flush: a crash loses no more than FLUSH_MS.
     for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.pending.inputs.push([life, ...chunk.take()]);
     for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.pending.outputs.push([life, ...chunk.take()]);
-    const batch = this.pending;
+    const rows = this.pending;
     this.pending = emptyRows();
-    this.db.transaction(() => {
-      for (const table of TABLES) {
-        const statement = this.insert[table];
-        for (const row of batch[table]) statement.run(...row);
-        this.counts[table] += table === 'inputs' || table === 'outputs' ? batch[table].reduce((sum, row) => sum + (row[3] as number), 0) : batch[table].length;
-      }
-    })();
+    for (const table of Object.keys(rows) as Table[]) this.counts[table] += table === 'inputs' || table === 'outputs' ? rows[table].reduce((sum, row) => sum + (row[3] as number), 0) : rows[table].length;
+    if (this.inline) {
+      this.inline.write(rows);
+      if (ack !== undefined) this.acks.get(ack)?.();
+      this.acks.delete(ack ?? -1);
+    } else this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage);
   }
 
-  /** Flushes, writes the summary and closes the file. */
-  close(summary: Omit<SessionSummary, 'faults'> & { faults?: string[] }): void {
-    if (this.closed) return;
+  /** Resolves once everything recorded so far is in the file (before reading it, say to export). */
+  synced(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const ack = this.nextAck++;
+    const done = new Promise<void>((resolve) => this.acks.set(ack, resolve));
+    this.flush(ack);
+    return done;
+  }
+
+  /** The writer's failure, if any: a full disk, say. Recording stops; the cluster does not. */
+  get error(): string | null {
+    return this.writerError;
+  }
+
+  /** Flushes, writes the summary and closes the file; resolves once the writer is done. */
+  close(summary: Omit<SessionSummary, 'faults'> & { faults?: string[] }): Promise<void> {
+    if (this.closing) return this.closing;
     this.flush();
     clearInterval(this.timer);
-    const full: SessionSummary = { ...summary, faults: summary.faults ?? [...this.faults].sort() };
-    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('summary', ?)").run(JSON.stringify(full));
-    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('ended_at', ?)").run(JSON.stringify(new Date().toISOString()));
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    this.db.close();
     this.closed = true;
+    const full: SessionSummary = { ...summary, faults: summary.faults ?? [...this.faults].sort() };
+    const meta = { summary: full, ended_at: new Date().toISOString() };
+    const writer = this.writer;
+    if (writer === null) {
+      this.inline?.close(meta);
+      this.closing = Promise.resolve();
+      return this.closing;
+    }
+    this.closing = new Promise<void>((resolve) => {
+      const done = (): void => {
+        void writer.terminate();
+        resolve();
+      };
+      writer.on('message', (answer: WriterAnswer) => answer.type === 'closed' && done());
+      writer.once('exit', done);
+      writer.postMessage({ type: 'close', meta } satisfies WriterMessage);
+    });
+    return this.closing;
   }
 }

@@ -49,16 +49,8 @@ export class SessionFileError extends Error {}
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
   if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
   const db = new Database(path);
-  if (meta.mode === 'sim') {
-    // A simulated session is recorded many times faster than real time and can be made again
-    // from its seed: every page is written once (no WAL to copy back), and nothing waits on the disk.
-    db.pragma('journal_mode = MEMORY');
-    db.pragma('synchronous = OFF');
-  } else {
-    db.pragma('journal_mode = WAL');
-    // A crash of the app loses at most the batch being written, never the file.
-    db.pragma('synchronous = NORMAL');
-  }
+  // The journal mode and durability are the writer's (row-writer.ts); WAL stays with the file.
+  if (meta.mode !== 'sim') db.pragma('journal_mode = WAL');
   db.exec(SCHEMA);
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   db.transaction(() => {

@@ -1,0 +1,26 @@
+// The recorder's writer thread for a live cluster: the main thread, which every message crosses,
+// only gathers rows and posts them here every FLUSH_MS.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { RowWriter } from './row-writer.ts';
+import type { WriterAnswer, WriterMessage } from './writer-protocol.ts';
+
+const { path, mode } = workerData as { path: string; mode: 'live' | 'sim' };
+const port = parentPort;
+if (port === null) throw new Error('recorder-writer.ts runs only as a worker thread');
+const writer = new RowWriter(path, mode);
+const answer = (message: WriterAnswer): void => port.postMessage(message);
+
+port.on('message', (message: WriterMessage) => {
+  try {
+    if (message.type === 'rows') {
+      writer.write(message.rows);
+      if (message.ack !== undefined) answer({ type: 'ack', ack: message.ack });
+    } else {
+      writer.close(message.meta);
+      answer({ type: 'closed' });
+    }
+  } catch (error) {
+    answer({ type: 'error', message: (error as Error).message });
+  }
+});

@@ -1,0 +1,43 @@
+// Writes the recorder's rows into the session file: in a thread of its own for a live cluster
+// (recorder-writer.ts), in the simulator's own thread for a simulated one, which has nothing to
+// wait for and would only pile rows up in memory faster than another thread could write them.
+
+import Database from 'better-sqlite3';
+import { SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
+
+export class RowWriter {
+  private readonly db: Database.Database;
+  private readonly statements: Record<Table, Database.Statement>;
+  private readonly mode: 'live' | 'sim';
+
+  constructor(path: string, mode: 'live' | 'sim') {
+    this.mode = mode;
+    this.db = new Database(path);
+    if (mode === 'sim') {
+      // Many times faster than real time and made again from its seed: every page written once,
+      // nothing waiting on the disk.
+      this.db.pragma('journal_mode = MEMORY');
+      this.db.pragma('synchronous = OFF');
+    } else {
+      // A crash of the app loses at most the batch being written, never the file.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).map(([table, sql]) => [table, this.db.prepare(sql)])) as Record<Table, Database.Statement>;
+  }
+
+  write(rows: Record<Table, Row[]>): void {
+    this.db.transaction(() => {
+      for (const table of Object.keys(SESSION_INSERTS) as Table[]) for (const row of rows[table]) this.statements[table].run(...row);
+    })();
+  }
+
+  close(meta: Record<string, unknown>): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(meta)) put.run(key, JSON.stringify(value));
+    })();
+    if (this.mode === 'live') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
