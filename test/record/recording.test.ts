@@ -183,6 +183,11 @@ describe('consensus-playground generate', () => {
     for (const seed of [40, 41, 42]) expect(existsSync(join(out, 'sessions', `run-${seed - 39}-seed${seed}.session.sqlite`))).toBe(true);
     const card = readFileSync(join(out, 'dataset.md'), 'utf8');
     for (const seed of [40, 41, 42]) expect(card).toContain(`| sim | raft | 5 | ${seed} |`);
+    // Made on several threads, joined in order: the same bytes as exporting the sessions afterwards.
+    const again = join(dir, 'exported-again');
+    const sessions = [1, 2, 3].map((n) => join(out, 'sessions', `run-${n}-seed${39 + n}.session.sqlite`));
+    expect((await cli('export', ...sessions, '--out', again)).code).toBe(0);
+    for (const f of ['transitions.jsonl', 'events.jsonl', 'history.jsonl']) expect(readFileSync(join(out, f)).equals(readFileSync(join(again, f))), f).toBe(true);
     expect((await cli('generate', '--runs', '0', '--out', out)).code).toBe(2);
   }, 60_000);
 });

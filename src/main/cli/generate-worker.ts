@@ -16,7 +16,7 @@ export interface GenerateAnswer {
   exitCode: number;
   counts: PartCounts;
   /** The session's lines for each data set file, handed over without a copy. */
-  data: Record<(typeof DATASET_LINE_FILES)[number], Uint8Array>;
+  data: Record<(typeof DATASET_LINE_FILES)[number], Uint8Array[]>;
 }
 
 const port = parentPort;
@@ -29,9 +29,15 @@ async function generateOne(task: GenerateTask): Promise<GenerateAnswer> {
   return { exitCode, ...share };
 }
 
+/** The pieces' memory, handed over rather than copied; small pieces share Node's buffer pool and are copied. */
+function transferable(answer: GenerateAnswer): ArrayBuffer[] {
+  const own = Object.values(answer.data).flatMap((pieces) => pieces.filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength).map((bytes) => bytes.buffer as ArrayBuffer));
+  return [...new Set(own)];
+}
+
 port.on('message', (task: GenerateTask) => {
   generateOne(task).then(
-    (value) => port.postMessage({ ok: true, value }, Object.values(value.data).map((bytes) => bytes.buffer as ArrayBuffer)),
+    (value) => port.postMessage({ ok: true, value }, transferable(value)),
     (error: unknown) => port.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
   );
 });

@@ -69,17 +69,14 @@ class FileLines extends PiecedLines {
   }
 }
 
-/** Into memory, to hand to another thread without copying (generate). */
+/** Into memory, in pieces that can be handed to another thread without a copy (generate). */
 class MemoryLines extends PiecedLines {
-  private pieces: Buffer[] = [];
-  bytes: Uint8Array = new Uint8Array(0);
+  readonly pieces: Uint8Array[] = [];
   protected async piece(text: string): Promise<void> {
     this.pieces.push(Buffer.from(text));
   }
   async close(): Promise<void> {
     await this.flush();
-    this.bytes = Buffer.concat(this.pieces);
-    this.pieces = [];
   }
 }
 
@@ -145,17 +142,16 @@ export async function exportSessionPart(file: string, session: string, dir: stri
 }
 
 /** One session's share of the data set in memory, one buffer per file. */
-export async function exportSessionShare(file: string, session: string): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array> }> {
+export async function exportSessionShare(file: string, session: string): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array[]> }> {
   const sinks = eachLineFile(() => new MemoryLines());
   const counts = await writeShare(file, session, sinks);
-  return { counts, data: eachLineFile((name) => sinks[name].bytes) };
+  return { counts, data: eachLineFile((name) => sinks[name].pieces) };
 }
 
 /** Appends one session's share to each of the data set's open files. */
-export function appendShare(files: Record<LineFile, number>, data: Record<LineFile, Uint8Array>): void {
+export function appendShare(files: Record<LineFile, number>, data: Record<LineFile, Uint8Array[]>): void {
   for (const name of DATASET_LINE_FILES) {
-    const bytes = data[name];
-    for (let written = 0; written < bytes.length; ) written += writeSync(files[name], bytes, written);
+    for (const bytes of data[name]) for (let written = 0; written < bytes.length; ) written += writeSync(files[name], bytes, written);
   }
 }
 

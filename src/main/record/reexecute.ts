@@ -138,7 +138,8 @@ export type NodeState = Omit<NodeStatus, 'id'> & { progress?: Array<{ peer: Node
 function stateOf(node: ConsensusNode): NodeState {
   // The line names the node already.
   const { id: _id, ...status } = node.status();
-  const progress = node.inspect?.().progress;
+  // Only a leader keeps a view of its followers.
+  const progress = status.role === 'leader' ? node.inspect?.().progress : undefined;
   return progress && progress.length > 0 ? { ...status, progress } : status;
 }
 
