@@ -3,6 +3,7 @@
 // call answers with a Result: an error is a value with a message for people, never a throw across
 // the bridge.
 
+import type { HistoryEvent } from './history.ts';
 import type { JournalEvent } from './journal.ts';
 import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
 
@@ -220,6 +221,8 @@ export interface ReplayFrame {
   state: AppState;
   events: JournalEvent[];
   inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
+  /** The newest client operation events up to the moment, newest last, with their times. */
+  history: Array<{ time: number; event: HistoryEvent }>;
   previousEventMs: number | null;
   nextEventMs: number | null;
 }

@@ -78,7 +78,8 @@ describe('the app behind the window', () => {
 
     const end = await dispatch(service, 'replayMoment', [closed.name, closed.durationMs]);
     expect(end.ok, JSON.stringify(end)).toBe(true);
-    const frame = (end as { value: { state: AppState; events: unknown[]; durationMs: number } }).value;
+    const frame = (end as { value: { state: AppState; events: unknown[]; durationMs: number; history: Array<{ event: { type: string; f: string; key: string; value: unknown } }> } }).value;
+    expect(frame.history.filter((h) => h.event.type === 'ok' && h.event.key === 'r').map((h) => h.event.value)).toEqual([1, 2, 3, 4, 5]);
     const leader = frame.state.nodes.find((n) => n.status?.role === 'leader');
     expect(leader, JSON.stringify(frame.state.nodes)).toBeDefined();
     expect(frame.state.health).toMatchObject({ linearizable: 'true', violations: [] });

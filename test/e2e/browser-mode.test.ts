@@ -181,6 +181,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await page.getByRole('group', { name: `Node ${leader}` }).getByTitle(`Inspect ${leader}`).click();
     const log = page.getByRole('region', { name: `Inspector ${leader}` }).getByRole('table', { name: 'Log' });
     await until('the recorded write in the re-executed log', async () => (await log.textContent())?.includes('write majority 2'));
+    await until('the write in the client history', async () => (await page.getByRole('region', { name: 'Client history' }).textContent())?.includes('write majority 2'));
     await page.screenshot({ path: join(SHOTS, 'replay.png') });
     await bar.getByRole('button', { name: 'Next event' }).click();
     await bar.getByRole('button', { name: 'Fork here' }).click();

@@ -552,7 +552,7 @@ export class PlaygroundService {
       workload: null,
       dataDir: this.dataDir,
     };
-    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
+    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, history: m.history, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
   }
 
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {

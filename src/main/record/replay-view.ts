@@ -8,6 +8,7 @@ import { getAlgorithm } from '../../nodes/index.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import type { ConsensusNode, PersistedState } from '../../nodes/types.ts';
 import { fromWireInput } from '../../nodes/host/wire.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
@@ -35,6 +36,8 @@ export interface ReplayMoment {
   violations: Array<{ property: string; message: string; time: number }>;
   linearizable: 'true' | 'false' | 'unknown';
   operations: number;
+  /** The newest client operation events up to the moment, newest last. */
+  history: Array<{ time: number; event: HistoryEvent }>;
   /** Times of the events just before and after the moment, to step event by event. */
   previousEventMs: number | null;
   nextEventMs: number | null;
@@ -47,6 +50,7 @@ export interface ReplayNodeDetail {
 }
 
 const EVENTS_AROUND = 400;
+const HISTORY_AROUND = 60;
 /** How far back to look for messages still in flight: longer than any delay a link can have here. */
 const FLIGHT_WINDOW_MS = 5000;
 
@@ -158,6 +162,9 @@ export class SessionReplay {
     const verdict = this.meta.summary?.linearizable;
     const linearizable = broken ? 'false' : verdict === 'false' && t >= this.durationMs ? 'false' : verdict === 'unknown' ? 'unknown' : 'true';
     const operations = (this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? AND data NOT LIKE '%\"type\":\"invoke\"%'").get(t) as { n: number }).n;
+    const history = (this.db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY time DESC, seq DESC LIMIT ?").all(t, HISTORY_AROUND) as Array<{ time: number; data: string }>)
+      .map((r) => ({ time: r.time, event: (JSON.parse(r.data) as { event: HistoryEvent }).event }))
+      .reverse();
     const previous = this.db.prepare('SELECT time AS t FROM events WHERE seq <= ? AND time < ? ORDER BY seq DESC LIMIT 1').get(upTo, t) as { t: number | null } | undefined;
     const next = this.db.prepare('SELECT time AS t FROM events WHERE seq > ? ORDER BY seq LIMIT 1').get(upTo) as { t: number | null } | undefined;
     return {
@@ -169,6 +176,7 @@ export class SessionReplay {
       violations,
       linearizable,
       operations,
+      history,
       previousEventMs: previous?.t ?? null,
       nextEventMs: next?.t ?? null,
     };
