@@ -114,7 +114,10 @@ export const useReplayStore = defineStore('replay', () => {
     },
     async exportData(): Promise<void> {
       const session = frame.value?.name;
-      if (session) await cluster.run(bridge.exportSession(session), (dir) => `data set written to ${dir}`);
+      if (!session) return;
+      // Re-executing every node of a long session takes a while: say it started.
+      cluster.toast(`exporting ${session}: re-executing every node…`, 'info');
+      await cluster.run(bridge.exportSession(session), (dir) => `data set written to ${dir}`);
     },
   };
 });
