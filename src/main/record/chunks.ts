@@ -5,13 +5,15 @@
 
 import type Database from 'better-sqlite3';
 import type { WireInput } from '../../nodes/host/protocol.ts';
+import type { Input } from '../../nodes/types.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
 export const CHUNK_ENTRIES = 2000;
 
 export interface InputBatch {
   time: number;
-  inputs: WireInput[];
+  /** Decoded: a message's body is the object the node parsed from its JSON text. */
+  inputs: Input[];
 }
 
 export interface OutputRecord {
@@ -49,8 +51,15 @@ export class ChunkBuilder {
   }
 }
 
+/**
+ * A message's body goes into the chunk as the JSON text it already is, not as an escaped string:
+ * no second encoding on the hot path, fewer bytes, one parse to read it back.
+ */
 export function inputEntry(time: number, inputs: readonly WireInput[]): string {
-  return `[${time},${JSON.stringify(inputs)}]`;
+  const parts = inputs.map((i) =>
+    i.kind === 'wire' ? `{"kind":"message","envelope":{"src":${JSON.stringify(i.envelope.src)},"dest":${JSON.stringify(i.envelope.dest)},"body":${i.envelope.body}}}` : JSON.stringify(i),
+  );
+  return `[${time},[${parts.join(',')}]]`;
 }
 
 export function outputEntry(time: number, status: string | null, digest: string, replies: string): string {
@@ -60,7 +69,7 @@ export function outputEntry(time: number, status: string | null, digest: string,
 export function readInputs(db: Database.Database, life: number, untilMs = Infinity): InputBatch[] {
   const out: InputBatch[] = [];
   for (const row of db.prepare('SELECT batches FROM inputs WHERE life = ? AND time <= ? ORDER BY seq').all(life, untilMs) as Array<{ batches: string }>) {
-    for (const [time, inputs] of JSON.parse(row.batches) as Array<[number, WireInput[]]>) {
+    for (const [time, inputs] of JSON.parse(row.batches) as Array<[number, Input[]]>) {
       if (time > untilMs) break;
       out.push({ time, inputs });
     }

@@ -115,8 +115,7 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
       await sinks['history.jsonl'].write(prefix + row.data.slice(1));
       counts.history++;
     }
-    // Lines are put together by hand: one step's before is the last one's after, already written
-    // out, and message bodies go in as the recorded JSON text, not parsed and printed again.
+    // Lines are put together by hand: one step's before is the last one's after, already written out.
     const sessionJson = JSON.stringify(session);
     let lastAfter: unknown = null;
     let lastAfterJson = '';
@@ -124,8 +123,7 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
       const before = step.before === lastAfter ? lastAfterJson : JSON.stringify(step.before);
       lastAfter = step.after;
       lastAfterJson = JSON.stringify(step.after);
-      const input = step.wireInput.map((i) => (i.kind === 'wire' ? `{"kind":"message","envelope":{"src":${JSON.stringify(i.envelope.src)},"dest":${JSON.stringify(i.envelope.dest)},"body":${i.envelope.body}}}` : JSON.stringify(i)));
-      await sinks['transitions.jsonl'].write(`{"session":${sessionJson},"node":${JSON.stringify(step.node)},"life":${step.life},"time":${step.time},"before":${before},"input":[${input.join(',')}],"outputs":${JSON.stringify(step.outputs)},"after":${lastAfterJson}}`);
+      await sinks['transitions.jsonl'].write(`{"session":${sessionJson},"node":${JSON.stringify(step.node)},"life":${step.life},"time":${step.time},"before":${before},"input":${JSON.stringify(step.input)},"outputs":${JSON.stringify(step.outputs)},"after":${lastAfterJson}}`);
       counts.transitions++;
     }
   } finally {

@@ -6,10 +6,9 @@
 import type Database from 'better-sqlite3';
 import { getAlgorithm } from '../../nodes/index.ts';
 import type { ConsensusNode, Input, PersistedState, Ready } from '../../nodes/types.ts';
-import { fromWireInput, toWireEnvelope } from '../../nodes/host/wire.ts';
+import { toWireEnvelope } from '../../nodes/host/wire.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
-import type { WireInput } from '../../nodes/host/protocol.ts';
 import { countOutputs, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
 import { messagesDigest, persistedFromJson } from './recorder.ts';
 import type { LifeContext } from './sink.ts';
@@ -98,7 +97,7 @@ export function verifySession(db: Database.Database, progress?: (done: number, t
     for (const batch of readInputs(db, life.life)) {
       if (divergence !== null || produced >= expected.length) break;
       result.batches++;
-      for (const input of batch.inputs) node.step(fromWireInput(input));
+      for (const input of batch.inputs) node.step(input);
       divergence = check(drain(node), batch.time);
     }
     if (divergence === null && produced < expected.length) {
@@ -153,8 +152,6 @@ export interface Transition {
   input: Input[];
   outputs: { messages: Ready['messages']; replies: Ready['replies']; persisted: PersistedSummary[]; applied: number[] };
   after: NodeState;
-  /** The same inputs as recorded, message bodies still JSON text (an export writes them as they are). */
-  wireInput: WireInput[];
 }
 
 /**
@@ -178,7 +175,7 @@ export function* transitions(db: Database.Database): Generator<Transition> {
     for (const batch of readInputs(db, life.life)) {
       if (endedByCrash && produced >= recordedOutputs) break;
       const before = state;
-      const input = batch.inputs.map(fromWireInput);
+      const input = batch.inputs;
       for (const i of input) node.step(i);
       const readies = drain(node);
       produced += readies.length;
@@ -195,7 +192,6 @@ export function* transitions(db: Database.Database): Generator<Transition> {
           applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
         },
         after: (state = stateOf(node)),
-        wireInput: batch.inputs,
       };
     }
   }

@@ -7,7 +7,6 @@ import type Database from 'better-sqlite3';
 import { getAlgorithm } from '../../nodes/index.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import type { ConsensusNode, PersistedState } from '../../nodes/types.ts';
-import { fromWireInput } from '../../nodes/host/wire.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
@@ -193,7 +192,7 @@ export class SessionReplay {
       this.cache.set(id, run);
     }
     while (run.consumed < run.inputs.length && (run.inputs[run.consumed] as InputBatch).time <= timeMs) {
-      for (const input of (run.inputs[run.consumed] as InputBatch).inputs) run.node.step(fromWireInput(input));
+      for (const input of (run.inputs[run.consumed] as InputBatch).inputs) run.node.step(input);
       drainInto(run.node, run.storage);
       run.consumed++;
     }

@@ -9,7 +9,8 @@
 //   lives      each start of a node: its context (seed, restarts, options) and the state it
 //              recovered, the starting point for re-executing it
 //   inputs     every batch of inputs a node life was given, in order, in chunks (see chunks.ts):
-//              batches = [[time, [input, ...]], ...]
+//              batches = [[time, [input, ...]], ...], a message as {kind: "message", envelope:
+//              {src, dest, body}} with its body as the JSON the node received
 //   outputs    every Ready it produced, in chunks: readies = [[time, status or null when
 //              unchanged, digest of its messages, replies], ...]
 //   snapshots  every node's status once a second, to seek without reading every event
