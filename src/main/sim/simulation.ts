@@ -15,7 +15,7 @@ import { WorkloadGenerator, type OperationMix } from './workload.ts';
 export type { OperationMix };
 import type { ClusterObserver } from './observer.ts';
 import type { RecordingSink } from '../record/sink.ts';
-import { toWireEnvelope, toWireInput } from '../../nodes/host/wire.ts';
+import type { WireEnvelope } from '../../nodes/host/protocol.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -327,7 +327,7 @@ export class Simulation<O = unknown> {
       if (isLeader && !member.wasLeader) this.stats.elections++;
       member.wasLeader = isLeader;
       for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
-      if (this.recorder) this.recorder.output(member.id, ready.messages.map(toWireEnvelope), ready.replies, status, this.now / 1000);
+      if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), ready.replies, status, this.now / 1000);
       for (const envelope of ready.messages) this.send(envelope);
       for (const reply of ready.replies) {
         if (reply.kind === 'client') {
@@ -351,9 +351,21 @@ export class Simulation<O = unknown> {
     this.stepNode(member, input);
   }
 
+  /** A message's JSON for the recording, made once: when it is sent and again when it arrives. */
+  private readonly bodyText = new WeakMap<object, string>();
+
+  private wire(envelope: Envelope): WireEnvelope {
+    let body = this.bodyText.get(envelope.body);
+    if (body === undefined) {
+      body = JSON.stringify(envelope.body);
+      this.bodyText.set(envelope.body, body);
+    }
+    return { src: envelope.src, dest: envelope.dest, type: envelope.body.type, body };
+  }
+
   /** Steps a live node with one input and carries out what it produced. */
   private stepNode(member: Member, input: Input): void {
-    if (this.recorder) this.recorder.inputs(member.id, [toWireInput(input)], this.now / 1000);
+    if (this.recorder) this.recorder.inputs(member.id, [input.kind === 'message' ? { kind: 'wire', envelope: this.wire(input.envelope) } : input], this.now / 1000);
     (member.node as ConsensusNode).step(input);
     this.drain(member);
   }
