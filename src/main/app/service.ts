@@ -188,6 +188,8 @@ export class PlaygroundService {
 
   async close(): Promise<void> {
     await this.stopCluster();
+    for (const replay of this.replays.values()) replay.close();
+    this.replays.clear();
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.listeners.clear();
   }
@@ -580,11 +582,11 @@ export class PlaygroundService {
     const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
     const dir = join(this.dataDir, session);
     mkdirSync(dir, { recursive: true });
-    const settings = { ...this.replaySettings(replay), sync: 'normal' as const };
+    const settings = this.replaySettings(replay);
     for (const id of replay.nodeIds) {
       const persisted = replay.nodeAt(id, m.timeMs).persisted;
       if (persisted === null) continue;
-      const storage = new SqliteStorage(join(dir, `${id}.sqlite`), { node: id, sync: 'normal' });
+      const storage = new SqliteStorage(join(dir, `${id}.sqlite`), { node: id, sync: settings.sync });
       try {
         if (persisted.snapshot) storage.write({ snapshot: persisted.snapshot });
         storage.write({ hardState: persisted.hardState, log: { from: (persisted.snapshot?.index ?? 0) + 1, entries: persisted.entries }, records: [...persisted.records] });
