@@ -1,6 +1,6 @@
 // The door into the app from the window: every payload checked, every failure an error value with
 // a reason, and the cluster still running afterwards.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,5 +106,11 @@ describe('the app behind the window', () => {
 
     expect(await dispatch(service, 'replayMoment', ['../../etc/passwd.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/session/) });
     expect(await dispatch(service, 'replayMoment', ['nope.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/there is no session nope/) });
+    // A damaged file in the folder is listed with the reason and refused, and the app goes on.
+    writeFileSync(join(dir, 'broken.session.sqlite'), 'not a database at all, '.repeat(20));
+    const withBroken = (await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; verdict: string }> };
+    expect(withBroken.value.find((s) => s.name === 'broken.session.sqlite')?.verdict).toMatch(/cannot be opened: .*not an SQLite database/);
+    expect(await dispatch(service, 'replayMoment', ['broken.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/not an SQLite database/) });
+    expect((await dispatch(service, 'getState', [])).ok).toBe(true);
   }, 60_000);
 });
