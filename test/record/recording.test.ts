@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli/cli.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
+import { SessionRecorder } from '../../src/main/record/recorder.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'recording-'));
@@ -147,6 +148,23 @@ describe('bad session files', () => {
     expect(meta.schemaVersion).toBe(SESSION_SCHEMA_VERSION);
     expect(migrated.prepare("SELECT name FROM sqlite_master WHERE name = 'snapshots'").get()).toBeDefined();
     migrated.close();
+  });
+});
+
+describe('a recording that cannot write', () => {
+  it('says why, and the recorder goes on taking events without throwing', async () => {
+    const file = join(dir, 'unwritable.session.sqlite');
+    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 1, seed: 1, settings: {} });
+    const other = new Database(file);
+    other.exec('DROP TABLE events');
+    other.close();
+    recorder.journal([{ kind: 'fault', time: 1, description: 'cut n1->n2' }]);
+    await recorder.synced().catch(() => undefined);
+    const deadline = Date.now() + 5000;
+    while (recorder.error === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(recorder.error).toMatch(/no such table: events/);
+    expect(() => recorder.journal([{ kind: 'fault', time: 2, description: 'heal' }])).not.toThrow();
+    await recorder.close({ durationMs: 2, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
   });
 });
 

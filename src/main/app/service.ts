@@ -94,6 +94,7 @@ export class PlaygroundService {
 
   private readonly workerUrl: URL | undefined;
   private recorder: SessionRecorder | null = null;
+  private recordingErrorShown = false;
   private opCounts = { ok: 0, fail: 0, info: 0 };
 
   /** `workerUrl`: the built node host when running from a bundle (see src/main/electron). */
@@ -127,6 +128,7 @@ export class PlaygroundService {
     // Every session is recorded beside its node files, to replay, verify and export later.
     const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } });
     this.recorder = recorder;
+    this.recordingErrorShown = false;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
     const cluster = new Cluster({
       algorithm: settings.algorithm,
@@ -282,6 +284,7 @@ export class PlaygroundService {
   }
 
   private checkHealth(): void {
+    this.checkRecording();
     const violations = this.monitor.violations().map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
     if (this.health.linearizable === 'false') {
       this.health = { ...this.health, violations };
@@ -301,6 +304,14 @@ export class PlaygroundService {
       this.cluster?.journal({ kind: 'violation', time: this.cluster.elapsedMs(), property: 'linearizability', message: `the history of key ${JSON.stringify(e.key)} is not linearizable` });
     }
     this.health = { violations, linearizable: result.linearizable, operations: result.operations, explanation };
+  }
+
+  /** A recording that cannot write (a full disk, say) is said once, in the event log; the cluster goes on. */
+  private checkRecording(): void {
+    const error = this.recorder?.error;
+    if (!error || this.recordingErrorShown) return;
+    this.recordingErrorShown = true;
+    this.cluster?.journal({ kind: 'error', time: this.cluster.elapsedMs(), message: `the session recording stopped: ${error}` });
   }
 
   private scheduleBatch(): void {

@@ -13,14 +13,13 @@ const answer = (message: WriterAnswer): void => port.postMessage(message);
 
 port.on('message', (message: WriterMessage) => {
   try {
-    if (message.type === 'rows') {
-      writer.write(message.rows);
-      if (message.ack !== undefined) answer({ type: 'ack', ack: message.ack });
-    } else {
-      writer.close(message.meta);
-      answer({ type: 'closed' });
-    }
+    if (message.type === 'rows') writer.write(message.rows);
+    else writer.close(message.meta);
   } catch (error) {
     answer({ type: 'error', message: (error as Error).message });
+  } finally {
+    // Whoever waits is answered even when the write failed: the error came first.
+    if (message.type === 'close') answer({ type: 'closed' });
+    else if (message.ack !== undefined) answer({ type: 'ack', ack: message.ack });
   }
 });

@@ -68,6 +68,7 @@ export class SessionRecorder implements RecordingSink {
   private readonly writer: Worker | null;
   private readonly inline: RowWriter | null;
   private writerError: string | null = null;
+  private writerGone = false;
   private nextAck = 1;
   private readonly acks = new Map<number, () => void>();
   private closing: Promise<void> | null = null;
@@ -103,6 +104,13 @@ export class SessionRecorder implements RecordingSink {
         } else if (answer.type === 'error') this.writerError = answer.message;
       });
       writer.on('error', (error) => (this.writerError = error.message));
+      // A writer that died (its file could not even be opened) answers no one: release the waiters.
+      writer.once('exit', () => {
+        this.writerGone = true;
+        this.writerError ??= 'the recording writer stopped';
+        for (const release of this.acks.values()) release();
+        this.acks.clear();
+      });
       this.writer = writer;
     }
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
@@ -187,7 +195,7 @@ export class SessionRecorder implements RecordingSink {
 
   /** Resolves once everything recorded so far is in the file (before reading it, say to export). */
   synced(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.writerGone) return Promise.resolve();
     const ack = this.nextAck++;
     const done = new Promise<void>((resolve) => this.acks.set(ack, resolve));
     this.flush(ack);
@@ -208,7 +216,7 @@ export class SessionRecorder implements RecordingSink {
     const full: SessionSummary = { ...summary, faults: summary.faults ?? [...this.faults].sort() };
     const meta = { summary: full, ended_at: new Date().toISOString() };
     const writer = this.writer;
-    if (writer === null) {
+    if (writer === null || this.writerGone) {
       this.inline?.close(meta);
       this.closing = Promise.resolve();
       return this.closing;

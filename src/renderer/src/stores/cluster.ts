@@ -121,6 +121,8 @@ export const useClusterStore = defineStore('cluster', () => {
           endFlight(event.src, event.dest, event.type);
           if (event.kind === 'deliver' && event.type === 'append_entries') heardAt.set(event.dest, now);
         } else if (event.kind === 'state') heardAt.set(event.node, now);
+        // The app's own failures (a recording that cannot write, say) must not hide in the log.
+        else if (event.kind === 'error') toast(event.message);
       }
       events.value = next;
     }
