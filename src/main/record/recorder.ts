@@ -14,6 +14,8 @@ import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.
 import type { LifeContext, RecordingSink } from './sink.ts';
 
 export const FLUSH_MS = 250;
+/** Rows a simulation's recording gathers before it writes them (it never waits for FLUSH_MS). */
+const INLINE_FLUSH_ROWS = 20_000;
 const SNAPSHOT_EVERY_MS = 1000;
 
 export interface RecordingMeta {
@@ -107,7 +109,7 @@ export class SessionRecorder implements RecordingSink {
       // A writer that died (its file could not even be opened) answers no one: release the waiters.
       writer.once('exit', () => {
         this.writerGone = true;
-        this.writerError ??= 'the recording writer stopped';
+        if (!this.closed) this.writerError ??= 'the recording writer stopped';
         for (const release of this.acks.values()) release();
         this.acks.clear();
       });
@@ -165,6 +167,8 @@ export class SessionRecorder implements RecordingSink {
       else if (event.kind === 'client') this.history(event.event);
       if (event.time >= this.nextSnapshotAt) this.snapshot(event.time);
     }
+    // A simulation runs without yielding to timers: it flushes by size, so memory stays bounded.
+    if (this.inline !== null && this.pending.events.length + this.pending.inputs.length + this.pending.outputs.length >= INLINE_FLUSH_ROWS) this.flush();
   }
 
   history(event: HistoryEvent): void {
