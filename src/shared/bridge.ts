@@ -250,6 +250,8 @@ export interface PlaygroundApi {
   forkReplay(session: string, timeMs: number): Promise<Result<AppState>>;
   /** Writes the session's data set into the data folder; answers with the folder. */
   exportSession(session: string): Promise<Result<string>>;
+  /** Deletes a recorded session and its node files (never the one being recorded). */
+  deleteSession(session: string): Promise<Result<SessionListItem[]>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -281,6 +283,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'replayInspect',
   'forkReplay',
   'exportSession',
+  'deleteSession',
 ];
 
 declare global {

@@ -112,5 +112,14 @@ describe('the app behind the window', () => {
     expect(withBroken.value.find((s) => s.name === 'broken.session.sqlite')?.verdict).toMatch(/cannot be opened: .*not an SQLite database/);
     expect(await dispatch(service, 'replayMoment', ['broken.session.sqlite', 0])).toMatchObject({ ok: false, error: expect.stringMatching(/not an SQLite database/) });
     expect((await dispatch(service, 'getState', [])).ok).toBe(true);
+    // Deleting: never the session being recorded; an old one goes with its node files.
+    const listing = (await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> };
+    const recordingNow = listing.value.find((s) => s.recording)!.name;
+    expect(await dispatch(service, 'deleteSession', [recordingNow])).toMatchObject({ ok: false, error: expect.stringMatching(/being recorded now/) });
+    const afterDelete = (await dispatch(service, 'deleteSession', [closed.name])) as { ok: boolean; value: Array<{ name: string }> };
+    expect(afterDelete.ok).toBe(true);
+    expect(afterDelete.value.map((s) => s.name)).not.toContain(closed.name);
+    expect(existsSync(join(dir, closed.name))).toBe(false);
+    expect(existsSync(join(dir, closed.name.replace('.session.sqlite', '')))).toBe(false);
   }, 60_000);
 });

@@ -53,6 +53,7 @@ function fakeBridge(): PlaygroundBridge {
     replayInspect: ok(null as never),
     forkReplay: ok(state),
     exportSession: ok('/d/exports/x'),
+    deleteSession: ok([]),
   };
 }
 

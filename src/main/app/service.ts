@@ -2,7 +2,7 @@
 // operations the window may ask for (the PlaygroundApi of src/shared/bridge.ts). Plain Node: the
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -610,6 +610,18 @@ export class PlaygroundService {
     for (const n of m.nodes) if (n.state === 'down' || n.state === 'failed') await cluster.kill(n.id);
     for (const [from, to] of m.cuts) cluster.cut(from, to);
     return this.state();
+  }
+
+  /** Removes a recorded session: its file and the folder of node files it ran on. */
+  deleteSession(name: string): SessionListItem[] {
+    const file = this.sessionFile(name);
+    if (this.recorder && basename(this.recorder.path) === name) throw new UserError('this session is being recorded now: start a new cluster first');
+    this.replays.get(name)?.close();
+    this.replays.delete(name);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    const nodes = join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length));
+    if (existsSync(nodes) && statSync(nodes).isDirectory()) rmSync(nodes, { recursive: true, force: true });
+    return this.listSessions();
   }
 
   /** The data set of the session being recorded now, up to this moment (File > Export). */

@@ -24,6 +24,11 @@ export const useReplayStore = defineStore('replay', () => {
 
   const active = computed(() => frame.value !== null);
 
+  async function remove(name: string): Promise<void> {
+    const list = await cluster.run(bridge.deleteSession(name), () => `${name.replace('.session.sqlite', '')} deleted`);
+    if (list) sessions.value = list;
+  }
+
   async function refreshList(): Promise<void> {
     const list = await cluster.run(bridge.listSessions());
     if (list) sessions.value = list;
@@ -94,6 +99,7 @@ export const useReplayStore = defineStore('replay', () => {
     speed,
     active,
     refreshList,
+    remove,
     open,
     seek,
     play,
