@@ -66,11 +66,56 @@ export function outputEntry(time: number, status: string | null, digest: string,
   return `[${time},${status ?? 'null'},"${digest}",${replies}]`;
 }
 
+/** A message input whose body is kept once in the bodies table. */
+export function refEntry(src: string, dest: string, id: number): string {
+  return `{"kind":"message","envelope":{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"ref":${id}}}`;
+}
+
+/** Message bodies by id, a few chunks parsed at a time: inputs read in time order hit the same ones. */
+export class BodyStore {
+  private readonly cache = new Map<number, unknown[]>();
+  private readonly find: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.find = db.prepare('SELECT first, data FROM bodies WHERE first <= ? ORDER BY first DESC LIMIT 1');
+  }
+
+  get(id: number): unknown {
+    for (const [first, bodies] of this.cache) if (id >= first && id < first + bodies.length) return bodies[id - first];
+    const row = this.find.get(id) as { first: number; data: string } | undefined;
+    const bodies = row ? (JSON.parse(row.data) as unknown[]) : [];
+    const body = row ? bodies[id - row.first] : undefined;
+    if (body === undefined) throw new Error(`message body ${id} is missing from the session file`);
+    if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value as number);
+    this.cache.set(row!.first, bodies);
+    return body;
+  }
+}
+
+const stores = new WeakMap<Database.Database, BodyStore>();
+
+function bodyStore(db: Database.Database): BodyStore {
+  let store = stores.get(db);
+  if (store === undefined) {
+    store = new BodyStore(db);
+    stores.set(db, store);
+  }
+  return store;
+}
+
 export function readInputs(db: Database.Database, life: number, untilMs = Infinity): InputBatch[] {
   const out: InputBatch[] = [];
   for (const row of db.prepare('SELECT batches FROM inputs WHERE life = ? AND time <= ? ORDER BY seq').all(life, untilMs) as Array<{ batches: string }>) {
     for (const [time, inputs] of JSON.parse(row.batches) as Array<[number, Input[]]>) {
       if (time > untilMs) break;
+      for (const input of inputs) {
+        if (input.kind !== 'message') continue;
+        const envelope = input.envelope as { body?: unknown; ref?: number };
+        if (envelope.ref !== undefined) {
+          envelope.body = bodyStore(db).get(envelope.ref);
+          delete envelope.ref;
+        }
+      }
       out.push({ time, inputs });
     }
   }

@@ -7,7 +7,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
-import { ChunkBuilder, inputEntry, outputEntry } from './chunks.ts';
+import { CHUNK_ENTRIES, ChunkBuilder, inputEntry, outputEntry, refEntry } from './chunks.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
@@ -59,10 +59,32 @@ export function messagesDigest(messages: readonly { src: string; dest: string; b
 }
 
 function emptyRows(): Record<Table, Row[]> {
-  return { lives: [], started: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
+  return { lives: [], started: [], bodies: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
 }
 
 const WRITER_URL = new URL('./recorder-writer.ts', import.meta.url);
+
+/** Message bodies gathered for one row of the bodies table: ids first, first + 1, ... */
+class BodyChunk {
+  private parts: string[] = [];
+  private first = 0;
+
+  add(id: number, body: string): boolean {
+    if (this.parts.length === 0) this.first = id;
+    this.parts.push(body);
+    return this.parts.length >= CHUNK_ENTRIES;
+  }
+
+  get size(): number {
+    return this.parts.length;
+  }
+
+  take(): Row {
+    const row = [this.first, this.parts.length, `[${this.parts.join(',')}]`];
+    this.parts = [];
+    return row;
+  }
+}
 
 export class SessionRecorder implements RecordingSink {
   readonly path: string;
@@ -82,21 +104,29 @@ export class SessionRecorder implements RecordingSink {
   private readonly lastStatusText = new Map<number, string>();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
   private readonly outputChunks = new Map<number, ChunkBuilder>();
+  /** Live sessions keep each distinct message body once; simulations inline them (see below). */
+  private readonly bodies: BodyChunk | null;
+  private bodyIds = new Map<string, number>();
+  private nextBodyId = 1;
   private nextSnapshotAt = 0;
   private readonly faults = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Rows written so far, by table. */
-  readonly counts: Record<Table, number> = { lives: 0, started: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
+  readonly counts: Record<Table, number> = { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
 
   constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL } = {}) {
     this.path = path;
     // The file, its tables and meta exist before the constructor returns; rows follow from the writer.
     createSessionFile(path, { ...meta, started_at: new Date().toISOString() }).close();
     if (meta.mode === 'sim') {
+      // A simulation's followers get one message object each time; and reading bodies back by
+      // reference would slow generate's exports more than the smaller file saves.
       this.inline = new RowWriter(path, 'sim');
       this.writer = null;
+      this.bodies = null;
     } else {
+      this.bodies = new BodyChunk();
       this.inline = null;
       const writer = new Worker(options.writerUrl ?? WRITER_URL, { workerData: { path, mode: meta.mode } });
       writer.on('message', (answer: WriterAnswer) => {
@@ -134,7 +164,23 @@ export class SessionRecorder implements RecordingSink {
     const life = this.lifeOf.get(node);
     if (life === undefined) return;
     const chunk = this.chunkFor(this.inputChunks, life);
-    if (chunk.add(timeMs, inputEntry(timeMs, inputs))) this.pending.inputs.push([life, ...chunk.take()]);
+    const entry = this.bodies === null ? inputEntry(timeMs, inputs) : `[${timeMs},[${inputs.map((i) => (i.kind === 'wire' ? refEntry(i.envelope.src, i.envelope.dest, this.bodyId(i.envelope.body)) : JSON.stringify(i))).join(',')}]]`;
+    if (chunk.add(timeMs, entry)) this.pending.inputs.push([life, ...chunk.take()]);
+  }
+
+  /**
+   * The id of a message body in the bodies table, stored the first time it is seen. Bodies are
+   * matched by content within a flush: the same append reaches every follower within moments.
+   */
+  private bodyId(body: string): number {
+    const bodies = this.bodies as BodyChunk;
+    let id = this.bodyIds.get(body);
+    if (id === undefined) {
+      id = this.nextBodyId++;
+      this.bodyIds.set(body, id);
+      if (bodies.add(id, body)) this.pending.bodies.push(bodies.take());
+    }
+    return id;
   }
 
   private chunkFor(chunks: Map<number, ChunkBuilder>, life: number): ChunkBuilder {
@@ -187,9 +233,12 @@ export class SessionRecorder implements RecordingSink {
     // Every life's open chunks go out with the flush: a crash loses no more than FLUSH_MS.
     for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.pending.inputs.push([life, ...chunk.take()]);
     for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.pending.outputs.push([life, ...chunk.take()]);
+    if (this.bodies !== null && this.bodies.size > 0) this.pending.bodies.push(this.bodies.take());
+    // Matching by content spans one flush: the map stays small, and a body seen again later is stored again.
+    this.bodyIds = new Map();
     const rows = this.pending;
     this.pending = emptyRows();
-    for (const table of Object.keys(rows) as Table[]) this.counts[table] += table === 'inputs' || table === 'outputs' ? rows[table].reduce((sum, row) => sum + (row[3] as number), 0) : rows[table].length;
+    for (const table of Object.keys(rows) as Table[]) this.counts[table] += table === 'inputs' || table === 'outputs' ? rows[table].reduce((sum, row) => sum + (row[3] as number), 0) : table === 'bodies' ? rows[table].reduce((sum, row) => sum + (row[1] as number), 0) : rows[table].length;
     if (this.inline) {
       this.inline.write(rows);
       if (ack !== undefined) this.acks.get(ack)?.();

@@ -11,6 +11,9 @@
 //   inputs     every batch of inputs a node life was given, in order, in chunks (see chunks.ts):
 //              batches = [[time, [input, ...]], ...], a message as {kind: "message", envelope:
 //              {src, dest, body}} with its body as the JSON the node received
+//   bodies     a live session's message bodies, each distinct one once (a leader sends the same
+//              append to every follower): data = [body, ...] for ids first, first + 1, ...; an
+//              input refers to one as {kind: "message", envelope: {src, dest, ref: id}}
 //   outputs    every Ready it produced, in chunks: readies = [[time, status or null when
 //              unchanged, digest of its messages, replies], ...]
 //   snapshots  every node's status once a second, to seek without reading every event
@@ -34,6 +37,8 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, node TEXT, data TEXT NOT NULL, notable INTEGER);
 CREATE TABLE IF NOT EXISTS lives (life INTEGER PRIMARY KEY, node TEXT NOT NULL, time REAL NOT NULL, context TEXT NOT NULL, persisted TEXT);
+CREATE TABLE IF NOT EXISTS bodies (seq INTEGER PRIMARY KEY, first INTEGER NOT NULL, count INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bodies_by_first ON bodies (first);
 CREATE TABLE IF NOT EXISTS inputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, end_time REAL NOT NULL, count INTEGER NOT NULL, batches TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (seq INTEGER PRIMARY KEY, life INTEGER NOT NULL, time REAL NOT NULL, end_time REAL NOT NULL, count INTEGER NOT NULL, readies TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT);

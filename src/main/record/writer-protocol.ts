@@ -1,9 +1,11 @@
 // What the recorder posts to its writer thread, and the inserts the writer runs, table by table in
-// this order: a life before its start, both before its inputs.
+// this order: a life before its start, both before its inputs, message bodies before the inputs
+// that refer to them.
 
 export const SESSION_INSERTS = {
   lives: 'INSERT INTO lives (life, node, time, context) VALUES (?, ?, ?, ?)',
   started: 'UPDATE lives SET persisted = ? WHERE life = ?',
+  bodies: 'INSERT INTO bodies (first, count, data) VALUES (?, ?, ?)',
   inputs: 'INSERT INTO inputs (life, time, end_time, count, batches) VALUES (?, ?, ?, ?, ?)',
   outputs: 'INSERT INTO outputs (life, time, end_time, count, readies) VALUES (?, ?, ?, ?, ?)',
   events: 'INSERT INTO events (time, kind, node, data, notable) VALUES (?, ?, ?, ?, ?)',
