@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportSessions } from '../record/export.ts';
+import { DATASET_LINE_FILES, exportSessions } from '../record/export.ts';
 import { SessionFileError } from '../record/session-file.ts';
 import { parseArgs, stringOption, UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
@@ -18,7 +18,7 @@ Files already in DIR are never overwritten: give an empty or new folder.
 
 Exit 0 on success, 2 on a bad file or bad arguments.`;
 
-export const DATASET_FILES = ['transitions.jsonl', 'events.jsonl', 'history.jsonl', 'dataset.md'];
+export const DATASET_FILES = [...DATASET_LINE_FILES, 'dataset.md'];
 
 export const exportCommand: CommandMain = async (argv, io) => {
   const args = parseArgs(argv, { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

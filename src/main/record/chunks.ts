@@ -8,7 +8,7 @@ import type { WireInput } from '../../nodes/host/protocol.ts';
 import type { Input } from '../../nodes/types.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
-export const CHUNK_ENTRIES = 2000;
+const CHUNK_ENTRIES = 2000;
 
 export interface InputBatch {
   time: number;
@@ -26,7 +26,7 @@ export interface OutputRecord {
   replies: string;
 }
 
-/** Gathers one life's entries into chunk rows. */
+/** Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id. */
 export class ChunkBuilder {
   private parts: string[] = [];
   private first = 0;

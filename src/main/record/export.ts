@@ -197,16 +197,11 @@ export async function exportSessions(files: string[], dir: string, options: Expo
 /** Joins the sessions' shares, in the order given, into the data set's files and writes its card. */
 export function assembleDataset(shares: Array<{ file: string; session: string; meta: SessionMeta; counts: PartCounts; dir: string }>, dir: string): ExportResult {
   mkdirSync(dir, { recursive: true });
-  for (const name of ['transitions.jsonl', 'events.jsonl', 'history.jsonl']) {
-    const target = openSync(join(dir, name), 'w');
-    try {
-      for (const share of shares) {
-        const bytes = readFileSync(join(share.dir, name));
-        for (let written = 0; written < bytes.length; ) written += writeSync(target, bytes, written);
-      }
-    } finally {
-      closeSync(target);
-    }
+  const files = eachLineFile((name) => openSync(join(dir, name), 'w'));
+  try {
+    for (const share of shares) appendShare(files, eachLineFile((name) => [readFileSync(join(share.dir, name))]));
+  } finally {
+    for (const fd of Object.values(files)) closeSync(fd);
   }
   const sessions: ExportedSession[] = shares.map((share) => ({ file: share.file, session: share.session, meta: share.meta, ...share.counts }));
   writeDataCard(sessions, dir);

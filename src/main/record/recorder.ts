@@ -7,7 +7,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
-import { CHUNK_ENTRIES, ChunkBuilder, inputEntry, outputEntry, refEntry } from './chunks.ts';
+import { ChunkBuilder, inputEntry, outputEntry, refEntry } from './chunks.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
@@ -64,28 +64,6 @@ function emptyRows(): Record<Table, Row[]> {
 
 const WRITER_URL = new URL('./recorder-writer.ts', import.meta.url);
 
-/** Message bodies gathered for one row of the bodies table: ids first, first + 1, ... */
-class BodyChunk {
-  private parts: string[] = [];
-  private first = 0;
-
-  add(id: number, body: string): boolean {
-    if (this.parts.length === 0) this.first = id;
-    this.parts.push(body);
-    return this.parts.length >= CHUNK_ENTRIES;
-  }
-
-  get size(): number {
-    return this.parts.length;
-  }
-
-  take(): Row {
-    const row = [this.first, this.parts.length, `[${this.parts.join(',')}]`];
-    this.parts = [];
-    return row;
-  }
-}
-
 export class SessionRecorder implements RecordingSink {
   readonly path: string;
   /** A live cluster's rows go to a writer thread; a simulation writes its own (see row-writer.ts). */
@@ -105,7 +83,8 @@ export class SessionRecorder implements RecordingSink {
   private readonly inputChunks = new Map<number, ChunkBuilder>();
   private readonly outputChunks = new Map<number, ChunkBuilder>();
   /** Live sessions keep each distinct message body once; simulations inline them (see below). */
-  private readonly bodies: BodyChunk | null;
+  /** Bodies gathered for one row of the bodies table, keyed by id: ids first, first + 1, ... */
+  private readonly bodies: ChunkBuilder | null;
   private bodyIds = new Map<string, number>();
   private nextBodyId = 1;
   private nextSnapshotAt = 0;
@@ -126,7 +105,7 @@ export class SessionRecorder implements RecordingSink {
       this.writer = null;
       this.bodies = null;
     } else {
-      this.bodies = new BodyChunk();
+      this.bodies = new ChunkBuilder();
       this.inline = null;
       const writer = new Worker(options.writerUrl ?? WRITER_URL, { workerData: { path, mode: meta.mode } });
       writer.on('message', (answer: WriterAnswer) => {
@@ -173,14 +152,18 @@ export class SessionRecorder implements RecordingSink {
    * matched by content within a flush: the same append reaches every follower within moments.
    */
   private bodyId(body: string): number {
-    const bodies = this.bodies as BodyChunk;
     let id = this.bodyIds.get(body);
     if (id === undefined) {
       id = this.nextBodyId++;
       this.bodyIds.set(body, id);
-      if (bodies.add(id, body)) this.pending.bodies.push(bodies.take());
+      if ((this.bodies as ChunkBuilder).add(id, body)) this.takeBodies();
     }
     return id;
+  }
+
+  private takeBodies(): void {
+    const [first, , count, data] = (this.bodies as ChunkBuilder).take();
+    this.pending.bodies.push([first, count, data]);
   }
 
   private chunkFor(chunks: Map<number, ChunkBuilder>, life: number): ChunkBuilder {
@@ -233,7 +216,7 @@ export class SessionRecorder implements RecordingSink {
     // Every life's open chunks go out with the flush: a crash loses no more than FLUSH_MS.
     for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.pending.inputs.push([life, ...chunk.take()]);
     for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.pending.outputs.push([life, ...chunk.take()]);
-    if (this.bodies !== null && this.bodies.size > 0) this.pending.bodies.push(this.bodies.take());
+    if (this.bodies !== null && this.bodies.size > 0) this.takeBodies();
     // Matching by content spans one flush: the map stays small, and a body seen again later is stored again.
     this.bodyIds = new Map();
     const rows = this.pending;
