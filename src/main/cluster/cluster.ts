@@ -13,6 +13,7 @@ import { getAlgorithm } from '../../nodes/index.ts';
 import type { NodeDetail } from '../../nodes/types.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
+import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
 import type { RecordingSink } from '../record/sink.ts';
@@ -280,7 +281,7 @@ export class Cluster {
       const inputs = member.outbox;
       member.outbox = [];
       if (member.worker === null) continue;
-      member.worker.postMessage({ type: 'inputs', inputs } satisfies ToWorker);
+      member.worker.postMessage({ type: 'inputs', inputs: encodeInputBatch(inputs) } satisfies ToWorker);
       this.options.recorder?.inputs(member.id, inputs, this.now());
     }
   }

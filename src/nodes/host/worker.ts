@@ -8,7 +8,7 @@ import { createRng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../index.ts';
 import type { AppliedEntry, ConsensusNode, PersistBatch, Ready } from '../types.ts';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
-import { fromWireInput, toWireEnvelope } from './wire.ts';
+import { decodeInputBatch, toWireEnvelope } from './wire.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const config = workerData as WorkerConfig;
@@ -26,43 +26,60 @@ function fail(error: unknown): void {
 }
 
 /**
- * A write nothing waits for (a commit index, the applied entries mirrored into the kv table): it
- * rides along with the next write, or goes on its own after DEFERRED_WRITE_MS. Under load that is
- * one transaction (one fsync) per round of client writes instead of two. A crash before it lands
- * loses nothing the node needs: Raft relearns its commit index and re-applies from the log; the
- * kv table, which people inspect, is at most that much behind.
+ * A write nothing waits for (a commit index) rides along with the next write, or goes on its own
+ * after DEFERRED_WRITE_MS. Under load that is one transaction (one fsync) per round of client
+ * writes instead of two. A crash before it lands loses nothing the node needs: Raft relearns its
+ * commit index. Applied entries go to the storage, which mirrors them into the kv table at most
+ * MIRROR_MS late (see SqliteStorage.writeReady); the mirror timer below makes sure they land.
  */
 const DEFERRED_WRITE_MS = 20;
-let deferred: { batch: PersistBatch | null; applied: AppliedEntry[] } | null = null;
+let deferred: PersistBatch | null = null;
+let deferredTimer: NodeJS.Timeout | null = null;
+let mirrorTimer: NodeJS.Timeout | null = null;
 
 function write(batch: PersistBatch | null, applied: readonly AppliedEntry[]): void {
-  if (deferred !== null) {
+  if (deferred !== null && batch !== null) {
     // The newer batch's hard state, when it has one, supersedes the deferred one.
-    const earlier = deferred;
+    batch = { ...batch, hardState: batch.hardState ?? deferred.hardState };
     deferred = null;
-    batch = batch === null ? earlier.batch : { ...batch, hardState: batch.hardState ?? earlier.batch?.hardState };
-    applied = earlier.applied.length === 0 ? applied : [...earlier.applied, ...applied];
   }
   storage.writeReady(batch, applied);
+  armMirror();
 }
 
-function flushDeferred(): void {
-  if (deferred === null) return;
+function armMirror(): void {
+  if (mirrorTimer !== null) return;
+  const due = storage.mirrorDueInMs();
+  if (due === null) return;
+  mirrorTimer = setTimeout(() => {
+    mirrorTimer = null;
+    if (storage.mirrorDueInMs() === 0) guarded(() => storage.flushMirror());
+    armMirror();
+  }, due);
+}
+
+function guarded(fn: () => void): void {
   try {
-    write(null, []);
+    fn();
   } catch (error) {
     fail(error);
   }
 }
 
+function flushDeferred(): void {
+  deferredTimer = null;
+  if (deferred === null) return;
+  const batch = deferred;
+  deferred = null;
+  guarded(() => storage.writeReady(batch, []));
+}
+
 function defer(batch: PersistBatch | null, applied: readonly AppliedEntry[]): void {
-  if (deferred === null) {
-    deferred = { batch, applied: [...applied] };
-    setTimeout(flushDeferred, DEFERRED_WRITE_MS);
-    return;
-  }
-  if (batch !== null) deferred.batch = batch;
-  for (const entry of applied) deferred.applied.push(entry);
+  storage.writeReady(null, applied);
+  armMirror();
+  if (batch === null) return;
+  deferred = deferred === null ? batch : { ...batch, hardState: batch.hardState ?? deferred.hardState };
+  deferredTimer ??= setTimeout(flushDeferred, DEFERRED_WRITE_MS);
 }
 
 function report(ready: Ready): void {
@@ -112,12 +129,12 @@ port.on('message', (message: ToWorker) => {
   }
   if (message.type === 'close') {
     flushDeferred();
-    storage.close();
+    guarded(() => storage.close());
     post({ type: 'closed' });
     return;
   }
   try {
-    for (const input of message.inputs) node.step(fromWireInput(input));
+    for (const input of decodeInputBatch(message.inputs)) node.step(input);
     drain();
   } catch (error) {
     fail(error);
