@@ -176,6 +176,27 @@ describe('Ready.persistFirst', () => {
     expect(reply?.ready.persistFirst).toBe(false);
   });
 
+  it('gives no empty Ready for an acknowledgement that leaves the leader nothing to send', () => {
+    const h = harness(3);
+    electN1(h);
+    const [n1, n2, n3] = ['n1', 'n2', 'n3'].map((id) => h.nodes.get(id) as RaftNode) as [RaftNode, RaftNode, RaftNode];
+    const take = (node: RaftNode): Envelope[] => {
+      const out: Envelope[] = [];
+      while (node.hasReady()) out.push(...node.ready().messages);
+      return out;
+    };
+    n1.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'write', key: 'x', value: 1 } } });
+    const appends = take(n1);
+    for (const envelope of appends) h.nodes.get(envelope.dest)?.step({ kind: 'message', envelope });
+    const [ack2, ack3] = [take(n2), take(n3)].map((messages) => messages.find((m) => m.body.type === 'append_entries_response') as Envelope);
+    // The first acknowledgement commits the entry, and the leader tells both followers so.
+    n1.step({ kind: 'message', envelope: ack2 as Envelope });
+    expect(take(n1).length).toBeGreaterThan(0);
+    // The second moves a match index and leaves nothing to send: no Ready to post for it.
+    n1.step({ kind: 'message', envelope: ack3 as Envelope });
+    expect(n1.hasReady()).toBe(false);
+  });
+
   it('makes a lone leader write its entries before it answers, since it commits them at once', () => {
     const h = harness(1);
     electN1(h);

@@ -518,7 +518,9 @@ export class RaftNode implements ConsensusNode {
       return;
     }
     if (this.maybeCommit()) this.broadcastPending = true;
-    this.appendDirty.add(from);
+    // Only when there is something to send: a dirty peer with nothing to send costs an empty
+    // Ready, which a worker host posts across threads for nothing (once per round under load).
+    else if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commit) this.appendDirty.add(from);
     if (from === this.leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
   }
 
