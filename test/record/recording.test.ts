@@ -68,6 +68,22 @@ describe('recording a session', () => {
     expect(replay.out).toContain('"role":"follower"');
   });
 
+  it('keeps a live session\'s sent messages by reference to their bodies, and catches one that differs', async () => {
+    const tampered = join(dir, 'tampered-live.session.sqlite');
+    copyFileSync(liveFile, tampered);
+    const db = new Database(tampered);
+    // A Ready whose messages are [dest, body id] pairs: point its first message at another body.
+    const row = db.prepare("SELECT seq, readies FROM outputs WHERE readies LIKE '%[[\"n%' ORDER BY seq LIMIT 1").get() as { seq: number; readies: string };
+    const ref = /\[\["(n\d+)",(\d+)\]/.exec(row.readies) as RegExpExecArray;
+    const bodies = (db.prepare('SELECT MAX(first + count - 1) AS last FROM bodies').get() as { last: number }).last;
+    const other = Number(ref[2]) === bodies ? 1 : bodies;
+    db.prepare('UPDATE outputs SET readies = ? WHERE seq = ?').run(row.readies.replace(ref[0], `[["${ref[1]}",${other}]`), row.seq);
+    db.close();
+    const replay = await cli('replay', tampered, '--verify');
+    expect(replay.code, replay.out).toBe(1);
+    expect(replay.out).toMatch(/DIVERGENCE at n\d+ \(life \d+\), output \d+ at t=[\d.]+ ms: messages differ/);
+  });
+
   it('exports a data set whose history the checker reads back, and whose transitions chain', async () => {
     const out = join(dir, 'dataset');
     const exported = await cli('export', simFile, liveFile, '--out', out);

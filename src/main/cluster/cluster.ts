@@ -20,6 +20,8 @@ import type { RecordingSink } from '../record/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 
+const NO_REPLIES: readonly Reply[] = [];
+
 interface ClockEvent {
   time: number;
   seq: number;
@@ -219,20 +221,21 @@ export class Cluster {
         const before = member.status;
         member.status = status;
         this.options.recorder?.output(member.id, ready.messages, ready.replies, status, this.now());
+        const replies = ready.replies === '[]' ? NO_REPLIES : (JSON.parse(ready.replies) as Reply[]);
         if (status.role === 'leader' && before?.role !== 'leader') this.stats.elections++;
         if (before === null || before.role !== status.role || before.term !== status.term || before.commit !== status.commit || before.applied !== status.applied) {
           this.journal({ kind: 'state', time: this.now(), node: member.id, status });
         }
         try {
           if (this.observers.length > 0) {
-            const decoded = { ...ready, messages: ready.messages.map((m) => ({ src: m.src, dest: m.dest, body: JSON.parse(m.body) as { type: string } })) };
+            const decoded = { ...ready, replies, messages: ready.messages.map((m) => ({ src: m.src, dest: m.dest, body: JSON.parse(m.body) as { type: string } })) };
             for (const o of this.observers) o.onReady?.(member.id, decoded, status, this.now() * 1000);
           }
         } catch (error) {
           this.journal({ kind: 'violation', time: this.now(), property: (error as { property?: string }).property ?? 'error', message: (error as Error).message });
         }
         for (const envelope of ready.messages) this.route(envelope);
-        for (const reply of ready.replies) {
+        for (const reply of replies) {
           if (reply.kind === 'client') {
             const resolve = this.pendingRequests.get(`${reply.clientId}:${reply.seq}`);
             if (resolve) resolve(reply);
@@ -281,8 +284,9 @@ export class Cluster {
       const inputs = member.outbox;
       member.outbox = [];
       if (member.worker === null) continue;
-      member.worker.postMessage({ type: 'inputs', inputs: encodeInputBatch(inputs) } satisfies ToWorker);
-      this.options.recorder?.inputs(member.id, inputs, this.now());
+      const recorder = this.options.recorder;
+      const text = recorder === undefined ? encodeInputBatch(inputs) : recorder.encodeInputs(member.id, inputs, this.now());
+      member.worker.postMessage({ type: 'inputs', inputs: text } satisfies ToWorker);
     }
   }
 

@@ -6,6 +6,8 @@
 import type Database from 'better-sqlite3';
 import type { WireInput } from '../../nodes/host/protocol.ts';
 import type { Input } from '../../nodes/types.ts';
+import { encodeInputBatch } from '../../nodes/host/wire.ts';
+import { messagesDigest } from './digest.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
 const CHUNK_ENTRIES = 2000;
@@ -20,7 +22,7 @@ export interface OutputRecord {
   time: number;
   /** The status after this Ready as JSON, or null when it did not change since the life's previous one. */
   status: string | null;
-  /** messagesDigest of the Ready's messages. */
+  /** messagesDigest of the Ready's messages (computed from their bodies where those were kept). */
   messages: string;
   /** The Ready's replies as JSON. */
   replies: string;
@@ -53,22 +55,19 @@ export class ChunkBuilder {
 
 /**
  * A message's body goes into the chunk as the JSON text it already is, not as an escaped string:
- * no second encoding on the hot path, fewer bytes, one parse to read it back.
+ * no second encoding on the hot path, fewer bytes, one parse to read it back. The same text as
+ * the batch the worker was posted (encodeInputBatch).
  */
 export function inputEntry(time: number, inputs: readonly WireInput[]): string {
-  const parts = inputs.map((i) =>
-    i.kind === 'wire' ? `{"kind":"message","envelope":{"src":${JSON.stringify(i.envelope.src)},"dest":${JSON.stringify(i.envelope.dest)},"body":${i.envelope.body}}}` : JSON.stringify(i),
-  );
-  return `[${time},[${parts.join(',')}]]`;
+  return `[${time},${encodeInputBatch(inputs)}]`;
 }
 
-export function outputEntry(time: number, status: string | null, digest: string, replies: string): string {
-  return `[${time},${status ?? 'null'},"${digest}",${replies}]`;
-}
-
-/** A message input whose body is kept once in the bodies table. */
-export function refEntry(src: string, dest: string, id: number): string {
-  return `{"kind":"message","envelope":{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"ref":${id}}}`;
+/**
+ * One Ready. `messages` is a digest of the Ready's messages (messagesDigest), or, where the
+ * session keeps message bodies once each, the messages themselves as [dest, body id] pairs.
+ */
+export function outputEntry(time: number, status: string | null, messages: string, replies: string): string {
+  return `[${time},${status ?? 'null'},${messages},${replies}]`;
 }
 
 /** Message bodies by id, a few chunks parsed at a time: inputs read in time order hit the same ones. */
@@ -122,11 +121,14 @@ export function readInputs(db: Database.Database, life: number, untilMs = Infini
   return out;
 }
 
-export function readOutputs(db: Database.Database, life: number): OutputRecord[] {
+/** `node`: the life's node, the sender of its Readies' messages. */
+export function readOutputs(db: Database.Database, life: number, node: string): OutputRecord[] {
   const out: OutputRecord[] = [];
   for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? ORDER BY seq').all(life) as Array<{ readies: string }>) {
-    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, unknown, string, unknown]>) {
-      out.push({ time, status: status === null ? null : JSON.stringify(status), messages, replies: JSON.stringify(replies) });
+    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, unknown, string | Array<[string, number]>, unknown]>) {
+      // Messages kept by reference compare as the digest of the bodies they refer to.
+      const digest = typeof messages === 'string' ? messages : messagesDigest(messages.map(([dest, id]) => ({ src: node, dest, body: JSON.stringify(bodyStore(db).get(id)) })));
+      out.push({ time, status: status === null ? null : JSON.stringify(status), messages: digest, replies: JSON.stringify(replies) });
     }
   }
   return out;

@@ -6,8 +6,10 @@ import type { PersistedState } from '../../nodes/types.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
-import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
-import { ChunkBuilder, inputEntry, outputEntry, refEntry } from './chunks.ts';
+import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
+import { ChunkBuilder, outputEntry } from './chunks.ts';
+import { messagesDigest } from './digest.ts';
+import { encodeInputBatch, messageInputHead } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
@@ -34,28 +36,6 @@ export function persistedToJson(persisted: PersistedState): string {
 export function persistedFromJson(text: string): PersistedState {
   const raw = JSON.parse(text) as Omit<PersistedState, 'records'> & { records: Array<[string, unknown]> };
   return { ...raw, records: new Map(raw.records) };
-}
-
-/**
- * A Ready's messages are kept as a digest: every one of them is also recorded whole where it
- * matters, as an input of the node it reached (or a send in the journal if it never arrived), and
- * a re-execution that produces other messages changes the digest. This halves a session's size.
- */
-export function messagesDigest(messages: readonly { src: string; dest: string; body: string }[]): string {
-  // FNV-1a in two lanes: fast, and 64 bits leave no room for a chance collision to hide a divergence.
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (const m of messages) {
-    for (const text of [m.src, m.dest, m.body]) {
-      for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-        h2 = Math.imul(h2 ^ c, 0x85ebca6b) >>> 0;
-      }
-      h1 = Math.imul(h1 ^ 0xff, 0x01000193) >>> 0;
-    }
-  }
-  return `${messages.length}:${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
 }
 
 function emptyRows(): Record<Table, Row[]> {
@@ -140,10 +120,45 @@ export class SessionRecorder implements RecordingSink {
   }
 
   inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void {
+    this.encodeInputs(node, inputs, timeMs);
+  }
+
+  /**
+   * Records a batch and returns its text for the worker (encodeInputBatch's): one pass makes both,
+   * sharing each input's JSON; the recorded one has message bodies by reference where a live
+   * session keeps them once each.
+   */
+  encodeInputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): string {
     const life = this.lifeOf.get(node);
-    if (life === undefined) return;
+    if (life === undefined || this.bodies === null) {
+      const wire = encodeInputBatch(inputs);
+      if (life !== undefined) this.addInput(life, timeMs, `[${timeMs},${wire}]`);
+      return wire;
+    }
+    let wire = '[';
+    let recorded = '[';
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i] as WireInput;
+      if (i > 0) {
+        wire += ',';
+        recorded += ',';
+      }
+      if (input.kind === 'wire') {
+        const head = messageInputHead(input.envelope);
+        wire += `${head}"body":${input.envelope.body}}}`;
+        recorded += `${head}"ref":${this.bodyId(input.envelope.body)}}}`;
+      } else {
+        const json = JSON.stringify(input);
+        wire += json;
+        recorded += json;
+      }
+    }
+    this.addInput(life, timeMs, `[${timeMs},${recorded}]]`);
+    return `${wire}]`;
+  }
+
+  private addInput(life: number, timeMs: number, entry: string): void {
     const chunk = this.chunkFor(this.inputChunks, life);
-    const entry = this.bodies === null ? inputEntry(timeMs, inputs) : `[${timeMs},[${inputs.map((i) => (i.kind === 'wire' ? refEntry(i.envelope.src, i.envelope.dest, this.bodyId(i.envelope.body)) : JSON.stringify(i))).join(',')}]]`;
     if (chunk.add(timeMs, entry)) this.pending.inputs.push([life, ...chunk.take()]);
   }
 
@@ -175,14 +190,26 @@ export class SessionRecorder implements RecordingSink {
     return chunk;
   }
 
-  output(node: NodeId, messages: readonly WireEnvelope[], replies: readonly Reply[], status: NodeStatus, timeMs: number): void {
+  output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void {
     const life = this.lifeOf.get(node);
     if (life === undefined) return;
     const statusText = JSON.stringify(status);
     const unchanged = this.lastStatusText.get(life) === statusText;
     this.lastStatusText.set(life, statusText);
+    // A live session keeps the messages themselves, by reference: their bodies are stored once
+    // anyway, for the inputs that receive them, and a reference costs less than hashing a body.
+    let sent: string;
+    if (this.bodies === null) sent = `"${messagesDigest(messages)}"`;
+    else {
+      sent = '[';
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i] as WireEnvelope;
+        sent += `${i > 0 ? ',' : ''}[${JSON.stringify(m.dest)},${this.bodyId(m.body)}]`;
+      }
+      sent += ']';
+    }
     const chunk = this.chunkFor(this.outputChunks, life);
-    if (chunk.add(timeMs, outputEntry(timeMs, unchanged ? null : statusText, messagesDigest(messages), JSON.stringify(replies)))) this.pending.outputs.push([life, ...chunk.take()]);
+    if (chunk.add(timeMs, outputEntry(timeMs, unchanged ? null : statusText, sent, repliesJson))) this.pending.outputs.push([life, ...chunk.take()]);
     this.latest.set(node, status);
   }
 

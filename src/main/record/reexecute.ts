@@ -10,7 +10,8 @@ import { toWireEnvelope } from '../../nodes/host/wire.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { countOutputs, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
-import { messagesDigest, persistedFromJson } from './recorder.ts';
+import { messagesDigest } from './digest.ts';
+import { persistedFromJson } from './recorder.ts';
 import type { LifeContext } from './sink.ts';
 
 export interface LifeRecord {
@@ -69,7 +70,7 @@ export function verifySession(db: Database.Database, progress?: (done: number, t
   const result: VerifyResult = { lives: lives.length, batches: 0, outputsChecked: 0, divergence: null };
   for (const [index, life] of lives.entries()) {
     progress?.(index, lives.length);
-    const expected = readOutputs(db, life.life);
+    const expected = readOutputs(db, life.life, life.node);
     let produced = 0;
     let lastStatus = '';
     const node = createNode(life);

@@ -6,7 +6,7 @@ import type { PersistedState } from '../../nodes/types.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
-import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 
 /** Everything `Algorithm.create` was given besides the persisted state. */
 export interface LifeContext {
@@ -28,8 +28,10 @@ export interface RecordingSink {
   started(node: NodeId, persisted: PersistedState): void;
   /** A batch of inputs the node is given; it steps them all, then drains its Readies. */
   inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void;
-  /** One Ready, as the node produced it. */
-  output(node: NodeId, messages: readonly WireEnvelope[], replies: readonly Reply[], status: NodeStatus, timeMs: number): void;
+  /** As `inputs`, returning the batch as the text a worker is posted (encodeInputBatch's). */
+  encodeInputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): string;
+  /** One Ready, as the node produced it; its replies as JSON. */
+  output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void;
   journal(events: readonly JournalEvent[]): void;
   history(event: HistoryEvent): void;
 }

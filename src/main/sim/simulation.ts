@@ -327,7 +327,7 @@ export class Simulation<O = unknown> {
       if (isLeader && !member.wasLeader) this.stats.elections++;
       member.wasLeader = isLeader;
       for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
-      if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), ready.replies, status, this.now / 1000);
+      if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), JSON.stringify(ready.replies), status, this.now / 1000);
       for (const envelope of ready.messages) this.send(envelope);
       for (const reply of ready.replies) {
         if (reply.kind === 'client') {

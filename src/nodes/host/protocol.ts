@@ -39,8 +39,11 @@ export type WireInput = Exclude<Input, { kind: 'message' }> | { kind: 'wire'; en
 /** `inputs` is a batch of inputs as one JSON text (see encodeInputBatch). */
 export type ToWorker = { type: 'inputs'; inputs: string } | { type: 'inspect'; requestId: number } | { type: 'close' };
 
-/** A Ready as the worker reports it: messages in wire form. */
-export type WireReady = Omit<Ready, 'messages'> & { messages: WireEnvelope[] };
+/**
+ * A Ready as the worker reports it: messages in wire form, replies as one JSON text (cheaper to
+ * copy across threads than an array of objects, and what a recording keeps anyway).
+ */
+export type WireReady = Omit<Ready, 'messages' | 'replies'> & { messages: WireEnvelope[]; replies: string };
 
 export type FromWorker =
   | { type: 'started'; status: NodeStatus; persisted: PersistedState }

@@ -24,16 +24,17 @@ export function encodeInputBatch(inputs: readonly WireInput[]): string {
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as WireInput;
     if (i > 0) text += ',';
-    if (input.kind === 'wire') {
-      const { src, dest, body } = input.envelope;
-      text += `{"kind":"message","envelope":{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"body":${body}}}`;
-    } else {
-      text += JSON.stringify(input);
-    }
+    if (input.kind === 'wire') text += `${messageInputHead(input.envelope)}"body":${input.envelope.body}}}`;
+    else text += JSON.stringify(input);
   }
   return text + ']';
 }
 
 export function decodeInputBatch(text: string): Input[] {
   return JSON.parse(text) as Input[];
+}
+
+/** A message input in JSON up to its body: `{"kind":"message","envelope":{"src":..,"dest":..,` */
+export function messageInputHead(envelope: { src: string; dest: string }): string {
+  return `{"kind":"message","envelope":{"src":${JSON.stringify(envelope.src)},"dest":${JSON.stringify(envelope.dest)},`;
 }

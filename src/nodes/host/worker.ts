@@ -84,7 +84,8 @@ function defer(batch: PersistBatch | null, applied: readonly AppliedEntry[]): vo
 
 function report(ready: Ready): void {
   const messages = ready.messages.map(toWireEnvelope);
-  const sent = config.reportDetail ? { ...ready, messages } : { persist: null, messages, applied: [], replies: ready.replies };
+  const replies = ready.replies.length === 0 ? '[]' : JSON.stringify(ready.replies);
+  const sent = config.reportDetail ? { ...ready, messages, replies } : { persist: null, messages, applied: [], replies };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
 }
 
