@@ -10,7 +10,7 @@ import type { CliIo } from '../cli/cli.ts';
 import { throughput } from './cluster-bench.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SESSIONS = 20;
 const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
 

@@ -42,6 +42,15 @@ function emptyRows(): Record<Table, Row[]> {
   return { lives: [], started: [], bodies: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
 }
 
+/** Length and 32 characters spread over the text: equal texts share it, most unequal ones do not. */
+export function fingerprint(text: string): number {
+  const n = text.length;
+  let h = n;
+  const step = Math.max(1, Math.floor(n / 32));
+  for (let i = n - 1; i >= 0 && i >= n - step * 32; i -= step) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 const WRITER_URL = new URL('./recorder-writer.ts', import.meta.url);
 
 export class SessionRecorder implements RecordingSink {
@@ -65,7 +74,7 @@ export class SessionRecorder implements RecordingSink {
   /** Live sessions keep each distinct message body once; simulations inline them (see below). */
   /** Bodies gathered for one row of the bodies table, keyed by id: ids first, first + 1, ... */
   private readonly bodies: ChunkBuilder | null;
-  private bodyIds = new Map<string, number>();
+  private bodyIds = new Map<number, Array<[string, number]>>();
   private nextBodyId = 1;
   private nextSnapshotAt = 0;
   private readonly faults = new Set<string>();
@@ -165,14 +174,20 @@ export class SessionRecorder implements RecordingSink {
   /**
    * The id of a message body in the bodies table, stored the first time it is seen. Bodies are
    * matched by content within a flush: the same append reaches every follower within moments.
+   * Looked up by a sampled fingerprint, then compared whole: a Map keyed by the bodies themselves
+   * hashes every character of every body (appends run to kilobytes), which was most of the cost.
    */
   private bodyId(body: string): number {
-    let id = this.bodyIds.get(body);
-    if (id === undefined) {
-      id = this.nextBodyId++;
-      this.bodyIds.set(body, id);
-      if ((this.bodies as ChunkBuilder).add(id, body)) this.takeBodies();
+    const key = fingerprint(body);
+    let candidates = this.bodyIds.get(key);
+    if (candidates === undefined) {
+      candidates = [];
+      this.bodyIds.set(key, candidates);
     }
+    for (const [text, id] of candidates) if (text === body) return id;
+    const id = this.nextBodyId++;
+    candidates.push([body, id]);
+    if ((this.bodies as ChunkBuilder).add(id, body)) this.takeBodies();
     return id;
   }
 
