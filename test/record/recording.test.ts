@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli/cli.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
-import { SessionRecorder } from '../../src/main/record/recorder.ts';
+import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
+import { readInputs } from '../../src/main/record/chunks.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'recording-'));
@@ -164,6 +165,28 @@ describe('bad session files', () => {
     expect(meta.schemaVersion).toBe(SESSION_SCHEMA_VERSION);
     expect(migrated.prepare("SELECT name FROM sqlite_master WHERE name = 'snapshots'").get()).toBeDefined();
     migrated.close();
+  });
+});
+
+describe('message bodies kept once', () => {
+  it('tells apart bodies that share a fingerprint, and stores the same body once', async () => {
+    const file = join(dir, 'bodies.session.sqlite');
+    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+    recorder.life('n2', { algorithm: 'raft', options: {}, bootstrapVoters: ['n1', 'n2', 'n3'], seed: 1, restarts: 0 }, 0);
+    // 32 sampled characters of 4,000: these two differ only where no sample falls.
+    const filler = 'x'.repeat(4000);
+    const a = JSON.stringify({ type: 'note', text: `${filler.slice(0, 1000)}A${filler.slice(1001)}` });
+    const b = JSON.stringify({ type: 'note', text: `${filler.slice(0, 1000)}B${filler.slice(1001)}` });
+    expect(fingerprint(a)).toBe(fingerprint(b));
+    const wire = (body: string) => ({ kind: 'wire' as const, envelope: { src: 'n1', dest: 'n2', type: 'note', body } });
+    const text = recorder.encodeInputs('n2', [wire(a), wire(b), wire(`${a}`)], 5);
+    expect(JSON.parse(text)).toEqual([a, b, a].map((body) => ({ kind: 'message', envelope: { src: 'n1', dest: 'n2', body: JSON.parse(body) } })));
+    await recorder.close({ durationMs: 5, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    expect((db.prepare('SELECT SUM(count) AS n FROM bodies').get() as { n: number }).n).toBe(2);
+    const [batch] = readInputs(db, 1);
+    expect(batch?.inputs.map((i) => (i.kind === 'message' ? (i.envelope.body as { text: string }).text[1000] : null))).toEqual(['A', 'B', 'A']);
+    db.close();
   });
 });
 
