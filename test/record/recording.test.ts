@@ -185,7 +185,7 @@ describe('message bodies kept once', () => {
     const { db } = openSessionFile(file);
     expect((db.prepare('SELECT SUM(count) AS n FROM bodies').get() as { n: number }).n).toBe(2);
     const [batch] = readInputs(db, 1);
-    expect(batch?.inputs.map((i) => (i.kind === 'message' ? (i.envelope.body as { text: string }).text[1000] : null))).toEqual(['A', 'B', 'A']);
+    expect(batch?.inputs.map((i) => (i.kind === 'message' ? (i.envelope.body as unknown as { text: string }).text[1000] : null))).toEqual(['A', 'B', 'A']);
     db.close();
   });
 });

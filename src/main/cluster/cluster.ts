@@ -20,7 +20,8 @@ import type { RecordingSink } from '../record/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 
-const NO_REPLIES: readonly Reply[] = [];
+/** Shared by every Ready without replies; never written to. */
+const NO_REPLIES: Reply[] = [];
 
 interface ClockEvent {
   time: number;
