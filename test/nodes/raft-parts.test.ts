@@ -197,6 +197,17 @@ describe('Ready.persistFirst', () => {
     expect(n1.hasReady()).toBe(false);
   });
 
+  it('hands followers in step one and the same append, so a host serializes it once', () => {
+    const h = harness(3);
+    electN1(h);
+    h.drain();
+    const n1 = h.nodes.get('n1') as RaftNode;
+    n1.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'write', key: 'x', value: 1 } } });
+    const appends = n1.ready().messages.filter((m) => m.body.type === 'append_entries');
+    expect(appends.map((m) => m.dest).sort()).toEqual(['n2', 'n3']);
+    expect(appends[0]?.body).toBe(appends[1]?.body);
+  });
+
   it('makes a lone leader write its entries before it answers, since it commits them at once', () => {
     const h = harness(1);
     electN1(h);

@@ -7,8 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createRng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../index.ts';
 import type { AppliedEntry, ConsensusNode, PersistBatch, Ready } from '../types.ts';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.ts';
-import { decodeInputBatch, toWireEnvelope } from './wire.ts';
+import type { FromWorker, ToWorker, WireEnvelope, WorkerConfig } from './protocol.ts';
+import { decodeInputBatch } from './wire.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const config = workerData as WorkerConfig;
@@ -82,8 +82,24 @@ function defer(batch: PersistBatch | null, applied: readonly AppliedEntry[]): vo
   deferredTimer ??= setTimeout(flushDeferred, DEFERRED_WRITE_MS);
 }
 
+/**
+ * Message bodies as JSON. A node hands one body object to several peers (a leader's append to
+ * followers in step): it is serialized once.
+ */
+function encodeMessages(envelopes: Ready['messages']): WireEnvelope[] {
+  let lastBody: object | null = null;
+  let lastJson = '';
+  return envelopes.map((envelope) => {
+    if (envelope.body !== lastBody) {
+      lastBody = envelope.body;
+      lastJson = JSON.stringify(envelope.body);
+    }
+    return { src: envelope.src, dest: envelope.dest, type: envelope.body.type, body: lastJson };
+  });
+}
+
 function report(ready: Ready): void {
-  const messages = ready.messages.map(toWireEnvelope);
+  const messages = encodeMessages(ready.messages);
   const replies = ready.replies.length === 0 ? '[]' : JSON.stringify(ready.replies);
   const sent = config.reportDetail ? { ...ready, messages, replies } : { persist: null, messages, applied: [], replies };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });

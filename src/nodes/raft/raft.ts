@@ -583,6 +583,9 @@ export class RaftNode implements ConsensusNode {
     }
   }
 
+  /** The last append built in this Ready (see sendAppend); cleared when the Ready is handed out. */
+  private sharedAppend: AppendEntries | null = null;
+
   private send(to: NodeId, body: RaftMessage): void {
     this.messages.push({ src: this.id, dest: to, body });
   }
@@ -601,7 +604,13 @@ export class RaftNode implements ConsensusNode {
       const entries = this.log.slice(pr.next, this.log.lastIndex, this.options.maxEntriesPerMessage);
       if (entries.length === 0 && (pr.state === 'replicate' || pr.match === this.log.lastIndex) && pr.sentCommit >= this.commit) return;
       const commitOnly = entries.length === 0 && pr.state === 'replicate';
-      const message: AppendEntries = { type: 'append_entries', term: this.term, prevIndex, prevTerm, entries, commit: this.commit, commitOnly };
+      // Followers in step get the very same append: one body object, which a host serializes once.
+      const shared = this.sharedAppend;
+      const message: AppendEntries =
+        shared !== null && shared.prevIndex === prevIndex && shared.entries.length === entries.length && shared.commit === this.commit && shared.commitOnly === commitOnly && shared.term === this.term
+          ? shared
+          : { type: 'append_entries', term: this.term, prevIndex, prevTerm, entries, commit: this.commit, commitOnly };
+      this.sharedAppend = message;
       this.send(to, message);
       pr.sentCommit = this.commit;
       if (entries.length === 0) {
@@ -919,6 +928,7 @@ export class RaftNode implements ConsensusNode {
       }
     }
     this.broadcastPending = false;
+    this.sharedAppend = null;
     // Set.clear() reallocates the table even when empty; on this hot path only clear what is there.
     if (this.appendDirty.size > 0) this.appendDirty.clear();
     this.applyCommitted();
