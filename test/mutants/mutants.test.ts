@@ -58,3 +58,27 @@ describe('mutants are caught', () => {
     expect(caught.length).toBeGreaterThan(0);
   });
 });
+
+describe('the safety monitor compares entries by what they hold', () => {
+  const status = (id: string) => ({ id, role: 'follower' as const, term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 1, snapshotIndex: 0, voters: ['n1', 'n2'] });
+  const persisted = (op: Record<string, unknown>) => ({
+    persist: { log: { from: 1, entries: [{ index: 1, term: 1, data: { type: 'command' as const, request: { clientId: 1, seq: 1, op } } }] } },
+    messages: [],
+    applied: [],
+    replies: [],
+  });
+  const verdict = (a: Record<string, unknown>, b: Record<string, unknown>): SafetyProperty[] => {
+    const monitor = createSafetyMonitor();
+    monitor.onReady?.('n1', persisted(a) as never, status('n1'), 1);
+    monitor.onReady?.('n2', persisted(b) as never, status('n2'), 2);
+    return monitor.violations().map((v) => v.property);
+  };
+
+  it('the same command at one index and term on two nodes is fine; any field that differs is a violation', () => {
+    expect(verdict({ f: 'cas', key: 'x', expected: 1, value: 2 }, { f: 'cas', key: 'x', expected: 1, value: 2 })).toEqual([]);
+    expect(verdict({ f: 'cas', key: 'x', expected: 1, value: 2 }, { f: 'cas', key: 'x', expected: 3, value: 2 })).toEqual(['log_matching']);
+    expect(verdict({ f: 'write', key: 'x', value: 1 }, { f: 'write', key: 'x', value: '1' })).toEqual(['log_matching']);
+    expect(verdict({ f: 'write', key: 'x', value: 1 }, { f: 'append', key: 'x', value: 1 })).toEqual(['log_matching']);
+    expect(verdict({ f: 'read', key: 'x' }, { f: 'read', key: 'y' })).toEqual(['log_matching']);
+  });
+});

@@ -10,7 +10,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../../nodes/index.ts';
-import type { NodeDetail } from '../../nodes/types.ts';
+import type { NodeDetail, Ready } from '../../nodes/types.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
@@ -229,7 +229,21 @@ export class Cluster {
         }
         try {
           if (this.observers.length > 0) {
-            const decoded = { ...ready, replies, messages: ready.messages.map((m) => ({ src: m.src, dest: m.dest, body: JSON.parse(m.body) as { type: string } })) };
+            // Message bodies are parsed only if an observer reads them: the safety monitors do not,
+            // and a leader's appends run to kilobytes.
+            let messages: Ready['messages'] | null = null;
+            const wire = ready.messages;
+            const { persist, applied } = JSON.parse(ready.detail ?? '{"persist":null,"applied":[]}') as Pick<Ready, 'persist' | 'applied'>;
+            const decoded: Ready = {
+              persist,
+              persistFirst: ready.persistFirst,
+              applied,
+              replies,
+              get messages(): Ready['messages'] {
+                messages ??= wire.map((m) => ({ src: m.src, dest: m.dest, body: JSON.parse(m.body) as { type: string } }));
+                return messages;
+              },
+            };
             for (const o of this.observers) o.onReady?.(member.id, decoded, status, this.now() * 1000);
           }
         } catch (error) {

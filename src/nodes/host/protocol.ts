@@ -43,7 +43,12 @@ export type ToWorker = { type: 'inputs'; inputs: string } | { type: 'inspect'; r
  * A Ready as the worker reports it: messages in wire form, replies as one JSON text (cheaper to
  * copy across threads than an array of objects, and what a recording keeps anyway).
  */
-export type WireReady = Omit<Ready, 'messages' | 'replies'> & { messages: WireEnvelope[]; replies: string };
+export type WireReady = Pick<Ready, 'persistFirst'> & {
+  messages: WireEnvelope[];
+  replies: string;
+  /** With reportDetail: `{ persist, applied }` as JSON (parsed in one go, where a clone walks every object). */
+  detail: string | null;
+};
 
 export type FromWorker =
   | { type: 'started'; status: NodeStatus; persisted: PersistedState }

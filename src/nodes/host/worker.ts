@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createRng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../index.ts';
 import type { AppliedEntry, ConsensusNode, PersistBatch, Ready } from '../types.ts';
-import type { FromWorker, ToWorker, WireEnvelope, WorkerConfig } from './protocol.ts';
+import type { FromWorker, ToWorker, WireEnvelope, WireReady, WorkerConfig } from './protocol.ts';
 import { decodeInputBatch } from './wire.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
@@ -101,7 +101,8 @@ function encodeMessages(envelopes: Ready['messages']): WireEnvelope[] {
 function report(ready: Ready): void {
   const messages = encodeMessages(ready.messages);
   const replies = ready.replies.length === 0 ? '[]' : JSON.stringify(ready.replies);
-  const sent = config.reportDetail ? { ...ready, messages, replies } : { persist: null, messages, applied: [], replies };
+  const detail = config.reportDetail ? JSON.stringify({ persist: ready.persist, applied: ready.applied }) : null;
+  const sent: WireReady = { persistFirst: ready.persistFirst, messages, replies, detail };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
 }
 
