@@ -9,10 +9,6 @@ export function toWireEnvelope(envelope: Envelope): WireEnvelope {
   return { src: envelope.src, dest: envelope.dest, type: envelope.body.type, body: JSON.stringify(envelope.body) };
 }
 
-export function toWireInput(input: Input): WireInput {
-  return input.kind === 'message' ? { kind: 'wire', envelope: toWireEnvelope(input.envelope) } : input;
-}
-
 /**
  * A batch of inputs as one JSON text, each message body spliced in as the JSON it already is. The
  * worker reads the whole batch with one JSON.parse: a string crosses the thread boundary as a
