@@ -9,7 +9,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { ChunkBuilder, outputEntry } from './chunks.ts';
 import { messagesDigest } from './digest.ts';
-import { encodeInputBatch, messageInputHead } from '../../nodes/host/wire.ts';
+import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
@@ -144,26 +144,9 @@ export class SessionRecorder implements RecordingSink {
       if (life !== undefined) this.addInput(life, timeMs, `[${timeMs},${wire}]`);
       return wire;
     }
-    let wire = '[';
-    let recorded = '[';
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i] as WireInput;
-      if (i > 0) {
-        wire += ',';
-        recorded += ',';
-      }
-      if (input.kind === 'wire') {
-        const head = messageInputHead(input.envelope);
-        wire += `${head}"body":${input.envelope.body}}}`;
-        recorded += `${head}"ref":${this.bodyId(input.envelope.body)}}}`;
-      } else {
-        const json = JSON.stringify(input);
-        wire += json;
-        recorded += json;
-      }
-    }
-    this.addInput(life, timeMs, `[${timeMs},${recorded}]]`);
-    return `${wire}]`;
+    const [wire, referenced] = encodeInputBatchWithRefs(inputs, this.bodyIdOf);
+    this.addInput(life, timeMs, `[${timeMs},${referenced}]`);
+    return wire;
   }
 
   private addInput(life: number, timeMs: number, entry: string): void {
@@ -177,6 +160,8 @@ export class SessionRecorder implements RecordingSink {
    * Looked up by a sampled fingerprint, then compared whole: a Map keyed by the bodies themselves
    * hashes every character of every body (appends run to kilobytes), which was most of the cost.
    */
+  private readonly bodyIdOf = (body: string): number => this.bodyId(body);
+
   private bodyId(body: string): number {
     const key = fingerprint(body);
     let candidates = this.bodyIds.get(key);

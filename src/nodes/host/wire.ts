@@ -16,14 +16,34 @@ export function toWireEnvelope(envelope: Envelope): WireEnvelope {
  * body is parsed once, not once as a string and again as JSON.
  */
 export function encodeInputBatch(inputs: readonly WireInput[]): string {
-  let text = '[';
+  return encodeBatch(inputs, null)[0];
+}
+
+/**
+ * The batch as encodeInputBatch writes it, and in the same pass the same batch with each message
+ * body replaced by `"ref":bodyRef(body)` (how a live recording keeps it, bodies stored apart).
+ */
+export function encodeInputBatchWithRefs(inputs: readonly WireInput[], bodyRef: (body: string) => number): [wire: string, referenced: string] {
+  return encodeBatch(inputs, bodyRef);
+}
+
+function encodeBatch(inputs: readonly WireInput[], bodyRef: ((body: string) => number) | null): [string, string] {
+  let wire = '[';
+  let referenced = '[';
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as WireInput;
-    if (i > 0) text += ',';
-    if (input.kind === 'wire') text += `${messageInputHead(input.envelope)}"body":${input.envelope.body}}}`;
-    else text += JSON.stringify(input);
+    const separator = i > 0 ? ',' : '';
+    if (input.kind === 'wire') {
+      const head = messageInputHead(input.envelope);
+      wire += `${separator}${head}"body":${input.envelope.body}}}`;
+      if (bodyRef !== null) referenced += `${separator}${head}"ref":${bodyRef(input.envelope.body)}}}`;
+    } else {
+      const json = JSON.stringify(input);
+      wire += separator + json;
+      if (bodyRef !== null) referenced += separator + json;
+    }
   }
-  return text + ']';
+  return [`${wire}]`, `${referenced}]`];
 }
 
 export function decodeInputBatch(text: string): Input[] {
