@@ -55,6 +55,9 @@ describe('live cluster', () => {
     expect(await read(cluster, leader, 'x')).toMatchObject({ ok: true, value: 10 });
     await until(() => cluster.nodeIds.every((id) => (cluster.status(id)?.applied ?? 0) >= 11));
     expect(monitor.violations()).toEqual([]);
+    // The monitors saw it all, from the workers' digests: ten acknowledged writes, all 11 entries applied.
+    expect(monitor.summary()).toMatchObject({ leaders: 1, acknowledged: 10 });
+    expect(monitor.summary().appliedIndex).toBe(11);
   });
 
   it('elects a new leader when the leader is killed, and loses no acknowledged write', async () => {

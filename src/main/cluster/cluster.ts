@@ -11,6 +11,7 @@ import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Repl
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { getAlgorithm } from '../../nodes/index.ts';
 import type { NodeDetail, Ready } from '../../nodes/types.ts';
+import type { ReadyDigest } from '../../nodes/ready-digest.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
@@ -168,6 +169,8 @@ export class Cluster {
       dbPath: this.nodeFile(member.id),
       sync: this.options.sync,
       reportDetail: this.observers.length > 0,
+      // Observers that all take digests (the safety monitors) get digests: far less to send and decode.
+      reportDigest: this.observers.length > 0 && this.observers.every((o) => o.onReadyDigest !== undefined || o.onReady === undefined),
     };
     const algorithm = getAlgorithm(config.algorithm);
     this.options.recorder?.life(member.id, { algorithm: config.algorithm, options: { ...(algorithm?.defaultOptions as object), ...(config.options as object) }, bootstrapVoters: config.bootstrapVoters, seed: config.seed, restarts: config.restarts }, this.now());
@@ -228,7 +231,10 @@ export class Cluster {
           this.journal({ kind: 'state', time: this.now(), node: member.id, status });
         }
         try {
-          if (this.observers.length > 0) {
+          if (ready.digest !== null) {
+            const digest = JSON.parse(ready.digest) as ReadyDigest;
+            for (const o of this.observers) o.onReadyDigest?.(member.id, digest, replies, status, this.now() * 1000);
+          } else if (this.observers.length > 0) {
             // Message bodies are parsed only if an observer reads them: the safety monitors do not,
             // and a leader's appends run to kilobytes.
             let messages: Ready['messages'] | null = null;

@@ -5,8 +5,9 @@
 //
 // Each check costs O(entries changed) per Ready, not O(log): they run after every simulator step.
 
-import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
-import type { PersistBatch, PersistedState, Ready } from '../../nodes/types.ts';
+import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import type { PersistedState, Ready } from '../../nodes/types.ts';
+import { digestReady, type AppliedDigest, type EntryDigest, type ReadyDigest } from '../../nodes/ready-digest.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
 
 export type SafetyProperty =
@@ -63,29 +64,6 @@ export interface SafetyMonitor extends ClusterObserver {
   summary(): { leaders: number; appliedIndex: number; acknowledged: number; violations: number };
 }
 
-const fingerprints = new WeakMap<object, string>();
-
-/**
- * What an entry holds, as text to compare. Commands, nearly every entry, are spelled out field by
- * field: cheaper than JSON of the nested object, and the live cluster's entries arrive as fresh
- * objects per node, so a cache keyed by object would only fill up.
- */
-function fingerprintOf(entry: LogEntry): string {
-  if (entry.data.type === 'command') {
-    const { clientId, seq, op } = entry.data.request;
-    let text = `c${clientId}#${seq} ${op.f} ${JSON.stringify(op.key)}`;
-    if (op.f === 'cas') text += ` ${JSON.stringify(op.expected)}`;
-    if (op.f === 'write' || op.f === 'cas' || op.f === 'append') text += ` ${JSON.stringify(op.value)}`;
-    return text;
-  }
-  let fp = fingerprints.get(entry.data);
-  if (fp === undefined) {
-    fp = JSON.stringify(entry.data);
-    fingerprints.set(entry.data, fp);
-  }
-  return fp;
-}
-
 /** (index, term) as one number: terms stay far below 2^21 in any run. */
 function entryKey(index: number, term: number): number {
   return index * 2_097_152 + term;
@@ -114,37 +92,36 @@ export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}
     if (throwOnViolation) throw v;
   };
 
-  const checkEntry = (node: NodeId, log: DurableLog, entry: LogEntry, timeUs: number): void => {
-    const prevTerm = entry.index === 1 ? 0 : termAt(log, entry.index - 1);
-    const fingerprint = fingerprintOf(entry);
-    const key = entryKey(entry.index, entry.term);
+  const checkEntry = (node: NodeId, log: DurableLog, [index, term, fingerprint]: EntryDigest, timeUs: number): void => {
+    const prevTerm = index === 1 ? 0 : termAt(log, index - 1);
+    const key = entryKey(index, term);
     const known = entries.get(key);
     if (known === undefined) {
       entries.set(key, { fingerprint, prevTerm });
       return;
     }
     if (known.fingerprint !== fingerprint) {
-      violate('log_matching', `two different entries ${entry.index}/${entry.term}: ${known.fingerprint} and ${fingerprint}`, timeUs, node);
+      violate('log_matching', `two different entries ${index}/${term}: ${known.fingerprint} and ${fingerprint}`, timeUs, node);
     } else if (prevTerm >= 0 && known.prevTerm !== prevTerm) {
-      violate('log_matching', `entry ${entry.index}/${entry.term} follows term ${prevTerm} here but term ${known.prevTerm} elsewhere`, timeUs, node);
+      violate('log_matching', `entry ${index}/${term} follows term ${prevTerm} here but term ${known.prevTerm} elsewhere`, timeUs, node);
     }
   };
 
-  const applyPersist = (node: NodeId, log: DurableLog, batch: PersistBatch, timeUs: number): void => {
-    if (batch.snapshot) {
-      const snap = batch.snapshot;
-      const drop = snap.index - log.snapshotIndex;
+  const applyPersist = (node: NodeId, log: DurableLog, digest: ReadyDigest, timeUs: number): void => {
+    if (digest.snapshot) {
+      const [snapIndex, snapTerm] = digest.snapshot;
+      const drop = snapIndex - log.snapshotIndex;
       const kept = drop >= 0 ? log.terms.slice(drop) : [];
       const continuous = drop >= 0 && drop <= log.terms.length;
       log.terms = continuous ? kept : [];
-      log.snapshotIndex = snap.index;
-      log.snapshotTerm = snap.term;
+      log.snapshotIndex = snapIndex;
+      log.snapshotTerm = snapTerm;
     }
-    if (batch.log) {
-      log.terms.length = Math.max(0, batch.log.from - log.snapshotIndex - 1);
-      for (const entry of batch.log.entries) {
+    if (digest.log) {
+      log.terms.length = Math.max(0, digest.log.from - log.snapshotIndex - 1);
+      for (const entry of digest.log.entries) {
         checkEntry(node, log, entry, timeUs);
-        log.terms.push(entry.term);
+        log.terms.push(entry[1]);
       }
     }
   };
@@ -174,35 +151,38 @@ export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}
     }
   };
 
-  const checkApplied = (node: NodeId, ready: Ready, log: DurableLog, timeUs: number): void => {
-    const ackedNow = new Map<string, LogEntry>();
-    for (const { entry } of ready.applied) {
-      log.lastApplied = entry.index;
-      const fingerprint = fingerprintOf(entry);
-      const before = applied.get(entry.index);
+  const checkApplied = (node: NodeId, appliedNow: readonly AppliedDigest[], replies: readonly Reply[], log: DurableLog, timeUs: number): void => {
+    const ackedNow = new Map<string, AppliedDigest>();
+    for (const entry of appliedNow) {
+      const [index, term, fingerprint, ack] = entry;
+      log.lastApplied = index;
+      const before = applied.get(index);
       if (before === undefined) {
-        applied.set(entry.index, { term: entry.term, fingerprint, node });
-      } else if (before.term !== entry.term || before.fingerprint !== fingerprint) {
-        violate(
-          'state_machine_safety',
-          `${node} applied ${entry.index}/${entry.term} ${fingerprint} where ${before.node} applied ${entry.index}/${before.term} ${before.fingerprint}`,
-          timeUs,
-          node,
-        );
+        applied.set(index, { term, fingerprint, node });
+      } else if (before.term !== term || before.fingerprint !== fingerprint) {
+        violate('state_machine_safety', `${node} applied ${index}/${term} ${fingerprint} where ${before.node} applied ${index}/${before.term} ${before.fingerprint}`, timeUs, node);
       }
-      const acked = acknowledged.get(entry.index);
-      if (acked !== undefined && (acked.term !== entry.term || acked.fingerprint !== fingerprint)) {
-        violate('acknowledged_write_lost', `${acked.what}, acknowledged at ${entry.index}/${acked.term}, was replaced by ${fingerprint}`, timeUs, node);
+      const acked = acknowledged.get(index);
+      if (acked !== undefined && (acked.term !== term || acked.fingerprint !== fingerprint)) {
+        violate('acknowledged_write_lost', `${acked.what}, acknowledged at ${index}/${acked.term}, was replaced by ${fingerprint}`, timeUs, node);
       }
-      if (entry.index > highestApplied.index) highestApplied = { index: entry.index, term: entry.term };
-      if (entry.data.type === 'command') ackedNow.set(`${entry.data.request.clientId}:${entry.data.request.seq}`, entry);
+      if (index > highestApplied.index) highestApplied = { index, term };
+      if (ack !== null) ackedNow.set(ack, entry);
     }
-    for (const reply of ready.replies) {
+    for (const reply of replies) {
       if (reply.kind !== 'client' || !reply.ok) continue;
       const entry = ackedNow.get(`${reply.clientId}:${reply.seq}`);
-      if (entry === undefined || entry.data.type !== 'command' || entry.data.request.op.f === 'read') continue;
-      acknowledged.set(entry.index, { term: entry.term, fingerprint: fingerprintOf(entry), what: `c${reply.clientId}#${reply.seq} ${entry.data.request.op.f} ${entry.data.request.op.key}` });
+      if (entry === undefined) continue;
+      const [index, term, fingerprint, , what] = entry;
+      acknowledged.set(index, { term, fingerprint, what: what as string });
     }
+  };
+
+  const onReadyDigest = (node: NodeId, digest: ReadyDigest, replies: readonly Reply[], status: NodeStatus, timeUs: number): void => {
+    const log = logOf(node);
+    applyPersist(node, log, digest, timeUs);
+    checkLeader(node, status, log, timeUs);
+    if (digest.applied.length > 0 || replies.length > 0) checkApplied(node, digest.applied, replies, log, timeUs);
   };
 
   const logOf = (node: NodeId): DurableLog => {
@@ -225,11 +205,9 @@ export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}
       checkLeader(node, status, log, timeUs);
     },
     onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
-      const log = logOf(node);
-      if (ready.persist !== null) applyPersist(node, log, ready.persist, timeUs);
-      checkLeader(node, status, log, timeUs);
-      if (ready.applied.length > 0 || ready.replies.length > 0) checkApplied(node, ready, log, timeUs);
+      onReadyDigest(node, digestReady(ready), ready.replies, status, timeUs);
     },
+    onReadyDigest,
     onNodeCrash(node: NodeId): void {
       const log = logOf(node);
       log.role = 'down';

@@ -1,4 +1,5 @@
-import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
+import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import type { ReadyDigest } from '../../nodes/ready-digest.ts';
 import type { PersistedState, Ready } from '../../nodes/types.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 
@@ -11,6 +12,11 @@ export interface ClusterObserver {
   onNodeStart?(node: NodeId, persisted: PersistedState, status: NodeStatus, timeUs: number): void;
   /** After the Ready's persist was written, before its messages enter the network. */
   onReady?(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void;
+  /**
+   * The same as onReady, for observers that need only which entries were made durable and applied
+   * (the safety monitors): a worker-thread cluster then sends that instead of the entries.
+   */
+  onReadyDigest?(node: NodeId, digest: ReadyDigest, replies: readonly Reply[], status: NodeStatus, timeUs: number): void;
   onNodeCrash?(node: NodeId, timeUs: number): void;
   onHistoryEvent?(event: HistoryEvent): void;
 }

@@ -19,6 +19,8 @@ export interface WorkerConfig {
    * need it). Off, a Ready carries only messages, replies and status: far less to copy.
    */
   reportDetail: boolean;
+  /** Send a digest of what was persisted and applied instead (see ready-digest.ts); wins over reportDetail. */
+  reportDigest: boolean;
 }
 
 /**
@@ -48,6 +50,8 @@ export type WireReady = Pick<Ready, 'persistFirst'> & {
   replies: string;
   /** With reportDetail: `{ persist, applied }` as JSON (parsed in one go, where a clone walks every object). */
   detail: string | null;
+  /** With reportDigest: the ReadyDigest as JSON. */
+  digest: string | null;
 };
 
 export type FromWorker =

@@ -9,6 +9,7 @@ import { getAlgorithm } from '../index.ts';
 import type { AppliedEntry, ConsensusNode, PersistBatch, Ready } from '../types.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireReady, WorkerConfig } from './protocol.ts';
 import { decodeInputBatch } from './wire.ts';
+import { digestReady } from '../ready-digest.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const config = workerData as WorkerConfig;
@@ -101,8 +102,9 @@ function encodeMessages(envelopes: Ready['messages']): WireEnvelope[] {
 function report(ready: Ready): void {
   const messages = encodeMessages(ready.messages);
   const replies = ready.replies.length === 0 ? '[]' : JSON.stringify(ready.replies);
-  const detail = config.reportDetail ? JSON.stringify({ persist: ready.persist, applied: ready.applied }) : null;
-  const sent: WireReady = { persistFirst: ready.persistFirst, messages, replies, detail };
+  const digest = config.reportDigest ? JSON.stringify(digestReady(ready)) : null;
+  const detail = config.reportDetail && digest === null ? JSON.stringify({ persist: ready.persist, applied: ready.applied }) : null;
+  const sent: WireReady = { persistFirst: ready.persistFirst, messages, replies, detail, digest };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
 }
 
