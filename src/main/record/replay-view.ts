@@ -73,16 +73,16 @@ export class SessionReplay {
   private readonly cache = new Map<NodeId, ReExecuted>();
   private readonly firstSeq: number;
   private readonly lastSeq: number;
+  private readonly q: Record<'timeOf' | 'nodeEvents' | 'violations' | 'recent' | 'messages' | 'operations' | 'history' | 'previous' | 'next', Database.Statement>;
 
   /** The last event at or before `timeMs` (firstSeq - 1 if none): events are stored in time order. */
   private seqAt(timeMs: number): number {
-    const timeOf = this.db.prepare('SELECT time FROM events WHERE seq = ?');
-    let low = this.firstSeq;
+        let low = this.firstSeq;
     let high = this.lastSeq;
     let found = this.firstSeq - 1;
     while (low <= high) {
       const mid = Math.floor((low + high) / 2);
-      const row = timeOf.get(mid) as { time: number } | undefined;
+      const row = this.q.timeOf.get(mid) as { time: number } | undefined;
       if (row !== undefined && row.time <= timeMs) {
         found = mid;
         low = mid + 1;
@@ -102,6 +102,18 @@ export class SessionReplay {
     this.durationMs = (db.prepare('SELECT time AS t FROM events ORDER BY seq DESC LIMIT 1').get() as { t: number } | undefined)?.t ?? 0;
     this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE notable = 1 AND kind = 'violation'").get() as { t: number | null }).t;
     const range = db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM events').get() as { first: number | null; last: number | null };
+    // Prepared once: a scrubbing user asks for a moment many times a second.
+    this.q = {
+      timeOf: db.prepare('SELECT time FROM events WHERE seq = ?'),
+      nodeEvents: db.prepare("SELECT data FROM events WHERE notable = 1 AND kind IN ('node', 'fault') AND time <= ? ORDER BY seq"),
+      violations: db.prepare("SELECT data FROM events WHERE notable = 1 AND kind = 'violation' AND time <= ? ORDER BY seq"),
+      recent: db.prepare('SELECT data FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?'),
+      messages: db.prepare("SELECT data FROM events WHERE seq > ? AND seq <= ? AND kind IN ('send', 'deliver', 'drop') ORDER BY seq"),
+      operations: db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? AND data NOT LIKE '%\"type\":\"invoke\"%'"),
+      history: db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY time DESC, seq DESC LIMIT ?"),
+      previous: db.prepare('SELECT time AS t FROM events WHERE seq <= ? AND time < ? ORDER BY seq DESC LIMIT 1'),
+      next: db.prepare('SELECT time AS t FROM events WHERE seq > ? ORDER BY seq LIMIT 1'),
+    };
     this.firstSeq = range.first ?? 1;
     this.lastSeq = range.last ?? 0;
   }
@@ -119,7 +131,7 @@ export class SessionReplay {
   moment(timeMs: number): ReplayMoment {
     const t = Math.max(0, Math.min(timeMs, this.durationMs));
     const upTo = this.seqAt(t);
-    const nodeEvents = this.db.prepare("SELECT data FROM events WHERE notable = 1 AND kind IN ('node', 'fault') AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>;
+    const nodeEvents = this.q.nodeEvents.all(t) as Array<{ data: string }>;
     const state = new Map<NodeId, ReplayNodeState>();
     let cuts = new Set<string>();
     const violations: ReplayMoment['violations'] = [];
@@ -131,7 +143,7 @@ export class SessionReplay {
         cuts = applyFault(cuts, event.description, state);
       }
     }
-    for (const row of this.db.prepare("SELECT data FROM events WHERE notable = 1 AND kind = 'violation' AND time <= ? ORDER BY seq").all(t) as Array<{ data: string }>) {
+    for (const row of this.q.violations.all(t) as Array<{ data: string }>) {
       const v = JSON.parse(row.data) as Extract<JournalEvent, { kind: 'violation' }>;
       violations.push({ property: v.property, message: v.message, time: v.time });
     }
@@ -142,8 +154,8 @@ export class SessionReplay {
       const nodeState = life === null ? 'down' : (state.get(id) ?? 'up');
       return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || status === null ? null : (JSON.parse(status) as NodeStatus), life: life?.life ?? null };
     });
-    const recent = (this.db.prepare('SELECT data FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?').all(upTo, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
-    const messages = (this.db.prepare("SELECT data FROM events WHERE seq > ? AND seq <= ? AND kind IN ('send', 'deliver', 'drop') ORDER BY seq").all(this.seqAt(t - FLIGHT_WINDOW_MS), upTo) as Array<{ data: string }>)
+    const recent = (this.q.recent.all(upTo, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
+    const messages = (this.q.messages.all(this.seqAt(t - FLIGHT_WINDOW_MS), upTo) as Array<{ data: string }>)
       .map((r) => JSON.parse(r.data) as JournalEvent)
       .filter((e): e is Extract<JournalEvent, { kind: 'send' | 'deliver' | 'drop' }> => e.kind === 'send' || e.kind === 'deliver' || e.kind === 'drop');
     const open = new Map<string, Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>>();
@@ -160,12 +172,12 @@ export class SessionReplay {
     const broken = violations.some((v) => v.property === 'linearizability');
     const verdict = this.meta.summary?.linearizable;
     const linearizable = broken ? 'false' : verdict === 'false' && t >= this.durationMs ? 'false' : verdict === 'unknown' ? 'unknown' : 'true';
-    const operations = (this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? AND data NOT LIKE '%\"type\":\"invoke\"%'").get(t) as { n: number }).n;
-    const history = (this.db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY time DESC, seq DESC LIMIT ?").all(t, HISTORY_AROUND) as Array<{ time: number; data: string }>)
+    const operations = (this.q.operations.get(t) as { n: number }).n;
+    const history = (this.q.history.all(t, HISTORY_AROUND) as Array<{ time: number; data: string }>)
       .map((r) => ({ time: r.time, event: (JSON.parse(r.data) as { event: HistoryEvent }).event }))
       .reverse();
-    const previous = this.db.prepare('SELECT time AS t FROM events WHERE seq <= ? AND time < ? ORDER BY seq DESC LIMIT 1').get(upTo, t) as { t: number | null } | undefined;
-    const next = this.db.prepare('SELECT time AS t FROM events WHERE seq > ? ORDER BY seq LIMIT 1').get(upTo) as { t: number | null } | undefined;
+    const previous = this.q.previous.get(upTo, t) as { t: number | null } | undefined;
+    const next = this.q.next.get(upTo) as { t: number | null } | undefined;
     return {
       timeMs: t,
       nodes,
