@@ -159,6 +159,8 @@ export class Cluster {
   }
 
   private spawn(member: Member): Promise<void> {
+    // Observers that all take digests (the safety monitors) get digests: far less to send and decode.
+    const digestsSuffice = this.observers.every((o) => o.onReadyDigest !== undefined || o.onReady === undefined);
     const config: WorkerConfig = {
       id: member.id,
       algorithm: this.options.algorithm,
@@ -168,9 +170,8 @@ export class Cluster {
       restarts: member.restarts,
       dbPath: this.nodeFile(member.id),
       sync: this.options.sync,
-      reportDetail: this.observers.length > 0,
-      // Observers that all take digests (the safety monitors) get digests: far less to send and decode.
-      reportDigest: this.observers.length > 0 && this.observers.every((o) => o.onReadyDigest !== undefined || o.onReady === undefined),
+      reportDetail: this.observers.length > 0 && !digestsSuffice,
+      reportDigest: this.observers.length > 0 && digestsSuffice,
     };
     const algorithm = getAlgorithm(config.algorithm);
     this.options.recorder?.life(member.id, { algorithm: config.algorithm, options: { ...(algorithm?.defaultOptions as object), ...(config.options as object) }, bootstrapVoters: config.bootstrapVoters, seed: config.seed, restarts: config.restarts }, this.now());

@@ -4,9 +4,7 @@
 // (`SELECT value FROM inputs, json_each(inputs.batches)`).
 
 import type Database from 'better-sqlite3';
-import type { WireInput } from '../../nodes/host/protocol.ts';
 import type { Input } from '../../nodes/types.ts';
-import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { messagesDigest } from './digest.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
@@ -51,15 +49,6 @@ export class ChunkBuilder {
     this.parts = [];
     return row;
   }
-}
-
-/**
- * A message's body goes into the chunk as the JSON text it already is, not as an escaped string:
- * no second encoding on the hot path, fewer bytes, one parse to read it back. The same text as
- * the batch the worker was posted (encodeInputBatch).
- */
-export function inputEntry(time: number, inputs: readonly WireInput[]): string {
-  return `[${time},${encodeInputBatch(inputs)}]`;
 }
 
 /**

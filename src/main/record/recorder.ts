@@ -149,6 +149,8 @@ export class SessionRecorder implements RecordingSink {
     return wire;
   }
 
+  private readonly bodyIdOf = (body: string): number => this.bodyId(body);
+
   private addInput(life: number, timeMs: number, entry: string): void {
     const chunk = this.chunkFor(this.inputChunks, life);
     if (chunk.add(timeMs, entry)) this.pending.inputs.push([life, ...chunk.take()]);
@@ -160,8 +162,6 @@ export class SessionRecorder implements RecordingSink {
    * Looked up by a sampled fingerprint, then compared whole: a Map keyed by the bodies themselves
    * hashes every character of every body (appends run to kilobytes), which was most of the cost.
    */
-  private readonly bodyIdOf = (body: string): number => this.bodyId(body);
-
   private bodyId(body: string): number {
     const key = fingerprint(body);
     let candidates = this.bodyIds.get(key);

@@ -77,7 +77,7 @@ export class SessionReplay {
 
   /** The last event at or before `timeMs` (firstSeq - 1 if none): events are stored in time order. */
   private seqAt(timeMs: number): number {
-        let low = this.firstSeq;
+    let low = this.firstSeq;
     let high = this.lastSeq;
     let found = this.firstSeq - 1;
     while (low <= high) {

@@ -19,7 +19,7 @@ export interface WorkerConfig {
    * need it). Off, a Ready carries only messages, replies and status: far less to copy.
    */
   reportDetail: boolean;
-  /** Send a digest of what was persisted and applied instead (see ready-digest.ts); wins over reportDetail. */
+  /** Send a digest of what was persisted and applied instead (see ready-digest.ts); never with reportDetail. */
   reportDigest: boolean;
 }
 

@@ -103,7 +103,7 @@ function report(ready: Ready): void {
   const messages = encodeMessages(ready.messages);
   const replies = ready.replies.length === 0 ? '[]' : JSON.stringify(ready.replies);
   const digest = config.reportDigest ? JSON.stringify(digestReady(ready)) : null;
-  const detail = config.reportDetail && digest === null ? JSON.stringify({ persist: ready.persist, applied: ready.applied }) : null;
+  const detail = config.reportDetail ? JSON.stringify({ persist: ready.persist, applied: ready.applied }) : null;
   const sent: WireReady = { persistFirst: ready.persistFirst, messages, replies, detail, digest };
   post({ type: 'ready', ready: sent, status: node.status(), loggedEntries: ready.persist?.log?.entries.length ?? 0 });
 }
