@@ -10,7 +10,8 @@ import { main } from '../../src/main/cli/cli.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
-import { readInputs } from '../../src/main/record/chunks.ts';
+import { ChunkBuilder, readInputs } from '../../src/main/record/chunks.ts';
+import type { JournalEvent } from '../../src/shared/journal.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'recording-'));
@@ -186,6 +187,44 @@ describe('message bodies kept once', () => {
     expect((db.prepare('SELECT SUM(count) AS n FROM bodies').get() as { n: number }).n).toBe(2);
     const [batch] = readInputs(db, 1);
     expect(batch?.inputs.map((i) => (i.kind === 'message' ? (i.envelope.body as unknown as { text: string }).text[1000] : null))).toEqual(['A', 'B', 'A']);
+    db.close();
+  });
+});
+
+describe('chunks and lists as bytes', () => {
+  it('keeps every entry exact across growth, multi-byte text and takes', () => {
+    const chunk = new ChunkBuilder();
+    const entries = [{ text: 'plain' }, { text: 'é ✓ 😀 \u2028', n: -0.5 }, { text: 'y'.repeat(50_000) }];
+    for (const [i, entry] of entries.entries()) chunk.add(i, JSON.stringify(entry));
+    const [first, last, count, data] = chunk.take();
+    expect([first, last, count]).toEqual([0, 2, 3]);
+    expect(JSON.parse(Buffer.from(data).toString('utf8'))).toEqual(entries);
+    chunk.begin(7);
+    chunk.write('[1,');
+    chunk.write('"two"');
+    chunk.write(']');
+    expect(chunk.end()).toBe(false);
+    const [, , again, next] = chunk.take();
+    expect(again).toBe(1);
+    expect(Buffer.from(next).toString('utf8')).toBe('[[1,"two"]]');
+  });
+
+  it('stores each event as its own row with the text it was given, and history alike', async () => {
+    const file = join(dir, 'events.session.sqlite');
+    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+    const events: JournalEvent[] = [
+      { kind: 'send', time: 0.30000000000000004, src: 'n1', dest: 'n2', type: 'append_entries' },
+      { kind: 'state', time: 1, node: 'n2', status: { id: 'n2', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] } },
+      { kind: 'fault', time: 2, description: 'partition {n1} | {n2, n3} "é"' },
+      { kind: 'client', time: 3, event: { type: 'invoke', process: 1, f: 'write', key: 'ключ', value: '😀', time: 3 } as never },
+    ];
+    recorder.journal(events);
+    await recorder.close({ durationMs: 3, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    expect(db.prepare('SELECT time, kind, node, data, notable FROM events ORDER BY seq').all()).toEqual(
+      events.map((e) => ({ time: e.time, kind: e.kind, node: 'node' in e ? e.node : 'src' in e ? e.src : null, data: JSON.stringify(e), notable: ['send', 'state'].includes(e.kind) ? null : 1 })),
+    );
+    expect(db.prepare('SELECT data FROM history ORDER BY seq').all()).toEqual([{ data: JSON.stringify((events[3] as { event: unknown }).event) }]);
     db.close();
   });
 });

@@ -7,7 +7,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
-import { ChunkBuilder, outputEntry } from './chunks.ts';
+import { ChunkBuilder } from './chunks.ts';
 import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
@@ -19,6 +19,8 @@ export const FLUSH_MS = 250;
 /** Rows a simulation's recording gathers before it writes them (it never waits for FLUSH_MS). */
 const INLINE_FLUSH_ROWS = 20_000;
 const SNAPSHOT_EVERY_MS = 1000;
+/** Message bodies remembered for matching (see bodyId). */
+const RECENT_BODIES = 128;
 
 export interface RecordingMeta {
   mode: 'live' | 'sim';
@@ -40,6 +42,10 @@ export function persistedFromJson(text: string): PersistedState {
 
 function emptyRows(): Record<Table, Row[]> {
   return { lives: [], started: [], bodies: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
+}
+
+function emptyCounts(): Record<Table, number> {
+  return { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
 }
 
 /** Length and 32 characters spread over the text: equal texts share it, most unequal ones do not. */
@@ -70,18 +76,27 @@ export class SessionRecorder implements RecordingSink {
   /** Each life's last recorded status text: an output with the same status stores NULL. */
   private readonly lastStatusText = new Map<number, string>();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
+  /** Events and history go as JSON arrays too; the writer splits them into rows (json_each). */
+  private readonly eventChunk = new ChunkBuilder();
+  private readonly historyChunk = new ChunkBuilder();
+  /** Rows (entries, for chunks) gathered since the last flush, by table. */
+  private taken: Record<Table, number> = emptyCounts();
   private readonly outputChunks = new Map<number, ChunkBuilder>();
   /** Live sessions keep each distinct message body once; simulations inline them (see below). */
   /** Bodies gathered for one row of the bodies table, keyed by id: ids first, first + 1, ... */
   private readonly bodies: ChunkBuilder | null;
-  private bodyIds = new Map<number, Array<[string, number]>>();
+  /** The latest bodies stored, a ring: their fingerprints, texts and ids. */
+  private readonly recentKeys = new Uint32Array(RECENT_BODIES);
+  private readonly recentTexts: string[] = new Array<string>(RECENT_BODIES).fill('');
+  private readonly recentIds = new Float64Array(RECENT_BODIES);
+  private recentNext = 0;
   private nextBodyId = 1;
   private nextSnapshotAt = 0;
   private readonly faults = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Rows written so far, by table. */
-  readonly counts: Record<Table, number> = { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
+  readonly counts: Record<Table, number> = emptyCounts();
 
   constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL } = {}) {
     this.path = path;
@@ -120,12 +135,12 @@ export class SessionRecorder implements RecordingSink {
   life(node: NodeId, context: LifeContext, timeMs: number): void {
     const life = this.nextLife++;
     this.lifeOf.set(node, life);
-    this.pending.lives.push([life, node, timeMs, JSON.stringify(context)]);
+    this.pushRow('lives', [life, node, timeMs, JSON.stringify(context)]);
   }
 
   started(node: NodeId, persisted: PersistedState): void {
     const life = this.lifeOf.get(node);
-    if (life !== undefined) this.pending.started.push([persistedToJson(persisted), life]);
+    if (life !== undefined) this.pushRow('started', [persistedToJson(persisted), life]);
   }
 
   inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void {
@@ -141,44 +156,66 @@ export class SessionRecorder implements RecordingSink {
     const life = this.lifeOf.get(node);
     if (life === undefined || this.bodies === null) {
       const wire = encodeInputBatch(inputs);
-      if (life !== undefined) this.addInput(life, timeMs, `[${timeMs},${wire}]`);
+      if (life !== undefined) this.addInput(life, timeMs, wire);
       return wire;
     }
     const [wire, referenced] = encodeInputBatchWithRefs(inputs, this.bodyIdOf);
-    this.addInput(life, timeMs, `[${timeMs},${referenced}]`);
+    this.addInput(life, timeMs, referenced);
     return wire;
   }
 
   private readonly bodyIdOf = (body: string): number => this.bodyId(body);
 
-  private addInput(life: number, timeMs: number, entry: string): void {
+  /** An inputs entry: `[time, batch]`. */
+  private addInput(life: number, timeMs: number, batch: string): void {
     const chunk = this.chunkFor(this.inputChunks, life);
-    if (chunk.add(timeMs, entry)) this.pending.inputs.push([life, ...chunk.take()]);
+    chunk.begin(timeMs);
+    chunk.write(`[${timeMs},`);
+    chunk.write(batch);
+    chunk.write(']');
+    if (chunk.end()) this.takeChunk('inputs', chunk, life);
   }
 
   /**
    * The id of a message body in the bodies table, stored the first time it is seen. Bodies are
-   * matched by content within a flush: the same append reaches every follower within moments.
-   * Looked up by a sampled fingerprint, then compared whole: a Map keyed by the bodies themselves
-   * hashes every character of every body (appends run to kilobytes), which was most of the cost.
+   * matched against the latest RECENT_BODIES stored: a leader's append reaches its followers within
+   * moments, and one delayed longer is merely stored again. Holding every body until the flush
+   * kept kilobytes of appends alive through young-generation collections, which then copied them.
+   * Compared by a sampled fingerprint first, then whole: hashing every character cost more.
    */
   private bodyId(body: string): number {
     const key = fingerprint(body);
-    let candidates = this.bodyIds.get(key);
-    if (candidates === undefined) {
-      candidates = [];
-      this.bodyIds.set(key, candidates);
-    }
-    for (const [text, id] of candidates) if (text === body) return id;
+    for (let i = 0; i < RECENT_BODIES; i++) if (this.recentKeys[i] === key && this.recentTexts[i] === body) return this.recentIds[i] as number;
     const id = this.nextBodyId++;
-    candidates.push([body, id]);
+    const slot = this.recentNext;
+    this.recentNext = (slot + 1) % RECENT_BODIES;
+    this.recentKeys[slot] = key;
+    this.recentTexts[slot] = body;
+    this.recentIds[slot] = id;
     if ((this.bodies as ChunkBuilder).add(id, body)) this.takeBodies();
     return id;
   }
 
   private takeBodies(): void {
     const [first, , count, data] = (this.bodies as ChunkBuilder).take();
-    this.pending.bodies.push([first, count, data]);
+    this.pushRow('bodies', [first, count, data], count);
+  }
+
+  private pushRow(table: Table, row: Row, entries = 1): void {
+    this.pending[table].push(row);
+    this.taken[table] += entries;
+  }
+
+  /** A life's chunk of inputs or outputs as a row: life, time, end_time, count, data. */
+  private takeChunk(table: 'inputs' | 'outputs', chunk: ChunkBuilder, life: number): void {
+    const row = chunk.take();
+    this.pushRow(table, [life, ...row], row[2]);
+  }
+
+  /** Events or history as one JSON array, split into rows by the writer. */
+  private takeList(table: 'events' | 'history', chunk: ChunkBuilder): void {
+    const [, , count, data] = chunk.take();
+    this.pushRow(table, [data], count);
   }
 
   private chunkFor(chunks: Map<number, ChunkBuilder>, life: number): ChunkBuilder {
@@ -208,52 +245,64 @@ export class SessionRecorder implements RecordingSink {
       }
       sent += ']';
     }
+    // An outputs entry: `[time, status or null when unchanged, messages, replies]`, the messages as
+    // [dest, body id] pairs or, where bodies are not kept, a digest of them (messagesDigest).
     const chunk = this.chunkFor(this.outputChunks, life);
-    if (chunk.add(timeMs, outputEntry(timeMs, unchanged ? null : statusText, sent, repliesJson))) this.pending.outputs.push([life, ...chunk.take()]);
+    chunk.begin(timeMs);
+    chunk.write(`[${timeMs},`);
+    chunk.write(unchanged ? 'null' : statusText);
+    chunk.write(`,${sent},`);
+    chunk.write(repliesJson);
+    chunk.write(']');
+    if (chunk.end()) this.takeChunk('outputs', chunk, life);
     this.latest.set(node, status);
   }
 
   journal(events: readonly JournalEvent[]): void {
     for (const event of events) {
-      const node = 'node' in event ? event.node : 'src' in event ? event.src : null;
-      const notable = event.kind === 'send' || event.kind === 'deliver' || event.kind === 'drop' || event.kind === 'state' ? null : 1;
-      this.pending.events.push([event.time, event.kind, node, JSON.stringify(event), notable]);
+      if (this.eventChunk.add(event.time, JSON.stringify(event))) this.takeList('events', this.eventChunk);
       if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
       else if (event.kind === 'node' && (event.event === 'crashed' || event.event === 'failed')) this.latest.delete(event.node);
       else if (event.kind === 'client') this.history(event.event);
       if (event.time >= this.nextSnapshotAt) this.snapshot(event.time);
     }
     // A simulation runs without yielding to timers: it flushes by size, so memory stays bounded.
-    if (this.inline !== null && this.pending.events.length + this.pending.inputs.length + this.pending.outputs.length >= INLINE_FLUSH_ROWS) this.flush();
+    if (this.inline !== null && this.taken.events + this.taken.inputs + this.taken.outputs >= INLINE_FLUSH_ROWS) this.flush();
   }
 
   history(event: HistoryEvent): void {
-    this.pending.history.push([JSON.stringify(event)]);
+    if (this.historyChunk.add(0, JSON.stringify(event))) this.takeList('history', this.historyChunk);
   }
 
   /** Every node's status now: where a replay seeks to without reading every event before it. */
   private snapshot(timeMs: number): void {
     this.nextSnapshotAt = timeMs + SNAPSHOT_EVERY_MS;
-    for (const [node, status] of this.latest) this.pending.snapshots.push([timeMs, node, this.lifeOf.get(node) ?? null, JSON.stringify(status)]);
+    for (const [node, status] of this.latest) this.pushRow('snapshots', [timeMs, node, this.lifeOf.get(node) ?? null, JSON.stringify(status)]);
   }
 
   /** Hands everything gathered so far to the writer thread, which writes it in one transaction. */
   flush(ack?: number): void {
     if (this.closed) return;
     // Every life's open chunks go out with the flush: a crash loses no more than FLUSH_MS.
-    for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.pending.inputs.push([life, ...chunk.take()]);
-    for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.pending.outputs.push([life, ...chunk.take()]);
+    for (const [life, chunk] of this.inputChunks) if (chunk.size > 0) this.takeChunk('inputs', chunk, life);
+    for (const [life, chunk] of this.outputChunks) if (chunk.size > 0) this.takeChunk('outputs', chunk, life);
     if (this.bodies !== null && this.bodies.size > 0) this.takeBodies();
-    // Matching by content spans one flush: the map stays small, and a body seen again later is stored again.
-    this.bodyIds = new Map();
+    if (this.eventChunk.size > 0) this.takeList('events', this.eventChunk);
+    if (this.historyChunk.size > 0) this.takeList('history', this.historyChunk);
     const rows = this.pending;
     this.pending = emptyRows();
-    for (const table of Object.keys(rows) as Table[]) this.counts[table] += table === 'inputs' || table === 'outputs' ? rows[table].reduce((sum, row) => sum + (row[3] as number), 0) : table === 'bodies' ? rows[table].reduce((sum, row) => sum + (row[1] as number), 0) : rows[table].length;
+    for (const table of Object.keys(rows) as Table[]) this.counts[table] += this.taken[table];
+    this.taken = emptyCounts();
     if (this.inline) {
       this.inline.write(rows);
       if (ack !== undefined) this.acks.get(ack)?.();
       this.acks.delete(ack ?? -1);
-    } else this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage);
+    } else {
+      // The chunks' buffers move to the writer instead of being copied.
+      const transfer: ArrayBuffer[] = [];
+      for (const table of ['bodies', 'inputs', 'outputs', 'events', 'history'] as const) for (const row of rows[table]) transfer.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
+      this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage, transfer);
+    }
   }
 
   /** Resolves once everything recorded so far is in the file (before reading it, say to export). */

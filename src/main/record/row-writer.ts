@@ -5,13 +5,10 @@
 import Database from 'better-sqlite3';
 import { SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
 
-const EVENTS_PER_STATEMENT = 64;
-
 export class RowWriter {
   private readonly db: Database.Database;
   private readonly statements: Record<Table, Database.Statement>;
   private readonly mode: 'live' | 'sim';
-  private readonly manyEvents: Database.Statement;
 
   constructor(path: string, mode: 'live' | 'sim') {
     this.mode = mode;
@@ -26,24 +23,13 @@ export class RowWriter {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
-    this.manyEvents = this.db.prepare(`INSERT INTO events (time, kind, node, data, notable) VALUES ${Array.from({ length: EVENTS_PER_STATEMENT }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
     this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).map(([table, sql]) => [table, this.db.prepare(sql)])) as Record<Table, Database.Statement>;
   }
 
   write(rows: Record<Table, Row[]>): void {
     this.db.transaction(() => {
-      for (const table of Object.keys(SESSION_INSERTS) as Table[]) {
-        if (table === 'events') this.writeEvents(rows.events);
-        else for (const row of rows[table]) this.statements[table].run(...row);
-      }
+      for (const table of Object.keys(SESSION_INSERTS) as Table[]) for (const row of rows[table]) this.statements[table].run(...row);
     })();
-  }
-
-  /** Events come by the thousand: EVENTS_PER_STATEMENT rows per call into SQLite, not one. */
-  private writeEvents(rows: Row[]): void {
-    let i = 0;
-    for (; i + EVENTS_PER_STATEMENT <= rows.length; i += EVENTS_PER_STATEMENT) this.manyEvents.run(...rows.slice(i, i + EVENTS_PER_STATEMENT).flat());
-    for (; i < rows.length; i++) this.statements.events.run(...(rows[i] as Row));
   }
 
   close(meta: Record<string, unknown>): void {

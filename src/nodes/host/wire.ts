@@ -29,21 +29,24 @@ export function encodeInputBatchWithRefs(inputs: readonly WireInput[], bodyRef: 
 
 function encodeBatch(inputs: readonly WireInput[], bodyRef: ((body: string) => number) | null): [string, string] {
   let wire = '[';
-  let referenced = '[';
+  // The referenced text is the wire text until the first message: a batch of client requests and
+  // ticks has one text for both.
+  let referenced: string | null = null;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as WireInput;
     const separator = i > 0 ? ',' : '';
     if (input.kind === 'wire') {
       const head = messageInputHead(input.envelope);
+      if (bodyRef !== null) referenced = `${referenced ?? wire}${separator}${head}"ref":${bodyRef(input.envelope.body)}}}`;
       wire += `${separator}${head}"body":${input.envelope.body}}}`;
-      if (bodyRef !== null) referenced += `${separator}${head}"ref":${bodyRef(input.envelope.body)}}}`;
     } else {
       const json = JSON.stringify(input);
       wire += separator + json;
-      if (bodyRef !== null) referenced += separator + json;
+      if (referenced !== null) referenced += separator + json;
     }
   }
-  return [`${wire}]`, `${referenced}]`];
+  wire += ']';
+  return [wire, referenced === null ? wire : `${referenced}]`];
 }
 
 export function decodeInputBatch(text: string): Input[] {
