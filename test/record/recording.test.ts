@@ -10,7 +10,8 @@ import { main } from '../../src/main/cli/cli.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
-import { ChunkBuilder, readInputs } from '../../src/main/record/chunks.ts';
+import { ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
+import type { NodeStatus } from '../../src/shared/protocol.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
@@ -225,6 +226,39 @@ describe('chunks and lists as bytes', () => {
       events.map((e) => ({ time: e.time, kind: e.kind, node: 'node' in e ? e.node : 'src' in e ? e.src : null, data: JSON.stringify(e), notable: ['send', 'state'].includes(e.kind) ? null : 1 })),
     );
     expect(db.prepare('SELECT data FROM history ORDER BY seq').all()).toEqual([{ data: JSON.stringify((events[3] as { event: unknown }).event) }]);
+    db.close();
+  });
+});
+
+describe('statuses kept as changes', () => {
+  it('reads back every status exactly, at any moment, across chunks, from whole statuses and changes', async () => {
+    const file = join(dir, 'statuses.session.sqlite');
+    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+    recorder.life('n1', { algorithm: 'raft', options: {}, bootstrapVoters: ['n1', 'n2', 'n3'], seed: 1, restarts: 0 }, 0);
+    let status: NodeStatus = { id: 'n1', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
+    const recorded: string[] = [];
+    // 4,500 Readies: three chunks; commits move, and now and then the role, the leader or the voters change, or nothing does.
+    for (let i = 1; i <= 4500; i++) {
+      if (i % 7 === 0) status = { ...status, commit: status.commit + 3, applied: status.applied + 3, lastIndex: status.lastIndex + 3 };
+      if (i % 500 === 0) status = { ...status, role: status.role === 'leader' ? 'follower' : 'leader', term: status.term + 1, leader: status.role === 'leader' ? null : 'n1' };
+      if (i === 3000) status = { ...status, voters: ['n1', 'n2'] };
+      recorder.output('n1', [], '[]', { ...status, voters: [...status.voters] }, i);
+      recorded.push(JSON.stringify(status));
+    }
+    await recorder.close({ durationMs: 4500, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM outputs').get() as { n: number }).n).toBe(3);
+    const outputs = readOutputs(db, 1, 'n1');
+    let last: string | null = null;
+    outputs.forEach((o, i) => {
+      if (o.status !== null) last = o.status;
+      expect(last, `Ready ${i + 1}`).toBe(recorded[i]);
+    });
+    for (const t of [1, 6, 7, 499, 500, 1999, 2000, 2001, 2999, 3000, 4001, 4500]) expect(statusAt(db, 1, t), `at ${t}`).toBe(recorded[t - 1]);
+    expect(statusAt(db, 1, 0.5)).toBeNull();
+    // Most entries are changes, not whole statuses.
+    const readies = (db.prepare('SELECT readies FROM outputs').all() as Array<{ readies: string }>).flatMap((r) => JSON.parse(r.readies) as Array<[number, Record<string, unknown> | null]>);
+    expect(readies.filter(([, s]) => s !== null && 'id' in s).length).toBeLessThan(20);
     db.close();
   });
 });

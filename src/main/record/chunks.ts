@@ -156,14 +156,25 @@ export function readInputs(db: Database.Database, life: number, untilMs = Infini
   return out;
 }
 
+/**
+ * A recorded status as it was: a whole status (it has an id) replaces the one before; a change
+ * (no id) is laid over it, field by field, in the order the whole one gave them.
+ */
+function applyStatus(current: Record<string, unknown> | null, recorded: Record<string, unknown>): Record<string, unknown> | null {
+  if ('id' in recorded) return recorded;
+  return current === null ? null : { ...current, ...recorded };
+}
+
 /** `node`: the life's node, the sender of its Readies' messages. */
 export function readOutputs(db: Database.Database, life: number, node: string): OutputRecord[] {
   const out: OutputRecord[] = [];
+  let current: Record<string, unknown> | null = null;
   for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? ORDER BY seq').all(life) as Array<{ readies: string }>) {
-    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, unknown, string | Array<[string, number]>, unknown]>) {
+    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, Record<string, unknown> | null, string | Array<[string, number]>, unknown]>) {
       // Messages kept by reference compare as the digest of the bodies they refer to.
       const digest = typeof messages === 'string' ? messages : messagesDigest(messages.map(([dest, id]) => ({ src: node, dest, body: JSON.stringify(bodyStore(db).get(id)) })));
-      out.push({ time, status: status === null ? null : JSON.stringify(status), messages: digest, replies: JSON.stringify(replies) });
+      if (status !== null) current = applyStatus(current, status);
+      out.push({ time, status: status === null ? null : JSON.stringify(current), messages: digest, replies: JSON.stringify(replies) });
     }
   }
   return out;
@@ -175,12 +186,15 @@ export function countOutputs(db: Database.Database, life: number): number {
 
 /** The newest status a life recorded at or before `timeMs`, as JSON; null if none yet. */
 export function statusAt(db: Database.Database, life: number, timeMs: number): string | null {
+  // Newest chunk first; within one, forward from its whole status (every chunk opens with one;
+  // files from before status changes have only whole ones or nulls).
   for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? AND time <= ? ORDER BY time DESC, seq DESC').iterate(life, timeMs) as IterableIterator<{ readies: string }>) {
-    const entries = JSON.parse(row.readies) as Array<[number, unknown]>;
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [time, status] = entries[i] as [number, unknown];
-      if (time <= timeMs && status !== null) return JSON.stringify(status);
+    let current: Record<string, unknown> | null = null;
+    for (const [time, status] of JSON.parse(row.readies) as Array<[number, Record<string, unknown> | null]>) {
+      if (time > timeMs) break;
+      if (status !== null) current = applyStatus(current, status);
     }
+    if (current !== null) return JSON.stringify(current);
   }
   return null;
 }

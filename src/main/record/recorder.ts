@@ -48,6 +48,34 @@ function emptyCounts(): Record<Table, number> {
   return { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
 }
 
+/**
+ * The fields of `status` that differ from `previous` as a JSON object (without the id, which tells
+ * it from a whole status), 'null' when none do, or the whole status when the two have different
+ * fields. A status is ~200 bytes and most Readies change two or three numbers of it.
+ */
+export function statusChange(previous: NodeStatus, status: NodeStatus): string {
+  const before = previous as unknown as Record<string, unknown>;
+  const after = status as unknown as Record<string, unknown>;
+  let changed = '';
+  let fields = 0;
+  for (const key in after) {
+    fields++;
+    const was = before[key];
+    const now = after[key];
+    if (was === now || (Array.isArray(was) && Array.isArray(now) && sameItems(was, now))) continue;
+    if (key === 'id' || !(key in before)) return JSON.stringify(status);
+    changed += `${changed === '' ? '{' : ','}${JSON.stringify(key)}:${JSON.stringify(now)}`;
+  }
+  if (fields !== Object.keys(before).length) return JSON.stringify(status);
+  return changed === '' ? 'null' : `${changed}}`;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Length and 32 characters spread over the text: equal texts share it, most unequal ones do not. */
 export function fingerprint(text: string): number {
   const n = text.length;
@@ -74,7 +102,7 @@ export class SessionRecorder implements RecordingSink {
   private nextLife = 1;
   private readonly latest = new Map<NodeId, NodeStatus>();
   /** Each life's last recorded status text: an output with the same status stores NULL. */
-  private readonly lastStatusText = new Map<number, string>();
+  private readonly lastStatus = new Map<number, NodeStatus>();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
   /** Events and history go as JSON arrays too; the writer splits them into rows (json_each). */
   private readonly eventChunk = new ChunkBuilder();
@@ -230,9 +258,11 @@ export class SessionRecorder implements RecordingSink {
   output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void {
     const life = this.lifeOf.get(node);
     if (life === undefined) return;
-    const statusText = JSON.stringify(status);
-    const unchanged = this.lastStatusText.get(life) === statusText;
-    this.lastStatusText.set(life, statusText);
+    // A chunk opens with the whole status, so that it reads on its own; after that, what changed.
+    const chunk = this.chunkFor(this.outputChunks, life);
+    const previous = this.lastStatus.get(life);
+    const statusText = previous === undefined || chunk.size === 0 ? JSON.stringify(status) : statusChange(previous, status);
+    this.lastStatus.set(life, status);
     // A live session keeps the messages themselves, by reference: their bodies are stored once
     // anyway, for the inputs that receive them, and a reference costs less than hashing a body.
     let sent: string;
@@ -245,12 +275,12 @@ export class SessionRecorder implements RecordingSink {
       }
       sent += ']';
     }
-    // An outputs entry: `[time, status or null when unchanged, messages, replies]`, the messages as
-    // [dest, body id] pairs or, where bodies are not kept, a digest of them (messagesDigest).
-    const chunk = this.chunkFor(this.outputChunks, life);
+    // An outputs entry: `[time, status, messages, replies]`, the status whole, or its changed fields
+    // (no id), or null when unchanged; the messages as [dest, body id] pairs or, where bodies are not
+    // kept, a digest of them (messagesDigest).
     chunk.begin(timeMs);
     chunk.write(`[${timeMs},`);
-    chunk.write(unchanged ? 'null' : statusText);
+    chunk.write(statusText);
     chunk.write(`,${sent},`);
     chunk.write(repliesJson);
     chunk.write(']');

@@ -14,9 +14,10 @@
 //   bodies     a live session's message bodies, each distinct one once (a leader sends the same
 //              append to every follower): data = [body, ...] for ids first, first + 1, ...; an
 //              input refers to one as {kind: "message", envelope: {src, dest, ref: id}}
-//   outputs    every Ready it produced, in chunks: readies = [[time, status or null when
-//              unchanged, messages, replies], ...], the messages as [[dest, body id], ...] in a
-//              live session and as a digest of them in a simulated one
+//   outputs    every Ready it produced, in chunks: readies = [[time, status, messages, replies],
+//              ...]; the status whole (each chunk opens with one), or only its changed fields (an
+//              object without id), or null when unchanged; the messages as [[dest, body id], ...]
+//              in a live session and as a digest of them in a simulated one
 //   snapshots  every node's status once a second, to seek without reading every event
 //   history    the clients' history in the checker's format
 //
