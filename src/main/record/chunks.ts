@@ -32,6 +32,7 @@ export type ChunkData = Uint8Array;
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id.
@@ -41,20 +42,18 @@ const CLOSE_BRACKET = 0x5d;
  * stores them as TEXT (`CAST(? AS TEXT)`), so the file is the same.
  */
 export class ChunkBuilder {
-  private bytes: Buffer;
   private length = 0;
   private count = 0;
   private first = 0;
   private last = 0;
   private capacity = 16 * 1024;
-
-  constructor() {
-    this.bytes = Buffer.allocUnsafeSlow(this.capacity);
-  }
+  // A buffer is taken only when an entry begins: a life that has ended holds none.
+  private bytes: Buffer = NO_BYTES;
 
   /** Starts an entry, written by `write` calls and closed by `end`. */
   begin(time: number): void {
     if (this.count === 0) {
+      if (this.bytes === NO_BYTES) this.bytes = Buffer.allocUnsafeSlow(this.capacity);
       this.first = time;
       this.length = 0;
       this.bytes[this.length++] = OPEN_BRACKET;
@@ -90,9 +89,10 @@ export class ChunkBuilder {
   take(): [number, number, number, ChunkData] {
     this.bytes[this.length++] = CLOSE_BRACKET;
     const row: [number, number, number, ChunkData] = [this.first, this.last, this.count, this.bytes.subarray(0, this.length)];
-    // The next chunk starts at the size this one needed: a steady stream grows its buffer once.
-    this.capacity = Math.max(this.capacity, this.length);
-    this.bytes = Buffer.allocUnsafeSlow(this.capacity);
+    // The next chunk starts as big as this one grew: a steady stream grows its buffer once, not
+    // once a chunk (each growth copies everything written so far).
+    this.capacity = Math.max(this.capacity, this.bytes.length);
+    this.bytes = NO_BYTES;
     this.length = 0;
     this.count = 0;
     return row;
