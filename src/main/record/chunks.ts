@@ -33,6 +33,7 @@ const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 const NO_BYTES = Buffer.alloc(0);
+const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
 /**
  * Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id.
@@ -91,7 +92,8 @@ export class ChunkBuilder {
     const row: [number, number, number, ChunkData] = [this.first, this.last, this.count, this.bytes.subarray(0, this.length)];
     // The next chunk starts as big as this one grew: a steady stream grows its buffer once, not
     // once a chunk (each growth copies everything written so far).
-    this.capacity = Math.max(this.capacity, this.bytes.length);
+    // (Up to a cap: one huge body, a snapshot say, should not make every later chunk that big.)
+    this.capacity = Math.min(MAX_CARRIED_CAPACITY, Math.max(this.capacity, this.bytes.length));
     this.bytes = NO_BYTES;
     this.length = 0;
     this.count = 0;
