@@ -25,6 +25,14 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** A live recorder writing into the test folder, with one life of `node` begun at time 0. */
+function liveRecorder(name: string, node: string): { file: string; recorder: SessionRecorder } {
+  const file = join(dir, name);
+  const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+  recorder.life(node, { algorithm: 'raft', options: {}, bootstrapVoters: ['n1', 'n2', 'n3'], seed: 1, restarts: 0 }, 0);
+  return { file, recorder };
+}
+
 const simFile = join(dir, 'sim.session.sqlite');
 const liveFile = join(dir, 'live.session.sqlite');
 
@@ -172,9 +180,7 @@ describe('bad session files', () => {
 
 describe('message bodies kept once', () => {
   it('tells apart bodies that share a fingerprint, and stores the same body once', async () => {
-    const file = join(dir, 'bodies.session.sqlite');
-    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
-    recorder.life('n2', { algorithm: 'raft', options: {}, bootstrapVoters: ['n1', 'n2', 'n3'], seed: 1, restarts: 0 }, 0);
+    const { file, recorder } = liveRecorder('bodies.session.sqlite', 'n2');
     // 32 sampled characters of 4,000: these two differ only where no sample falls.
     const filler = 'x'.repeat(4000);
     const a = JSON.stringify({ type: 'note', text: `${filler.slice(0, 1000)}A${filler.slice(1001)}` });
@@ -232,9 +238,7 @@ describe('chunks and lists as bytes', () => {
 
 describe('statuses kept as changes', () => {
   it('reads back every status exactly, at any moment, across chunks, from whole statuses and changes', async () => {
-    const file = join(dir, 'statuses.session.sqlite');
-    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
-    recorder.life('n1', { algorithm: 'raft', options: {}, bootstrapVoters: ['n1', 'n2', 'n3'], seed: 1, restarts: 0 }, 0);
+    const { file, recorder } = liveRecorder('statuses.session.sqlite', 'n1');
     let status: NodeStatus = { id: 'n1', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
     const recorded: string[] = [];
     // 4,500 Readies: three chunks; commits move, and now and then the role, the leader or the voters change, or nothing does.
