@@ -37,10 +37,10 @@ const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
 /**
  * Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id.
- * Entries go straight into UTF-8 bytes: kept as strings, a second of a busy cluster's entries
- * outlived the young generation, were joined into one more string and then copied again to the
- * writer thread; bytes are written once and the buffer is handed over without a copy. The writer
- * stores them as TEXT (`CAST(? AS TEXT)`), so the file is the same.
+ * Entries go straight into UTF-8 bytes: kept as strings until the flush, they outlived the young
+ * generation, were joined into one more string and then copied again to the writer thread; bytes
+ * are written once and the buffer is handed over without a copy. The writer stores them as TEXT
+ * (`CAST(? AS TEXT)`), so the file reads as before.
  */
 export class ChunkBuilder {
   private length = 0;

@@ -101,7 +101,7 @@ export class SessionRecorder implements RecordingSink {
   private readonly lifeOf = new Map<NodeId, number>();
   private nextLife = 1;
   private readonly latest = new Map<NodeId, NodeStatus>();
-  /** Each life's last recorded status text: an output with the same status stores NULL. */
+  /** Each life's last recorded status: the next output stores only what changed from it. */
   private readonly lastStatus = new Map<number, NodeStatus>();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
   /** Events and history go as JSON arrays too; the writer splits them into rows (json_each). */
