@@ -216,13 +216,13 @@ describe('chunks and lists as bytes', () => {
     expect(Buffer.from(next).toString('utf8')).toBe('[[1,"two"]]');
   });
 
-  it('stores each event as its own row with the text it was given, and history alike', async () => {
+  it('stores each event as its own row with the text it was given, quotes and all, and history alike', async () => {
     const file = join(dir, 'events.session.sqlite');
     const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
     const events: JournalEvent[] = [
       { kind: 'send', time: 0.30000000000000004, src: 'n1', dest: 'n2', type: 'append_entries' },
       { kind: 'state', time: 1, node: 'n2', status: { id: 'n2', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] } },
-      { kind: 'fault', time: 2, description: 'partition {n1} | {n2, n3} "é"' },
+      { kind: 'fault', time: 2, description: `partition {n1} | {n2, n3} "é" it's '); DROP TABLE events; --` },
       { kind: 'client', time: 3, event: { type: 'invoke', process: 1, f: 'write', key: 'ключ', value: '😀', time: 3 } as never },
     ];
     recorder.journal(events);

@@ -29,9 +29,7 @@ export interface OutputRecord {
 /** A chunk's JSON array as UTF-8 bytes, in an ArrayBuffer of its own that can be transferred. */
 export type ChunkData = Uint8Array;
 
-const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
-const CLOSE_BRACKET = 0x5d;
 const NO_BYTES = Buffer.alloc(0);
 const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
@@ -50,6 +48,14 @@ export class ChunkBuilder {
   private capacity = 16 * 1024;
   // A buffer is taken only when an entry begins: a life that has ended holds none.
   private bytes: Buffer = NO_BYTES;
+  private readonly open: string;
+  private readonly close: string;
+
+  /** Entries go between `open` and `close`, separated by commas: a JSON array unless told otherwise. */
+  constructor(open = '[', close = ']') {
+    this.open = open;
+    this.close = close;
+  }
 
   /** Starts an entry, written by `write` calls and closed by `end`. */
   begin(time: number): void {
@@ -57,7 +63,7 @@ export class ChunkBuilder {
       if (this.bytes === NO_BYTES) this.bytes = Buffer.allocUnsafeSlow(this.capacity);
       this.first = time;
       this.length = 0;
-      this.bytes[this.length++] = OPEN_BRACKET;
+      this.write(this.open);
     } else this.bytes[this.length++] = COMMA;
     this.last = time;
   }
@@ -86,9 +92,9 @@ export class ChunkBuilder {
     return this.count;
   }
 
-  /** [time, end_time, count, JSON array as bytes] for the row, and empties the builder. */
+  /** [time, end_time, count, the entries as UTF-8 bytes] for the row, and empties the builder. */
   take(): [number, number, number, ChunkData] {
-    this.bytes[this.length++] = CLOSE_BRACKET;
+    this.write(this.close);
     const row: [number, number, number, ChunkData] = [this.first, this.last, this.count, this.bytes.subarray(0, this.length)];
     // The next chunk starts as big as this one grew: a steady stream grows its buffer once, not
     // once a chunk (each growth copies everything written so far).

@@ -12,7 +12,7 @@ import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
-import type { Row, Table, WriterAnswer, WriterMessage } from './writer-protocol.ts';
+import { EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { LifeContext, RecordingSink } from './sink.ts';
 
 export const FLUSH_MS = 250;
@@ -70,6 +70,10 @@ export function statusChange(previous: NodeStatus, status: NodeStatus): string {
   return changed === '' ? 'null' : `${changed}}`;
 }
 
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -104,8 +108,8 @@ export class SessionRecorder implements RecordingSink {
   /** Each life's last recorded status: the next output stores only what changed from it. */
   private readonly lastStatus = new Map<number, NodeStatus>();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
-  /** Events and history go as JSON arrays too; the writer splits them into rows (json_each). */
-  private readonly eventChunk = new ChunkBuilder();
+  /** Events go as one INSERT statement, history as a JSON array the writer splits (json_each). */
+  private readonly eventChunk = new ChunkBuilder(EVENTS_INSERT, '');
   private readonly historyChunk = new ChunkBuilder();
   /** Rows (entries, for chunks) gathered since the last flush, by table. */
   private taken: Record<Table, number> = emptyCounts();
@@ -290,7 +294,7 @@ export class SessionRecorder implements RecordingSink {
 
   journal(events: readonly JournalEvent[]): void {
     for (const event of events) {
-      if (this.eventChunk.add(event.time, JSON.stringify(event))) this.takeList('events', this.eventChunk);
+      if (this.addEvent(event)) this.takeList('events', this.eventChunk);
       if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
       else if (event.kind === 'node' && (event.event === 'crashed' || event.event === 'failed')) this.latest.delete(event.node);
       else if (event.kind === 'client') this.history(event.event);
@@ -298,6 +302,23 @@ export class SessionRecorder implements RecordingSink {
     }
     // A simulation runs without yielding to timers: it flushes by size, so memory stays bounded.
     if (this.inline !== null && this.taken.events + this.taken.inputs + this.taken.outputs >= INLINE_FLUSH_ROWS) this.flush();
+  }
+
+  /**
+   * An event as a row of SQL literals: its time, kind, node (or sender), whether it is notable (not
+   * one of the flood of messages and state changes, which are left out of the index), and its JSON.
+   * Every text goes inside quotes with its quotes doubled, which is all an SQLite literal needs.
+   */
+  private addEvent(event: JournalEvent): boolean {
+    const chunk = this.eventChunk;
+    const node = 'node' in event ? event.node : 'src' in event ? event.src : null;
+    const notable = event.kind === 'send' || event.kind === 'deliver' || event.kind === 'drop' || event.kind === 'state' ? 'NULL' : '1';
+    const json = JSON.stringify(event);
+    chunk.begin(event.time);
+    chunk.write(`(${Number.isFinite(event.time) ? event.time : 0},${sqlText(event.kind)},${node === null ? 'NULL' : sqlText(node)},${notable},'`);
+    chunk.write(json.includes("'") ? json.replaceAll("'", "''") : json);
+    chunk.write("')");
+    return chunk.end();
   }
 
   history(event: HistoryEvent): void {

@@ -7,7 +7,7 @@ import { SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
 
 export class RowWriter {
   private readonly db: Database.Database;
-  private readonly statements: Record<Table, Database.Statement>;
+  private readonly statements: Partial<Record<Table, Database.Statement>>;
   private readonly mode: 'live' | 'sim';
 
   constructor(path: string, mode: 'live' | 'sim') {
@@ -23,12 +23,17 @@ export class RowWriter {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
-    this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).map(([table, sql]) => [table, this.db.prepare(sql)])) as Record<Table, Database.Statement>;
+    this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).flatMap(([table, sql]) => (sql === null ? [] : [[table, this.db.prepare(sql)]])));
   }
 
   write(rows: Record<Table, Row[]>): void {
     this.db.transaction(() => {
-      for (const table of Object.keys(SESSION_INSERTS) as Table[]) for (const row of rows[table]) this.statements[table].run(...row);
+      for (const table of Object.keys(SESSION_INSERTS) as Table[]) {
+        const statement = this.statements[table];
+        // Events: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
+        for (const row of rows[table]) if (statement) statement.run(...row);
+        else this.db.exec(Buffer.from((row[0] as Uint8Array).buffer, (row[0] as Uint8Array).byteOffset, (row[0] as Uint8Array).byteLength).toString('utf8'));
+      }
     })();
   }
 
