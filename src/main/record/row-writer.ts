@@ -30,9 +30,14 @@ export class RowWriter {
     this.db.transaction(() => {
       for (const table of Object.keys(SESSION_INSERTS) as Table[]) {
         const statement = this.statements[table];
-        // Events: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
-        for (const row of rows[table]) if (statement) statement.run(...row);
-        else this.db.exec(Buffer.from((row[0] as Uint8Array).buffer, (row[0] as Uint8Array).byteOffset, (row[0] as Uint8Array).byteLength).toString('utf8'));
+        for (const row of rows[table]) {
+          if (statement) statement.run(...row);
+          else {
+            // Events: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
+            const sql = row[0] as Uint8Array;
+            this.db.exec(Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength).toString('utf8'));
+          }
+        }
       }
     })();
   }

@@ -1,7 +1,7 @@
 // What the recorder posts to its writer thread, and the inserts the writer runs, table by table in
 // this order: a life before its start, both before its inputs, message bodies before the inputs
-// that refer to them. Chunks (bodies, inputs, outputs) and lists of events and history come as
-// UTF-8 bytes of JSON arrays (see chunks.ts); chunks are stored as TEXT.
+// that refer to them. Chunks (bodies, inputs, outputs) and the history come as UTF-8 bytes of JSON
+// arrays (see chunks.ts), chunks stored as TEXT; events as the UTF-8 text of one INSERT.
 
 export const SESSION_INSERTS = {
   lives: 'INSERT INTO lives (life, node, time, context) VALUES (?, ?, ?, ?)',
@@ -10,7 +10,7 @@ export const SESSION_INSERTS = {
   inputs: 'INSERT INTO inputs (life, time, end_time, count, batches) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
   outputs: 'INSERT INTO outputs (life, time, end_time, count, readies) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
   // Events come as the text of one statement, EVENTS_INSERT and a row of literals each, run as it
-  // is (see the recorder's journal): SQLite takes 2,000 rows of literals in a third of the time it
+  // is (see the recorder's addEvent): SQLite takes 2,000 rows of literals in a third of the time it
   // took to split a JSON array of events and read their columns out of each (json_each, ->>).
   events: null,
   snapshots: 'INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)',
