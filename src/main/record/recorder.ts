@@ -70,8 +70,9 @@ export function statusChange(previous: NodeStatus, status: NodeStatus): string {
   return changed === '' ? 'null' : `${changed}}`;
 }
 
-function sqlText(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+/** Text for inside an SQLite string literal: its quotes doubled, which is all a literal needs. */
+function inSqlQuotes(text: string): string {
+  return text.includes("'") ? text.replaceAll("'", "''") : text;
 }
 
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
@@ -244,7 +245,7 @@ export class SessionRecorder implements RecordingSink {
     this.pushRow(table, [life, ...row], row[2]);
   }
 
-  /** Events or history as one JSON array, split into rows by the writer. */
+  /** Events (one INSERT) or history (one JSON array) as a single row the writer splits. */
   private takeList(table: 'events' | 'history', chunk: ChunkBuilder): void {
     const [, , count, data] = chunk.take();
     this.pushRow(table, [data], count);
@@ -307,7 +308,7 @@ export class SessionRecorder implements RecordingSink {
   /**
    * An event as a row of SQL literals: its time, kind, node (or sender), whether it is notable (not
    * one of the flood of messages and state changes, which are left out of the index), and its JSON.
-   * Every text goes inside quotes with its quotes doubled, which is all an SQLite literal needs.
+   * Every text goes inside quotes with its quotes doubled (inSqlQuotes).
    */
   private addEvent(event: JournalEvent): boolean {
     const chunk = this.eventChunk;
@@ -315,8 +316,9 @@ export class SessionRecorder implements RecordingSink {
     const notable = event.kind === 'send' || event.kind === 'deliver' || event.kind === 'drop' || event.kind === 'state' ? 'NULL' : '1';
     const json = JSON.stringify(event);
     chunk.begin(event.time);
-    chunk.write(`(${Number.isFinite(event.time) ? event.time : 0},${sqlText(event.kind)},${node === null ? 'NULL' : sqlText(node)},${notable},'`);
-    chunk.write(json.includes("'") ? json.replaceAll("'", "''") : json);
+    chunk.write(`(${Number.isFinite(event.time) ? event.time : 0},'${inSqlQuotes(event.kind)}',${node === null ? 'NULL' : `'${inSqlQuotes(node)}'`},${notable},'`);
+    // The JSON is written on its own: wrapped in quotes first, it would be copied once more.
+    chunk.write(inSqlQuotes(json));
     chunk.write("')");
     return chunk.end();
   }
