@@ -102,8 +102,10 @@ export interface Ready {
    * them before or while it writes. A Raft leader's new entries qualify (thesis §10.2.1: the leader
    * writes to its disk in parallel with replicating, and counts itself towards a commit only once
    * the write is done; a host that finishes the write before feeding the next input gives exactly
-   * that), and so does a commit index, which Raft never needs back after a crash. A new term, a
-   * vote or a follower's appended entries are always written first. Absent means true.
+   * that), and so do a commit index and a node's own snapshot, which Raft never needs back after a
+   * crash (the log on disk still holds what the snapshot folds). A new term, a vote, a follower's
+   * appended entries and a snapshot installed from the leader are always written first. Absent
+   * means true.
    */
   persistFirst?: boolean;
   messages: Envelope[];

@@ -146,7 +146,8 @@ describe('live cluster', () => {
   });
 
   it('survives 100 kill and restart cycles under load with a linearizable history and intact files', async () => {
-    const { cluster, monitor } = await startCluster(3, { sync: 'full' });
+    // Snapshots every 20 entries: many crashes land while a node's own snapshot waits to be written.
+    const { cluster, monitor } = await startCluster(3, { sync: 'full', algorithmOptions: { snapshotInterval: 20 } });
     const clients = new ClientPool(cluster, { clients: 3, rate: 150, keys: 4, mix: defaultWorkload.mix, timeoutMs: 500, seed: 7 });
     clients.start();
     for (let cycle = 0; cycle < 100; cycle++) {

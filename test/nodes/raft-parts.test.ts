@@ -124,10 +124,12 @@ describe('MemoryStorage', () => {
 
 describe('Ready.persistFirst', () => {
   // A hand-driven cluster: every Ready is recorded with the role of the node that produced it.
-  function harness(size: number) {
+  function harness(size: number, options: Partial<typeof raftAlgorithm.defaultOptions> = {}) {
     const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
-    const nodes = new Map(ids.map((id) => [id, raftAlgorithm.create({ id, bootstrapVoters: ids, rng: createRng(7).fork(id), options: raftAlgorithm.defaultOptions }, emptyPersistedState())]));
+    const nodes = new Map(ids.map((id) => [id, raftAlgorithm.create({ id, bootstrapVoters: ids, rng: createRng(7).fork(id), options: { ...raftAlgorithm.defaultOptions, ...options } }, emptyPersistedState())]));
     const readies: Array<{ node: string; role: string; ready: Ready }> = [];
+    /** Nodes whose messages, both ways, are lost. */
+    const down = new Set<string>();
     const inFlight: Envelope[] = [];
     const drain = (): void => {
       for (let rounds = 0; rounds < 100; rounds++) {
@@ -139,10 +141,12 @@ describe('Ready.persistFirst', () => {
           }
         }
         if (inFlight.length === 0) return;
-        for (const envelope of inFlight.splice(0)) nodes.get(envelope.dest)?.step({ kind: 'message', envelope });
+        for (const envelope of inFlight.splice(0)) {
+          if (!down.has(envelope.src) && !down.has(envelope.dest)) nodes.get(envelope.dest)?.step({ kind: 'message', envelope });
+        }
       }
     };
-    return { nodes, readies, drain };
+    return { nodes, readies, drain, down };
   }
 
   function electN1(h: ReturnType<typeof harness>): void {
@@ -206,6 +210,33 @@ describe('Ready.persistFirst', () => {
     const appends = n1.ready().messages.filter((m) => m.body.type === 'append_entries');
     expect(appends.map((m) => m.dest).sort()).toEqual(['n2', 'n3']);
     expect(appends[0]?.body).toBe(appends[1]?.body);
+  });
+
+  it('writes a snapshot installed from the leader before acknowledging it, and lets a node’s own snapshot go with its replies', () => {
+    const h = harness(3, { snapshotInterval: 3 });
+    electN1(h);
+    h.down.add('n3');
+    h.readies.length = 0; // past the first configuration, which is written first
+    const n1 = h.nodes.get('n1') as RaftNode;
+    for (let seq = 1; seq <= 5; seq++) {
+      n1.step({ kind: 'client', request: { clientId: 1, seq, op: { f: 'write', key: 'x', value: seq } } });
+      h.drain();
+    }
+    // (A follower's snapshot may share a Ready with entries it appends: those go first anyway.)
+    const own = h.readies.filter((r) => r.node !== 'n3' && r.ready.persist?.snapshot !== undefined && r.ready.persist.log === undefined);
+    expect(own.map((r) => r.node)).toContain('n1');
+    for (const r of own) expect(r.ready.persistFirst).toBe(false);
+    expect(own.some((r) => r.ready.replies.length > 0)).toBe(true);
+
+    h.down.delete('n3');
+    h.readies.length = 0;
+    for (let i = 0; i < 20 && !h.readies.some((r) => r.node === 'n3' && r.ready.persist?.snapshot !== undefined); i++) {
+      n1.step({ kind: 'tick' });
+      h.drain();
+    }
+    const installed = h.readies.find((r) => r.node === 'n3' && r.ready.persist?.snapshot !== undefined);
+    expect(installed?.ready.messages.some((m) => m.body.type === 'append_entries_response')).toBe(true);
+    expect(installed?.ready.persistFirst).toBe(true);
   });
 
   it('makes a lone leader write its entries before it answers, since it commits them at once', () => {

@@ -27,10 +27,11 @@ function fail(error: unknown): void {
 }
 
 /**
- * A write nothing waits for (a commit index) rides along with the next write, or goes on its own
- * after DEFERRED_WRITE_MS. Under load that is one transaction (one fsync) per round of client
- * writes instead of two. A crash before it lands loses nothing the node needs: Raft relearns its
- * commit index. Applied entries go to the storage, which mirrors them into the kv table at most
+ * A write nothing waits for (a commit index, a node's own snapshot) rides along with the next
+ * write, or goes on its own after DEFERRED_WRITE_MS. Under load that is one transaction (one
+ * fsync) per round of client writes instead of two, and a snapshot taken while applying does not
+ * hold up the replies. A crash before it lands loses nothing the node needs: Raft relearns its
+ * commit index, and the log on disk still holds what the snapshot folds. Applied entries go to the storage, which mirrors them into the kv table at most
  * MIRROR_MS late (see SqliteStorage.writeReady); the mirror timer below makes sure they land.
  */
 const DEFERRED_WRITE_MS = 20;
@@ -38,10 +39,14 @@ let deferred: PersistBatch | null = null;
 let deferredTimer: NodeJS.Timeout | null = null;
 let mirrorTimer: NodeJS.Timeout | null = null;
 
+/** A deferred batch and a newer one as one: the newer hard state and snapshot, when present, supersede. */
+function merge(older: PersistBatch, newer: PersistBatch): PersistBatch {
+  return { ...newer, hardState: newer.hardState ?? older.hardState, snapshot: newer.snapshot ?? older.snapshot };
+}
+
 function write(batch: PersistBatch | null, applied: readonly AppliedEntry[]): void {
   if (deferred !== null && batch !== null) {
-    // The newer batch's hard state, when it has one, supersedes the deferred one.
-    batch = { ...batch, hardState: batch.hardState ?? deferred.hardState };
+    batch = merge(deferred, batch);
     deferred = null;
   }
   storage.writeReady(batch, applied);
@@ -79,7 +84,7 @@ function defer(batch: PersistBatch | null, applied: readonly AppliedEntry[]): vo
   storage.writeReady(null, applied);
   armMirror();
   if (batch === null) return;
-  deferred = deferred === null ? batch : { ...batch, hardState: batch.hardState ?? deferred.hardState };
+  deferred = deferred === null ? batch : merge(deferred, batch);
   deferredTimer ??= setTimeout(flushDeferred, DEFERRED_WRITE_MS);
 }
 
@@ -115,7 +120,7 @@ function drain(): void {
     if (ready.persistFirst !== false) {
       write(persist, ready.applied);
       report(ready);
-    } else if (persist === null || (persist.log === undefined && persist.snapshot === undefined && persist.records === undefined)) {
+    } else if (persist === null || (persist.log === undefined && persist.records === undefined)) {
       report(ready);
       defer(persist, ready.applied);
     } else {

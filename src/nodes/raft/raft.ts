@@ -131,6 +131,12 @@ export class RaftNode implements ConsensusNode {
   private durableTerm = 0;
   private durableVote: NodeId | null = null;
   private snapshotToPersist: Snapshot | null = null;
+  /**
+   * Whether anything sent with snapshotToPersist reveals it: a snapshot installed from the leader
+   * (the acknowledgement claims its entries) or the first configuration. A node's own compaction
+   * reveals nothing: the entries it folds are committed and already in the log on disk.
+   */
+  private snapshotRevealed = false;
   private broadcastPending = false;
   private readonly appendDirty = new Set<NodeId>();
 
@@ -146,6 +152,7 @@ export class RaftNode implements ConsensusNode {
       // any other so that a restart before the first election still knows who the voters are.
       this.snapshot = { index: 0, term: 0, voters: [...context.bootstrapVoters], data: { kv: [], sessions: [] } };
       this.snapshotToPersist = this.snapshot;
+      this.snapshotRevealed = true;
     }
     this.term = hs.term;
     this.vote = hs.vote;
@@ -480,6 +487,7 @@ export class RaftNode implements ConsensusNode {
     this.log.restoreSnapshot(snap.index, snap.term);
     this.snapshot = snap;
     this.snapshotToPersist = snap;
+    this.snapshotRevealed = true;
     this.stateMachine = KvStateMachine.fromSnapshot(snap.data);
     this.applied = snap.index;
     this.commit = snap.index;
@@ -951,9 +959,10 @@ export class RaftNode implements ConsensusNode {
       // A follower's acknowledgement reveals its new entries; a leader's appends reveal nothing a
       // crash could make it contradict, as long as it counts itself only after the write. A leader
       // that needs no one else (one voter) commits its new entries at once: those wait for the disk.
-      if (this.snapshotToPersist !== null || (logWrite !== null && (this.role !== 'leader' || this.commit >= logWrite.from))) persistFirst = true;
+      if (this.snapshotRevealed || (logWrite !== null && (this.role !== 'leader' || this.commit >= logWrite.from))) persistFirst = true;
     }
     this.snapshotToPersist = null;
+    this.snapshotRevealed = false;
     this.hardStateDirty = false;
 
     // Most Readies carry few kinds of output: hand out one shared empty array for the rest rather
