@@ -10,7 +10,7 @@ import { main } from '../../src/main/cli/cli.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
-import { ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
+import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
 
@@ -232,6 +232,42 @@ describe('chunks and lists as bytes', () => {
       events.map((e) => ({ time: e.time, kind: e.kind, node: 'node' in e ? e.node : 'src' in e ? e.src : null, data: JSON.stringify(e), notable: ['send', 'state'].includes(e.kind) ? null : 1 })),
     );
     expect(db.prepare('SELECT data FROM history ORDER BY seq').all()).toEqual([{ data: JSON.stringify((events[3] as { event: unknown }).event) }]);
+    db.close();
+  });
+});
+
+describe('chunk buffers used again', () => {
+  it('hands out the smallest spare buffer that fits, and keeps no more than its cap', () => {
+    const pool = new BufferPool();
+    const [small, large] = [new ArrayBuffer(1024), new ArrayBuffer(64 * 1024)];
+    pool.give(large);
+    pool.give(small);
+    expect(pool.take(512).buffer).toBe(small);
+    expect(pool.take(2048).buffer).toBe(large);
+    expect(pool.take(16).buffer).not.toBe(small); // none left: a new one
+    for (let i = 0; i < 10; i++) pool.give(new ArrayBuffer(8 * 1024 * 1024));
+    expect(pool.spareCount).toBe(4);
+  });
+
+  it('gets each buffer back from the writer thread once written, and the file reads exactly across reuses', async () => {
+    const { file, recorder } = liveRecorder('reuse.session.sqlite', 'n1');
+    const status: NodeStatus = { id: 'n1', role: 'leader', term: 2, leader: 'n1', votedFor: 'n1', commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
+    const replies: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      // Over a chunk's worth each round, so that every flush hands back full chunks and partial ones.
+      for (let i = 0; i < 2500; i++) {
+        const n = round * 2500 + i;
+        const reply = JSON.stringify([{ kind: 'client', clientId: n % 7, seq: n, ok: true, value: `v${n}`.repeat(1 + (n % 5)) }]);
+        recorder.output('n1', [], reply, status, n);
+        replies.push(reply);
+      }
+      await recorder.synced();
+      // Each round wrote a full chunk and a partial one; the writer answers 'spent' before the ack.
+      expect(recorder.buffersReturned, `after round ${round + 1}`).toBeGreaterThanOrEqual(2 * (round + 1));
+    }
+    await recorder.close({ durationMs: 10_000, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    expect(readOutputs(db, 1, 'n1').map((o) => o.replies)).toEqual(replies);
     db.close();
   });
 });

@@ -33,6 +33,48 @@ const COMMA = 0x2c;
 const NO_BYTES = Buffer.alloc(0);
 const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
+/** Spare chunk buffers the pool keeps at most, in bytes. */
+const MAX_SPARE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Chunk buffers, used again once their rows are in the file (the writer thread hands them back).
+ * A fresh buffer's pages are new memory the kernel must map on first touch, and freed they go back
+ * to it: on a virtual machine that cost about as much per byte as everything else recording does.
+ */
+export class BufferPool {
+  private readonly spare: ArrayBuffer[] = [];
+  private spareBytes = 0;
+
+  /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
+  take(bytes: number): Buffer {
+    let best = -1;
+    for (let i = 0; i < this.spare.length; i++) {
+      const size = (this.spare[i] as ArrayBuffer).byteLength;
+      if (size >= bytes && (best < 0 || size < (this.spare[best] as ArrayBuffer).byteLength)) best = i;
+    }
+    if (best < 0) return Buffer.allocUnsafeSlow(bytes);
+    const buffer = this.spare[best] as ArrayBuffer;
+    this.spare[best] = this.spare[this.spare.length - 1] as ArrayBuffer;
+    this.spare.pop();
+    this.spareBytes -= buffer.byteLength;
+    return Buffer.from(buffer);
+  }
+
+  /** Takes back a buffer no one reads any more; beyond MAX_SPARE_BYTES it is left to the collector. */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0 || this.spareBytes + buffer.byteLength > MAX_SPARE_BYTES) return;
+    this.spare.push(buffer);
+    this.spareBytes += buffer.byteLength;
+  }
+
+  get spareCount(): number {
+    return this.spare.length;
+  }
+}
+
+/** For builders whose rows nobody hands back. */
+const NO_POOL = new BufferPool();
+
 /**
  * Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id.
  * Entries go straight into UTF-8 bytes: kept as strings until the flush, they outlived the young
@@ -50,17 +92,22 @@ export class ChunkBuilder {
   private bytes: Buffer = NO_BYTES;
   private readonly open: string;
   private readonly close: string;
+  private readonly pool: BufferPool;
 
-  /** Entries go between `open` and `close`, separated by commas: a JSON array unless told otherwise. */
-  constructor(open = '[', close = ']') {
+  /**
+   * Entries go between `open` and `close`, separated by commas: a JSON array unless told otherwise.
+   * Buffers come from `pool`; whoever stores a taken row gives its buffer back there.
+   */
+  constructor(open = '[', close = ']', pool: BufferPool = NO_POOL) {
     this.open = open;
     this.close = close;
+    this.pool = pool;
   }
 
   /** Starts an entry, written by `write` calls and closed by `end`. */
   begin(time: number): void {
     if (this.count === 0) {
-      if (this.bytes === NO_BYTES) this.bytes = Buffer.allocUnsafeSlow(this.capacity);
+      if (this.bytes === NO_BYTES) this.bytes = this.pool.take(this.capacity);
       this.first = time;
       this.length = 0;
       this.write(this.open);
@@ -107,8 +154,9 @@ export class ChunkBuilder {
   }
 
   private grow(needed: number): void {
-    const bigger = Buffer.allocUnsafeSlow(Math.max(needed, this.bytes.length * 2));
+    const bigger = this.pool.take(Math.max(needed, this.bytes.length * 2));
     this.bytes.copy(bigger, 0, 0, this.length);
+    this.pool.give(this.bytes.buffer as ArrayBuffer);
     this.bytes = bigger;
   }
 }

@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { RowWriter } from './row-writer.ts';
-import type { WriterAnswer, WriterMessage } from './writer-protocol.ts';
+import { chunkBuffers, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 
 const { path, mode } = workerData as { path: string; mode: 'live' | 'sim' };
 const port = parentPort;
@@ -13,8 +13,11 @@ const answer = (message: WriterAnswer): void => port.postMessage(message);
 
 port.on('message', (message: WriterMessage) => {
   try {
-    if (message.type === 'rows') writer.write(message.rows);
-    else writer.close(message.meta);
+    if (message.type === 'rows') {
+      writer.write(message.rows);
+      const buffers = chunkBuffers(message.rows);
+      port.postMessage({ type: 'spent', buffers } satisfies WriterAnswer, buffers);
+    } else writer.close(message.meta);
   } catch (error) {
     answer({ type: 'error', message: (error as Error).message });
   } finally {

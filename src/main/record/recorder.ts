@@ -7,12 +7,12 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
-import { ChunkBuilder } from './chunks.ts';
+import { BufferPool, ChunkBuilder } from './chunks.ts';
 import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
-import { EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
+import { chunkBuffers, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { LifeContext, RecordingSink } from './sink.ts';
 
 export const FLUSH_MS = 250;
@@ -108,10 +108,12 @@ export class SessionRecorder implements RecordingSink {
   private readonly latest = new Map<NodeId, NodeStatus>();
   /** Each life's last recorded status: the next output stores only what changed from it. */
   private readonly lastStatus = new Map<number, NodeStatus>();
+  /** Every chunk's buffer comes from here and returns here once its row is in the file. */
+  private readonly pool = new BufferPool();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
   /** Events go as one INSERT statement, history as a JSON array the writer splits (json_each). */
-  private readonly eventChunk = new ChunkBuilder(EVENTS_INSERT, '');
-  private readonly historyChunk = new ChunkBuilder();
+  private readonly eventChunk = new ChunkBuilder(EVENTS_INSERT, '', this.pool);
+  private readonly historyChunk = new ChunkBuilder('[', ']', this.pool);
   /** Rows (entries, for chunks) gathered since the last flush, by table. */
   private taken: Record<Table, number> = emptyCounts();
   private readonly outputChunks = new Map<number, ChunkBuilder>();
@@ -128,6 +130,7 @@ export class SessionRecorder implements RecordingSink {
   private readonly faults = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private returnedBuffers = 0;
   /** Rows written so far, by table. */
   readonly counts: Record<Table, number> = emptyCounts();
 
@@ -142,11 +145,14 @@ export class SessionRecorder implements RecordingSink {
       this.writer = null;
       this.bodies = null;
     } else {
-      this.bodies = new ChunkBuilder();
+      this.bodies = new ChunkBuilder('[', ']', this.pool);
       this.inline = null;
       const writer = new Worker(options.writerUrl ?? WRITER_URL, { workerData: { path, mode: meta.mode } });
       writer.on('message', (answer: WriterAnswer) => {
-        if (answer.type === 'ack') {
+        if (answer.type === 'spent') {
+          for (const buffer of answer.buffers) this.pool.give(buffer);
+          this.returnedBuffers += answer.buffers.length;
+        } else if (answer.type === 'ack') {
           this.acks.get(answer.ack)?.();
           this.acks.delete(answer.ack);
         } else if (answer.type === 'error') this.writerError = answer.message;
@@ -254,7 +260,7 @@ export class SessionRecorder implements RecordingSink {
   private chunkFor(chunks: Map<number, ChunkBuilder>, life: number): ChunkBuilder {
     let chunk = chunks.get(life);
     if (chunk === undefined) {
-      chunk = new ChunkBuilder();
+      chunk = new ChunkBuilder('[', ']', this.pool);
       chunks.set(life, chunk);
     }
     return chunk;
@@ -346,16 +352,21 @@ export class SessionRecorder implements RecordingSink {
     this.pending = emptyRows();
     for (const table of Object.keys(rows) as Table[]) this.counts[table] += this.taken[table];
     this.taken = emptyCounts();
+    const buffers = chunkBuffers(rows);
     if (this.inline) {
       this.inline.write(rows);
+      for (const buffer of buffers) this.pool.give(buffer);
       if (ack !== undefined) this.acks.get(ack)?.();
       this.acks.delete(ack ?? -1);
     } else {
-      // The chunks' buffers move to the writer instead of being copied.
-      const transfer: ArrayBuffer[] = [];
-      for (const table of ['bodies', 'inputs', 'outputs', 'events', 'history'] as const) for (const row of rows[table]) transfer.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
-      this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage, transfer);
+      // The chunks' buffers move to the writer instead of being copied, and come back once written.
+      this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage, buffers);
     }
+  }
+
+  /** Chunk buffers the writer thread has handed back so far, to be filled again. */
+  get buffersReturned(): number {
+    return this.returnedBuffers;
   }
 
   /** Resolves once everything recorded so far is in the file (before reading it, say to export). */

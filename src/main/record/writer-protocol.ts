@@ -27,4 +27,19 @@ export type WriterMessage =
   | { type: 'rows'; rows: Record<Table, Row[]>; ack?: number }
   | { type: 'close'; meta: Record<string, unknown> };
 
-export type WriterAnswer = { type: 'ack'; ack: number } | { type: 'closed' } | { type: 'error'; message: string };
+export type WriterAnswer =
+  | { type: 'ack'; ack: number }
+  /** The chunk buffers of rows now in the file, handed back to be filled again (see BufferPool). */
+  | { type: 'spent'; buffers: ArrayBuffer[] }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
+
+/** The tables whose rows end in a chunk of UTF-8 bytes. */
+export const CHUNK_TABLES = ['bodies', 'inputs', 'outputs', 'events', 'history'] as const;
+
+/** Each chunk row's buffer (every one its own): what moves to the writer thread and back. */
+export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const table of CHUNK_TABLES) for (const row of rows[table]) buffers.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
+  return buffers;
+}
