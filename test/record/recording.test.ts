@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli/cli.ts';
+import { exportSessionPart, exportSessionShare, shareBuffers } from '../../src/main/record/export.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
@@ -120,6 +121,22 @@ describe('recording a session', () => {
     expect(check.out).toContain('history.jsonl#live: linearizable: true');
     // Never over an earlier export.
     expect((await cli('export', simFile, '--out', out)).code).toBe(2);
+  }, 60_000);
+
+  it('gives generate the same lines in memory, in pieces whose buffers are used again', async () => {
+    const partDir = join(dir, 'sim-part');
+    await exportSessionPart(simFile, 'sim', partDir);
+    const pool = new BufferPool(1 << 30);
+    const bytesOf = (pieces: Uint8Array[]): Buffer => Buffer.concat(pieces);
+    const first = await exportSessionShare(simFile, 'sim', pool);
+    expect(first.data['transitions.jsonl'].length).toBeGreaterThan(1); // more than a megabyte: several pieces
+    for (const name of ['transitions.jsonl', 'events.jsonl', 'history.jsonl'] as const) expect(bytesOf(first.data[name]).equals(readFileSync(join(partDir, name))), name).toBe(true);
+    const kept = bytesOf(first.data['transitions.jsonl']);
+    const buffers = shareBuffers(first.data);
+    for (const buffer of buffers) pool.give(buffer);
+    const second = await exportSessionShare(simFile, 'sim', pool);
+    expect(shareBuffers(second.data).filter((b) => buffers.includes(b)).length).toBeGreaterThan(1);
+    expect(bytesOf(second.data['transitions.jsonl']).equals(kept)).toBe(true);
   }, 60_000);
 });
 

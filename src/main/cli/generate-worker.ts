@@ -2,7 +2,9 @@
 // data set, as the main thread asks.
 
 import { parentPort } from 'node:worker_threads';
-import { exportSessionShare, type DATASET_LINE_FILES, type PartCounts } from '../record/export.ts';
+import { BufferPool } from '../record/chunks.ts';
+import { exportSessionShare, shareBuffers, type DATASET_LINE_FILES, type PartCounts } from '../record/export.ts';
+import type { PooledTask } from './worker-pool.ts';
 import type { CliIo } from './cli.ts';
 import { runSession, type RunSettings } from './run.ts';
 
@@ -22,22 +24,19 @@ export interface GenerateAnswer {
 const port = parentPort;
 if (port === null) throw new Error('generate-worker.ts runs only as a worker thread');
 const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
+/** A share's pieces, back from the main thread once written (a session's share is about 100 MB). */
+const pieces = new BufferPool(160 * 1024 * 1024);
 
 async function generateOne(task: GenerateTask): Promise<GenerateAnswer> {
   const exitCode = await runSession(task.settings, quiet);
-  const share = await exportSessionShare(task.settings.recordFile, task.session);
+  const share = await exportSessionShare(task.settings.recordFile, task.session, pieces);
   return { exitCode, ...share };
 }
 
-/** The pieces' memory, handed over rather than copied; small pieces share Node's buffer pool and are copied. */
-function transferable(answer: GenerateAnswer): ArrayBuffer[] {
-  const own = Object.values(answer.data).flatMap((pieces) => pieces.filter((bytes) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength).map((bytes) => bytes.buffer as ArrayBuffer));
-  return [...new Set(own)];
-}
-
-port.on('message', (task: GenerateTask) => {
+port.on('message', ({ task, spent }: PooledTask<GenerateTask>) => {
+  for (const buffer of spent) pieces.give(buffer);
   generateOne(task).then(
-    (value) => port.postMessage({ ok: true, value }, transferable(value)),
+    (value) => port.postMessage({ ok: true, value }, shareBuffers(value.data)),
     (error: unknown) => port.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
   );
 });

@@ -3,7 +3,7 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendShare, eachLineFile, writeDataCard, type ExportedSession } from '../record/export.ts';
+import { appendShare, eachLineFile, shareBuffers, writeDataCard, type ExportedSession } from '../record/export.ts';
 import { openSessionFile } from '../record/session-file.ts';
 import { UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
@@ -100,6 +100,7 @@ export const generateCommand: CommandMain = async (argv, io) => {
         waiting.set(i, answer);
         for (let ready = waiting.get(nextToWrite); ready !== undefined; ready = waiting.get(nextToWrite)) {
           appendShare(files, ready.data);
+          pool.giveBack(shareBuffers(ready.data));
           waiting.delete(nextToWrite);
           nextToWrite++;
         }

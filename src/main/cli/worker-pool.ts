@@ -9,7 +9,15 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** What a pool's worker receives: its task, and buffers handed back to it (see giveBack). */
+export interface PooledTask<Task> {
+  task: Task;
+  spent: ArrayBuffer[];
+}
+
 export class WorkerPool<Task> {
+  /** Buffers the workers sent that are done with, going back with the next task sent. */
+  private spent: ArrayBuffer[] = [];
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Array<{ task: Task; pending: Pending }> = [];
@@ -56,7 +64,14 @@ export class WorkerPool<Task> {
       return;
     }
     this.busy.set(worker, item.pending);
-    worker.postMessage(item.task);
+    const spent = this.spent;
+    this.spent = [];
+    worker.postMessage({ task: item.task, spent } satisfies PooledTask<Task>, spent);
+  }
+
+  /** Hands buffers a worker transferred here back to the workers, to be filled again. */
+  giveBack(buffers: ArrayBuffer[]): void {
+    for (const buffer of buffers) this.spent.push(buffer);
   }
 
   async close(): Promise<void> {

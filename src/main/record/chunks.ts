@@ -33,9 +33,6 @@ const COMMA = 0x2c;
 const NO_BYTES = Buffer.alloc(0);
 const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
-/** Spare chunk buffers the pool keeps at most, in bytes. */
-const MAX_SPARE_BYTES = 32 * 1024 * 1024;
-
 /**
  * Chunk buffers, used again once their rows are in the file (the writer thread hands them back).
  * A fresh buffer's pages are new memory the kernel must map on first touch, and freed they go back
@@ -44,6 +41,12 @@ const MAX_SPARE_BYTES = 32 * 1024 * 1024;
 export class BufferPool {
   private readonly spare: ArrayBuffer[] = [];
   private spareBytes = 0;
+  private readonly maxSpareBytes: number;
+
+  /** Keeps at most `maxSpareBytes` of spare buffers. */
+  constructor(maxSpareBytes = 32 * 1024 * 1024) {
+    this.maxSpareBytes = maxSpareBytes;
+  }
 
   /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
   take(bytes: number): Buffer {
@@ -60,9 +63,9 @@ export class BufferPool {
     return Buffer.from(buffer);
   }
 
-  /** Takes back a buffer no one reads any more; beyond MAX_SPARE_BYTES it is left to the collector. */
+  /** Takes back a buffer no one reads any more; beyond the pool's cap it is left to the collector. */
   give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === 0 || this.spareBytes + buffer.byteLength > MAX_SPARE_BYTES) return;
+    if (buffer.byteLength === 0 || this.spareBytes + buffer.byteLength > this.maxSpareBytes) return;
     this.spare.push(buffer);
     this.spareBytes += buffer.byteLength;
   }
