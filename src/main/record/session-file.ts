@@ -24,7 +24,7 @@
 // Readers check the file before trusting it: not SQLite, not a session, from a newer version, or
 // damaged each get a message that names the problem. Older schemas open through `migrate`.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 export const SESSION_SCHEMA_VERSION = 1;
@@ -103,6 +103,18 @@ export interface SessionSummary {
   faults: string[];
 }
 
+/** The first 16 bytes, where an SQLite file says what it is (reading the whole file took ~0.1 s a session). */
+function fileHeader(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(16);
+    const read = readSync(fd, bytes, 0, 16, 0);
+    return bytes.subarray(0, read).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Opens a session for reading, checks it is one and brings an older schema up to date (in
  * place, inside a transaction, so a failed migration leaves the file as it was).
@@ -110,7 +122,7 @@ export interface SessionSummary {
 export function openSessionFile(path: string, options: { migrate?: boolean; quick?: boolean } = {}): { db: Database.Database; meta: SessionMeta } {
   if (!existsSync(path)) throw new SessionFileError(`${path}: no such file`);
   if (statSync(path).size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
-  const header = readFileSync(path, { encoding: null }).subarray(0, 16).toString('latin1');
+  const header = fileHeader(path);
   if (header !== 'SQLite format 3\u0000') throw new SessionFileError(`${path} is not a session file: it is not an SQLite database`);
   let db: Database.Database;
   try {
