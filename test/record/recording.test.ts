@@ -233,9 +233,9 @@ describe('chunks and lists as bytes', () => {
     expect(Buffer.from(next).toString('utf8')).toBe('[[1,"two"]]');
   });
 
-  it('stores each event as its own row with the text it was given, quotes and all, and history alike', async () => {
-    const file = join(dir, 'events.session.sqlite');
-    const recorder = new SessionRecorder(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+  it.each(['live', 'sim'] as const)('stores each event as its own row with the text it was given, quotes and all, and history alike (%s)', async (mode) => {
+    const file = join(dir, `events-${mode}.session.sqlite`);
+    const recorder = new SessionRecorder(file, { mode, algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
     const events: JournalEvent[] = [
       { kind: 'send', time: 0.30000000000000004, src: 'n1', dest: 'n2', type: 'append_entries' },
       { kind: 'state', time: 1, node: 'n2', status: { id: 'n2', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] } },

@@ -3,12 +3,13 @@
 // wait for and would only pile rows up in memory faster than another thread could write them.
 
 import Database from 'better-sqlite3';
-import { SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
+import { EVENT_ROW_INSERT, SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
 
 export class RowWriter {
   private readonly db: Database.Database;
   private readonly statements: Partial<Record<Table, Database.Statement>>;
   private readonly mode: 'live' | 'sim';
+  private readonly eventRow: Database.Statement;
 
   constructor(path: string, mode: 'live' | 'sim') {
     this.mode = mode;
@@ -23,6 +24,7 @@ export class RowWriter {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
+    this.eventRow = this.db.prepare(EVENT_ROW_INSERT);
     this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).flatMap(([table, sql]) => (sql === null ? [] : [[table, this.db.prepare(sql)]])));
   }
 
@@ -32,8 +34,9 @@ export class RowWriter {
         const statement = this.statements[table];
         for (const row of rows[table]) {
           if (statement) statement.run(...row);
+          else if (row.length > 1) this.eventRow.run(...row);
           else {
-            // Events: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
+            // Events from another thread: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
             const sql = row[0] as Uint8Array;
             this.db.exec(Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength).toString('utf8'));
           }

@@ -9,9 +9,11 @@ export const SESSION_INSERTS = {
   bodies: 'INSERT INTO bodies (first, count, data) VALUES (?, ?, CAST(? AS TEXT))',
   inputs: 'INSERT INTO inputs (life, time, end_time, count, batches) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
   outputs: 'INSERT INTO outputs (life, time, end_time, count, readies) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
-  // Events come as the text of one statement, EVENTS_INSERT and a row of literals each, run as it
-  // is (see the recorder's addEvent): SQLite takes 2,000 rows of literals in a third of the time it
-  // took to split a JSON array of events and read their columns out of each (json_each, ->>).
+  // Events from a live recording come as the text of one statement, EVENTS_INSERT and a row of
+  // literals each, run as it is (see the recorder's addEvent): SQLite takes 2,000 rows of literals
+  // in a third of the time it took to split a JSON array of events and read their columns out of
+  // each (json_each, ->>). A simulation, written in its own thread, gives each event's values for
+  // EVENT_ROW_INSERT.
   events: null,
   snapshots: 'INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)',
   history: 'INSERT INTO history (data) SELECT value FROM json_each(CAST(? AS TEXT))',
@@ -20,6 +22,7 @@ export const SESSION_INSERTS = {
 export type Table = keyof typeof SESSION_INSERTS;
 
 export const EVENTS_INSERT = 'INSERT INTO events (time, kind, node, notable, data) VALUES ';
+export const EVENT_ROW_INSERT = `${EVENTS_INSERT}(?, ?, ?, ?, ?)`;
 export type Row = unknown[];
 
 export type WriterMessage =
@@ -40,6 +43,12 @@ export const CHUNK_TABLES = ['bodies', 'inputs', 'outputs', 'events', 'history']
 /** Each chunk row's buffer (every one its own): what moves to the writer thread and back. */
 export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
-  for (const table of CHUNK_TABLES) for (const row of rows[table]) buffers.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
+  for (const table of CHUNK_TABLES) {
+    for (const row of rows[table]) {
+      const last = row.at(-1);
+      // (A simulation's events are rows of values, not a chunk.)
+      if (last instanceof Uint8Array) buffers.push(last.buffer as ArrayBuffer);
+    }
+  }
   return buffers;
 }
