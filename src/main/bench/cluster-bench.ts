@@ -11,7 +11,7 @@ import type { BenchFigure, BenchSuite } from './types.ts';
 import { SessionRecorder } from '../record/recorder.ts';
 
 const THROUGHPUT_MS = 3000;
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
+const CLIENTS = 64;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +51,7 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   return { perSecond: committed / seconds, batch: writes === undefined ? 1 : writes.entries / writes.transactions };
 }
 
-export async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
+async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
   const results = await Promise.all(
     Array.from({ length: writers }, (_, i) => {
       const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
