@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BufferPool } from '../record/chunks.ts';
 import { exportSessionShare, shareBuffers, type DATASET_LINE_FILES, type PartCounts } from '../record/export.ts';
-import type { PooledTask } from './worker-pool.ts';
+import type { PoolMessage } from './worker-pool.ts';
 import type { CliIo } from './cli.ts';
 import { runSession, type RunSettings } from './run.ts';
 
@@ -29,13 +29,19 @@ const pieces = new BufferPool(160 * 1024 * 1024);
 
 async function generateOne(task: GenerateTask): Promise<GenerateAnswer> {
   const exitCode = await runSession(task.settings, quiet);
+  // A turn of the event loop: pieces of an earlier share that the main thread has written since
+  // come in now (see WorkerPool.giveBack), and this export fills them instead of new memory.
+  await new Promise((resolve) => setImmediate(resolve));
   const share = await exportSessionShare(task.settings.recordFile, task.session, pieces);
   return { exitCode, ...share };
 }
 
-port.on('message', ({ task, spent }: PooledTask<GenerateTask>) => {
-  for (const buffer of spent) pieces.give(buffer);
-  generateOne(task).then(
+port.on('message', (message: PoolMessage<GenerateTask>) => {
+  if ('spent' in message) {
+    for (const buffer of message.spent) pieces.give(buffer);
+    return;
+  }
+  generateOne(message.task).then(
     (value) => port.postMessage({ ok: true, value }, shareBuffers(value.data)),
     (error: unknown) => port.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
   );

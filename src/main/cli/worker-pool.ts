@@ -9,15 +9,11 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-/** What a pool's worker receives: its task, and buffers handed back to it (see giveBack). */
-export interface PooledTask<Task> {
-  task: Task;
-  spent: ArrayBuffer[];
-}
+/** What a pool's worker receives: a task, or buffers handed back to it (see giveBack). */
+export type PoolMessage<Task> = { task: Task } | { spent: ArrayBuffer[] };
 
 export class WorkerPool<Task> {
-  /** Buffers the workers sent that are done with, going back with the next task sent. */
-  private spent: ArrayBuffer[] = [];
+  private nextGiveBack = 0;
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Array<{ task: Task; pending: Pending }> = [];
@@ -64,14 +60,18 @@ export class WorkerPool<Task> {
       return;
     }
     this.busy.set(worker, item.pending);
-    const spent = this.spent;
-    this.spent = [];
-    worker.postMessage({ task: item.task, spent } satisfies PooledTask<Task>, spent);
+    worker.postMessage({ task: item.task } satisfies PoolMessage<Task>);
   }
 
-  /** Hands buffers a worker transferred here back to the workers, to be filled again. */
+  /**
+   * Hands buffers a worker transferred here back to the workers, in turn, to be filled again. They
+   * go at once: a busy worker takes them in when it next yields (generate's does between recording
+   * a session and exporting it), not only with its next task.
+   */
   giveBack(buffers: ArrayBuffer[]): void {
-    for (const buffer of buffers) this.spent.push(buffer);
+    if (buffers.length === 0 || this.all.length === 0) return;
+    const worker = this.all[this.nextGiveBack++ % this.all.length] as Worker;
+    worker.postMessage({ spent: buffers } satisfies PoolMessage<Task>, buffers);
   }
 
   async close(): Promise<void> {
