@@ -75,8 +75,8 @@ export class BufferPool {
   }
 }
 
-/** For builders whose rows nobody hands back. */
-const NO_POOL = new BufferPool();
+/** For builders whose rows nobody hands back: keeps nothing. */
+const NO_POOL = new BufferPool(0);
 
 /**
  * Gathers entries into chunk rows: one life's inputs or Readies by time, or message bodies by id.

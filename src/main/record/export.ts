@@ -71,6 +71,7 @@ class FileLines extends PiecedLines {
 }
 
 const PIECE_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
 
 /**
  * Into memory, in pieces that can be handed to another thread without a copy (generate). Lines go
@@ -107,8 +108,6 @@ class MemoryLines implements LineSink {
     this.keepPiece();
   }
 }
-
-const NEWLINE = 0x0a;
 
 export const DATASET_LINE_FILES = ['transitions.jsonl', 'events.jsonl', 'history.jsonl'] as const;
 type LineFile = (typeof DATASET_LINE_FILES)[number];

@@ -111,7 +111,7 @@ export class SessionRecorder implements RecordingSink {
   /** Every chunk's buffer comes from here and returns here once its row is in the file. */
   private readonly pool = new BufferPool();
   private readonly inputChunks = new Map<number, ChunkBuilder>();
-  /** Events go as one INSERT statement, history as a JSON array the writer splits (json_each). */
+  /** A live recording's events go as one INSERT statement; history as a JSON array the writer splits (json_each). */
   private readonly eventChunk = new ChunkBuilder(EVENTS_INSERT, '', this.pool);
   private readonly historyChunk = new ChunkBuilder('[', ']', this.pool);
   /** Rows (entries, for chunks) gathered since the last flush, by table. */

@@ -44,11 +44,9 @@ export const CHUNK_TABLES = ['bodies', 'inputs', 'outputs', 'events', 'history']
 export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
   for (const table of CHUNK_TABLES) {
-    for (const row of rows[table]) {
-      const last = row.at(-1);
-      // (A simulation's events are rows of values, not a chunk.)
-      if (last instanceof Uint8Array) buffers.push(last.buffer as ArrayBuffer);
-    }
+    // A table's rows are all chunks or all values (a simulation's events), and there are many of those.
+    if (!(rows[table][0]?.at(-1) instanceof Uint8Array)) continue;
+    for (const row of rows[table]) buffers.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
   }
   return buffers;
 }
