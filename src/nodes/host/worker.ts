@@ -31,8 +31,9 @@ function fail(error: unknown): void {
  * write, or goes on its own after DEFERRED_WRITE_MS. Under load that is one transaction (one
  * fsync) per round of client writes instead of two, and a snapshot taken while applying does not
  * hold up the replies. A crash before it lands loses nothing the node needs: Raft relearns its
- * commit index, and the log on disk still holds what the snapshot folds. Applied entries go to the storage, which mirrors them into the kv table at most
- * MIRROR_MS late (see SqliteStorage.writeReady); the mirror timer below makes sure they land.
+ * commit index, and the log on disk still holds what the snapshot folds. Applied entries go to the
+ * storage, which mirrors them into the kv table at most MIRROR_MS late (see
+ * SqliteStorage.writeReady); the mirror timer below makes sure they land.
  */
 const DEFERRED_WRITE_MS = 20;
 let deferred: PersistBatch | null = null;
