@@ -289,6 +289,21 @@ describe('chunk buffers used again', () => {
   });
 });
 
+describe('a simulation\'s events', () => {
+  it('keeps every event in order, whether it went in a statement of fifty or on its own', async () => {
+    const file = join(dir, 'sim-events.session.sqlite');
+    const recorder = new SessionRecorder(file, { mode: 'sim', algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
+    const events: JournalEvent[] = Array.from({ length: 123 }, (_, i) => (i % 2 === 0 ? { kind: 'send', time: i, src: `n${(i % 3) + 1}`, dest: 'n2', type: 'append_entries' } : { kind: 'fault', time: i, description: `cut n1->n${i}` }));
+    recorder.journal(events);
+    await recorder.close({ durationMs: 123, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    expect(db.prepare('SELECT time, kind, node, notable, data FROM events ORDER BY seq').all()).toEqual(
+      events.map((e) => ({ time: e.time, kind: e.kind, node: 'src' in e ? e.src : null, notable: e.kind === 'send' ? null : 1, data: JSON.stringify(e) })),
+    );
+    db.close();
+  });
+});
+
 describe('statuses kept as changes', () => {
   it('reads back every status exactly, at any moment, across chunks, from whole statuses and changes', async () => {
     const { file, recorder } = liveRecorder('statuses.session.sqlite', 'n1');

@@ -3,13 +3,17 @@
 // wait for and would only pile rows up in memory faster than another thread could write them.
 
 import Database from 'better-sqlite3';
-import { EVENT_ROW_INSERT, SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
+import { eventRowsInsert, SESSION_INSERTS, type Row, type Table } from './writer-protocol.ts';
+
+/** Events given as values go this many to a statement: one call for fifty rows costs 0.6 of fifty calls. */
+const EVENTS_PER_INSERT = 50;
 
 export class RowWriter {
   private readonly db: Database.Database;
   private readonly statements: Partial<Record<Table, Database.Statement>>;
   private readonly mode: 'live' | 'sim';
   private readonly eventRow: Database.Statement;
+  private readonly eventRows: Database.Statement;
 
   constructor(path: string, mode: 'live' | 'sim') {
     this.mode = mode;
@@ -24,7 +28,8 @@ export class RowWriter {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
-    this.eventRow = this.db.prepare(EVENT_ROW_INSERT);
+    this.eventRow = this.db.prepare(eventRowsInsert(1));
+    this.eventRows = this.db.prepare(eventRowsInsert(EVENTS_PER_INSERT));
     this.statements = Object.fromEntries(Object.entries(SESSION_INSERTS).flatMap(([table, sql]) => (sql === null ? [] : [[table, this.db.prepare(sql)]])));
   }
 
@@ -32,9 +37,13 @@ export class RowWriter {
     this.db.transaction(() => {
       for (const table of Object.keys(SESSION_INSERTS) as Table[]) {
         const statement = this.statements[table];
+        const first = rows[table][0];
+        if (statement === undefined && first !== undefined && first.length > 1) {
+          this.insertEventValues(rows[table]);
+          continue;
+        }
         for (const row of rows[table]) {
           if (statement) statement.run(...row);
-          else if (row.length > 1) this.eventRow.run(...row);
           else {
             // Events from another thread: an INSERT statement's text as UTF-8 bytes (see writer-protocol.ts).
             const sql = row[0] as Uint8Array;
@@ -43,6 +52,13 @@ export class RowWriter {
         }
       }
     })();
+  }
+
+  /** A simulation's events, each its row's values. */
+  private insertEventValues(rows: Row[]): void {
+    let i = 0;
+    for (; i + EVENTS_PER_INSERT <= rows.length; i += EVENTS_PER_INSERT) this.eventRows.run(...rows.slice(i, i + EVENTS_PER_INSERT).flat());
+    for (; i < rows.length; i++) this.eventRow.run(...(rows[i] as Row));
   }
 
   close(meta: Record<string, unknown>): void {

@@ -12,8 +12,8 @@ export const SESSION_INSERTS = {
   // Events from a live recording come as the text of one statement, EVENTS_INSERT and a row of
   // literals each, run as it is (see the recorder's addEvent): SQLite takes 2,000 rows of literals
   // in a third of the time it took to split a JSON array of events and read their columns out of
-  // each (json_each, ->>). A simulation, written in its own thread, gives each event's values for
-  // EVENT_ROW_INSERT.
+  // each (json_each, ->>). A simulation, written in its own thread, gives each event's values
+  // (see eventRowsInsert).
   events: null,
   snapshots: 'INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)',
   history: 'INSERT INTO history (data) SELECT value FROM json_each(CAST(? AS TEXT))',
@@ -22,7 +22,10 @@ export const SESSION_INSERTS = {
 export type Table = keyof typeof SESSION_INSERTS;
 
 export const EVENTS_INSERT = 'INSERT INTO events (time, kind, node, notable, data) VALUES ';
-export const EVENT_ROW_INSERT = `${EVENTS_INSERT}(?, ?, ?, ?, ?)`;
+/** An INSERT of `rows` events given as values: time, kind, node, notable, data each. */
+export function eventRowsInsert(rows: number): string {
+  return EVENTS_INSERT + Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ');
+}
 export type Row = unknown[];
 
 export type WriterMessage =
