@@ -312,9 +312,10 @@ export class SessionRecorder implements RecordingSink {
   }
 
   /**
-   * An event as a row of SQL literals: its time, kind, node (or sender), whether it is notable (not
-   * one of the flood of messages and state changes, which are left out of the index), and its JSON.
-   * Every text goes inside quotes with its quotes doubled (inSqlQuotes).
+   * An event as a row: its time, kind, node (or sender), whether it is notable (not one of the
+   * flood of messages and state changes, which are left out of the index), and its JSON. For a live
+   * recording's writer thread the row is SQL literals, every text inside quotes with its quotes
+   * doubled (inSqlQuotes); a simulation's is the values themselves. True when the chunk is full.
    */
   private addEvent(event: JournalEvent): boolean {
     const node = 'node' in event ? event.node : 'src' in event ? event.src : null;
