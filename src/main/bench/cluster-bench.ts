@@ -12,6 +12,7 @@ import { SessionRecorder } from '../record/recorder.ts';
 
 const THROUGHPUT_MS = 3000;
 const CLIENTS = 64;
+const THROUGHPUT_ROUNDS = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,11 +52,15 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   return { perSecond: committed / seconds, batch: writes === undefined ? 1 : writes.entries / writes.transactions };
 }
 
+let baselineRuns = 0;
+
 async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
+  // Each run writes new files: a writer starts its log at index 1.
+  const run = ++baselineRuns;
   const results = await Promise.all(
     Array.from({ length: writers }, (_, i) => {
       const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
-        workerData: { path: join(dir, `baseline-${sync}-${writers}-${i}.sqlite`), sync, batch: Math.max(1, Math.round(batch)), durationMs: THROUGHPUT_MS },
+        workerData: { path: join(dir, `baseline-${sync}-${writers}-${run}-${i}.sqlite`), sync, batch: Math.max(1, Math.round(batch)), durationMs: THROUGHPUT_MS },
       });
       return new Promise<{ entries: number; seconds: number }>((resolve, reject) => {
         worker.once('message', resolve);
@@ -65,6 +70,11 @@ async function writerBaseline(dir: string, writers: number, sync: SyncMode, batc
   );
   // Entries per second of one writer, averaged: the rate a node's disk work alone allows.
   return results.reduce((sum, r) => sum + r.entries / r.seconds, 0) / writers;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -79,12 +89,22 @@ export const clusterBench: BenchSuite = {
     try {
       for (const nodes of [3, 5]) {
         for (const sync of ['full', 'normal'] as const) {
-          progress(`throughput: ${nodes} nodes, sync ${sync}`);
-          const tp = await throughput(dir, nodes, sync);
-          const base = await writerBaseline(dir, nodes, sync, tp.batch);
+          // Alternating rounds, each side first in some: this machine's speed drifts by a quarter
+          // from one minute to the next, and a single pair of runs took that drift for a ratio.
+          const cluster: Array<{ perSecond: number; batch: number }> = [];
+          const bare: number[] = [];
+          for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+            progress(`throughput: ${nodes} nodes, sync ${sync}, round ${round + 1}/${THROUGHPUT_ROUNDS}`);
+            const runCluster = async (): Promise<void> => void cluster.push(await throughput(dir, nodes, sync));
+            // The baseline writes in the batches the cluster's leader wrote (the first cluster run's when it goes first).
+            const runBare = async (): Promise<void> => void bare.push(await writerBaseline(dir, nodes, sync, cluster[0]?.batch ?? CLIENTS));
+            for (const run of round % 2 === 0 ? [runCluster, runBare] : [runBare, runCluster]) await run();
+          }
+          const tp = { perSecond: median(cluster.map((c) => c.perSecond)), batch: median(cluster.map((c) => c.batch)) };
+          const base = median(bare);
           figures.push({
             name: `cluster.n${nodes}.${sync}.writes`,
-            label: `${nodes} nodes, sync ${sync}: committed writes/s (leader batch ${tp.batch.toFixed(1)} entries per transaction)`,
+            label: `${nodes} nodes, sync ${sync}: committed writes/s, median of ${THROUGHPUT_ROUNDS} alternating rounds (leader batch ${tp.batch.toFixed(1)} entries per transaction)`,
             value: tp.perSecond,
             unit: 'writes/s',
             baseline: { label: `one of ${nodes} bare SQLite writers, same sync and batch`, value: base },
