@@ -1,7 +1,9 @@
-// The heap setting every entry point applies before a cluster starts (src/main/heap.ts): it must
-// keep the young generation from growing, in the thread that sets it and in workers started later.
+// The heap settings every entry point applies before a cluster starts (src/main/heap.ts): the young
+// generation keeps one size, the one it started with in the thread that sets it and
+// WORKER_SEMI_SPACE_MB in workers started later, where by default both grow.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { WORKER_SEMI_SPACE_MB } from '../../src/main/heap.ts';
 
 const HEAP_MODULE = new URL('../../src/main/heap.ts', import.meta.url).href;
 
@@ -11,8 +13,8 @@ const { getHeapSpaceStatistics } = require('node:v8');
 const { Worker } = require('node:worker_threads');
 const churn = () => { let keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 30000) keep = []; } };
 const youngMiB = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;
-async function probe(small) {
-  if (small) (await import(process.env.HEAP_MODULE)).keepYoungGenerationSmall();
+async function probe(fixed) {
+  if (fixed) (await import(process.env.HEAP_MODULE)).fixYoungGenerationSizes();
   churn();
   const main = youngMiB();
   const inWorker = await new Promise((resolve) => {
@@ -22,21 +24,23 @@ async function probe(small) {
   });
   console.log(JSON.stringify({ main, worker: inWorker }));
 }
-probe(process.argv[1] === 'small');
+probe(process.argv[1] === 'fixed');
 `;
 
-function youngGeneration(small: boolean): { main: number; worker: number } {
-  const out = execFileSync(process.execPath, ['-e', PROBE, small ? 'small' : 'default'], { env: { ...process.env, HEAP_MODULE }, encoding: 'utf8' });
+function youngGeneration(fixed: boolean): { main: number; worker: number } {
+  const out = execFileSync(process.execPath, ['-e', PROBE, fixed ? 'fixed' : 'default'], { env: { ...process.env, HEAP_MODULE }, encoding: 'utf8' });
   return JSON.parse(out.trim()) as { main: number; worker: number };
 }
 
-describe('keepYoungGenerationSmall', () => {
-  it('keeps the young generation at its starting size in the main thread and in later workers, where it would otherwise grow', () => {
+describe('fixYoungGenerationSizes', () => {
+  it('keeps the main thread at its starting size and gives later workers a fixed one, where by default both grow', () => {
     const grown = youngGeneration(false);
-    const kept = youngGeneration(true);
+    const fixed = youngGeneration(true);
+    // A young generation is two semi-spaces.
+    const workerSize = 2 * WORKER_SEMI_SPACE_MB;
     expect(grown.main).toBeGreaterThan(4);
-    expect(grown.worker).toBeGreaterThan(4);
-    expect(kept.main).toBeLessThanOrEqual(2);
-    expect(kept.worker).toBeLessThanOrEqual(2);
+    expect(grown.worker).toBeGreaterThan(workerSize);
+    expect(fixed.main).toBeLessThanOrEqual(2);
+    expect(fixed.worker).toBe(workerSize);
   });
 });
