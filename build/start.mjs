@@ -47,7 +47,6 @@ async function browserMode() {
   const { startWebServer } = await import('../src/main/web/server.ts');
   const { PlaygroundService } = await import('../src/main/app/service.ts');
   const { DEFAULT_SETTINGS } = await import('../src/shared/bridge.ts');
-  (await import('../src/main/heap.ts')).fixYoungGenerationSizes();
   const service = new PlaygroundService(dataDir);
   // Something alive to look at from the first second.
   await service.newCluster(DEFAULT_SETTINGS);

@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure, BenchSuite } from './types.ts';
-import { fixYoungGenerationSizes } from '../heap.ts';
 
 const suites: Record<string, () => Promise<BenchSuite>> = {
   sim: async () => (await import('./sim-bench.ts')).simBench,
@@ -54,6 +53,4 @@ async function runAll(selected: string[]): Promise<void> {
   console.log(`\nwritten to ${file}`);
 }
 
-// As the app and the CLI run: the figures are what users get.
-fixYoungGenerationSizes();
 await runAll(process.argv.slice(2));

@@ -9,7 +9,6 @@ if (major < 24) {
   );
   process.exit(2);
 }
-(await import('../heap.ts')).fixYoungGenerationSizes();
 const { main } = await import('./cli.ts');
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(line + '\n'),

@@ -7,11 +7,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMain
 import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
 import { dispatch } from '../app/api.ts';
 import { PlaygroundService } from '../app/service.ts';
-import { fixYoungGenerationSizes } from '../heap.ts';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
-
-fixYoungGenerationSizes();
 
 let service: PlaygroundService | null = null;
 
