@@ -72,7 +72,8 @@ async function writerBaseline(dir: string, writers: number, sync: SyncMode, batc
   return results.reduce((sum, r) => sum + r.entries / r.seconds, 0) / writers;
 }
 
-function median(values: number[]): number {
+/** The middle value (the upper one of an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
 }

@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { generateCommand } from '../cli/generate.ts';
 import { parseRunArgs, runSession, type RunSettings } from '../cli/run.ts';
 import type { CliIo } from '../cli/cli.ts';
-import { throughput } from './cluster-bench.ts';
+import { median, throughput } from './cluster-bench.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
 const ROUNDS = 6;
 const SESSIONS = 20;
 const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 export const recordBench: BenchSuite = {
   name: 'recording',
