@@ -34,34 +34,27 @@ interface LineSink {
   close(): Promise<void>;
 }
 
-/** Lines gathered into pieces of about a megabyte: a million small writes cost more than the data. */
-abstract class PiecedLines implements LineSink {
+/**
+ * Into a file, in pieces of about a megabyte (a million small writes cost more than the data),
+ * waiting when the stream is full, so a big session never sits in memory.
+ */
+class FileLines implements LineSink {
   private lines: string[] = [];
   private size = 0;
+  private readonly stream: WriteStream;
+  constructor(path: string) {
+    this.stream = createWriteStream(path);
+  }
   async write(line: string): Promise<void> {
     this.lines.push(line);
     this.size += line.length + 1;
     if (this.size >= 1 << 20) await this.flush();
   }
-  protected async flush(): Promise<void> {
+  private async flush(): Promise<void> {
     if (this.lines.length === 0) return;
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
     this.size = 0;
-    await this.piece(text);
-  }
-  protected abstract piece(text: string): Promise<void>;
-  abstract close(): Promise<void>;
-}
-
-/** Into a file, waiting when the stream is full, so a big session never sits in memory. */
-class FileLines extends PiecedLines {
-  private readonly stream: WriteStream;
-  constructor(path: string) {
-    super();
-    this.stream = createWriteStream(path);
-  }
-  protected async piece(text: string): Promise<void> {
     if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
   }
   async close(): Promise<void> {
