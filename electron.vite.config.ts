@@ -6,11 +6,12 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      // Each node runs src/nodes/host/worker.ts in a worker thread, so it is an entry of its own.
+      // Every script a thread starts from is an entry of its own (see src/main/app/threads.ts).
       rollupOptions: {
         input: {
           index: resolve(import.meta.dirname, 'src/main/electron/index.ts'),
           worker: resolve(import.meta.dirname, 'src/nodes/host/worker.ts'),
+          'recorder-writer': resolve(import.meta.dirname, 'src/main/record/recorder-writer.ts'),
         },
       },
     },

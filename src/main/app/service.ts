@@ -34,6 +34,7 @@ import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
 import { WindowFeed } from './window-feed.ts';
+import type { ThreadScripts } from './threads.ts';
 import { SessionRecorder } from '../record/recorder.ts';
 import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/session-file.ts';
 import { SessionReplay } from '../record/replay-view.ts';
@@ -92,15 +93,15 @@ export class PlaygroundService {
   private readonly historyStart = process.hrtime.bigint();
   private readers = new Map<NodeId, Database.Database>();
 
-  private readonly workerUrl: URL | undefined;
+  private readonly threads: ThreadScripts;
   private recorder: SessionRecorder | null = null;
   private recordingErrorShown = false;
   private opCounts = { ok: 0, fail: 0, info: 0 };
 
-  /** `workerUrl`: the built node host when running from a bundle (see src/main/electron). */
-  constructor(dataDir: string, options: { workerUrl?: URL } = {}) {
+  /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
+  constructor(dataDir: string, options: { threads?: ThreadScripts } = {}) {
     this.dataDir = dataDir;
-    this.workerUrl = options.workerUrl;
+    this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
   }
 
@@ -126,7 +127,7 @@ export class PlaygroundService {
     this.session++;
     session ??= `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
     // Every session is recorded beside its node files, to replay, verify and export later.
-    const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } });
+    const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } }, { writerUrl: this.threads.recorderWriter });
     this.recorder = recorder;
     this.recordingErrorShown = false;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
@@ -148,7 +149,7 @@ export class PlaygroundService {
         snapshotInterval: settings.snapshotEvery,
       },
       observers: [this.monitor],
-      workerUrl: this.workerUrl,
+      workerUrl: this.threads.nodeHost,
       recorder,
     });
     this.cluster = cluster;

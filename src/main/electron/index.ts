@@ -1,12 +1,11 @@
 // The thin Electron shell: one window with Electron's security defaults on. Everything else runs in
 // plain Node (src/main) and in the window (src/renderer).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
 import { dispatch } from '../app/api.ts';
 import { PlaygroundService } from '../app/service.ts';
+import { builtThreadScripts } from '../app/threads.ts';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
@@ -47,11 +46,10 @@ function createWindow(): void {
 }
 
 void app.whenReady().then(async () => {
-  // Node files live with the user's data, like any app's.
-  // The bundle carries the node host as its own entry (electron.vite.config.ts), next to this file.
-  // Run from source (tests, a dev checkout) there is no bundle: the service uses the source host.
-  const bundledWorker = new URL('./worker.js', import.meta.url);
-  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'), { workerUrl: existsSync(fileURLToPath(bundledWorker)) ? bundledWorker : undefined });
+  // Node files live with the user's data, like any app's. Run from source (the shell's unit test)
+  // this file is not in a bundle, and the service starts threads from the sources.
+  const bundled = import.meta.url.endsWith('.js');
+  service = new PlaygroundService(join(app.getPath('userData'), 'clusters'), { threads: bundled ? builtThreadScripts(import.meta.dirname) : {} });
   const running = service;
   ipcMain.handle('playground:call', (event, method: unknown, args: unknown) => {
     if (!trustedSender(event)) return { ok: false, error: 'refused: the call did not come from the app window' };

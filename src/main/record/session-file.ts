@@ -24,12 +24,15 @@
 // Readers check the file before trusting it: not SQLite, not a session, from a newer version, or
 // damaged each get a message that names the problem. Older schemas open through `migrate`.
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+// Imported, not read from disk: a bundle (out/main) inlines it, where a path relative to this
+// file would point outside the app.
+import packageJson from '../../../package.json' with { type: 'json' };
 
 export const SESSION_SCHEMA_VERSION = 1;
 export const SESSION_SUFFIX = '.session.sqlite';
-const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const APP_VERSION: string = packageJson.version;
 
 export function appVersion(): string {
   return APP_VERSION;
