@@ -2,13 +2,15 @@
 // a message to the main process, which validates it. Nothing of Electron or Node leaks through.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { API_METHODS, type PlaygroundApi, type PlaygroundBridge, type UpdateBatch } from '../shared/bridge.ts';
+// Inlined by the build: an app started by its icon has no npm environment to read a version from.
+import { version } from '../../package.json';
 
 const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => ipcRenderer.invoke('playground:call', method, args)])) as unknown as PlaygroundApi;
 
 const bridge: PlaygroundBridge = {
   ...api,
   mode: 'electron',
-  version: process.env.npm_package_version ?? '0.1.0',
+  version,
   onUpdate(listener: (batch: UpdateBatch) => void): () => void {
     const handler = (_event: IpcRendererEvent, batch: UpdateBatch): void => listener(batch);
     ipcRenderer.on('playground:update', handler);

@@ -2,7 +2,7 @@
 // Browser mode in a real Chromium, driving the real runtime: worker threads, SQLite files, the
 // router. The window served on 127.0.0.1 behind a token, and the bridge over its WebSocket.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -234,6 +234,15 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await expect(socketOpens(`${wsBase}bridge`)).resolves.toBe(false);
     await expect(socketOpens(`${wsBase}bridge?token=wrong`)).resolves.toBe(false);
     await expect(socketOpens(`${wsBase}bridge?token=${token}`)).resolves.toBe(true);
+  });
+
+  it('builds a preload a sandboxed window can run: CommonJS, requiring nothing but electron, carrying the version', () => {
+    const preload = readFileSync(join(root, 'out', 'preload', 'index.cjs'), 'utf8');
+    expect([...preload.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1])).toEqual(['electron']);
+    expect(preload).not.toMatch(/^\s*(import|export)\s/m);
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(preload).toContain(JSON.stringify(version));
+    expect(preload).not.toContain('process.env');
   });
 
   it('starts the desktop bundle with electron stood in for: a window, a cluster on the built threads, a recorded session, a clean quit', async () => {
