@@ -80,6 +80,11 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
   });
 
   it('opens on a live five-node cluster that elects a leader', async () => {
+    // Nothing the page asks for goes unanswered, and nothing it runs throws.
+    const problems: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('requestfailed', (request) => problems.push(`${request.url()}: ${request.failure()?.errorText}`));
     await page.goto(url);
     expect(await page.title()).toBe('Consensus Playground');
     expect(await page.locator('.mode').textContent()).toBe('Browser mode');
@@ -89,6 +94,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await expect(card.getByRole('button', { name: 'Kill' }).isVisible()).resolves.toBe(true);
     await expect(card.getByRole('button', { name: 'Pause' }).isVisible()).resolves.toBe(true);
     await page.screenshot({ path: join(SHOTS, 'cluster.png') });
+    expect(problems).toEqual([]);
   });
 
   it('elects another leader when the leader is killed, and restarts the killed node from its file', async () => {
