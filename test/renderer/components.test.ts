@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../sr
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
+import ClusterRing from '../../src/renderer/src/components/ClusterRing.vue';
 import NodeInspector from '../../src/renderer/src/components/NodeInspector.vue';
 import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
@@ -77,6 +78,32 @@ describe('window components', () => {
     expect(down.findAll('button').map((b) => b.text())).toContain('Restart');
     const failed = mount(NodeCard, { props: { node: state.nodes[2]! } });
     expect(failed.text()).toContain('corrupt');
+  });
+
+  it('lays out up to fifteen nodes on the ring without cards overlapping: crowded rings get compact cards', () => {
+    const store = useClusterStore();
+    const centres = (ring: ReturnType<typeof mount>) =>
+      ring.findAll('[role="group"]').map((card) => ({ x: parseFloat(card.attributes('style')?.match(/left: ([\d.]+)px/)?.[1] ?? 'NaN'), y: parseFloat(card.attributes('style')?.match(/top: ([\d.]+)px/)?.[1] ?? 'NaN'), compact: card.classes('compact'), card }));
+    for (const [count, compact, width] of [[5, false, 150], [7, false, 150], [8, true, 64], [15, true, 64]] as const) {
+      store.state = { ...state, nodes: Array.from({ length: count }, (_, i) => ({ id: `n${i + 1}`, state: 'up' as const, status: status(`n${i + 1}`, i === 0 ? 'leader' : 'follower'), failure: null, file: `/d/n${i + 1}.sqlite` })) };
+      const ring = mount(ClusterRing);
+      const cards = centres(ring);
+      expect(cards).toHaveLength(count);
+      expect(cards.every((c) => c.compact === compact)).toBe(true);
+      // Neighbours on the ring are at least a card's width apart.
+      for (let i = 0; i < count; i++) {
+        const a = cards[i]!;
+        const b = cards[(i + 1) % count]!;
+        expect(Math.hypot(a.x - b.x, a.y - b.y), `${count} nodes: n${i + 1} and its neighbour`).toBeGreaterThanOrEqual(width);
+      }
+      if (compact) {
+        // The commit index stays on the ring; the role and the buttons are still there to open.
+        expect(cards[0]!.card.find('.brief').text()).toBe('c7');
+        expect(cards[0]!.card.find('.role').text()).toBe('leader');
+        expect(cards[0]!.card.findAll('button').map((b) => b.text())).toContain('Kill');
+      } else expect(cards[0]!.card.find('.brief').exists()).toBe(false);
+      ring.unmount();
+    }
   });
 
   it('asks the app to kill a node, and shows its refusal as a toast', async () => {
