@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkOperations, HistoryError, IncrementalChecker, parseHistory, type ModelName, type Operation } from '../../src/main/checker/index.ts';
-import { stepRegister } from '../../src/main/checker/wgl.ts';
+import { searchRegister, stepRegister, type SearchResult } from '../../src/main/checker/wgl.ts';
 import { generateHistory, injectAnomaly, toJsonLines } from '../../src/main/checker/generate.ts';
 import { createRng } from '../../src/shared/rng.ts';
 import type { HistoryEvent, KvScalar } from '../../src/shared/history.ts';
@@ -148,6 +148,36 @@ describe('generated histories', () => {
       expect(verdict(toJsonLines(events)), `seed ${seed}`).toBe('true');
       injectAnomaly(rng, events);
       expect(verdict(toJsonLines(events)), `seed ${seed} with an anomaly`).toBe('false');
+    }
+  });
+
+  it('keep long histories linear: the same verdict and longest legal order with either layout of the search cache', () => {
+    // Thousands of operations on one key: what a session of minutes gives the live checker.
+    const search = (ops: readonly Operation[], sets: 'dense' | 'sparse'): SearchResult => searchRegister(ops, { now: () => 0, deadline: Infinity, sets });
+    for (let seed = 1; seed <= 6; seed++) {
+      const rng = createRng(seed);
+      const events = generateHistory(rng, { processes: 6, operations: 5000, keys: 1, mix: { read: 3, write: 2, cas: 4 }, infoRate: seed % 2 === 0 ? 0.01 : 0, register: true });
+      if (seed > 3) injectAnomaly(rng, events);
+      const ops = parseHistory(toJsonLines(events), 'register').operations;
+      const dense = search(ops, 'dense');
+      const sparse = search(ops, 'sparse');
+      expect(sparse.verdict, `seed ${seed}`).toBe(seed > 3 ? 'not_linearizable' : 'linearizable');
+      expect(dense.verdict).toBe(sparse.verdict);
+      expect(sparse.longestPrefix).toEqual(dense.longestPrefix);
+      expect(sparse.iterations).toBe(dense.iterations);
+      // The longest order is legal: each step fits the register, none goes against real time, and
+      // it ends in the state reported.
+      let state: KvScalar = null;
+      sparse.longestPrefix.forEach((index, position) => {
+        const op = ops[index] as Operation;
+        const next = stepRegister(state, op);
+        expect(next, `seed ${seed}: step ${position} of the longest order`).not.toBe(undefined);
+        state = next as KvScalar;
+        const later = sparse.longestPrefix.slice(position + 1).find((j) => (ops[j] as Operation).end < op.start);
+        expect(later, `seed ${seed}: an operation ordered after ${index} ended before it began`).toBe(undefined);
+      });
+      expect(state).toBe(sparse.stateAfterPrefix);
+      if (sparse.verdict === 'linearizable') expect(sparse.longestPrefix.length).toBe(ops.filter((op) => op.end !== Number.POSITIVE_INFINITY).length + sparse.longestPrefix.filter((i) => (ops[i] as Operation).end === Number.POSITIVE_INFINITY).length);
     }
   });
 

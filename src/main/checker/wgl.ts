@@ -3,6 +3,13 @@
 // its call and return out of the list, backtracking puts them back. A cache of (set of linearized
 // operations, model state) cuts every branch already known to fail. Sets are bitsets with a
 // Zobrist hash kept incrementally, so a cache probe costs one XOR and a short compare.
+//
+// Bits are numbered by call time, so the set the search holds is, nearly always, every operation
+// up to some point and a few past it. On a long history the cache keeps that shape, not the
+// bitset: the words that are not all ones, up to the last word with a one. A copy of the whole
+// bitset per cache entry made long histories quadratic in time and memory (a key of 25,000
+// operations: 78 MB of copies). Short, highly concurrent histories backtrack a lot over a few
+// words, where copying them is cheaper than keeping the shape.
 
 import type { KvScalar } from '../../shared/history.ts';
 import type { Operation } from './history.ts';
@@ -37,6 +44,9 @@ function hashState(state: RegisterState): number {
   return h;
 }
 
+/** Keys of more operations than this many words of bits keep the cache's sets sparse (see the top). */
+const SPARSE_FROM_WORDS = 128;
+
 interface Entry {
   op: number;
   isCall: boolean;
@@ -62,6 +72,8 @@ export interface SearchBudget {
   deadline: number;
   /** Off only for the benchmark's baseline: plain Wing-Gong, to show what the cache buys. */
   memoize?: boolean;
+  /** How the cache keeps its sets; by the key's length unless a test wants one way (see the top). */
+  sets?: 'dense' | 'sparse';
 }
 
 /** Searches one register's history (one key's operations) for a legal linearization. */
@@ -102,8 +114,18 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     if (call.next) call.next.prev = call;
   };
 
+  // Each operation's bit: the rank of its call in real time.
+  const rank = new Int32Array(n);
+  let calls = 0;
+  for (const e of raw) if (e.isCall) rank[e.op] = calls++;
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
+  /** The highest word with a bit set, -1 when none is. */
+  let topWord = -1;
+  /** Words up to topWord that are not all ones: with topWord, they say which bits are set. */
+  const partWords = new Set<number>();
+  const sparse = budget?.sets === undefined ? words > SPARSE_FROM_WORDS : budget.sets === 'sparse';
+  const FULL = 0xffffffff;
   const zobrist = new Int32Array(n);
   let seed = 0x2545f491;
   for (let i = 0; i < n; i++) {
@@ -113,34 +135,89 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     zobrist[i] = seed;
   }
   let setHash = 0;
-  const cache = new Map<number, Array<{ bits: Uint32Array; state: RegisterState }>>();
+  const include = (op: number): void => {
+    const r = rank[op] as number;
+    const w = r >>> 5;
+    bits[w] = ((bits[w] as number) | (1 << (r & 31))) >>> 0;
+    setHash ^= zobrist[op] as number;
+    if (!sparse) return;
+    for (let skipped = topWord + 1; skipped < w; skipped++) partWords.add(skipped);
+    if (w > topWord) topWord = w;
+    if (bits[w] === FULL) partWords.delete(w);
+    else partWords.add(w);
+  };
+  const exclude = (op: number): void => {
+    const r = rank[op] as number;
+    const w = r >>> 5;
+    bits[w] = ((bits[w] as number) & ~(1 << (r & 31))) >>> 0;
+    setHash ^= zobrist[op] as number;
+    if (!sparse) return;
+    partWords.add(w);
+    while (topWord >= 0 && bits[topWord] === 0) partWords.delete(topWord--);
+  };
+  /** The set as the cache keeps it: the bitset; sparse, topWord and each partial word's index and bits, in order. */
+  const shape = (): Uint32Array | Float64Array => {
+    if (!sparse) return bits.slice();
+    const indexes = [...partWords].sort((a, b) => a - b);
+    const out = new Float64Array(1 + 2 * indexes.length);
+    out[0] = topWord;
+    for (let i = 0; i < indexes.length; i++) {
+      out[1 + 2 * i] = indexes[i] as number;
+      out[2 + 2 * i] = bits[indexes[i] as number] as number;
+    }
+    return out;
+  };
+  /** Whether a kept shape is the set held now, read off the bitset without building a shape. */
+  const isCurrent = (kept: Uint32Array | Float64Array): boolean => {
+    if (!sparse) {
+      for (let w = 0; w < words; w++) if (kept[w] !== bits[w]) return false;
+      return true;
+    }
+    if (kept[0] !== topWord || kept.length !== 1 + 2 * partWords.size) return false;
+    // Every kept partial word matches, and there are as many as now: the same words are partial.
+    for (let i = 1; i < kept.length; i += 2) if (bits[kept[i] as number] !== kept[i + 1]) return false;
+    return true;
+  };
+  const cache = new Map<number, Array<{ set: Uint32Array | Float64Array; state: RegisterState }>>();
   const memoize = budget?.memoize ?? true;
   const seen = (state: RegisterState): boolean => {
     if (!memoize) return false;
     const key = (setHash ^ hashState(state)) | 0;
     const bucket = cache.get(key);
     if (bucket !== undefined) {
-      outer: for (const item of bucket) {
-        if (item.state !== state) continue;
-        for (let w = 0; w < words; w++) if (item.bits[w] !== bits[w]) continue outer;
-        return true;
-      }
-      bucket.push({ bits: bits.slice(), state });
+      for (const item of bucket) if (item.state === state && isCurrent(item.set)) return true;
+      bucket.push({ set: shape(), state });
     } else {
-      cache.set(key, [{ bits: bits.slice(), state }]);
+      cache.set(key, [{ set: shape(), state }]);
     }
     return false;
   };
 
   const stack: Array<{ entry: Entry; state: RegisterState }> = [];
   let state: RegisterState = null;
-  let best: number[] = [];
+  // The longest legal order so far, for the explanation. While the search goes deeper, the stack
+  // itself holds it (bestOnStack); it is copied out when a backtrack is about to shorten the stack
+  // below its length, and only from the depth the stack has kept since the last copy (lowWater).
+  // Copying the whole order at every new depth made a search of n operations cost n^2: 25,000
+  // operations on one key took 14 s instead of a fraction of one.
+  const best: number[] = [];
   let bestState: RegisterState = null;
+  let bestLength = 0;
+  let bestOnStack = false;
+  let lowWater = 0;
+  const keepBest = (): void => {
+    if (!bestOnStack) return;
+    for (let i = lowWater; i < bestLength; i++) best[i] = (stack[i] as { entry: Entry }).entry.op;
+    best.length = bestLength;
+    lowWater = bestLength;
+    bestOnStack = false;
+  };
   let iterations = 0;
   let entry = head.next;
 
   while (entry !== null) {
     if (budget !== null && (++iterations & 1023) === 0 && budget.now() > budget.deadline) {
+      keepBest();
       return { verdict: 'unknown', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
     }
     if (entry.isCall) {
@@ -149,21 +226,20 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
       const next = stepRegister(state, op);
       let moved = false;
       if (next !== undefined) {
-        bits[call.op >>> 5] = (bits[call.op >>> 5] as number) | (1 << (call.op & 31));
-        setHash ^= zobrist[call.op] as number;
+        include(call.op);
         if (!seen(next)) {
           stack.push({ entry: call, state });
           state = next;
           lift(call);
           moved = true;
-          if (stack.length > best.length) {
-            best = stack.map((s) => s.entry.op);
+          if (stack.length > bestLength) {
+            bestLength = stack.length;
             bestState = state;
+            bestOnStack = true;
           }
           entry = head.next;
         } else {
-          bits[call.op >>> 5] = (bits[call.op >>> 5] as number) & ~(1 << (call.op & 31));
-          setHash ^= zobrist[call.op] as number;
+          exclude(call.op);
         }
       }
       if (!moved) entry = call.next;
@@ -172,17 +248,18 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     // A return: its operation was not linearized yet. Everything still un-placed that ends at
     // infinity (an `info`) may simply never have happened, so reaching one means success.
     if (entry.time === Number.POSITIVE_INFINITY) break;
+    if (stack.length === bestLength) keepBest();
     const top = stack.pop();
+    if (stack.length < lowWater) lowWater = stack.length;
     if (top === undefined) {
       return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: stuckAfter(ops, best), iterations };
     }
     state = top.state;
-    const op = top.entry.op;
-    bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
-    setHash ^= zobrist[op] as number;
+    exclude(top.entry.op);
     unlift(top.entry);
     entry = top.entry.next;
   }
+  keepBest();
   return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
 }
 
