@@ -144,7 +144,8 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
     for (const step of transitions(db)) {
       const before = step.before === lastAfter ? lastAfterJson : JSON.stringify(step.before);
       lastAfter = step.after;
-      lastAfterJson = JSON.stringify(step.after);
+      // A step that changed nothing hands back its before state itself (see transitions).
+      lastAfterJson = step.after === step.before ? before : JSON.stringify(step.after);
       await sinks['transitions.jsonl'].write(`{"session":${sessionJson},"node":${JSON.stringify(step.node)},"life":${step.life},"time":${step.time},"before":${before},"input":${JSON.stringify(step.input)},"outputs":${JSON.stringify(step.outputs)},"after":${lastAfterJson}}`);
       counts.transitions++;
     }

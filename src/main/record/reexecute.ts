@@ -135,12 +135,33 @@ function summarize(persist: NonNullable<Ready['persist']>): PersistedSummary {
 /** A node's state as a data set shows it: its status, and a leader's view of its followers. */
 export type NodeState = Omit<NodeStatus, 'id'> & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
 
-function stateOf(node: ConsensusNode): NodeState {
-  // The line names the node already.
-  const { id: _id, ...status } = node.status();
+type Progress = NonNullable<NodeState['progress']>;
+
+function sameProgress(a: Progress | undefined, b: Progress | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Progress[number];
+    const y = b[i] as Progress[number];
+    if (x.peer !== y.peer || x.match !== y.match || x.next !== y.next || x.state !== y.state) return false;
+  }
+  return true;
+}
+
+/**
+ * The node's state now; `previous` itself when nothing in it changed (the algorithm hands back the
+ * same status object then). Two steps in three change nothing, and an unchanged state is written
+ * out by the JSON it already has (see export.ts).
+ */
+function stateOf(node: ConsensusNode, previous: { status: NodeStatus; state: NodeState } | null): { status: NodeStatus; state: NodeState } {
+  const fullStatus = node.status();
   // Only a leader keeps a view of its followers.
-  const progress = status.role === 'leader' ? node.inspect?.().progress : undefined;
-  return progress && progress.length > 0 ? { ...status, progress } : status;
+  const found = fullStatus.role === 'leader' ? node.inspect?.().progress : undefined;
+  const progress = found && found.length > 0 ? found : undefined;
+  if (previous !== null && previous.status === fullStatus && sameProgress(previous.state.progress, progress)) return previous;
+  // The line names the node already.
+  const { id: _id, ...status } = fullStatus;
+  return { status: fullStatus, state: progress ? { ...status, progress } : status };
 }
 
 export interface Transition {
@@ -172,10 +193,10 @@ export function* transitions(db: Database.Database): Generator<Transition> {
     const node = createNode(life);
     let produced = drain(node).length;
     // Between two steps nothing touches the node: one step's after is the next one's before.
-    let state = stateOf(node);
+    let now = stateOf(node, null);
     for (const batch of readInputs(db, life.life)) {
       if (endedByCrash && produced >= recordedOutputs) break;
-      const before = state;
+      const before = now.state;
       const input = batch.inputs;
       for (const i of input) node.step(i);
       const readies = drain(node);
@@ -192,7 +213,7 @@ export function* transitions(db: Database.Database): Generator<Transition> {
           persisted: readies.flatMap((r) => (r.persist === null ? [] : [summarize(r.persist)])),
           applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
         },
-        after: (state = stateOf(node)),
+        after: (now = stateOf(node, now)).state,
       };
     }
   }
