@@ -209,6 +209,24 @@ describe('incremental checking', () => {
     expect(result.linearizable).toBe('false');
     expect(result.explanation?.key).toBe('k0');
   });
+
+  it('takes at most the share of a busy thread it is given: a check that took t waits t / share', () => {
+    const checker = new IncrementalChecker('kv');
+    let clock = 0;
+    // Every reading of this clock moves it 10 ms on: the first check reads 10 as it starts and 20
+    // as it ends (no time budget, no reading in between), so it cost 10 ms and is due again at 110.
+    const now = (): number => (clock += 10);
+    for (const e of generateHistory(createRng(4), { processes: 3, operations: 50, keys: 1, mix: { read: 1, write: 1 }, infoRate: 0 })) checker.add(e);
+    const first = checker.checkAtMost(0.1, { now });
+    expect(first.linearizable).toBe('true');
+    // A read of a value never written arrives; until the check is due again, the last verdict stands.
+    checker.add({ process: 9, type: 'invoke', f: 'read', key: 'k0', value: null, time: 1e12 });
+    checker.add({ process: 9, type: 'ok', f: 'read', key: 'k0', value: 'never-written', time: 1e12 + 1 });
+    clock = 90; // reads 100
+    expect(checker.checkAtMost(0.1, { now })).toBe(first);
+    clock = 100; // reads 110
+    expect(checker.checkAtMost(0.1, { now }).linearizable).toBe('false');
+  });
 });
 
 describe('consensus-playground check', () => {

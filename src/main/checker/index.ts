@@ -139,14 +139,17 @@ export function renderExplanation(explanation: Explanation, operations: readonly
  * For the live cluster: feed history events as they happen and ask for a verdict as often as the
  * UI wants one. Only keys that changed since the last check are searched again, and a key stays
  * failed once it failed (a violation cannot be undone by later operations). The cost of a check is
- * the search over the changed keys' whole histories: fine for the minutes a session lasts; a
- * session of hours would want histories cut at quiescent points.
+ * the search over the changed keys' whole histories, about linear in their length (see wgl.ts); a
+ * session of hours would want histories cut at quiescent points. checkAtMost bounds what it takes
+ * of a busy thread meanwhile.
  */
 export class IncrementalChecker {
   private readonly builder: HistoryBuilder;
   private readonly dirty = new Set<string>();
   private lines = 0;
   private violation: CheckResult | null = null;
+  private last: CheckResult | null = null;
+  private nextDue = 0;
 
   constructor(model: ModelName) {
     this.builder = new HistoryBuilder(model);
@@ -170,6 +173,20 @@ export class IncrementalChecker {
     const full = { ...result, operations: completed.length, keys: total };
     if (result.linearizable === 'false') this.violation = full;
     return full;
+  }
+
+  /**
+   * `check`, for a caller on a thread with other work (the one that routes every message): a check
+   * that took t ms is not repeated for t / share ms, and the last result stands in between. The
+   * search then takes at most `share` of the thread's time however long the history grows.
+   */
+  checkAtMost(share: number, options: CheckOptions = {}): CheckResult {
+    const now = options.now ?? (() => performance.now());
+    const started = now();
+    if (this.last !== null && started < this.nextDue) return this.last;
+    this.last = this.check(options);
+    this.nextDue = started + (now() - started) / share;
+    return this.last;
   }
 
   get operations(): readonly Operation[] {

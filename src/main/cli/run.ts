@@ -283,7 +283,7 @@ async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRec
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, settings.durationMs - (performance.now() - started))));
       if (performance.now() - lastPrint < 900) continue;
       lastPrint = performance.now();
-      const check = live.check({ timeoutMs: 200 });
+      const check = live.checkAtMost(0.1, { timeoutMs: 200 });
       if (check.linearizable === 'false' && liveVerdict !== 'false') {
         cluster.journal({ kind: 'violation', time: cluster.elapsedMs(), property: 'linearizability', message: `key ${check.explanation?.key}` });
         io.err(`linearizability violated on key ${JSON.stringify(check.explanation?.key)}`);
