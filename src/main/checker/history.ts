@@ -82,6 +82,8 @@ export class HistoryBuilder {
   private readonly model: ModelName;
   private position = 0;
   private sawTime: boolean | null = null;
+  /** The latest time (or position) of any event so far: every later operation starts at or after it. */
+  latest = Number.NEGATIVE_INFINITY;
 
   constructor(model: ModelName) {
     this.model = model;
@@ -94,6 +96,7 @@ export class HistoryBuilder {
     if (this.sawTime === null) this.sawTime = hasTime;
     else if (this.sawTime !== hasTime) throw new HistoryError(line, '"time" must be on every event or on none');
     const position = hasTime ? (event.time as number) : this.position++;
+    if (position > this.latest) this.latest = position;
     const open = this.open.get(event.process);
     if (event.type === 'invoke') {
       if (open !== undefined) throw new HistoryError(line, `process ${event.process} invokes again while its invoke on line ${open.line} is still open`);
@@ -130,6 +133,13 @@ export class HistoryBuilder {
     };
     this.operations.push(op);
     return op;
+  }
+
+  /** When the earliest invoke still open began (reads too); +Infinity when none is open. */
+  earliestOpen(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const open of this.open.values()) earliest = Math.min(earliest, open.position);
+    return earliest;
   }
 
   /** The invokes still open, as `info` operations, without closing them (for live checks). */

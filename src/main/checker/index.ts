@@ -4,7 +4,7 @@
 
 import type { KvScalar, OpFunction } from '../../shared/history.ts';
 import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
-import { searchRegister, type SearchBudget } from './wgl.ts';
+import { searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
 
@@ -119,6 +119,22 @@ export function checkOperations(operations: readonly Operation[], options: Check
   return { linearizable: unknownKeys.length > 0 ? 'unknown' : 'true', operations: operations.length, keys: keys.length, unknownKeys };
 }
 
+/**
+ * A search from each value the register may start with, until one finds a legal order: the first
+ * such result; otherwise the failure that got furthest, or 'unknown' if any search ran out of time.
+ */
+function searchFromAny(ops: readonly Operation[], starts: readonly KvScalar[], budget: SearchBudget | null): SearchResult {
+  let failed: SearchResult | null = null;
+  let unknown: SearchResult | null = null;
+  for (const initial of starts) {
+    const result = searchRegister(ops, budget, { initial });
+    if (result.verdict === 'linearizable') return result;
+    if (result.verdict === 'unknown') unknown ??= result;
+    else if (failed === null || result.longestPrefix.length > failed.longestPrefix.length) failed = result;
+  }
+  return unknown ?? (failed as SearchResult);
+}
+
 export function renderExplanation(explanation: Explanation, operations: readonly Operation[]): string {
   const byId = new Map(operations.map((op) => [op.id, op]));
   const name = (id: number): string => {
@@ -135,44 +151,130 @@ export function renderExplanation(explanation: Explanation, operations: readonly
   return lines.join('\n');
 }
 
+/** A key's history as the live checker keeps it: what came after the last cut, and what the cut left. */
+interface KeyHistory {
+  /** Operations that completed after the cut, in the order they completed. */
+  ops: Operation[];
+  /** The values the register may hold at the cut: every legal order of the operations before it ends in one. */
+  starts: KvScalar[];
+}
+
 /**
  * For the live cluster: feed history events as they happen and ask for a verdict as often as the
  * UI wants one. Only keys that changed since the last check are searched again, and a key stays
- * failed once it failed (a violation cannot be undone by later operations). The cost of a check is
- * the search over the changed keys' whole histories, about linear in their length (see wgl.ts); a
- * session of hours would want histories cut at quiescent points. checkAtMost bounds what it takes
- * of a busy thread meanwhile.
+ * failed once it failed (a violation cannot be undone by later operations).
+ *
+ * A key's history is cut where it is quiescent: every operation before the cut returned before any
+ * operation after it began, so every legal order places the ones before first. The operations
+ * before a cut are searched once, for every value their legal orders can end in, and then
+ * dropped; later checks search only what came after, from those values. A check then costs what
+ * the recent history costs, not the whole session's. An operation whose outcome is unknown
+ * (`info`) never returns, so a key's history cannot be cut after one begins. checkAtMost bounds
+ * what checks take of a busy thread meanwhile.
  */
 export class IncrementalChecker {
   private readonly builder: HistoryBuilder;
   private readonly dirty = new Set<string>();
+  private readonly keys = new Map<string, KeyHistory>();
+  private readonly settleAfter: number;
   private lines = 0;
   private violation: CheckResult | null = null;
   private last: CheckResult | null = null;
   private nextDue = 0;
+  /** Operations behind a cut so far, over all keys. */
+  settledOperations = 0;
 
-  constructor(model: ModelName) {
+  /** `settleAfter`: how many operations a cut must leave behind it (fewer are not worth a search of their own). */
+  constructor(model: ModelName, options: { settleAfter?: number } = {}) {
     this.builder = new HistoryBuilder(model);
+    this.settleAfter = options.settleAfter ?? 256;
   }
 
   add(event: unknown): void {
     const op = this.builder.add(event, ++this.lines);
-    if (op !== null) this.dirty.add(op.key);
+    if (op === null) return;
+    this.dirty.add(op.key);
+    let history = this.keys.get(op.key);
+    if (history === undefined) {
+      history = { ops: [], starts: [null] };
+      this.keys.set(op.key, history);
+    }
+    history.ops.push(op);
   }
 
   /** Checks the keys that changed. Operations still open are treated as `info` for now. */
   check(options: CheckOptions = {}): CheckResult {
     if (this.violation !== null) return this.violation;
-    const completed = this.builder.operations;
+    const now = options.now ?? (() => performance.now());
+    const budget: SearchBudget | null = options.timeoutMs === undefined ? null : { now, deadline: now() + options.timeoutMs };
     // An operation still open may already have taken effect (a read may have seen it): it counts
     // as `info` until it completes.
-    const changed = [...completed, ...this.builder.openAsIndefinite()].filter((op) => this.dirty.has(op.key));
-    const result = checkOperations(changed, options);
-    if (result.linearizable === 'true') this.dirty.clear();
-    const total = new Set(completed.map((op) => op.key)).size;
-    const full = { ...result, operations: completed.length, keys: total };
-    if (result.linearizable === 'false') this.violation = full;
-    return full;
+    const open = partitionByKey(this.builder.openAsIndefinite());
+    const unknownKeys: string[] = [];
+    const summary = (linearizable: Verdict): CheckResult => ({ linearizable, operations: this.builder.operations.length, keys: this.keys.size, unknownKeys });
+    for (const key of [...this.dirty].sort()) {
+      const history = this.keys.get(key) as KeyHistory;
+      const openHere = open.get(key) ?? [];
+      const settled = this.settle(key, history, budget);
+      if (settled === 'unknown') {
+        unknownKeys.push(key);
+        continue;
+      }
+      if (settled !== null) {
+        this.violation = { ...summary('false'), explanation: settled };
+        return this.violation;
+      }
+      const rest = [...history.ops, ...openHere];
+      const found = searchFromAny(rest, history.starts, budget);
+      if (found.verdict === 'unknown') unknownKeys.push(key);
+      else if (found.verdict === 'not_linearizable') {
+        this.violation = { ...summary('false'), explanation: explain(key, rest, found.longestPrefix, found.stateAfterPrefix, found.stuck) };
+        return this.violation;
+      }
+    }
+    if (unknownKeys.length > 0) return summary('unknown');
+    this.dirty.clear();
+    return summary('true');
+  }
+
+  /**
+   * Moves the key's cut forward to its latest quiescent point, when that leaves settleAfter
+   * operations or more behind: null when done (or nothing to do), the explanation when the
+   * operations before the new cut have no legal order, 'unknown' when time ran out.
+   */
+  private settle(key: string, history: KeyHistory, budget: SearchBudget | null): Explanation | 'unknown' | null {
+    if (history.ops.length < this.settleAfter) return null;
+    const byStart = [...history.ops].sort((a, b) => a.start - b.start);
+    // Nothing that begins later may touch the cut: not an operation still open (a read either: it
+    // may have seen a value from before the cut), not one yet to come.
+    const limit = Math.min(this.builder.latest, this.builder.earliestOpen());
+    let maxEnd = Number.NEGATIVE_INFINITY;
+    let cut = -1;
+    for (let i = 0; i < byStart.length; i++) {
+      const op = byStart[i] as Operation;
+      if (op.start >= limit) break;
+      maxEnd = Math.max(maxEnd, op.end);
+      const next = i + 1 < byStart.length ? (byStart[i + 1] as Operation).start : Number.POSITIVE_INFINITY;
+      if (maxEnd < next && maxEnd < limit) cut = i;
+    }
+    if (cut + 1 < this.settleAfter) return null;
+    const before = byStart.slice(0, cut + 1);
+    const finals = new Set<KvScalar>();
+    let failed: SearchResult | null = null;
+    for (const start of history.starts) {
+      const result = searchRegister(before, budget, { initial: start, finals });
+      if (result.verdict === 'unknown') return 'unknown';
+      if (result.verdict === 'not_linearizable' && (failed === null || result.longestPrefix.length > failed.longestPrefix.length)) failed = result;
+    }
+    if (finals.size === 0) {
+      const worst = failed as SearchResult;
+      return explain(key, before, worst.longestPrefix, worst.stateAfterPrefix, worst.stuck);
+    }
+    const settledOps = new Set(before);
+    history.ops = history.ops.filter((op) => !settledOps.has(op));
+    history.starts = [...finals];
+    this.settledOperations += before.length;
+    return null;
   }
 
   /**

@@ -77,9 +77,26 @@ export interface SearchBudget {
 }
 
 /** Searches one register's history (one key's operations) for a legal linearization. */
-export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null): SearchResult {
+export interface SearchFrom {
+  /** The register's value before the first operation (null: absent). */
+  initial?: RegisterState;
+  /**
+   * Collects the value every legal order of all the operations ends in, instead of stopping at the
+   * first order found: what a segment of history leaves for the next one (see IncrementalChecker).
+   * Every operation must have returned. Linearizable when the set is not empty.
+   */
+  finals?: Set<RegisterState>;
+}
+
+export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
   const n = ops.length;
-  if (n === 0) return { verdict: 'linearizable', longestPrefix: [], stateAfterPrefix: null, stuck: [], iterations: 0 };
+  const initial = from.initial ?? null;
+  const finals = from.finals ?? null;
+  if (n === 0) {
+    finals?.add(initial);
+    return { verdict: 'linearizable', longestPrefix: [], stateAfterPrefix: initial, stuck: [], iterations: 0 };
+  }
+  if (finals !== null && ops.some((op) => op.end === Number.POSITIVE_INFINITY)) throw new Error('final values are collected over operations that all returned');
 
   // Calls sort before returns at equal times: operations that touch in time are concurrent.
   const raw: Entry[] = [];
@@ -194,14 +211,14 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
   };
 
   const stack: Array<{ entry: Entry; state: RegisterState }> = [];
-  let state: RegisterState = null;
+  let state: RegisterState = initial;
   // The longest legal order so far, for the explanation. While the search goes deeper, the stack
   // itself holds it (bestOnStack); it is copied out when a backtrack is about to shorten the stack
   // below its length, and only from the depth the stack has kept since the last copy (lowWater).
   // Copying the whole order at every new depth made a search of n operations cost n^2: 25,000
   // operations on one key took 14 s instead of a fraction of one.
   const best: number[] = [];
-  let bestState: RegisterState = null;
+  let bestState: RegisterState = initial;
   let bestLength = 0;
   let bestOnStack = false;
   let lowWater = 0;
@@ -215,12 +232,16 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
   let iterations = 0;
   let entry = head.next;
 
-  while (entry !== null) {
-    if (budget !== null && (++iterations & 1023) === 0 && budget.now() > budget.deadline) {
+  for (;;) {
+    if (entry === null) {
+      // Every operation placed: a legal order. Unless every final value is wanted, done.
+      if (finals === null) break;
+      finals.add(state);
+    } else if (budget !== null && (++iterations & 1023) === 0 && budget.now() > budget.deadline) {
       keepBest();
       return { verdict: 'unknown', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
     }
-    if (entry.isCall) {
+    if (entry !== null && entry.isCall) {
       const call: Entry = entry;
       const op = ops[call.op] as Operation;
       const next = stepRegister(state, op);
@@ -246,12 +267,14 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
       continue;
     }
     // A return: its operation was not linearized yet. Everything still un-placed that ends at
-    // infinity (an `info`) may simply never have happened, so reaching one means success.
-    if (entry.time === Number.POSITIVE_INFINITY) break;
+    // infinity (an `info`) may simply never have happened, so reaching one means success. (Or the
+    // end of a legal order while collecting final values: back up and look for the next.)
+    if (entry !== null && entry.time === Number.POSITIVE_INFINITY) break;
     if (stack.length === bestLength) keepBest();
     const top = stack.pop();
     if (stack.length < lowWater) lowWater = stack.length;
     if (top === undefined) {
+      if (finals !== null && finals.size > 0) break;
       return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: stuckAfter(ops, best), iterations };
     }
     state = top.state;
