@@ -2,7 +2,7 @@
 // issue (Porcupine's speed on such histories); the baseline, measured in the same run, is the same
 // search without Lowe's memoization (plain Wing-Gong), on the histories where it finishes in time.
 
-import { checkOperations, parseHistory, partitionByKey, type Operation } from '../checker/index.ts';
+import { checkOperations, IncrementalChecker, parseHistory, partitionByKey, type Operation } from '../checker/index.ts';
 import { generateHistory, injectAnomaly, toJsonLines } from '../checker/generate.ts';
 import { searchRegister } from '../checker/wgl.ts';
 import { createRng } from '../../shared/rng.ts';
@@ -135,6 +135,36 @@ export const checkerBench: BenchSuite = {
       // Above 1 by what info operations cost: one that never took effect stays outside the set the
       // search holds, and every cache entry keeps a word for it (see wgl.ts).
       ratio: longRun.ms / linear,
+      better: 'lower',
+    });
+
+    progress('(e) the live check: a kv history fed event by event, checked every 1,000 events');
+    // What the window does during a long workload: the check's cost should follow the recent
+    // history, not the whole session's (IncrementalChecker cuts at quiescent points).
+    const feed = generateHistory(createRng(23), { processes: 8, operations: 40_000, keys: 4, mix: { read: 4, write: 3, cas: 2, append: 1 }, infoRate: 0 });
+    const liveCheck = (settleAfter: number): { worst: number; verdict: string } => {
+      const checker = new IncrementalChecker('kv', { settleAfter });
+      let worst = 0;
+      let verdict = '';
+      feed.forEach((event, i) => {
+        checker.add(event);
+        if ((i + 1) % 1000 !== 0 && i + 1 !== feed.length) return;
+        const run = time(() => checker.check({ timeoutMs: 10_000 }).linearizable);
+        worst = Math.max(worst, run.ms);
+        verdict = run.value;
+      });
+      return { worst, verdict };
+    };
+    const cutting = liveCheck(256);
+    const whole = liveCheck(Number.POSITIVE_INFINITY);
+    sampleMemory();
+    figures.push({
+      name: 'checker.live.worst',
+      label: `(e) live check of ${feed.length} events, every 1,000 (${cutting.verdict}): the slowest check`,
+      value: cutting.worst,
+      unit: 'ms',
+      baseline: { label: `searching each changed key's whole history every time (${whole.verdict})`, value: whole.worst },
+      ratio: cutting.worst / whole.worst,
       better: 'lower',
     });
 
