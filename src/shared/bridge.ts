@@ -210,6 +210,7 @@ export interface SessionListItem {
   /** e.g. "linearizable, no violations"; "recording" for the cluster running now. */
   verdict: string;
   recording: boolean;
+  /** On disk: the session file and its node files, what deleting it frees. */
   bytes: number;
 }
 

@@ -1,6 +1,6 @@
 // The door into the app from the window: every payload checked, every failure an error value with
 // a reason, and the cluster still running afterwards.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,10 @@ describe('the app behind the window', () => {
     const again = (await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean; verdict: string; durationMs: number | null; nodes: number }> };
     const closed = again.value.find((s) => s.name === current.name)!;
     expect(closed).toMatchObject({ recording: false, verdict: 'linearizable, no violations', nodes: 3 });
+    // Its size is what deleting it frees: the session file and its node files.
+    const nodeFiles = join(dir, closed.name.replace('.session.sqlite', ''));
+    const onDisk = statSync(join(dir, closed.name)).size + readdirSync(nodeFiles).reduce((sum, f) => sum + statSync(join(nodeFiles, f)).size, 0);
+    expect((closed as unknown as { bytes: number }).bytes).toBe(onDisk);
     expect(closed.durationMs).toBeGreaterThan(500);
 
     const end = await dispatch(service, 'replayMoment', [closed.name, closed.durationMs]);

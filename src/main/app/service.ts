@@ -508,6 +508,16 @@ export class PlaygroundService {
   }
 
   /** The recent sessions in the data folder, newest first. */
+  /** What deleting a session frees: its file with its WAL, and its node files. */
+  private sessionBytes(name: string): number {
+    const file = join(this.dataDir, name);
+    let bytes = 0;
+    for (const suffix of ['', '-wal']) if (existsSync(`${file}${suffix}`)) bytes += statSync(`${file}${suffix}`).size;
+    const nodes = join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length));
+    if (existsSync(nodes) && statSync(nodes).isDirectory()) for (const entry of readdirSync(nodes)) bytes += statSync(join(nodes, entry)).size;
+    return bytes;
+  }
+
   listSessions(): SessionListItem[] {
     const names = readdirSync(this.dataDir).filter((n) => n.endsWith(SESSION_SUFFIX));
     const recordingNow = this.recorder ? basename(this.recorder.path) : null;
@@ -520,9 +530,9 @@ export class PlaygroundService {
         const s = meta.summary;
         const recording = name === recordingNow;
         const verdict = recording ? 'recording' : s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
-        items.push({ name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, recording, bytes: statSync(file).size });
+        items.push({ name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, recording, bytes: this.sessionBytes(name) });
       } catch (error) {
-        items.push({ name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, recording: false, bytes: statSync(file).size });
+        items.push({ name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, recording: false, bytes: this.sessionBytes(name) });
       }
     }
     return items;
