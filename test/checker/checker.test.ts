@@ -212,10 +212,13 @@ describe('incremental checking', () => {
 
   it('cuts histories at quiescent points and still agrees with a search over the whole history at every moment', () => {
     let settled = 0;
+    let settledWithInfo = 0;
     let violations = 0;
-    for (let seed = 1; seed <= 80; seed++) {
+    for (let seed = 1; seed <= 90; seed++) {
       const rng = createRng(seed);
-      const events = generateHistory(rng, { processes: 2 + (seed % 4), operations: 120 + rng.int(0, 200), keys: 1 + (seed % 3), mix: { read: 4, write: 3, cas: 2, append: 1, delete: 1 }, infoRate: seed % 5 === 0 ? 0.05 : 0 });
+      // Info operations go on across cuts: a third of the histories have none, the rest some or many.
+      const infoRate = [0, 0.05, 0.2][seed % 3] as number;
+      const events = generateHistory(rng, { processes: 2 + (seed % 4), operations: 120 + rng.int(0, 200), keys: 1 + (seed % 2), mix: { read: 4, write: 3, cas: 2, append: 1, delete: 1 }, infoRate });
       if (seed % 2 === 0) injectAnomaly(rng, events);
       const live = new IncrementalChecker('kv', { settleAfter: 3 });
       const reference = new HistoryBuilder('kv');
@@ -230,12 +233,36 @@ describe('incremental checking', () => {
         expect(live.check().linearizable, `seed ${seed}, after event ${i + 1}`).toBe(whole);
       }
       settled += live.settledOperations;
+      if (infoRate > 0) settledWithInfo += live.settledOperations;
       if (live.check().linearizable === 'false') violations++;
     }
-    // The cuts were taken, and both verdicts were met often.
+    // The cuts were taken, past info operations too, and both verdicts were met often.
     expect(settled).toBeGreaterThan(3000);
+    expect(settledWithInfo).toBeGreaterThan(2000);
     expect(violations).toBeGreaterThan(20);
-    expect(violations).toBeLessThan(80);
+    expect(violations).toBeLessThan(90);
+  });
+
+  it('carries every unplaced info operation across a cut, for each way of reaching a value', () => {
+    const live = new IncrementalChecker('kv', { settleAfter: 1 });
+    const op = (process: number, f: 'read' | 'write' | 'cas', value: unknown, start: number, end: number | 'info', result?: unknown): void => {
+      live.add({ process, type: 'invoke', f, key: 'x', value, time: start });
+      if (end === 'info') live.add({ process, type: 'info', f, key: 'x', value, time: start + 1 });
+      else live.add({ process, type: 'ok', f, key: 'x', value: f === 'read' ? result : value, time: end });
+    };
+    // Before the cut, 5 is reached by the info write (the info cas still pending) or by the info
+    // cas from 3 (the info write still pending).
+    op(1, 'write', 3, 1, 2);
+    op(2, 'write', 5, 3, 'info');
+    op(3, 'cas', [3, 5], 5, 'info');
+    op(4, 'read', null, 7, 8, 5);
+    live.add({ process: 1, type: 'invoke', f: 'write', key: 'x', value: 4, time: 20 });
+    expect(live.check().linearizable).toBe('true');
+    expect(live.settledOperations).toBe(4);
+    // After it, only the pending write can bring 5 back over a 4.
+    live.add({ process: 1, type: 'ok', f: 'write', key: 'x', value: 4, time: 21 });
+    op(4, 'read', null, 22, 23, 5);
+    expect(live.check().linearizable).toBe('true');
   });
 
   it('does not cut between operations that touch in time: they are concurrent', () => {

@@ -120,19 +120,34 @@ export function checkOperations(operations: readonly Operation[], options: Check
 }
 
 /**
- * A search from each value the register may start with, until one finds a legal order: the first
- * such result; otherwise the failure that got furthest, or 'unknown' if any search ran out of time.
+ * A search from each way a cut may have left the key, until one finds a legal order: that result;
+ * otherwise the failure that got furthest, or 'unknown' if any search ran out of time. `ops` are
+ * the operations searched with it: the pending ones of its start, then the given ones.
  */
-function searchFromAny(ops: readonly Operation[], starts: readonly KvScalar[], budget: SearchBudget | null): SearchResult {
-  let failed: SearchResult | null = null;
-  let unknown: SearchResult | null = null;
-  for (const initial of starts) {
-    const result = searchRegister(ops, budget, { initial });
-    if (result.verdict === 'linearizable') return result;
-    if (result.verdict === 'unknown') unknown ??= result;
-    else if (failed === null || result.longestPrefix.length > failed.longestPrefix.length) failed = result;
+function searchFromAny(given: readonly Operation[], starts: readonly CutState[], budget: SearchBudget | null): { result: SearchResult; ops: Operation[] } {
+  let failed: { result: SearchResult; ops: Operation[] } | null = null;
+  let unknown: { result: SearchResult; ops: Operation[] } | null = null;
+  for (const start of starts) {
+    const ops = [...start.pending, ...given];
+    const result = searchRegister(ops, budget, { initial: start.value });
+    if (result.verdict === 'linearizable') return { result, ops };
+    if (result.verdict === 'unknown') unknown ??= { result, ops };
+    else if (failed === null || result.longestPrefix.length > failed.result.longestPrefix.length) failed = { result, ops };
   }
-  return unknown ?? (failed as SearchResult);
+  return unknown ?? (failed as { result: SearchResult; ops: Operation[] });
+}
+
+/**
+ * The ways to end worth keeping: the same value with more operations still pending allows all
+ * the other does (a pending operation may also never take effect), so it stands for both.
+ */
+function undominated(ends: readonly CutState[]): CutState[] {
+  const kept: CutState[] = [];
+  for (const end of [...ends].sort((a, b) => b.pending.length - a.pending.length)) {
+    const covered = kept.some((k) => k.value === end.value && end.pending.every((op) => k.pending.includes(op)));
+    if (!covered) kept.push(end);
+  }
+  return kept;
 }
 
 export function renderExplanation(explanation: Explanation, operations: readonly Operation[]): string {
@@ -151,26 +166,42 @@ export function renderExplanation(explanation: Explanation, operations: readonly
   return lines.join('\n');
 }
 
+/**
+ * How the operations before a cut may have left a key: the register's value, and the operations
+ * of unknown outcome (`info`) not placed yet, which may still take effect after the cut, or never.
+ */
+interface CutState {
+  value: KvScalar;
+  pending: Operation[];
+}
+
 /** A key's history as the live checker keeps it: what came after the last cut, and what the cut left. */
 interface KeyHistory {
   /** Operations that completed after the cut, in the order they completed. */
   ops: Operation[];
-  /** The values the register may hold at the cut: every legal order of the operations before it ends in one. */
-  starts: KvScalar[];
+  /** Every way the operations before the cut can end (none dominated by another; see settle). */
+  starts: CutState[];
 }
+
+/** More ways to end than this at a cut, and the cut is not taken: each is a search of its own. */
+const MAX_CUT_STATES = 32;
+/** More operations of unknown outcome than this across a cut, and it is not taken (see settle). */
+const MAX_PENDING = 4;
 
 /**
  * For the live cluster: feed history events as they happen and ask for a verdict as often as the
  * UI wants one. Only keys that changed since the last check are searched again, and a key stays
  * failed once it failed (a violation cannot be undone by later operations).
  *
- * A key's history is cut where it is quiescent: every operation before the cut returned before any
- * operation after it began, so every legal order places the ones before first. The operations
- * before a cut are searched once, for every value their legal orders can end in, and then
- * dropped; later checks search only what came after, from those values. A check then costs what
- * the recent history costs, not the whole session's. An operation whose outcome is unknown
- * (`info`) never returns, so a key's history cannot be cut after one begins. checkAtMost bounds
- * what checks take of a busy thread meanwhile.
+ * A key's history is cut where it is quiescent: every operation before the cut that returned did
+ * so before any operation after it began, so every legal order places those first. An operation
+ * whose outcome is unknown (`info`) never returns: it may take effect anywhere after its start or
+ * never, so it goes on across the cut until an order places it (a cut with more than a few such
+ * operations pending is not taken: see settle). The operations before a cut are
+ * searched once for every way their legal orders can end (a value and the info operations still
+ * unplaced), then dropped; later checks search only what came after, from those. A check then
+ * costs what the recent history costs, not the whole session's. checkAtMost bounds what checks
+ * take of a busy thread meanwhile.
  */
 export class IncrementalChecker {
   private readonly builder: HistoryBuilder;
@@ -196,7 +227,7 @@ export class IncrementalChecker {
     this.dirty.add(op.key);
     let history = this.keys.get(op.key);
     if (history === undefined) {
-      history = { ops: [], starts: [null] };
+      history = { ops: [], starts: [{ value: null, pending: [] }] };
       this.keys.set(op.key, history);
     }
     history.ops.push(op);
@@ -226,9 +257,10 @@ export class IncrementalChecker {
       }
       const rest = [...history.ops, ...openHere];
       const found = searchFromAny(rest, history.starts, budget);
-      if (found.verdict === 'unknown') unknownKeys.push(key);
-      else if (found.verdict === 'not_linearizable') {
-        this.violation = { ...summary('false'), explanation: explain(key, rest, found.longestPrefix, found.stateAfterPrefix, found.stuck) };
+      if (found.result.verdict === 'unknown') unknownKeys.push(key);
+      else if (found.result.verdict === 'not_linearizable') {
+        const { result, ops } = found;
+        this.violation = { ...summary('false'), explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck) };
         return this.violation;
       }
     }
@@ -248,31 +280,42 @@ export class IncrementalChecker {
     // Nothing that begins later may touch the cut: not an operation still open (a read either: it
     // may have seen a value from before the cut), not one yet to come.
     const limit = Math.min(this.builder.latest, this.builder.earliestOpen());
+    // Operations of unknown outcome never return: they go on across the cut instead (pending).
     let maxEnd = Number.NEGATIVE_INFINITY;
     let cut = -1;
     for (let i = 0; i < byStart.length; i++) {
       const op = byStart[i] as Operation;
       if (op.start >= limit) break;
-      maxEnd = Math.max(maxEnd, op.end);
+      if (op.end !== Number.POSITIVE_INFINITY) maxEnd = Math.max(maxEnd, op.end);
       const next = i + 1 < byStart.length ? (byStart[i + 1] as Operation).start : Number.POSITIVE_INFINITY;
       if (maxEnd < next && maxEnd < limit) cut = i;
     }
     if (cut + 1 < this.settleAfter) return null;
     const before = byStart.slice(0, cut + 1);
-    const finals = new Set<KvScalar>();
-    let failed: SearchResult | null = null;
+    // Collecting every way to end places or skips each pending operation at every point: the
+    // search doubles with each. Past a few, the history stays whole instead.
+    const pending = Math.max(...history.starts.map((start) => start.pending.length)) + before.filter((op) => op.end === Number.POSITIVE_INFINITY).length;
+    if (pending > MAX_PENDING) return null;
+    const ends: CutState[] = [];
+    let failed: { result: SearchResult; ops: Operation[] } | null = null;
     for (const start of history.starts) {
-      const result = searchRegister(before, budget, { initial: start, finals });
+      const ops = [...start.pending, ...before];
+      const finals: Array<{ state: KvScalar; unplaced: number[] }> = [];
+      const result = searchRegister(ops, budget, { initial: start.value, finals });
       if (result.verdict === 'unknown') return 'unknown';
-      if (result.verdict === 'not_linearizable' && (failed === null || result.longestPrefix.length > failed.longestPrefix.length)) failed = result;
+      if (result.verdict === 'not_linearizable' && (failed === null || result.longestPrefix.length > failed.result.longestPrefix.length)) failed = { result, ops };
+      for (const end of finals) ends.push({ value: end.state, pending: end.unplaced.map((i) => ops[i] as Operation) });
     }
-    if (finals.size === 0) {
-      const worst = failed as SearchResult;
-      return explain(key, before, worst.longestPrefix, worst.stateAfterPrefix, worst.stuck);
+    if (ends.length === 0) {
+      const worst = failed as { result: SearchResult; ops: Operation[] };
+      return explain(key, worst.ops, worst.result.longestPrefix, worst.result.stateAfterPrefix, worst.result.stuck);
     }
+    const starts = undominated(ends);
+    // Too many ways to end: not worth a search each. The history stays whole until a later cut.
+    if (starts.length > MAX_CUT_STATES) return null;
     const settledOps = new Set(before);
     history.ops = history.ops.filter((op) => !settledOps.has(op));
-    history.starts = [...finals];
+    history.starts = starts;
     this.settledOperations += before.length;
     return null;
   }

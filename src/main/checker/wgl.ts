@@ -81,11 +81,12 @@ export interface SearchFrom {
   /** The register's value before the first operation (null: absent). */
   initial?: RegisterState;
   /**
-   * Collects the value every legal order of all the operations ends in, instead of stopping at the
-   * first order found: what a segment of history leaves for the next one (see IncrementalChecker).
-   * Every operation must have returned. Linearizable when the set is not empty.
+   * Collects how every legal order of the operations can end, instead of stopping at the first
+   * order found: the value, and the operations of unknown outcome (`info`) it left unplaced, which
+   * may still take effect later or never (indexes into the operations). What a segment of history
+   * leaves for the next one (see IncrementalChecker). Linearizable when any is collected.
    */
-  finals?: Set<RegisterState>;
+  finals?: Array<{ state: RegisterState; unplaced: number[] }>;
 }
 
 export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
@@ -93,10 +94,11 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
   const initial = from.initial ?? null;
   const finals = from.finals ?? null;
   if (n === 0) {
-    finals?.add(initial);
+    finals?.push({ state: initial, unplaced: [] });
     return { verdict: 'linearizable', longestPrefix: [], stateAfterPrefix: initial, stuck: [], iterations: 0 };
   }
-  if (finals !== null && ops.some((op) => op.end === Number.POSITIVE_INFINITY)) throw new Error('final values are collected over operations that all returned');
+  const neverReturned: number[] = [];
+  ops.forEach((op, i) => op.end === Number.POSITIVE_INFINITY && neverReturned.push(i));
 
   // Calls sort before returns at equal times: operations that touch in time are concurrent.
   const raw: Entry[] = [];
@@ -233,16 +235,18 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
   let entry = head.next;
 
   for (;;) {
-    if (entry === null) {
-      // Every operation placed: a legal order. Unless every final value is wanted, done.
+    // Every operation that returned is placed (the list is empty, or what is left of it ends at
+    // infinity): a legal order. Unless every way to end is wanted, done.
+    const placedAll = entry === null || (!entry.isCall && entry.time === Number.POSITIVE_INFINITY);
+    if (placedAll) {
       if (finals === null) break;
-      finals.add(state);
+      finals.push({ state, unplaced: neverReturned.filter((i) => (((bits[(rank[i] as number) >>> 5] as number) >>> ((rank[i] as number) & 31)) & 1) === 0) });
     } else if (budget !== null && (++iterations & 1023) === 0 && budget.now() > budget.deadline) {
       keepBest();
       return { verdict: 'unknown', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
     }
-    if (entry !== null && entry.isCall) {
-      const call: Entry = entry;
+    if (!placedAll && (entry as Entry).isCall) {
+      const call = entry as Entry;
       const op = ops[call.op] as Operation;
       const next = stepRegister(state, op);
       let moved = false;
@@ -266,15 +270,13 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
       if (!moved) entry = call.next;
       continue;
     }
-    // A return: its operation was not linearized yet. Everything still un-placed that ends at
-    // infinity (an `info`) may simply never have happened, so reaching one means success. (Or the
-    // end of a legal order while collecting final values: back up and look for the next.)
-    if (entry !== null && entry.time === Number.POSITIVE_INFINITY) break;
+    // A return whose operation was not linearized yet, or the end of a legal order while every way
+    // to end is collected: back up and look for the next.
     if (stack.length === bestLength) keepBest();
     const top = stack.pop();
     if (stack.length < lowWater) lowWater = stack.length;
     if (top === undefined) {
-      if (finals !== null && finals.size > 0) break;
+      if (finals !== null && finals.length > 0) break;
       return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: stuckAfter(ops, best), iterations };
     }
     state = top.state;
