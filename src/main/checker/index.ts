@@ -96,9 +96,26 @@ export function partitionByKey(operations: readonly Operation[]): Map<string, Op
   return byKey;
 }
 
-export function checkOperations(operations: readonly Operation[], options: CheckOptions = {}): CheckResult {
+/** The deadline a check's searches share, if it has one. */
+function budgetOf(options: CheckOptions): SearchBudget | null {
+  if (options.timeoutMs === undefined) return null;
   const now = options.now ?? (() => performance.now());
-  const budget: SearchBudget | null = options.timeoutMs === undefined ? null : { now, deadline: now() + options.timeoutMs };
+  return { now, deadline: now() + options.timeoutMs };
+}
+
+/** A search's result with the operations it searched (what its indexes point into). */
+interface Attempt {
+  result: SearchResult;
+  ops: Operation[];
+}
+
+/** Of two failed searches, the one whose legal order got further. */
+function further(a: Attempt | null, b: Attempt): Attempt {
+  return a === null || b.result.longestPrefix.length > a.result.longestPrefix.length ? b : a;
+}
+
+export function checkOperations(operations: readonly Operation[], options: CheckOptions = {}): CheckResult {
+  const budget = budgetOf(options);
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
   const unknownKeys: string[] = [];
@@ -124,17 +141,17 @@ export function checkOperations(operations: readonly Operation[], options: Check
  * otherwise the failure that got furthest, or 'unknown' if any search ran out of time. `ops` are
  * the operations searched with it: the pending ones of its start, then the given ones.
  */
-function searchFromAny(given: readonly Operation[], starts: readonly CutState[], budget: SearchBudget | null): { result: SearchResult; ops: Operation[] } {
-  let failed: { result: SearchResult; ops: Operation[] } | null = null;
-  let unknown: { result: SearchResult; ops: Operation[] } | null = null;
+function searchFromAny(given: readonly Operation[], starts: readonly CutState[], budget: SearchBudget | null): Attempt {
+  let failed: Attempt | null = null;
+  let unknown: Attempt | null = null;
   for (const start of starts) {
     const ops = [...start.pending, ...given];
     const result = searchRegister(ops, budget, { initial: start.value });
     if (result.verdict === 'linearizable') return { result, ops };
     if (result.verdict === 'unknown') unknown ??= { result, ops };
-    else if (failed === null || result.longestPrefix.length > failed.result.longestPrefix.length) failed = { result, ops };
+    else failed = further(failed, { result, ops });
   }
-  return unknown ?? (failed as { result: SearchResult; ops: Operation[] });
+  return unknown ?? (failed as Attempt);
 }
 
 /**
@@ -236,8 +253,7 @@ export class IncrementalChecker {
   /** Checks the keys that changed. Operations still open are treated as `info` for now. */
   check(options: CheckOptions = {}): CheckResult {
     if (this.violation !== null) return this.violation;
-    const now = options.now ?? (() => performance.now());
-    const budget: SearchBudget | null = options.timeoutMs === undefined ? null : { now, deadline: now() + options.timeoutMs };
+    const budget = budgetOf(options);
     // An operation still open may already have taken effect (a read may have seen it): it counts
     // as `info` until it completes.
     const open = partitionByKey(this.builder.openAsIndefinite());
@@ -297,17 +313,17 @@ export class IncrementalChecker {
     const pending = Math.max(...history.starts.map((start) => start.pending.length)) + before.filter((op) => op.end === Number.POSITIVE_INFINITY).length;
     if (pending > MAX_PENDING) return null;
     const ends: CutState[] = [];
-    let failed: { result: SearchResult; ops: Operation[] } | null = null;
+    let failed: Attempt | null = null;
     for (const start of history.starts) {
       const ops = [...start.pending, ...before];
       const finals: Array<{ state: KvScalar; unplaced: number[] }> = [];
       const result = searchRegister(ops, budget, { initial: start.value, finals });
       if (result.verdict === 'unknown') return 'unknown';
-      if (result.verdict === 'not_linearizable' && (failed === null || result.longestPrefix.length > failed.result.longestPrefix.length)) failed = { result, ops };
+      if (result.verdict === 'not_linearizable') failed = further(failed, { result, ops });
       for (const end of finals) ends.push({ value: end.state, pending: end.unplaced.map((i) => ops[i] as Operation) });
     }
     if (ends.length === 0) {
-      const worst = failed as { result: SearchResult; ops: Operation[] };
+      const worst = failed as Attempt;
       return explain(key, worst.ops, worst.result.longestPrefix, worst.result.stateAfterPrefix, worst.result.stuck);
     }
     const starts = undominated(ends);
