@@ -507,17 +507,23 @@ export class PlaygroundService {
     return file;
   }
 
-  /** The recent sessions in the data folder, newest first. */
-  /** What deleting a session frees: its file with its WAL, and its node files. */
-  private sessionBytes(name: string): number {
+  /** What a session keeps on disk: its file with SQLite's companions, and the folder of its node files. */
+  private sessionPaths(name: string): { files: string[]; nodes: string } {
     const file = join(this.dataDir, name);
+    return { files: ['', '-wal', '-shm'].map((suffix) => `${file}${suffix}`), nodes: join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length)) };
+  }
+
+  /** What deleting a session frees. */
+  private sessionBytes(name: string): number {
+    const { files, nodes } = this.sessionPaths(name);
     let bytes = 0;
-    for (const suffix of ['', '-wal']) if (existsSync(`${file}${suffix}`)) bytes += statSync(`${file}${suffix}`).size;
-    const nodes = join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length));
+    // The -shm file is SQLite's index of the WAL while the file is open, not data the session keeps.
+    for (const file of files) if (!file.endsWith('-shm') && existsSync(file)) bytes += statSync(file).size;
     if (existsSync(nodes) && statSync(nodes).isDirectory()) for (const entry of readdirSync(nodes)) bytes += statSync(join(nodes, entry)).size;
     return bytes;
   }
 
+  /** The recent sessions in the data folder, newest first. */
   listSessions(): SessionListItem[] {
     const names = readdirSync(this.dataDir).filter((n) => n.endsWith(SESSION_SUFFIX));
     const recordingNow = this.recorder ? basename(this.recorder.path) : null;
@@ -626,12 +632,12 @@ export class PlaygroundService {
 
   /** Removes a recorded session: its file and the folder of node files it ran on. */
   deleteSession(name: string): SessionListItem[] {
-    const file = this.sessionFile(name);
+    this.sessionFile(name); // refuses a name with no session behind it
     if (this.recorder && basename(this.recorder.path) === name) throw new UserError('this session is being recorded now: start a new cluster first');
     this.replays.get(name)?.close();
     this.replays.delete(name);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    const nodes = join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length));
+    const { files, nodes } = this.sessionPaths(name);
+    for (const file of files) rmSync(file, { force: true });
     if (existsSync(nodes) && statSync(nodes).isDirectory()) rmSync(nodes, { recursive: true, force: true });
     return this.listSessions();
   }

@@ -76,7 +76,6 @@ export interface SearchBudget {
   sets?: 'dense' | 'sparse';
 }
 
-/** Searches one register's history (one key's operations) for a legal linearization. */
 export interface SearchFrom {
   /** The register's value before the first operation (null: absent). */
   initial?: RegisterState;
@@ -89,6 +88,7 @@ export interface SearchFrom {
   finals?: Array<{ state: RegisterState; unplaced: number[] }>;
 }
 
+/** Searches one register's history (one key's operations) for a legal linearization. */
 export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
   const n = ops.length;
   const initial = from.initial ?? null;
@@ -165,6 +165,10 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     if (bits[w] === FULL) partWords.delete(w);
     else partWords.add(w);
   };
+  const included = (op: number): boolean => {
+    const r = rank[op] as number;
+    return (((bits[r >>> 5] as number) >>> (r & 31)) & 1) === 1;
+  };
   const exclude = (op: number): void => {
     const r = rank[op] as number;
     const w = r >>> 5;
@@ -240,7 +244,7 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     const placedAll = entry === null || (!entry.isCall && entry.time === Number.POSITIVE_INFINITY);
     if (placedAll) {
       if (finals === null) break;
-      finals.push({ state, unplaced: neverReturned.filter((i) => (((bits[(rank[i] as number) >>> 5] as number) >>> ((rank[i] as number) & 31)) & 1) === 0) });
+      finals.push({ state, unplaced: neverReturned.filter((i) => !included(i)) });
     } else if (budget !== null && (++iterations & 1023) === 0 && budget.now() > budget.deadline) {
       keepBest();
       return { verdict: 'unknown', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
