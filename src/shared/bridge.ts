@@ -76,6 +76,20 @@ export interface LinkRuleView {
   reorder: number;
 }
 
+/** Every link's rule when a cluster with these settings starts: delay as set, jitter a quarter of it. */
+export function startingLinkRule(settings: Pick<ClusterSettings, 'networkDelayMs'>): LinkRuleView {
+  return { drop: 0, delayMs: settings.networkDelayMs, jitterMs: settings.networkDelayMs / 4, duplicate: 0, reorder: 0 };
+}
+
+export function sameLinkRule(a: LinkRuleView, b: LinkRuleView): boolean {
+  return a.drop === b.drop && a.delayMs === b.delayMs && a.jitterMs === b.jitterMs && a.duplicate === b.duplicate && a.reorder === b.reorder;
+}
+
+/** The rule messages from `from` to `to` travel under. */
+export function linkRuleOf(network: NetworkView, from: NodeId, to: NodeId): LinkRuleView {
+  return network.links.find((l) => l.from === from && l.to === to)?.rule ?? network.defaultRule;
+}
+
 export type NodeState = 'up' | 'paused' | 'down' | 'failed';
 
 export interface NodeView {
@@ -237,8 +251,11 @@ export interface PlaygroundApi {
   healLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
   partition(groups: NodeId[][]): Promise<Result<NetworkView>>;
   heal(): Promise<Result<NetworkView>>;
-  /** A rule for one link (from and to given), or for every link (both null). */
-  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>): Promise<Result<NetworkView>>;
+  /**
+   * A rule for one link (from and to given), or for every link (both null). A null rule takes the
+   * link back to the every-link rule, or every link back to how the cluster started.
+   */
+  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView> | null): Promise<Result<NetworkView>>;
   clock(action: 'play' | 'pause' | 'step'): Promise<Result<ClockView>>;
   setSpeed(speed: number): Promise<Result<ClockView>>;
   clientOperation(target: ClientTarget, op: KvOp, timeoutMs: number): Promise<Result<ClientOutcome>>;

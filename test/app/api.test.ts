@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type AppState } from '../../src/shared/bridge.ts';
 import { dispatch } from '../../src/main/app/api.ts';
@@ -126,4 +127,51 @@ describe('the app behind the window', () => {
     expect(existsSync(join(dir, closed.name))).toBe(false);
     expect(existsSync(join(dir, closed.name.replace('.session.sqlite', '')))).toBe(false);
   }, 60_000);
+
+  it('shows every link rule live, takes them back, and keeps them in a replay at any moment and in a fork', async () => {
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 2 });
+    const starting = { drop: 0, delayMs: 2, jitterMs: 0.5, duplicate: 0, reorder: 0 };
+    expect(service.state().network).toEqual({ cuts: [], defaultRule: starting, links: [] });
+    const name = ((await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> }).value.find((s) => s.recording)!.name;
+
+    expect((await dispatch(service, 'setLinkRule', [null, null, { drop: 0.1 }])).ok).toBe(true);
+    await sleep(60);
+    expect((await dispatch(service, 'setLinkRule', ['n1', 'n2', { delayMs: 50 }])).ok).toBe(true);
+    expect((await dispatch(service, 'setLinkRule', ['n2', 'n3', { duplicate: 0.5 }])).ok).toBe(true);
+    expect((await dispatch(service, 'partition', [[['n1'], ['n2', 'n3']]])).ok).toBe(true);
+    const withRules = { defaultRule: { ...starting, drop: 0.1 }, links: [{ from: 'n1', to: 'n2', rule: { ...starting, drop: 0.1, delayMs: 50 } }, { from: 'n2', to: 'n3', rule: { ...starting, drop: 0.1, duplicate: 0.5 } }] };
+    expect(service.state().network).toMatchObject(withRules);
+    await sleep(60);
+    // A null rule: one link back to the every-link rule, then every link back to how it started.
+    expect((await dispatch(service, 'setLinkRule', ['n2', 'n3', null])).ok).toBe(true);
+    expect(service.state().network.links.map((l) => `${l.from}>${l.to}`)).toEqual(['n1>n2']);
+    await sleep(60);
+    expect((await dispatch(service, 'setLinkRule', [null, null, null])).ok).toBe(true);
+    expect(service.state().network).toMatchObject({ defaultRule: starting, links: [] });
+    expect(service.state().network.cuts).toHaveLength(4);
+    await sleep(60);
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 });
+
+    // Moments between the faults, from the times the recording gave them.
+    const db = new Database(join(dir, name), { readonly: true });
+    const faults = db.prepare("SELECT time FROM events WHERE kind = 'fault' ORDER BY seq").all() as Array<{ time: number }>;
+    db.close();
+    expect(faults).toHaveLength(6);
+    const networkAt = async (timeMs: number): Promise<AppState['network']> => ((await dispatch(service, 'replayMoment', [name, timeMs])) as { value: { state: AppState } }).value.state.network;
+    const between = (i: number): number => ((faults[i]!.time + faults[i + 1]!.time) / 2);
+    expect(await networkAt(faults[0]!.time / 2)).toEqual({ cuts: [], defaultRule: starting, links: [] });
+    expect(await networkAt(between(0))).toEqual({ cuts: [], defaultRule: { ...starting, drop: 0.1 }, links: [] });
+    const ruled = await networkAt(between(3));
+    expect(ruled).toMatchObject(withRules);
+    expect(ruled.cuts.map(([a, b]) => `${a}>${b}`).sort()).toEqual(['n1>n2', 'n1>n3', 'n2>n1', 'n3>n1']);
+    expect((await networkAt(between(4))).links.map((l) => `${l.from}>${l.to}`)).toEqual(['n1>n2']);
+    expect(await networkAt(faults[5]!.time + 30)).toMatchObject({ defaultRule: starting, links: [] });
+
+    // A fork goes on with the network as it was at that moment.
+    expect((await dispatch(service, 'forkReplay', [name, between(3)])).ok).toBe(true);
+    const forked = service.state().network;
+    expect(forked).toMatchObject(withRules);
+    expect(forked.cuts.map(([a, b]) => `${a}>${b}`).sort()).toEqual(['n1>n2', 'n1>n3', 'n2>n1', 'n3>n1']);
+  }, 30_000);
 });

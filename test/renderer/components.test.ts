@@ -151,6 +151,47 @@ describe('window components', () => {
     expect(panel.text()).toContain('pick two different nodes');
   });
 
+  it('shows the rule of what the form would change, what every link does now, and ways back', async () => {
+    const store = useClusterStore();
+    const panel = mount(NetworkPanel);
+    const placeholders = () => ['Drop %', 'Delay ms', 'Jitter ms', 'Duplicate %'].map((label) => panel.find(`input[aria-label="${label}"]`).attributes('placeholder'));
+    expect(placeholders()).toEqual(['0', '20', '5', '0']);
+    const rules = () => panel.findAll('[aria-label="Link rules now"] li').map((li) => li.text().replace(/\s+/g, ' '));
+    expect(rules()).toEqual(['every link: 20 ± 5 ms']);
+    // Nothing typed: nothing to apply. As the cluster started: nothing to reset.
+    const button = (text: string) => panel.findAll('button').find((b) => b.text() === text);
+    expect(button('Apply')!.attributes('disabled')).toBeDefined();
+    expect(button('Reset links')).toBeUndefined();
+
+    await panel.find('input[aria-label="Drop %"]').setValue('12.5');
+    await button('Apply')!.trigger('click');
+    await flushPromises();
+    expect(bridge.setLinkRule).toHaveBeenCalledWith(null, null, { drop: 0.125 });
+    expect((panel.find('input[aria-label="Drop %"]').element as HTMLInputElement).value).toBe('');
+
+    const n1n3 = { ...state.network.defaultRule, drop: 0.125, delayMs: 300, jitterMs: 0 };
+    store.state = { ...state, network: { ...state.network, defaultRule: { ...state.network.defaultRule, drop: 0.125 }, links: [{ from: 'n1', to: 'n3', rule: n1n3 }] } };
+    await flushPromises();
+    expect(rules()).toEqual(['every link: 20 ± 5 ms, drop 12.5%', 'n1 → n3: 300 ms, drop 12.5% Clear']);
+    expect(placeholders()).toEqual(['12.5', '20', '5', '0']);
+    await panel.find('input[value="link"]').setValue(true);
+    await panel.find('select[aria-label="From"]').setValue('n1');
+    await panel.find('select[aria-label="To"]').setValue('n3');
+    expect(placeholders()).toEqual(['12.5', '300', '0', '0']);
+    await button('Clear')!.trigger('click');
+    expect(bridge.setLinkRule).toHaveBeenLastCalledWith('n1', 'n3', null);
+    await button('Reset links')!.trigger('click');
+    expect(bridge.setLinkRule).toHaveBeenLastCalledWith(null, null, null);
+    panel.unmount();
+
+    // The ring draws a link with a rule of its own apart, its rule in its tooltip.
+    const ring = mount(ClusterRing);
+    const ruled = ring.findAll('g.link.ruled');
+    expect(ruled).toHaveLength(1);
+    expect(ruled[0]!.find('title').text()).toContain('n1 → n3: 300 ms, drop 12.5%');
+    ring.unmount();
+  });
+
   it('shows each log entry on its own row from the first answer on', async () => {
     const entry = (index: number, value: number) => ({ index, term: 2, data: { type: 'command' as const, request: { clientId: 1, seq: index, op: { f: 'write' as const, key: 'k', value } } } });
     (bridge.inspectNode as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({

@@ -74,7 +74,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   healLink: z.tuple([nodeId, nodeId, z.boolean()]),
   partition: z.tuple([z.array(z.array(nodeId).max(15)).min(1).max(15)]),
   heal: z.tuple([]),
-  setLinkRule: z.tuple([nodeId.nullable(), nodeId.nullable(), linkRule]),
+  setLinkRule: z.tuple([nodeId.nullable(), nodeId.nullable(), linkRule.nullable()]),
   clock: z.tuple([z.enum(['play', 'pause', 'step'])]),
   setSpeed: z.tuple([limited('speed')]),
   clientOperation: z.tuple([z.union([nodeId, z.literal('leader')]), op, z.number().min(10).max(60_000)]),

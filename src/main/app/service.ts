@@ -24,6 +24,8 @@ import {
   type TableView,
   type UpdateBatch,
   type WorkloadSettings,
+  sameLinkRule,
+  startingLinkRule,
 } from '../../shared/bridge.ts';
 import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
@@ -139,7 +141,7 @@ export class PlaygroundService {
       session,
       sync: settings.sync,
       speed: settings.speed,
-      network: { delayMs: settings.networkDelayMs, jitterMs: settings.networkDelayMs / 4 },
+      network: startingLinkRule(settings),
       algorithmOptions: {
         electionTicks,
         heartbeatTicks,
@@ -415,10 +417,16 @@ export class PlaygroundService {
     return this.networkView();
   }
 
-  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>): NetworkView {
+  /**
+   * A rule for one link, or for every link with no rule of its own. A null rule takes one link back
+   * to the every-link rule, or every link back to how the cluster started.
+   */
+  setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView> | null): NetworkView {
     const cluster = this.live();
-    if (from === null && to === null) cluster.setNetwork(rule);
-    else if (from !== null && to !== null) cluster.setLink(this.node(from), this.node(to), rule);
+    if (from === null && to === null) {
+      if (rule === null) cluster.resetNetwork();
+      else cluster.setNetwork(rule);
+    } else if (from !== null && to !== null) cluster.setLink(this.node(from), this.node(to), rule);
     else throw new UserError('a link rule names both ends of the link, or neither for every link');
     return this.networkView();
   }
@@ -572,12 +580,12 @@ export class PlaygroundService {
 
   replayMoment(name: string, timeMs: number): ReplayFrame {
     const replay = this.replay(name);
-    const m = replay.moment(timeMs);
     const settings = this.replaySettings(replay);
+    const m = replay.moment(timeMs, startingLinkRule(settings));
     const state: AppState = {
       settings,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
-      network: { cuts: m.cuts, defaultRule: { drop: 0, delayMs: settings.networkDelayMs, jitterMs: 0, duplicate: 0, reorder: 0 }, links: [] },
+      network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
       health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null },
       workload: null,
@@ -589,7 +597,7 @@ export class PlaygroundService {
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {
     const replay = this.replay(name);
     if (!replay.nodeIds.includes(node)) throw new UserError(`${node} is not in this session`);
-    const view = replay.moment(timeMs).nodes.find((n) => n.id === node);
+    const view = replay.moment(timeMs, startingLinkRule(this.replaySettings(replay))).nodes.find((n) => n.id === node);
     const detail = replay.nodeAt(node, timeMs);
     const entries = detail.log.entries.filter((e) => e.index >= logFrom).slice(0, logCount);
     return {
@@ -607,11 +615,11 @@ export class PlaygroundService {
    */
   async forkReplay(name: string, timeMs: number): Promise<AppState> {
     const replay = this.replay(name);
-    const m = replay.moment(timeMs);
+    const settings = this.replaySettings(replay);
+    const m = replay.moment(timeMs, startingLinkRule(settings));
     const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
     const dir = join(this.dataDir, session);
     mkdirSync(dir, { recursive: true });
-    const settings = this.replaySettings(replay);
     for (const id of replay.nodeIds) {
       const persisted = replay.nodeAt(id, m.timeMs).persisted;
       if (persisted === null) continue;
@@ -626,7 +634,11 @@ export class PlaygroundService {
     await this.newCluster(settings, session);
     const cluster = this.live();
     for (const n of m.nodes) if (n.state === 'down' || n.state === 'failed') await cluster.kill(n.id);
+    // The network goes on as it was at the moment: its cut links and every link's faults.
     for (const [from, to] of m.cuts) cluster.cut(from, to);
+    if (!sameLinkRule(m.defaultRule, startingLinkRule(settings))) cluster.setNetwork(m.defaultRule);
+    for (const { from, to, rule } of m.links) cluster.setLink(from, to, rule);
+    for (const n of m.nodes) if (n.state === 'paused') cluster.pause(n.id);
     return this.state();
   }
 

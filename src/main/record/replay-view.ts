@@ -11,6 +11,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
+import { NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
@@ -28,6 +29,9 @@ export interface ReplayMoment {
   timeMs: number;
   nodes: ReplayNode[];
   cuts: Array<[NodeId, NodeId]>;
+  /** The rule every link had at the moment, and the links that had one of their own. */
+  defaultRule: LinkRule;
+  links: Array<{ from: NodeId; to: NodeId; rule: LinkRule }>;
   /** Sent before the moment and not yet delivered or dropped. */
   inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
   /** The events up to the moment, newest last, at most `EVENTS_AROUND`. */
@@ -128,19 +132,20 @@ export class SessionReplay {
     return found;
   }
 
-  moment(timeMs: number): ReplayMoment {
+  /** `startingRule`: the rule every link had when the session started (the file does not say). */
+  moment(timeMs: number, startingRule: LinkRule): ReplayMoment {
     const t = Math.max(0, Math.min(timeMs, this.durationMs));
     const upTo = this.seqAt(t);
     const nodeEvents = this.q.nodeEvents.all(t) as Array<{ data: string }>;
     const state = new Map<NodeId, ReplayNodeState>();
-    let cuts = new Set<string>();
+    const network = new NetworkRules(startingRule);
     const violations: ReplayMoment['violations'] = [];
     for (const { data } of nodeEvents) {
       const event = JSON.parse(data) as JournalEvent;
       if (event.kind === 'node') {
         state.set(event.node, event.event === 'crashed' ? 'down' : event.event === 'failed' ? 'failed' : event.event === 'paused' ? 'paused' : 'up');
       } else if (event.kind === 'fault') {
-        cuts = applyFault(cuts, event.description, state);
+        applyFault(network, event.description, state);
       }
     }
     for (const row of this.q.violations.all(t) as Array<{ data: string }>) {
@@ -181,7 +186,9 @@ export class SessionReplay {
     return {
       timeMs: t,
       nodes,
-      cuts: [...cuts].map((c) => c.split('>') as [NodeId, NodeId]),
+      cuts: network.cutLinks(),
+      defaultRule: network.defaultLinkRule,
+      links: network.linkRules(),
       inFlight: [...open.values()].flat(),
       events: recent,
       violations,
@@ -237,35 +244,71 @@ function drainInto(node: ConsensusNode, storage: MemoryStorage): void {
   }
 }
 
-/** The network's cut links after one fault, as the cluster describes its faults in the journal. */
-function applyFault(cuts: Set<string>, description: string, state: Map<NodeId, ReplayNodeState>): Set<string> {
+/**
+ * One fault, as the cluster describes it in the journal (see Cluster.fault), done again to the
+ * network and the nodes' states. `state` has every node started so far: a partition cuts those
+ * in no group off alone, as it did live.
+ */
+function applyFault(network: NetworkRules, description: string, state: Map<NodeId, ReplayNodeState>): void {
   const [verb, ...rest] = description.split(' ');
   const arg = rest.join(' ');
+  const link = (text: string): [NodeId, NodeId] | null => {
+    const [a, b] = text.split('->');
+    return a && b ? [a, b] : null;
+  };
   switch (verb) {
     case 'cut': {
-      const [a, b] = arg.split('->');
-      if (a && b) cuts.add(`${a}>${b}`);
-      return cuts;
+      const ends = link(arg);
+      if (ends) network.cut(...ends);
+      return;
     }
     case 'heal': {
-      if (arg === '') return new Set();
-      const [a, b] = arg.split('->');
-      if (a && b) cuts.delete(`${a}>${b}`);
-      return cuts;
+      const ends = arg === '' ? null : link(arg);
+      if (ends) network.uncut(...ends);
+      else if (arg === '') network.heal();
+      return;
     }
     case 'partition': {
       const groups = [...arg.matchAll(/\(([^)]*)\)/g)].map((m) => (m[1] as string).split(',').filter(Boolean));
-      const next = new Set<string>();
-      for (const g of groups) for (const h of groups) if (g !== h) for (const a of g) for (const b of h) next.add(`${a}>${b}`);
-      return next;
+      network.partition(groups, [...state.keys()]);
+      return;
+    }
+    case 'network':
+      if (arg === 'reset') network.reset();
+      else network.setDefault(parsedRule(arg) ?? {});
+      return;
+    case 'link': {
+      const [ends, ...ruleText] = arg.split(' ');
+      const pair = link(ends ?? '');
+      if (pair === null) return;
+      const rule = ruleText.join(' ');
+      network.setLink(...pair, rule === 'default' ? null : (parsedRule(rule) ?? {}));
+      return;
     }
     case 'pause':
       state.set(arg, 'paused');
-      return cuts;
+      return;
     case 'resume':
       state.set(arg, 'up');
-      return cuts;
-    default:
-      return cuts;
+      return;
   }
+}
+
+const RULE_FIELDS: ReadonlyArray<keyof LinkRule> = ['drop', 'delayMs', 'jitterMs', 'duplicate', 'reorder'];
+
+/** The fields of a link rule in a fault's description that are numbers; null if it is no rule at all. */
+function parsedRule(text: string): Partial<LinkRule> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const rule: Partial<LinkRule> = {};
+  for (const field of RULE_FIELDS) {
+    const number = (value as Record<string, unknown>)[field];
+    if (typeof number === 'number' && Number.isFinite(number) && number >= 0) rule[field] = number;
+  }
+  return rule;
 }

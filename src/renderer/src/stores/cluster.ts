@@ -191,7 +191,11 @@ export const useClusterStore = defineStore('cluster', () => {
     healLink: (from: NodeId, to: NodeId, bothWays: boolean) => run(bridge.healLink(from, to, bothWays), () => (bothWays ? `${from} ↔ ${to} healed` : `${from} → ${to} healed`)),
     partition: (groups: NodeId[][]) => run(bridge.partition(groups), () => `partitioned: ${groups.map((g) => g.join(' ')).join(' | ')}`),
     heal: () => run(bridge.heal(), () => 'every link healed'),
-    setLinkRule: (from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView>) => run(bridge.setLinkRule(from, to, rule), () => (from ? `rule set on ${from} → ${to}` : 'rule set on every link')),
+    setLinkRule: (from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView> | null) =>
+      run(bridge.setLinkRule(from, to, rule), () => {
+        if (rule === null) return from ? `${from} → ${to} back to the rule every link has` : 'every link back to how the cluster started';
+        return from ? `rule set on ${from} → ${to}` : 'rule set on every link';
+      }),
     clock: (action: 'play' | 'pause' | 'step') => run(bridge.clock(action)),
     setSpeed: (speed: number) => run(bridge.setSpeed(speed)),
     clientOperation: async (target: ClientTarget, op: KvOp) => {
