@@ -151,13 +151,15 @@ describe('the app behind the window', () => {
     expect(service.state().network).toMatchObject({ defaultRule: starting, links: [] });
     expect(service.state().network.cuts).toHaveLength(4);
     await sleep(60);
+    expect((await dispatch(service, 'nodeAction', ['n3', 'pause'])).ok).toBe(true);
+    await sleep(60);
     await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 });
 
     // Moments between the faults, from the times the recording gave them.
     const db = new Database(join(dir, name), { readonly: true });
     const faults = db.prepare("SELECT time FROM events WHERE kind = 'fault' ORDER BY seq").all() as Array<{ time: number }>;
     db.close();
-    expect(faults).toHaveLength(6);
+    expect(faults).toHaveLength(7);
     const networkAt = async (timeMs: number): Promise<AppState['network']> => ((await dispatch(service, 'replayMoment', [name, timeMs])) as { value: { state: AppState } }).value.state.network;
     const between = (i: number): number => ((faults[i]!.time + faults[i + 1]!.time) / 2);
     expect(await networkAt(faults[0]!.time / 2)).toEqual({ cuts: [], defaultRule: starting, links: [] });
@@ -173,5 +175,10 @@ describe('the app behind the window', () => {
     const forked = service.state().network;
     expect(forked).toMatchObject(withRules);
     expect(forked.cuts.map(([a, b]) => `${a}>${b}`).sort()).toEqual(['n1>n2', 'n1>n3', 'n2>n1', 'n3>n1']);
+    expect(service.state().nodes.find((n) => n.id === 'n3')?.state).toBe('up');
+    // Forked after the pause: that node stays paused.
+    expect((await dispatch(service, 'forkReplay', [name, faults[6]!.time + 30])).ok).toBe(true);
+    expect(service.state().nodes.map((n) => n.state)).toEqual(['up', 'up', 'paused']);
+    expect(service.state().network).toMatchObject({ defaultRule: starting, links: [] });
   }, 30_000);
 });
