@@ -12,6 +12,8 @@ import ClusterRing from '../../src/renderer/src/components/ClusterRing.vue';
 import NodeInspector from '../../src/renderer/src/components/NodeInspector.vue';
 import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
+import ReplayBar from '../../src/renderer/src/components/ReplayBar.vue';
+import { useReplayStore } from '../../src/renderer/src/stores/replay.ts';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
 
@@ -190,6 +192,27 @@ describe('window components', () => {
     expect(ruled).toHaveLength(1);
     expect(ruled[0]!.find('title').text()).toContain('n1 → n3: 300 ms, drop 12.5%');
     ring.unmount();
+  });
+
+  it('moves the replay scrubber by a hundredth of the session per arrow key, a tenth with Shift', async () => {
+    const replay = useReplayStore();
+    const frame = { name: 's.session.sqlite', durationMs: 200_000, firstViolationMs: null, state, events: [], inFlight: [], history: [], previousEventMs: null, nextEventMs: 10 };
+    (bridge.replayMoment as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: frame }));
+    replay.frame = frame;
+    const bar = mount(ReplayBar);
+    const scrubber = bar.find('input[aria-label="Replay time"]');
+    await scrubber.trigger('keydown', { key: 'ArrowRight' });
+    await flushPromises();
+    expect(replay.timeMs).toBe(2000);
+    await scrubber.trigger('keydown', { key: 'ArrowRight', shiftKey: true });
+    await flushPromises();
+    expect(replay.timeMs).toBe(22_000);
+    await scrubber.trigger('keydown', { key: 'PageDown' });
+    await scrubber.trigger('keydown', { key: 'ArrowLeft' });
+    await flushPromises();
+    expect(replay.timeMs).toBe(0);
+    expect(bridge.replayMoment).toHaveBeenCalledWith('s.session.sqlite', 22_000);
+    bar.unmount();
   });
 
   it('shows each log entry on its own row from the first answer on', async () => {
