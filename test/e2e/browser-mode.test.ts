@@ -199,7 +199,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await expect(page.getByRole('group', { name: `Node ${leader}` }).getByRole('button', { name: /Kill|Restart/ }).count()).resolves.toBeGreaterThan(0);
   });
 
-  it('validates forms next to the field and reports a failed operation in a toast', async () => {
+  it('validates forms next to the field, and offers the leader no campaigning in its menu', async () => {
     await page.getByRole('button', { name: 'New cluster' }).click();
     const dialog = page.getByRole('dialog', { name: 'New cluster' });
     await dialog.getByLabel('Nodes').fill('0');
@@ -212,12 +212,20 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await network.getByLabel('Delay ms').fill('-5');
     await expect(network.getByRole('alert').textContent()).resolves.toContain('cannot be negative');
     await network.getByLabel('Delay ms').fill('');
-    // Transfer to the node that already leads: the app refuses, the window says why.
+    // The leader's menu has no campaigning in it; a follower's does, and opens over the ring
+    // without stretching the card's buttons.
     const leader = await leaderOf(page);
     const card = page.getByRole('group', { name: `Node ${leader}` });
     await card.locator('summary').click();
-    await card.getByRole('button', { name: 'Transfer leadership here' }).click();
-    await until('a toast', async () => (await page.getByRole('status').allTextContents()).some((t) => t.includes('already leads')));
+    await expect(card.getByRole('button', { name: 'Remove' }).isVisible()).resolves.toBe(true);
+    await expect(card.getByRole('button', { name: 'Transfer leadership here' }).count()).resolves.toBe(0);
+    await card.locator('summary').click();
+    const follower = page.getByRole('group', { name: /^Node n\d$/ }).filter({ hasText: 'follower' }).first();
+    const killHeight = (await follower.getByRole('button', { name: 'Kill' }).boundingBox())!.height;
+    await follower.locator('summary').click();
+    await expect(follower.getByRole('button', { name: 'Transfer leadership here' }).isVisible()).resolves.toBe(true);
+    expect((await follower.getByRole('button', { name: 'Kill' }).boundingBox())!.height).toBe(killHeight);
+    await follower.locator('summary').click();
   });
 
   it('refuses requests and bridge connections without the token, or from another origin or host', async () => {

@@ -74,10 +74,15 @@ describe('window components', () => {
     expect(leader.attributes('role')).toBe('group');
     expect(leader.attributes('aria-label')).toBe('Node n1');
     expect(leader.find('.role').text()).toBe('leader');
-    expect(leader.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Kill', 'Pause']));
+    expect(leader.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Kill', 'Pause', 'Remove']));
+    // Campaigning is for a running node that does not lead.
+    expect(leader.findAll('button').map((b) => b.text())).not.toContain('Transfer leadership here');
+    const follower = mount(NodeCard, { props: { node: { ...state.nodes[0]!, id: 'n2', status: status('n2', 'follower') } } });
+    expect(follower.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Timeout now', 'Transfer leadership here']));
     const down = mount(NodeCard, { props: { node: state.nodes[1]! } });
     expect(down.find('.role').text()).toBe('down');
     expect(down.findAll('button').map((b) => b.text())).toContain('Restart');
+    expect(down.findAll('button').map((b) => b.text())).not.toContain('Timeout now');
     const failed = mount(NodeCard, { props: { node: state.nodes[2]! } });
     expect(failed.text()).toContain('corrupt');
   });
