@@ -13,6 +13,7 @@ import NodeInspector from '../../src/renderer/src/components/NodeInspector.vue';
 import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
 import ReplayBar from '../../src/renderer/src/components/ReplayBar.vue';
+import HealthPanel from '../../src/renderer/src/components/HealthPanel.vue';
 import { useReplayStore } from '../../src/renderer/src/stores/replay.ts';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
@@ -218,6 +219,19 @@ describe('window components', () => {
     expect(replay.timeMs).toBe(0);
     expect(bridge.replayMoment).toHaveBeenCalledWith('s.session.sqlite', 22_000);
     bar.unmount();
+  });
+
+  it('draws per-second charts for a live cluster, and says why there are none in a replay', async () => {
+    const store = useClusterStore();
+    store.metrics = [{ t: 1, commits: 40, latencyP50: 2, latencyP99: 9, elections: 0, messages: { append_entries: 80 } }];
+    const panel = mount(HealthPanel);
+    expect(panel.text()).toContain('commits/s');
+    expect(panel.text()).toContain('append_entries 80');
+    store.replayAt = { session: 's.session.sqlite', timeMs: 1000 };
+    await flushPromises();
+    expect(panel.text()).not.toContain('commits/s 40');
+    expect(panel.text()).toContain('drawn for a live cluster');
+    panel.unmount();
   });
 
   it('shows each log entry on its own row from the first answer on', async () => {
