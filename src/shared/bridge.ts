@@ -268,8 +268,8 @@ export interface PlaygroundApi {
   forkReplay(session: string, timeMs: number): Promise<Result<AppState>>;
   /** Writes the session's data set into the data folder; answers with the folder. */
   exportSession(session: string): Promise<Result<string>>;
-  /** Deletes a recorded session and its node files (never the one being recorded). */
-  deleteSession(session: string): Promise<Result<SessionListItem[]>>;
+  /** Deletes recorded sessions and their node files (never the one being recorded); answers with the list left. */
+  deleteSessions(sessions: string[]): Promise<Result<SessionListItem[]>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -301,7 +301,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'replayInspect',
   'forkReplay',
   'exportSession',
-  'deleteSession',
+  'deleteSessions',
 ];
 
 declare global {

@@ -1,6 +1,6 @@
 // The door into the app from the window: every payload checked, every failure an error value with
 // a reason, and the cluster still running afterwards.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -120,13 +120,46 @@ describe('the app behind the window', () => {
     // Deleting: never the session being recorded; an old one goes with its node files.
     const listing = (await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> };
     const recordingNow = listing.value.find((s) => s.recording)!.name;
-    expect(await dispatch(service, 'deleteSession', [recordingNow])).toMatchObject({ ok: false, error: expect.stringMatching(/being recorded now/) });
-    const afterDelete = (await dispatch(service, 'deleteSession', [closed.name])) as { ok: boolean; value: Array<{ name: string }> };
+    expect(await dispatch(service, 'deleteSessions', [[recordingNow]])).toMatchObject({ ok: false, error: expect.stringMatching(/being recorded now/) });
+    const afterDelete = (await dispatch(service, 'deleteSessions', [[closed.name]])) as { ok: boolean; value: Array<{ name: string }> };
     expect(afterDelete.ok).toBe(true);
     expect(afterDelete.value.map((s) => s.name)).not.toContain(closed.name);
     expect(existsSync(join(dir, closed.name))).toBe(false);
     expect(existsSync(join(dir, closed.name.replace('.session.sqlite', '')))).toBe(false);
   }, 60_000);
+
+  it('lists every session however many, deletes many at once or none, and reads a changed file again', async () => {
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 1, speed: 1, networkDelayMs: 1 });
+    const first = ((await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> }).value.find((s) => s.recording)!.name;
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 1, speed: 1, networkDelayMs: 1 });
+    // Sixty more closed sessions, copies of that one, each with a node folder.
+    const copies = Array.from({ length: 60 }, (_, i) => `copy-${String(i).padStart(2, '0')}.session.sqlite`);
+    for (const name of copies) {
+      copyFileSync(join(dir, first), join(dir, name));
+      mkdirSync(join(dir, name.replace('.session.sqlite', '')));
+      writeFileSync(join(dir, name.replace('.session.sqlite', ''), 'n1.sqlite'), 'x'.repeat(1000));
+    }
+    const list = async (): Promise<Array<{ name: string; verdict: string; recording: boolean; bytes: number }>> => ((await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; verdict: string; recording: boolean; bytes: number }> }).value;
+    const listed = await list();
+    expect(listed.length).toBeGreaterThanOrEqual(62);
+    expect(listed.filter((s) => copies.includes(s.name)).every((s) => s.verdict === 'linearizable, no violations')).toBe(true);
+    // A file changed since it was read is read again.
+    writeFileSync(join(dir, copies[0]!), 'no longer a session');
+    expect((await list()).find((s) => s.name === copies[0])?.verdict).toMatch(/cannot be opened/);
+
+    // One name that cannot go (the session being recorded) and nothing goes.
+    const recording = listed.find((s) => s.recording)!.name;
+    expect(await dispatch(service, 'deleteSessions', [[copies[1], recording]])).toMatchObject({ ok: false, error: expect.stringMatching(/being recorded now/) });
+    expect(existsSync(join(dir, copies[1]!))).toBe(true);
+    expect(await dispatch(service, 'deleteSessions', [[]])).toMatchObject({ ok: false, error: expect.stringMatching(/at least one session/) });
+    const left = (await dispatch(service, 'deleteSessions', [copies])) as { ok: boolean; value: Array<{ name: string }> };
+    expect(left.ok).toBe(true);
+    expect(left.value.some((s) => copies.includes(s.name))).toBe(false);
+    for (const name of copies) {
+      expect(existsSync(join(dir, name))).toBe(false);
+      expect(existsSync(join(dir, name.replace('.session.sqlite', '')))).toBe(false);
+    }
+  });
 
   it('shows every link rule live, takes them back, and keeps them in a replay at any moment and in a fork', async () => {
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -14,6 +14,7 @@ import NetworkPanel from '../../src/renderer/src/components/NetworkPanel.vue';
 import NewClusterDialog from '../../src/renderer/src/components/NewClusterDialog.vue';
 import ReplayBar from '../../src/renderer/src/components/ReplayBar.vue';
 import HealthPanel from '../../src/renderer/src/components/HealthPanel.vue';
+import SessionsDialog from '../../src/renderer/src/components/SessionsDialog.vue';
 import { useReplayStore } from '../../src/renderer/src/stores/replay.ts';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
@@ -57,7 +58,7 @@ function fakeBridge(): PlaygroundBridge {
     replayInspect: ok(null as never),
     forkReplay: ok(state),
     exportSession: ok('/d/exports/x'),
-    deleteSession: ok([]),
+    deleteSessions: ok([]),
   };
 }
 
@@ -232,6 +233,27 @@ describe('window components', () => {
     expect(panel.text()).not.toContain('commits/s 40');
     expect(panel.text()).toContain('drawn for a live cluster');
     panel.unmount();
+  });
+
+  it('lists sessions with what each keeps on disk, and deletes the picked ones together', async () => {
+    const item = (name: string, recording: boolean, bytes: number) => ({ name, mode: 'live' as const, algorithm: 'raft', nodes: 3, seed: 1, startedAt: '2026-11-30T03:00:00Z', durationMs: recording ? null : 5000, faults: [], verdict: recording ? 'recording' : 'linearizable, no violations', recording, bytes });
+    const sessions = [item('now.session.sqlite', true, 2 ** 20), item('a.session.sqlite', false, 3 * 2 ** 20), item('b.session.sqlite', false, 2 ** 20)];
+    (bridge.listSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions }));
+    (bridge.deleteSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions.slice(0, 1) }));
+    vi.stubGlobal('confirm', () => true);
+    const dialog = mount(SessionsDialog);
+    await flushPromises();
+    expect(dialog.text()).toContain('3 session(s), 5.0 MiB on disk together');
+    expect(dialog.find('input[aria-label="Pick now.session.sqlite"]').attributes('disabled')).toBeDefined();
+    await dialog.find('input[aria-label="Pick every session"]').trigger('change');
+    const deletePicked = dialog.findAll('button').find((b) => b.text().startsWith('Delete 2 picked'));
+    expect(deletePicked?.text()).toBe('Delete 2 picked (4.0 MiB)');
+    await deletePicked!.trigger('click');
+    await flushPromises();
+    expect(bridge.deleteSessions).toHaveBeenCalledWith(['a.session.sqlite', 'b.session.sqlite']);
+    expect(dialog.findAll('button').some((b) => b.text().includes('picked'))).toBe(false);
+    vi.unstubAllGlobals();
+    dialog.unmount();
   });
 
   it('shows each log entry on its own row from the first answer on', async () => {

@@ -85,7 +85,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   replayInspect: z.tuple([sessionName, nodeId, moment, z.number().int().min(0), z.number().int().min(0).max(5000)]),
   forkReplay: z.tuple([sessionName, moment]),
   exportSession: z.tuple([sessionName]),
-  deleteSession: z.tuple([sessionName]),
+  deleteSessions: z.tuple([z.array(sessionName).min(1, 'name at least one session').max(100_000)]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -152,7 +152,7 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.forkReplay(a[0], a[1]);
     case 'exportSession':
       return service.exportSession(a[0]);
-    case 'deleteSession':
-      return service.deleteSession(a[0]);
+    case 'deleteSessions':
+      return service.deleteSessions(a[0]);
   }
 }

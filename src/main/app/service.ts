@@ -49,7 +49,6 @@ export class UserError extends Error {}
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
 /** The list of recent sessions stops here; older files stay in the folder. */
-const MAX_LISTED_SESSIONS = 50;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
@@ -508,6 +507,8 @@ export class PlaygroundService {
   // Recorded sessions
 
   private readonly replays = new Map<string, SessionReplay>();
+  /** Each listed session file as last read, with the time and size it had then. */
+  private readonly sessionSummaries = new Map<string, { stamp: string; item: Omit<SessionListItem, 'recording' | 'bytes'> }>();
 
   private sessionFile(name: string): string {
     const file = join(this.dataDir, name);
@@ -531,25 +532,43 @@ export class PlaygroundService {
     return bytes;
   }
 
-  /** The recent sessions in the data folder, newest first. */
+  /**
+   * Every session in the data folder, newest first: each one is on disk until deleted, however
+   * many there are. A file is read once while it stays as it was (its time and size), so listing
+   * hundreds costs a stat each.
+   */
   listSessions(): SessionListItem[] {
-    const names = readdirSync(this.dataDir).filter((n) => n.endsWith(SESSION_SUFFIX));
     const recordingNow = this.recorder ? basename(this.recorder.path) : null;
-    const items: SessionListItem[] = [];
-    for (const name of names.map((n) => ({ n, m: statSync(join(this.dataDir, n)).mtimeMs })).sort((a, b) => b.m - a.m).slice(0, MAX_LISTED_SESSIONS).map((x) => x.n)) {
-      const file = join(this.dataDir, name);
-      try {
-        const { db, meta } = openSessionFile(file, { quick: true });
-        db.close();
-        const s = meta.summary;
-        const recording = name === recordingNow;
-        const verdict = recording ? 'recording' : s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
-        items.push({ name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, recording, bytes: this.sessionBytes(name) });
-      } catch (error) {
-        items.push({ name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, recording: false, bytes: this.sessionBytes(name) });
+    const files = readdirSync(this.dataDir)
+      .filter((n) => n.endsWith(SESSION_SUFFIX))
+      .map((name) => ({ name, stat: statSync(join(this.dataDir, name)) }))
+      .sort((a, b) => b.stat.mtimeMs - a.stat.mtimeMs);
+    const listed = new Set(files.map((f) => f.name));
+    for (const name of this.sessionSummaries.keys()) if (!listed.has(name)) this.sessionSummaries.delete(name);
+    return files.map(({ name, stat }) => {
+      const recording = name === recordingNow;
+      const stamp = `${stat.mtimeMs}:${stat.size}`;
+      let read = this.sessionSummaries.get(name);
+      if (read === undefined || read.stamp !== stamp) {
+        read = { stamp, item: this.readSessionSummary(name) };
+        this.sessionSummaries.set(name, read);
       }
+      const item = read.item;
+      return { ...item, recording, verdict: recording && !item.verdict.startsWith('cannot') ? 'recording' : item.verdict, bytes: this.sessionBytes(name) };
+    });
+  }
+
+  /** What the list shows of a session file, but for what changes while it is recorded. */
+  private readSessionSummary(name: string): Omit<SessionListItem, 'recording' | 'bytes'> {
+    try {
+      const { db, meta } = openSessionFile(join(this.dataDir, name), { quick: true });
+      db.close();
+      const s = meta.summary;
+      const verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
+      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict };
+    } catch (error) {
+      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}` };
     }
-    return items;
   }
 
   private replay(name: string): SessionReplay {
@@ -642,15 +661,22 @@ export class PlaygroundService {
     return this.state();
   }
 
-  /** Removes a recorded session: its file and the folder of node files it ran on. */
-  deleteSession(name: string): SessionListItem[] {
-    this.sessionFile(name); // refuses a name with no session behind it
-    if (this.recorder && basename(this.recorder.path) === name) throw new UserError('this session is being recorded now: start a new cluster first');
-    this.replays.get(name)?.close();
-    this.replays.delete(name);
-    const { files, nodes } = this.sessionPaths(name);
-    for (const file of files) rmSync(file, { force: true });
-    if (existsSync(nodes) && statSync(nodes).isDirectory()) rmSync(nodes, { recursive: true, force: true });
+  /**
+   * Removes recorded sessions: each one's file and the folder of node files it ran on. Every name
+   * is checked before anything goes: one that cannot be deleted leaves them all in place.
+   */
+  deleteSessions(names: string[]): SessionListItem[] {
+    for (const name of names) {
+      this.sessionFile(name); // refuses a name with no session behind it
+      if (this.recorder && basename(this.recorder.path) === name) throw new UserError(`${name} is being recorded now: start a new cluster first`);
+    }
+    for (const name of names) {
+      this.replays.get(name)?.close();
+      this.replays.delete(name);
+      const { files, nodes } = this.sessionPaths(name);
+      for (const file of files) rmSync(file, { force: true });
+      if (existsSync(nodes) && statSync(nodes).isDirectory()) rmSync(nodes, { recursive: true, force: true });
+    }
     return this.listSessions();
   }
 

@@ -24,8 +24,8 @@ export const useReplayStore = defineStore('replay', () => {
 
   const active = computed(() => frame.value !== null);
 
-  async function remove(name: string): Promise<void> {
-    const list = await cluster.run(bridge.deleteSession(name), () => `${name.replace('.session.sqlite', '')} deleted`);
+  async function remove(names: string[]): Promise<void> {
+    const list = await cluster.run(bridge.deleteSessions(names), () => (names.length === 1 ? `${(names[0] as string).replace('.session.sqlite', '')} deleted` : `${names.length} sessions deleted`));
     if (list) sessions.value = list;
   }
 
