@@ -15,7 +15,8 @@ import { createSessionFile, type SessionSummary } from './session-file.ts';
 import { chunkBuffers, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { LifeContext, RecordingSink } from './sink.ts';
 
-export const FLUSH_MS = 250;
+/** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
+export const FLUSH_MS = 500;
 /** Rows a simulation's recording gathers before it writes them (it never waits for FLUSH_MS). */
 const INLINE_FLUSH_ROWS = 20_000;
 const SNAPSHOT_EVERY_MS = 1000;

@@ -60,9 +60,13 @@ export class SessionFileError extends Error {}
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
   if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
   const db = new Database(path);
-  // Chunks run to hundreds of kilobytes: with 64 KiB pages SQLite makes a sixteenth of the write
-  // calls it makes with 4 KiB ones, which halved the writer's CPU. Set before anything is written.
-  db.pragma('page_size = 65536');
+  // Set before anything is written. A simulation writes chunks of hundreds of kilobytes at a time:
+  // with 64 KiB pages SQLite makes a sixteenth of the write calls it makes with 4 KiB ones, which
+  // halved the writer's CPU. A live session writes a transaction every FLUSH_MS for as long as
+  // the window stays open, mostly a little into each of its tables, and every page touched goes
+  // to the WAL whole: with 64 KiB pages an idle five-node cluster wrote 2.2 MiB/s, 0.18 with 8 KiB
+  // (and 4.5 against 1.3 MiB/s under 200 client operations a second).
+  db.pragma(`page_size = ${meta.mode === 'sim' ? 65536 : 8192}`);
   // The journal mode and durability are the writer's (row-writer.ts); WAL stays with the file.
   if (meta.mode !== 'sim') db.pragma('journal_mode = WAL');
   db.exec(SCHEMA);
