@@ -11,6 +11,7 @@ import { exportSessionPart, exportSessionShare, shareBuffers } from '../../src/m
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
+import { SessionReplay } from '../../src/main/record/replay-view.ts';
 import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
@@ -87,6 +88,27 @@ describe('recording a session', () => {
     const sim = new Database(simFile, { readonly: true });
     expect(sim.pragma('page_size', { simple: true })).toBe(65536);
     sim.close();
+  });
+
+  it('rebuilds the network at any moment from the faults recorded, keeping only rules the window could set', async () => {
+    const { file, recorder } = liveRecorder('faults.session.sqlite', 'n1');
+    const fault = (time: number, description: string): JournalEvent => ({ kind: 'fault', time, description });
+    const started = (node: string): JournalEvent => ({ kind: 'node', time: 0, node, event: 'started' });
+    recorder.journal([started('n1'), started('n2'), started('n3'), fault(10, 'cut n1->n2'), fault(20, 'partition (n1) (n2)'), fault(30, 'network {"drop":5,"delayMs":-1,"jitterMs":3,"reorder":"x"}'), fault(40, 'link n2->n3 {"duplicate":0.5}'), fault(50, 'link n2->n3 default'), fault(60, 'heal'), fault(70, 'network reset')]);
+    await recorder.close({ durationMs: 80, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'true' });
+    const replay = new SessionReplay(file);
+    const start = { drop: 0, delayMs: 20, jitterMs: 5, duplicate: 0, reorder: 0 };
+    const at = (t: number) => replay.moment(t, start);
+    const cuts = (t: number) => at(t).cuts.map(([a, b]) => `${a}>${b}`).sort();
+    expect(cuts(15)).toEqual(['n1>n2']);
+    // A partition adds to the cuts; a node in no group (n3) is cut off alone.
+    expect(cuts(25)).toEqual(['n1>n2', 'n1>n3', 'n2>n1', 'n2>n3', 'n3>n1', 'n3>n2']);
+    expect(at(35).defaultRule).toEqual({ ...start, jitterMs: 3 });
+    expect(at(45).links).toEqual([{ from: 'n2', to: 'n3', rule: { ...start, jitterMs: 3, duplicate: 0.5 } }]);
+    expect(at(55).links).toEqual([]);
+    expect(cuts(65)).toEqual([]);
+    expect(at(75).defaultRule).toEqual(start);
+    replay.close();
   });
 
   it('finds and names a divergence between the recording and the re-execution', async () => {

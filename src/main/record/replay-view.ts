@@ -11,6 +11,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
+import { MAX_LINK_DELAY_MS } from '../../shared/bridge.ts';
 import { NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
@@ -263,9 +264,11 @@ function applyFault(network: NetworkRules, description: string, state: Map<NodeI
       return;
     }
     case 'heal': {
-      const ends = arg === '' ? null : link(arg);
-      if (ends) network.uncut(...ends);
-      else if (arg === '') network.heal();
+      if (arg === '') network.heal();
+      else {
+        const ends = link(arg);
+        if (ends) network.uncut(...ends);
+      }
       return;
     }
     case 'partition': {
@@ -275,14 +278,14 @@ function applyFault(network: NetworkRules, description: string, state: Map<NodeI
     }
     case 'network':
       if (arg === 'reset') network.reset();
-      else network.setDefault(parsedRule(arg) ?? {});
+      else network.setDefault(parsedRule(arg));
       return;
     case 'link': {
       const [ends, ...ruleText] = arg.split(' ');
       const pair = link(ends ?? '');
       if (pair === null) return;
       const rule = ruleText.join(' ');
-      network.setLink(...pair, rule === 'default' ? null : (parsedRule(rule) ?? {}));
+      network.setLink(...pair, rule === 'default' ? null : parsedRule(rule));
       return;
     }
     case 'pause':
@@ -294,21 +297,31 @@ function applyFault(network: NetworkRules, description: string, state: Map<NodeI
   }
 }
 
-const RULE_FIELDS: ReadonlyArray<keyof LinkRule> = ['drop', 'delayMs', 'jitterMs', 'duplicate', 'reorder'];
+/** Each field of a link rule with the largest value the window lets it take. */
+const RULE_FIELDS: ReadonlyArray<[keyof LinkRule, number]> = [
+  ['drop', 1],
+  ['delayMs', MAX_LINK_DELAY_MS],
+  ['jitterMs', MAX_LINK_DELAY_MS],
+  ['duplicate', 1],
+  ['reorder', 1],
+];
 
-/** The fields of a link rule in a fault's description that are numbers; null if it is no rule at all. */
-function parsedRule(text: string): Partial<LinkRule> | null {
+/**
+ * The link rule in a fault's description: the fields with a value the window could have set. A
+ * file from elsewhere may say anything, and a fork sets what this returns on a live network.
+ */
+function parsedRule(text: string): Partial<LinkRule> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    return {};
   }
-  if (typeof value !== 'object' || value === null) return null;
   const rule: Partial<LinkRule> = {};
-  for (const field of RULE_FIELDS) {
+  if (typeof value !== 'object' || value === null) return rule;
+  for (const [field, max] of RULE_FIELDS) {
     const number = (value as Record<string, unknown>)[field];
-    if (typeof number === 'number' && Number.isFinite(number) && number >= 0) rule[field] = number;
+    if (typeof number === 'number' && number >= 0 && number <= max) rule[field] = number;
   }
   return rule;
 }
