@@ -48,7 +48,6 @@ export class UserError extends Error {}
 
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
-/** The list of recent sessions stops here; older files stay in the folder. */
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
