@@ -128,6 +128,25 @@ describe('the app behind the window', () => {
     expect(existsSync(join(dir, closed.name.replace('.session.sqlite', '')))).toBe(false);
   }, 60_000);
 
+  it('replays a node added as the cluster ran only from when it was added, and the first moments as starting', async () => {
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 });
+    const name = ((await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> }).value.find((s) => s.recording)!.name;
+    const deadline = Date.now() + 10_000;
+    while (!service.state().nodes.some((n) => n.status?.role === 'leader') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await dispatch(service, 'addNode', [])).toMatchObject({ ok: true, value: 'n4' });
+    await new Promise((r) => setTimeout(r, 300));
+    await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 });
+    const db = new Database(join(dir, name), { readonly: true });
+    const added = (db.prepare("SELECT time FROM events WHERE kind = 'fault' AND data LIKE '%add node n4%'").get() as { time: number }).time;
+    db.close();
+    const nodesAt = async (t: number) => ((await dispatch(service, 'replayMoment', [name, t])) as { value: { state: AppState } }).value.state.nodes;
+    const first = await nodesAt(0);
+    expect(first.map((n) => n.id)).toEqual(['n1', 'n2', 'n3']);
+    expect(first.every((n) => n.state === 'up')).toBe(true);
+    expect((await nodesAt(added - 1)).map((n) => n.id)).toEqual(['n1', 'n2', 'n3']);
+    expect((await nodesAt(added + 250)).map((n) => n.id)).toEqual(['n1', 'n2', 'n3', 'n4']);
+  });
+
   it('lists every session however many, deletes many at once or none, and reads a changed file again', async () => {
     await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 1, speed: 1, networkDelayMs: 1 });
     const first = ((await dispatch(service, 'listSessions', [])) as { value: Array<{ name: string; recording: boolean }> }).value.find((s) => s.recording)!.name;

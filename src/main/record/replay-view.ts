@@ -73,6 +73,8 @@ export class SessionReplay {
   readonly durationMs: number;
   readonly firstViolationMs: number | null;
   readonly nodeIds: NodeId[];
+  /** When each node added to the cluster as it ran was added (the others were there from the start). */
+  private readonly addedAt = new Map<NodeId, number>();
   private readonly db: Database.Database;
   private readonly lives: LifeRecord[];
   private readonly cache = new Map<NodeId, ReExecuted>();
@@ -104,6 +106,10 @@ export class SessionReplay {
     this.lives = readLives(db);
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+    for (const { time, data } of db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'fault' AND data LIKE '%\"add node %' ORDER BY seq").all() as Array<{ time: number; data: string }>) {
+      const node = /^add node (\S+)$/.exec((JSON.parse(data) as { description: string }).description)?.[1];
+      if (node !== undefined && !this.addedAt.has(node)) this.addedAt.set(node, time);
+    }
     this.durationMs = (db.prepare('SELECT time AS t FROM events ORDER BY seq DESC LIMIT 1').get() as { t: number } | undefined)?.t ?? 0;
     this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE notable = 1 AND kind = 'violation'").get() as { t: number | null }).t;
     const range = db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM events').get() as { first: number | null; last: number | null };
@@ -154,10 +160,12 @@ export class SessionReplay {
       violations.push({ property: v.property, message: v.message, time: v.time });
     }
     // The newest recorded status of the life at t (outputs whose status did not change store NULL).
-    const nodes: ReplayNode[] = this.nodeIds.map((id) => {
+    // A node added later is not there yet; one of the cluster's own not started yet is starting.
+    const present = this.nodeIds.filter((id) => (this.addedAt.get(id) ?? -Infinity) <= t);
+    const nodes: ReplayNode[] = present.map((id) => {
       const life = this.lifeAt(id, t);
       const status = life ? statusAt(this.db, life.life, t) : null;
-      const nodeState = life === null ? 'down' : (state.get(id) ?? 'up');
+      const nodeState = life === null ? 'up' : (state.get(id) ?? 'up');
       return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || status === null ? null : (JSON.parse(status) as NodeStatus), life: life?.life ?? null };
     });
     const recent = (this.q.recent.all(upTo, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
