@@ -256,6 +256,22 @@ describe('window components', () => {
     dialog.unmount();
   });
 
+  it('says how many events a second the window was not sent lately, not a running total', () => {
+    const store = useClusterStore();
+    let now = 1000;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    for (let i = 0; i < 20; i++) {
+      store.apply({ state, events: [], skipped: 100, metrics: [] });
+      now += 50;
+    }
+    // 2,000 left out within the last five seconds.
+    expect(store.skippedPerSecond).toBe(400);
+    now += 6000;
+    store.apply({ state, events: [], skipped: 0, metrics: [] });
+    expect(store.skippedPerSecond).toBe(0);
+    clock.mockRestore();
+  });
+
   it('shows each log entry on its own row from the first answer on', async () => {
     const entry = (index: number, value: number) => ({ index, term: 2, data: { type: 'command' as const, request: { clientId: 1, seq: index, op: { f: 'write' as const, key: 'k', value } } } });
     (bridge.inspectNode as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({

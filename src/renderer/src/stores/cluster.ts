@@ -30,6 +30,7 @@ export interface Toast {
 
 const EVENT_LIMIT = 3000;
 const METRICS_LIMIT = 180;
+const SKIPPED_WINDOW_MS = 5000;
 /** More than this in flight and the ring draws the newest only: the picture stays readable and fast. */
 export const FLIGHT_LIMIT = 300;
 
@@ -37,7 +38,10 @@ export const useClusterStore = defineStore('cluster', () => {
   const bridge = getBridge();
   const state = shallowRef<AppState | null>(null);
   const events = shallowRef<LoggedEvent[]>([]);
-  const skipped = ref(0);
+  /** Events the app left out of the recent batches (it samples messages under load): [when, how many]. */
+  const skippedRecently = shallowRef<Array<[number, number]>>([]);
+  /** How many events a second the window has not been shown lately: a running total meant nothing after an hour. */
+  const skippedPerSecond = computed(() => Math.round(skippedRecently.value.reduce((sum, [, n]) => sum + n, 0) / (SKIPPED_WINDOW_MS / 1000)));
   const metrics = shallowRef<MetricsPoint[]>([]);
   const toasts = ref<Toast[]>([]);
   const selectedNode = ref<NodeId | null>(null);
@@ -100,7 +104,7 @@ export const useClusterStore = defineStore('cluster', () => {
     for (const m of frame.inFlight) flights.set(++seq, { seq, src: m.src, dest: m.dest, type: m.type, seenAt: now - (timeMs - m.sentAt) });
     heardAt.clear();
     metrics.value = [];
-    skipped.value = 0;
+    skippedRecently.value = [];
   }
 
   function apply(batch: UpdateBatch): void {
@@ -109,7 +113,11 @@ export const useClusterStore = defineStore('cluster', () => {
     const now = performance.now();
     receivedAt.value = now;
     state.value = batch.state;
-    skipped.value += batch.skipped;
+    if (batch.skipped > 0 || skippedRecently.value.length > 0) {
+      const kept = skippedRecently.value.filter(([at]) => now - at < SKIPPED_WINDOW_MS);
+      if (batch.skipped > 0) kept.push([now, batch.skipped]);
+      skippedRecently.value = kept;
+    }
     if (batch.events.length > 0) {
       const next = events.value.length + batch.events.length > EVENT_LIMIT ? events.value.slice(-(EVENT_LIMIT - batch.events.length)) : events.value.slice();
       for (const event of batch.events) {
@@ -156,7 +164,7 @@ export const useClusterStore = defineStore('cluster', () => {
   return {
     state,
     events,
-    skipped,
+    skippedPerSecond,
     metrics,
     toasts,
     selectedNode,
