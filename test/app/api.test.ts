@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type AppState } from '../../src/shared/bridge.ts';
 import { dispatch } from '../../src/main/app/api.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
+import { main } from '../../src/main/cli/cli.ts';
 
 describe('the app behind the window', () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-'));
@@ -146,6 +147,19 @@ describe('the app behind the window', () => {
     expect((await nodesAt(added - 1)).map((n) => n.id)).toEqual(['n1', 'n2', 'n3']);
     expect((await nodesAt(added + 250)).map((n) => n.id)).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
+
+  it('replays a session recorded from the command line with the network it ran on', async () => {
+    const file = join(dir, 'from-cli.session.sqlite');
+    const quiet = { out: () => undefined, err: () => undefined, stdin: process.stdin };
+    expect(await main(['run', '--nodes', '3', '--duration', '1s', '--rate', '20', '--data-dir', dir, '--sync', 'normal', '--record', file], quiet)).toBe(0);
+    const frame = (await dispatch(service, 'replayMoment', ['from-cli.session.sqlite', 500])) as { ok: boolean; value: { state: AppState } };
+    expect(frame.ok).toBe(true);
+    // Worker threads on one machine: no delay of their own (the window's clusters start with some).
+    expect(frame.value.state.network.defaultRule).toEqual({ drop: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 });
+    expect(frame.value.state.settings.networkDelayMs).toBe(0);
+    expect((await dispatch(service, 'forkReplay', ['from-cli.session.sqlite', 500])).ok).toBe(true);
+    expect(service.state().network.defaultRule).toEqual({ drop: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 });
+  }, 30_000);
 
   it('lists every session however many, deletes many at once or none, and reads a changed file again', async () => {
     await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 1, speed: 1, networkDelayMs: 1 });

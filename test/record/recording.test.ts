@@ -111,6 +111,16 @@ describe('recording a session', () => {
     replay.close();
   });
 
+  it('keeps the rule every link started with, for a replay to build the network on', () => {
+    const sim = new SessionReplay(simFile);
+    expect(sim.startingLinkRule).toEqual({ drop: 0, delayMs: 1, jitterMs: 0.5, duplicate: 0, reorder: 0 });
+    sim.close();
+    const live = new SessionReplay(liveFile);
+    expect(live.startingLinkRule).toEqual({ drop: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 });
+    expect(live.moment(0, { drop: 0, delayMs: 20, jitterMs: 5, duplicate: 0, reorder: 0 }).defaultRule.delayMs).toBe(20);
+    live.close();
+  });
+
   it('finds and names a divergence between the recording and the re-execution', async () => {
     const tampered = join(dir, 'tampered.session.sqlite');
     copyFileSync(simFile, tampered);

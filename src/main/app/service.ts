@@ -127,7 +127,7 @@ export class PlaygroundService {
     this.session++;
     session ??= `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
     // Every session is recorded beside its node files, to replay, verify and export later.
-    const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings } }, { writerUrl: this.threads.recorderWriter });
+    const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings, startingLinkRule: startingLinkRule(settings) } }, { writerUrl: this.threads.recorderWriter });
     this.recorder = recorder;
     this.recordingErrorShown = false;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
@@ -593,13 +593,20 @@ export class PlaygroundService {
   private replaySettings(replay: SessionReplay): ClusterSettings {
     const recorded = replay.meta.settings as Partial<ClusterSettings>;
     const known = Object.fromEntries(Object.entries(recorded).filter(([key]) => key in DEFAULT_SETTINGS)) as Partial<ClusterSettings>;
-    return { ...DEFAULT_SETTINGS, ...known, algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
+    // A session from the command line has no delay setting; its links' own delay is what the window shows moving.
+    const delay = known.networkDelayMs ?? replay.startingLinkRule?.delayMs;
+    return { ...DEFAULT_SETTINGS, ...known, ...(delay === undefined ? {} : { networkDelayMs: delay }), algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
+  }
+
+  /** Every link's rule when the session started: as its file says, or as the window starts one with its settings. */
+  private replayStartingRule(replay: SessionReplay, settings: ClusterSettings): LinkRuleView {
+    return replay.startingLinkRule ?? startingLinkRule(settings);
   }
 
   replayMoment(name: string, timeMs: number): ReplayFrame {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
-    const m = replay.moment(timeMs, startingLinkRule(settings));
+    const m = replay.moment(timeMs, this.replayStartingRule(replay, settings));
     const state: AppState = {
       settings,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
@@ -615,7 +622,7 @@ export class PlaygroundService {
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {
     const replay = this.replay(name);
     if (!replay.nodeIds.includes(node)) throw new UserError(`${node} is not in this session`);
-    const view = replay.moment(timeMs, startingLinkRule(this.replaySettings(replay))).nodes.find((n) => n.id === node);
+    const view = replay.moment(timeMs, this.replayStartingRule(replay, this.replaySettings(replay))).nodes.find((n) => n.id === node);
     const detail = replay.nodeAt(node, timeMs);
     const entries = detail.log.entries.filter((e) => e.index >= logFrom).slice(0, logCount);
     return {
@@ -634,7 +641,7 @@ export class PlaygroundService {
   async forkReplay(name: string, timeMs: number): Promise<AppState> {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
-    const m = replay.moment(timeMs, startingLinkRule(settings));
+    const m = replay.moment(timeMs, this.replayStartingRule(replay, settings));
     const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
     const dir = join(this.dataDir, session);
     mkdirSync(dir, { recursive: true });

@@ -6,11 +6,11 @@ import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
-import { Cluster } from '../cluster/cluster.ts';
+import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor } from '../invariants/index.ts';
 import { scheduleFaults, shuffled } from '../sim/faults.ts';
-import { defaultWorkload, Simulation } from '../sim/simulation.ts';
+import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 import { SessionRecorder } from '../record/recorder.ts';
@@ -77,7 +77,9 @@ function recordOption(file: string | undefined): string | undefined {
 function startRecorder(settings: RunSettings): SessionRecorder | null {
   if (settings.recordFile === undefined) return null;
   const { recordFile, historyFile: _history, dataDir: _dir, ...recorded } = settings;
-  return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: recorded });
+  // What every link did at the start, for a replay to build the network on (see SessionReplay.moment).
+  const startingLinkRule = settings.sim ? defaultLinkRule : LOOPBACK;
+  return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: { ...recorded, startingLinkRule } });
 }
 
 export function parseRunArgs(argv: string[]): RunSettings | 'help' {

@@ -31,7 +31,7 @@ interface ClockEvent {
 }
 
 /** Worker threads on one machine: no delay beyond the relay itself unless a fault adds one. */
-const LOOPBACK: LinkRule = { ...defaultLinkRule, delayMs: 0, jitterMs: 0 };
+export const LOOPBACK: LinkRule = { ...defaultLinkRule, delayMs: 0, jitterMs: 0 };
 
 /** The node host as source, for plain Node; a bundled app passes its built copy as `workerUrl`. */
 export const SOURCE_WORKER_URL = new URL('../../nodes/host/worker.ts', import.meta.url);

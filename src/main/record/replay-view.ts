@@ -12,7 +12,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { MAX_LINK_DELAY_MS } from '../../shared/bridge.ts';
-import { NetworkRules, type LinkRule } from '../sim/network-rules.ts';
+import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
@@ -73,6 +73,8 @@ export class SessionReplay {
   readonly durationMs: number;
   readonly firstViolationMs: number | null;
   readonly nodeIds: NodeId[];
+  /** Every link's rule when the session started, as the file says (files recorded before it did: null). */
+  readonly startingLinkRule: LinkRule | null;
   /** When each node added to the cluster as it ran was added (the others were there from the start). */
   private readonly addedAt = new Map<NodeId, number>();
   private readonly db: Database.Database;
@@ -104,6 +106,8 @@ export class SessionReplay {
     this.db = db;
     this.meta = meta;
     this.lives = readLives(db);
+    const recordedRule = meta.settings.startingLinkRule;
+    this.startingLinkRule = recordedRule === undefined ? null : { ...defaultLinkRule, ...ruleFrom(recordedRule) };
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
     for (const { time, data } of db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'fault' AND data LIKE '%\"add node %' ORDER BY seq").all() as Array<{ time: number; data: string }>) {
@@ -139,7 +143,7 @@ export class SessionReplay {
     return found;
   }
 
-  /** `startingRule`: the rule every link had when the session started (the file does not say). */
+  /** `startingRule`: the rule every link had when the session started (see startingLinkRule). */
   moment(timeMs: number, startingRule: LinkRule): ReplayMoment {
     const t = Math.max(0, Math.min(timeMs, this.durationMs));
     const upTo = this.seqAt(t);
@@ -314,17 +318,20 @@ const RULE_FIELDS: ReadonlyArray<[keyof LinkRule, number]> = [
   ['reorder', 1],
 ];
 
-/**
- * The link rule in a fault's description: the fields with a value the window could have set. A
- * file from elsewhere may say anything, and a fork sets what this returns on a live network.
- */
+/** The link rule in a fault's description (see ruleFrom). */
 function parsedRule(text: string): Partial<LinkRule> {
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return ruleFrom(JSON.parse(text));
   } catch {
     return {};
   }
+}
+
+/**
+ * The fields of a recorded link rule with a value the window could have set. A file from
+ * elsewhere may say anything, and a fork sets what this returns on a live network.
+ */
+function ruleFrom(value: unknown): Partial<LinkRule> {
   const rule: Partial<LinkRule> = {};
   if (typeof value !== 'object' || value === null) return rule;
   for (const [field, max] of RULE_FIELDS) {
