@@ -265,8 +265,9 @@ function drainInto(node: ConsensusNode, storage: MemoryStorage): void {
 function applyFault(network: NetworkRules, description: string, state: Map<NodeId, ReplayNodeState>): void {
   const [verb, ...rest] = description.split(' ');
   const arg = rest.join(' ');
+  // `a->b`; files from before the simulator wrote it so have `a>b` in their link rules.
   const link = (text: string): [NodeId, NodeId] | null => {
-    const [a, b] = text.split('->');
+    const [a, b] = text.split(/->|>/);
     return a && b ? [a, b] : null;
   };
   switch (verb) {
@@ -297,7 +298,7 @@ function applyFault(network: NetworkRules, description: string, state: Map<NodeI
       const pair = link(ends ?? '');
       if (pair === null) return;
       const rule = ruleText.join(' ');
-      network.setLink(...pair, rule === 'default' ? null : parsedRule(rule));
+      network.setLink(...pair, rule === 'default' || rule === 'null' ? null : parsedRule(rule));
       return;
     }
     case 'pause':

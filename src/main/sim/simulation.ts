@@ -495,7 +495,8 @@ export class Simulation<O = unknown> {
 
   setLink(from: NodeId, to: NodeId, rule: Partial<LinkRule> | null): void {
     this.network.setLink(from, to, rule);
-    this.fault(`link ${from}>${to} ${JSON.stringify(rule)}`);
+    // Described as the live cluster describes it, so that a replay reads both alike.
+    this.fault(`link ${from}->${to} ${rule === null ? 'default' : JSON.stringify(rule)}`);
   }
 
   resetNetwork(): void {
