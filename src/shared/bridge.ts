@@ -238,6 +238,8 @@ export interface ReplayFrame {
   inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
   /** The newest client operation events up to the moment, newest last, with their times. */
   history: Array<{ time: number; event: HistoryEvent }>;
+  /** The minute before the moment, second by second, as far as the recording holds it (no message counts). */
+  metrics: MetricsPoint[];
   previousEventMs: number | null;
   nextEventMs: number | null;
 }

@@ -115,6 +115,30 @@ describe('recording a session', () => {
     replay.close();
   });
 
+  it('gives a replay the minute before any moment second by second: commits, elections, latencies', async () => {
+    const { file, recorder } = liveRecorder('metrics.session.sqlite', 'n1');
+    const status = (commit: number, term: number): NodeStatus => ({ id: 'n1', role: 'leader', term, leader: 'n1', votedFor: 'n1', commit, applied: commit, lastIndex: commit, snapshotIndex: 0, voters: ['n1'] });
+    const client = (time: number, type: 'invoke' | 'ok', process: number): JournalEvent => ({ kind: 'client', time, event: { process, type, f: 'write', key: 'k', value: 1 } });
+    // A status snapshot about every second (at the first event a second after the last): commit 1,
+    // 11, 31 (a new term), 31.
+    for (const [time, commit, term] of [[300, 1, 1], [1300, 11, 1], [2300, 31, 2], [3300, 31, 2]] as const) {
+      recorder.output('n1', [], '[]', status(commit, term), time);
+      recorder.journal([{ kind: 'state', time, node: 'n1', status: status(commit, term) }]);
+      if (time === 1300) recorder.journal([client(1400, 'invoke', 1), client(1450, 'ok', 1), client(1500, 'invoke', 2), client(1530, 'ok', 2)]);
+      if (time === 2300) recorder.journal([client(2400, 'invoke', 1), client(2600, 'ok', 1), client(3100, 'invoke', 2), client(3150, 'ok', 2)]);
+    }
+    await recorder.close({ durationMs: 3300, ops: { ok: 4, fail: 0, info: 0 }, elections: 2, violations: 0, linearizable: 'true' });
+    const replay = new SessionReplay(file);
+    const seconds = replay.metricsBefore(3300);
+    expect(seconds.map((p) => [p.t, p.commits, p.elections])).toEqual([[1, 10, 0], [2, 20, 1], [3, 0, 0]]);
+    expect(seconds.map((p) => [p.latencyP50, p.latencyP99])).toEqual([[50, 50], [200, 200], [50, 50]]);
+    // Before the snapshot of second 3 its commits are not known yet: it is not shown.
+    expect(replay.metricsBefore(3200).map((p) => p.t)).toEqual([1, 2]);
+    // A window of two seconds ends at the moment asked for.
+    expect(replay.metricsBefore(2500, 2).map((p) => p.t)).toEqual([1, 2]);
+    replay.close();
+  });
+
   it('keeps the rule every link started with, for a replay to build the network on', () => {
     const sim = new SessionReplay(simFile);
     expect(sim.startingLinkRule).toEqual({ drop: 0, delayMs: 1, jitterMs: 0.5, duplicate: 0, reorder: 0 });

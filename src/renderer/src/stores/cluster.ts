@@ -103,7 +103,7 @@ export const useClusterStore = defineStore('cluster', () => {
     // A message sent (t - sentAt) virtual ms ago sits that far along its link; the clock is stopped.
     for (const m of frame.inFlight) flights.set(++seq, { seq, src: m.src, dest: m.dest, type: m.type, seenAt: now - (timeMs - m.sentAt) });
     heardAt.clear();
-    metrics.value = [];
+    metrics.value = frame.metrics;
     skippedRecently.value = [];
   }
 
