@@ -29,6 +29,7 @@ import {
 } from '../../shared/bridge.ts';
 import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
+import { percentile } from '../../shared/stats.ts';
 import type { KvOp, LogEntry, NodeId } from '../../shared/protocol.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import { IncrementalChecker, renderExplanation } from '../checker/index.ts';
@@ -50,11 +51,6 @@ const BATCH_MS = 50;
 const CHECK_MS = 1000;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
-
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-}
 
 function historyValue(op: KvOp): OpValue {
   switch (op.f) {

@@ -11,6 +11,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
+import { percentile } from '../../shared/stats.ts';
 import { MAX_LINK_DELAY_MS } from '../../shared/bridge.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
@@ -224,8 +225,8 @@ export class SessionReplay {
     for (const [second, values] of latencies) {
       values.sort((a, b) => a - b);
       const p = point(second);
-      p.latencyP50 = values[Math.floor(values.length * 0.5)] ?? null;
-      p.latencyP99 = values[Math.min(values.length - 1, Math.floor(values.length * 0.99))] ?? null;
+      p.latencyP50 = percentile(values, 0.5);
+      p.latencyP99 = percentile(values, 0.99);
     }
     // A second after the last snapshot has its latencies but not yet its commits: it is left for later.
     const last = groupTime === null ? Infinity : Math.floor(groupTime / 1000);
