@@ -590,19 +590,14 @@ export class PlaygroundService {
     const recorded = replay.meta.settings as Partial<ClusterSettings>;
     const known = Object.fromEntries(Object.entries(recorded).filter(([key]) => key in DEFAULT_SETTINGS)) as Partial<ClusterSettings>;
     // A session from the command line has no delay setting; its links' own delay is what the window shows moving.
-    const delay = known.networkDelayMs ?? replay.startingLinkRule?.delayMs;
-    return { ...DEFAULT_SETTINGS, ...known, ...(delay === undefined ? {} : { networkDelayMs: delay }), algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
-  }
-
-  /** Every link's rule when the session started: as its file says, or as the window starts one with its settings. */
-  private replayStartingRule(replay: SessionReplay, settings: ClusterSettings): LinkRuleView {
-    return replay.startingLinkRule ?? startingLinkRule(settings);
+    const delay = known.networkDelayMs ?? replay.startingLinkRule.delayMs;
+    return { ...DEFAULT_SETTINGS, ...known, networkDelayMs: delay, algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
   }
 
   replayMoment(name: string, timeMs: number): ReplayFrame {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
-    const m = replay.moment(timeMs, this.replayStartingRule(replay, settings));
+    const m = replay.moment(timeMs);
     const state: AppState = {
       settings,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
@@ -619,7 +614,7 @@ export class PlaygroundService {
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {
     const replay = this.replay(name);
     if (!replay.nodeIds.includes(node)) throw new UserError(`${node} is not in this session`);
-    const view = replay.moment(timeMs, this.replayStartingRule(replay, this.replaySettings(replay))).nodes.find((n) => n.id === node);
+    const view = replay.moment(timeMs).nodes.find((n) => n.id === node);
     const detail = replay.nodeAt(node, timeMs);
     const entries = detail.log.entries.filter((e) => e.index >= logFrom).slice(0, logCount);
     return {
@@ -638,7 +633,7 @@ export class PlaygroundService {
   async forkReplay(name: string, timeMs: number): Promise<AppState> {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
-    const m = replay.moment(timeMs, this.replayStartingRule(replay, settings));
+    const m = replay.moment(timeMs);
     const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
     const dir = join(this.dataDir, session);
     mkdirSync(dir, { recursive: true });

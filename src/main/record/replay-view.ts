@@ -12,7 +12,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { percentile } from '../../shared/stats.ts';
-import { MAX_LINK_DELAY_MS } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, startingLinkRule } from '../../shared/bridge.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
@@ -86,8 +86,11 @@ export class SessionReplay {
   readonly durationMs: number;
   readonly firstViolationMs: number | null;
   readonly nodeIds: NodeId[];
-  /** Every link's rule when the session started, as the file says (files recorded before it did: null). */
-  readonly startingLinkRule: LinkRule | null;
+  /**
+   * Every link's rule when the session started: as the file says, or (a file from before it said)
+   * the rule the window starts a cluster of its settings with.
+   */
+  readonly startingLinkRule: LinkRule;
   /** When each node added to the cluster as it ran was added (the others were there from the start). */
   private readonly addedAt = new Map<NodeId, number>();
   private readonly db: Database.Database;
@@ -120,7 +123,11 @@ export class SessionReplay {
     this.meta = meta;
     this.lives = readLives(db);
     const recordedRule = meta.settings.startingLinkRule;
-    this.startingLinkRule = recordedRule === undefined ? null : { ...defaultLinkRule, ...ruleFrom(recordedRule) };
+    const delay = meta.settings.networkDelayMs;
+    this.startingLinkRule =
+      recordedRule === undefined
+        ? startingLinkRule({ networkDelayMs: typeof delay === 'number' && delay >= 0 && delay <= MAX_LINK_DELAY_MS ? delay : DEFAULT_SETTINGS.networkDelayMs })
+        : { ...defaultLinkRule, ...ruleFrom(recordedRule) };
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
     for (const { time, data } of db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'fault' AND data LIKE '%\"add node %' ORDER BY seq").all() as Array<{ time: number; data: string }>) {
@@ -233,13 +240,12 @@ export class SessionReplay {
     return [...out.values()].filter((p) => p.t * 1000 > start - 1000 && p.t <= last).sort((a, b) => a.t - b.t);
   }
 
-  /** `startingRule`: the rule every link had when the session started (see startingLinkRule). */
-  moment(timeMs: number, startingRule: LinkRule): ReplayMoment {
+  moment(timeMs: number): ReplayMoment {
     const t = Math.max(0, Math.min(timeMs, this.durationMs));
     const upTo = this.seqAt(t);
     const nodeEvents = this.q.nodeEvents.all(t) as Array<{ data: string }>;
     const state = new Map<NodeId, ReplayNodeState>();
-    const network = new NetworkRules(startingRule);
+    const network = new NetworkRules(this.startingLinkRule);
     const violations: ReplayMoment['violations'] = [];
     for (const { data } of nodeEvents) {
       const event = JSON.parse(data) as JournalEvent;
