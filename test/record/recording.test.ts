@@ -1,7 +1,7 @@
 // Recorded sessions: record (simulator and worker threads), re-execute and verify, export and
 // re-import into the checker, bad files, an older schema, a recording cut short by SIGKILL.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -371,6 +371,31 @@ describe('chunk buffers used again', () => {
     const { db } = openSessionFile(file);
     expect(readOutputs(db, 1, 'n1').map((o) => o.replies)).toEqual(replies);
     db.close();
+  });
+});
+
+describe('the writer thread', () => {
+  /** Each of this process's threads' nice value, read from /proc (field 19 of stat, after the name). */
+  function niceValues(): number[] {
+    return readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    });
+  }
+
+  it.skipIf(process.platform !== 'linux')('writes at a lower priority than the cluster, and only its own thread does', async () => {
+    const before = niceValues();
+    expect(before.every((nice) => nice === 0)).toBe(true);
+    const { recorder } = liveRecorder('priority.session.sqlite', 'n1');
+    await recorder.synced(); // the writer has started and answered
+    const during = niceValues();
+    expect(during.filter((nice) => nice === 10)).toHaveLength(1);
+    expect(during.filter((nice) => nice !== 10).every((nice) => nice === 0)).toBe(true);
+    await recorder.close({ durationMs: 0, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
   });
 });
 

@@ -10,7 +10,7 @@ import type { CliIo } from '../cli/cli.ts';
 import { median, throughput } from './cluster-bench.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
-const ROUNDS = 6;
+const ROUNDS = 10;
 const SESSIONS = 20;
 const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
 
@@ -31,6 +31,9 @@ export const recordBench: BenchSuite = {
       }
       const on = median(recorded);
       const off = median(plain);
+      // A round's two runs, back to back, share the machine's speed of that minute: their ratio
+      // leaves out the drift (one side's runs ranged from 40,000 to 60,000 writes/s in one bench).
+      const paired = median(recorded.map((r, i) => r / (plain[i] as number)));
 
       // generate first, in a fresh process state; then the same sessions simulated bare.
       let started = performance.now();
@@ -45,7 +48,7 @@ export const recordBench: BenchSuite = {
       progress(`${SESSIONS} simulated sessions of 60 s without recording: ${simOnly.toFixed(0)} per minute`);
 
       const figures: BenchFigure[] = [
-        { name: 'record.throughput', label: `3 nodes NORMAL, ${ROUNDS} alternating rounds, each side first in half: committed writes/s while recording`, value: on, unit: 'writes/s', baseline: { label: 'not recording', value: off }, ratio: on / off, better: 'higher', target: { text: '<= 10% lower', met: on / off >= 0.9 } },
+        { name: 'record.throughput', label: `3 nodes NORMAL, ${ROUNDS} alternating rounds, each side first in half: committed writes/s while recording (ratio: the median of each round's recorded / not recording)`, value: on, unit: 'writes/s', baseline: { label: 'not recording', value: off }, ratio: paired, better: 'higher', target: { text: '<= 10% lower', met: paired >= 0.9 } },
         { name: 'record.generateSim', label: 'generate --sim: sessions of 60 simulated seconds recorded and exported per minute', value: generated, unit: 'sessions/min', baseline: { label: 'the same sessions simulated one at a time, neither recorded nor exported', value: simOnly }, ratio: generated / simOnly, better: 'higher', target: { text: '>= 50 per minute', met: generated >= 50 } },
       ];
       return figures;

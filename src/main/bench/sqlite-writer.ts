@@ -7,6 +7,8 @@ interface WriterJob {
   path: string;
   sync: 'full' | 'normal';
   batch: number;
+  /** Written first and not counted, as the cluster's warm-up is not (see WARMUP_MS). */
+  warmupMs: number;
   durationMs: number;
 }
 
@@ -23,8 +25,11 @@ const appendBatch = db.transaction((n: number) => {
     insert.run(index, 1, JSON.stringify({ type: 'command', request: { clientId: 1 + (index % 50), seq: index, op: { f: 'write', key: `k${index % 8}`, value: index } } }));
   }
 });
+const warmupStarted = performance.now();
+while (performance.now() - warmupStarted < job.warmupMs) appendBatch(job.batch);
+const warmupEntries = index;
 const started = performance.now();
 while (performance.now() - started < job.durationMs) appendBatch(job.batch);
 const seconds = (performance.now() - started) / 1000;
 db.close();
-parentPort?.postMessage({ entries: index, seconds });
+parentPort?.postMessage({ entries: index - warmupEntries, seconds });

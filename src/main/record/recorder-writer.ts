@@ -1,6 +1,8 @@
 // The recorder's writer thread for a live cluster: the main thread, which every message crosses,
 // only gathers rows and posts them here every FLUSH_MS.
 
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RowWriter } from './row-writer.ts';
 import { chunkBuffers, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
@@ -8,6 +10,24 @@ import { chunkBuffers, type WriterAnswer, type WriterMessage } from './writer-pr
 const { path, mode } = workerData as { path: string; mode: 'live' | 'sim' };
 const port = parentPort;
 if (port === null) throw new Error('recorder-writer.ts runs only as a worker thread');
+
+/**
+ * Writing the file can wait; the cluster's threads cannot: every message between nodes waits for
+ * a thread to wake up, and on a machine with fewer cores than threads, a writer holding a core
+ * delays that. At a lower priority the scheduler lets a waking node thread take the core at once,
+ * and the writer uses the time the cluster leaves idle. Linux names a thread by its id, which
+ * /proc/thread-self gives; elsewhere the writer keeps the app's priority.
+ */
+function lowerThisThreadsPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 10);
+  } catch {
+    // Not Linux, or not allowed: the writer runs at the app's priority, as it did.
+  }
+}
+
+lowerThisThreadsPriority();
 const writer = new RowWriter(path, mode);
 const answer = (message: WriterAnswer): void => port.postMessage(message);
 
