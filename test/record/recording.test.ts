@@ -488,14 +488,19 @@ describe('a recording cut short', () => {
 describe('consensus-playground generate', () => {
   it('records and exports several simulated sessions with distinct seeds and a progress bar', async () => {
     const out = join(dir, 'generated');
-    const generated = await cli('generate', '--runs', '3', '--sim', '--duration', '5s', '--seed', '40', '--out', out);
+    // A fault a second: these seeds crash, restart and pause nodes, which the transitions made as
+    // the simulation runs must cut and order as re-executing the files does.
+    const generated = await cli('generate', '--runs', '3', '--sim', '--duration', '5s', '--fault-interval', '1s', '--seed', '40', '--out', out);
     expect(generated.code, generated.out + generated.err).toBe(0);
     expect(generated.err).toMatch(/\[#{30}\] 3\/3 sessions, [\d.]+s each, 0\.0s left/);
     expect(generated.out).toMatch(/generated 3 session\(s\) in [\d.]+ s/);
     for (const seed of [40, 41, 42]) expect(existsSync(join(out, 'sessions', `run-${seed - 39}-seed${seed}.session.sqlite`))).toBe(true);
     const card = readFileSync(join(out, 'dataset.md'), 'utf8');
     for (const seed of [40, 41, 42]) expect(card).toContain(`| sim | raft | 5 | ${seed} |`);
-    // Made on several threads, joined in order: the same bytes as exporting the sessions afterwards.
+    expect(card).toMatch(/crash, .*restart/);
+    expect(card).toMatch(/pause, resume/);
+    // Made on several threads as the simulations ran, joined in order: the same bytes as exporting
+    // (re-executing) the sessions afterwards.
     const again = join(dir, 'exported-again');
     const sessions = [1, 2, 3].map((n) => join(out, 'sessions', `run-${n}-seed${39 + n}.session.sqlite`));
     expect((await cli('export', ...sessions, '--out', again)).code).toBe(0);

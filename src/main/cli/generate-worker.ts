@@ -7,6 +7,7 @@ import { exportSessionShare, shareBuffers, type DATASET_LINE_FILES, type PartCou
 import type { PoolMessage } from './worker-pool.ts';
 import type { CliIo } from './cli.ts';
 import { runSession, type RunSettings } from './run.ts';
+import { TransitionCapture } from '../record/transition-capture.ts';
 
 /** Record one session, then write its share of the data set while its file is still warm. */
 export interface GenerateTask {
@@ -28,11 +29,15 @@ const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: proces
 const pieces = new BufferPool(160 * 1024 * 1024);
 
 async function generateOne(task: GenerateTask): Promise<GenerateAnswer> {
-  const exitCode = await runSession(task.settings, quiet);
-  // A turn of the event loop: pieces of an earlier share that the main thread has written since
-  // come in now (see WorkerPool.giveBack), and this export fills them instead of new memory.
+  // Pieces of an earlier share that the main thread has written by now come in with this turn of
+  // the event loop (see WorkerPool.giveBack), and this session fills them instead of new memory.
   await new Promise((resolve) => setImmediate(resolve));
-  const share = await exportSessionShare(task.settings.recordFile, task.session, pieces);
+  // A simulation's transitions are written as it runs; worker threads' come from re-execution.
+  const capture = task.settings.sim ? new TransitionCapture(task.session, pieces) : undefined;
+  const exitCode = await runSession(task.settings, quiet, capture);
+  // And those written while it ran, for the rest of the share.
+  await new Promise((resolve) => setImmediate(resolve));
+  const share = await exportSessionShare(task.settings.recordFile, task.session, pieces, capture?.finish());
   return { exitCode, ...share };
 }
 

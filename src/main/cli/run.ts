@@ -15,6 +15,7 @@ import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedO
 import type { CliIo, CommandMain } from './cli.ts';
 import { SessionRecorder } from '../record/recorder.ts';
 import { simJournal } from '../record/sim-journal.ts';
+import type { StepTap } from '../record/sink.ts';
 
 const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
 type RunFault = (typeof RUN_FAULTS)[number];
@@ -160,11 +161,12 @@ async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, 
   return outcome.violations.length === 0 && verdict === 'true' ? 0 : 1;
 }
 
-function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null): RunOutcome {
+function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null, stepTap?: StepTap): RunOutcome {
   const monitor = createSafetyMonitor();
   const journal = recorder === null ? null : simJournal((event) => recorder.journal([event]));
   const sim = new Simulation({
     recorder: recorder ?? undefined,
+    stepTap,
     trace: journal?.trace,
     algorithm: getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>,
     nodes: settings.nodes,
@@ -316,9 +318,12 @@ export const runCommand: CommandMain = async (argv, io) => {
   return runSession(settings, io);
 };
 
-/** One run as `run` does it: the cluster, clients and faults, recorded if asked, then checked. */
-export async function runSession(settings: RunSettings, io: CliIo): Promise<number> {
+/**
+ * One run as `run` does it: the cluster, clients and faults, recorded if asked, then checked. A
+ * simulated run hands `stepTap` every step of every node.
+ */
+export async function runSession(settings: RunSettings, io: CliIo, stepTap?: StepTap): Promise<number> {
   const recorder = startRecorder(settings);
-  const outcome = settings.sim ? runSimulated(io, settings, recorder) : await runWorkers(io, settings, recorder);
+  const outcome = settings.sim ? runSimulated(io, settings, recorder, stepTap) : await runWorkers(io, settings, recorder);
   return summarize(io, settings, outcome, recorder);
 }

@@ -11,7 +11,8 @@
 import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BufferPool } from './chunks.ts';
-import { transitions } from './reexecute.ts';
+import { transitions, type NodeState, type StepOutputs } from './reexecute.ts';
+import type { NodeId } from '../../shared/protocol.ts';
 import { appVersion, openSessionFile, SESSION_SUFFIX, type SessionMeta } from './session-file.ts';
 
 export interface ExportedSession {
@@ -72,7 +73,7 @@ const NEWLINE = 0x0a;
  * into a string first and then copied, a session's hundred megabytes of lines took two fresh
  * allocations a megabyte, and first touching new memory is what cost most on a virtual machine.
  */
-class MemoryLines implements LineSink {
+export class MemoryLines implements LineSink {
   readonly pieces: Uint8Array[] = [];
   private piece: Buffer | null = null;
   private length = 0;
@@ -81,6 +82,9 @@ class MemoryLines implements LineSink {
     this.pool = pool;
   }
   async write(line: string): Promise<void> {
+    this.add(line);
+  }
+  add(line: string): void {
     // Room for the worst case (three bytes a UTF-16 unit) and the newline.
     const needed = line.length * 3 + 1;
     if (this.piece === null || this.length + needed > this.piece.length) this.nextPiece(needed);
@@ -98,6 +102,10 @@ class MemoryLines implements LineSink {
     this.length = 0;
   }
   async close(): Promise<void> {
+    this.finish();
+  }
+  /** Keeps the last piece: every line is in `pieces` now. */
+  finish(): void {
     this.keepPiece();
   }
 }
@@ -123,7 +131,7 @@ export interface PartCounts {
 }
 
 /** Writes one session's lines: its events, its history and the transitions re-executed from it. */
-async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
+async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>, withTransitions = true): Promise<PartCounts> {
   // Whoever asks for a share has checked the file already (exportSessions) or just wrote it (generate).
   const { db } = openSessionFile(file, { quick: true });
   const counts: PartCounts = { transitions: 0, events: 0, history: 0 };
@@ -137,17 +145,12 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
       await sinks['history.jsonl'].write(prefix + row.data.slice(1));
       counts.history++;
     }
-    // Lines are put together by hand: one step's before is the last one's after, already written out.
-    const sessionJson = JSON.stringify(session);
-    let lastAfter: unknown = null;
-    let lastAfterJson = '';
-    for (const step of transitions(db)) {
-      const before = step.before === lastAfter ? lastAfterJson : JSON.stringify(step.before);
-      lastAfter = step.after;
-      // A step that changed nothing hands back its before state itself (see transitions).
-      lastAfterJson = step.after === step.before ? before : JSON.stringify(step.after);
-      await sinks['transitions.jsonl'].write(`{"session":${sessionJson},"node":${JSON.stringify(step.node)},"life":${step.life},"time":${step.time},"before":${before},"input":${JSON.stringify(step.input)},"outputs":${JSON.stringify(step.outputs)},"after":${lastAfterJson}}`);
-      counts.transitions++;
+    if (withTransitions) {
+      const lines = new TransitionLines(session);
+      for (const step of transitions(db)) {
+        await sinks['transitions.jsonl'].write(lines.line(step.node, step.life, step.time, step.before, JSON.stringify(step.input), step.outputs, step.after));
+        counts.transitions++;
+      }
     }
   } finally {
     db.close();
@@ -162,11 +165,41 @@ export async function exportSessionPart(file: string, session: string, dir: stri
   return writeShare(file, session, eachLineFile((name) => new FileLines(join(dir, name))));
 }
 
-/** One session's share of the data set in memory, in pieces per file taken from `pool`. */
-export async function exportSessionShare(file: string, session: string, pool: BufferPool): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array[]> }> {
+/**
+ * One session's share of the data set in memory, in pieces per file taken from `pool`. With
+ * `captured`, the transitions a simulation made as it ran (see TransitionCapture), which are the
+ * lines re-executing the file would give: the file's events and history are read, its inputs not.
+ */
+export async function exportSessionShare(file: string, session: string, pool: BufferPool, captured?: CapturedTransitions): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array[]> }> {
   const sinks = eachLineFile(() => new MemoryLines(pool));
-  const counts = await writeShare(file, session, sinks);
-  return { counts, data: eachLineFile((name) => sinks[name].pieces) };
+  const counts = await writeShare(file, session, sinks, captured === undefined);
+  if (captured === undefined) return { counts, data: eachLineFile((name) => sinks[name].pieces) };
+  return { counts: { ...counts, transitions: captured.count }, data: { ...eachLineFile((name) => sinks[name].pieces), 'transitions.jsonl': captured.pieces } };
+}
+
+/** A session's transitions as lines in memory, and how many. */
+export interface CapturedTransitions {
+  pieces: Uint8Array[];
+  count: number;
+}
+
+/**
+ * Transition lines, put together by hand: one step's before is the last one's after, already
+ * written out, and a step that changed nothing has the same state object on both sides (stateOf).
+ */
+export class TransitionLines {
+  private readonly sessionJson: string;
+  private lastAfter: NodeState | null = null;
+  private lastAfterJson = '';
+  constructor(session: string) {
+    this.sessionJson = JSON.stringify(session);
+  }
+  line(node: NodeId, life: number, time: number, before: NodeState, inputJson: string, outputs: StepOutputs, after: NodeState): string {
+    const beforeJson = before === this.lastAfter ? this.lastAfterJson : JSON.stringify(before);
+    this.lastAfter = after;
+    this.lastAfterJson = after === before ? beforeJson : JSON.stringify(after);
+    return `{"session":${this.sessionJson},"node":${JSON.stringify(node)},"life":${life},"time":${time},"before":${beforeJson},"input":${inputJson},"outputs":${JSON.stringify(outputs)},"after":${this.lastAfterJson}}`;
+  }
 }
 
 /** A share's memory: each piece is a buffer of its own, handed between threads rather than copied. */

@@ -124,7 +124,7 @@ export interface PersistedSummary {
   snapshot?: { index: number; term: number };
 }
 
-function summarize(persist: NonNullable<Ready['persist']>): PersistedSummary {
+export function summarize(persist: NonNullable<Ready['persist']>): PersistedSummary {
   const out: PersistedSummary = {};
   if (persist.hardState) out.hardState = persist.hardState;
   if (persist.log) out.log = { from: persist.log.from, count: persist.log.entries.length };
@@ -153,7 +153,7 @@ function sameProgress(a: Progress | undefined, b: Progress | undefined): boolean
  * same status object then). Two steps in three change nothing, and an unchanged state is written
  * out by the JSON it already has (see export.ts).
  */
-function stateOf(node: ConsensusNode, previous: { status: NodeStatus; state: NodeState } | null): { status: NodeStatus; state: NodeState } {
+export function stateOf(node: ConsensusNode, previous: { status: NodeStatus; state: NodeState } | null): { status: NodeStatus; state: NodeState } {
   const fullStatus = node.status();
   // Only a leader keeps a view of its followers.
   const found = fullStatus.role === 'leader' ? node.inspect?.().progress : undefined;
@@ -164,6 +164,8 @@ function stateOf(node: ConsensusNode, previous: { status: NodeStatus; state: Nod
   return { status: fullStatus, state: progress ? { ...status, progress } : status };
 }
 
+export type StepOutputs = { messages: Ready['messages']; replies: Ready['replies']; persisted: PersistedSummary[]; applied: number[] };
+
 export interface Transition {
   node: NodeId;
   life: number;
@@ -172,8 +174,18 @@ export interface Transition {
   before: NodeState;
   /** The inputs the node consumed in this step (the simulator gives one at a time, workers a batch). */
   input: Input[];
-  outputs: { messages: Ready['messages']; replies: Ready['replies']; persisted: PersistedSummary[]; applied: number[] };
+  outputs: StepOutputs;
   after: NodeState;
+}
+
+/** What a step's Readies produced, as a transition shows it. */
+export function stepOutputs(readies: readonly Ready[]): StepOutputs {
+  return {
+    messages: readies.flatMap((r) => r.messages),
+    replies: readies.flatMap((r) => r.replies),
+    persisted: readies.flatMap((r) => (r.persist === null ? [] : [summarize(r.persist)])),
+    applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
+  };
 }
 
 /**
@@ -207,12 +219,7 @@ export function* transitions(db: Database.Database): Generator<Transition> {
         time: batch.time,
         before,
         input,
-        outputs: {
-          messages: readies.flatMap((r) => r.messages),
-          replies: readies.flatMap((r) => r.replies),
-          persisted: readies.flatMap((r) => (r.persist === null ? [] : [summarize(r.persist)])),
-          applied: readies.flatMap((r) => r.applied.map((a) => a.entry.index)),
-        },
+        outputs: stepOutputs(readies),
         after: (now = stateOf(node, now)).state,
       };
     }

@@ -2,7 +2,7 @@
 // node: each life's starting point, then every batch of inputs it was given, in order, and every
 // Ready it answered with, to check the re-execution against.
 
-import type { PersistedState } from '../../nodes/types.ts';
+import type { ConsensusNode, PersistedState, Ready } from '../../nodes/types.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
@@ -34,4 +34,15 @@ export interface RecordingSink {
   output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void;
   journal(events: readonly JournalEvent[]): void;
   history(event: HistoryEvent): void;
+}
+
+/**
+ * What a simulation hands whoever writes its transitions while it runs (see
+ * transition-capture.ts): each life once its starting Readies are out, then each step.
+ */
+export interface StepTap {
+  lifeStarted(node: NodeId, consensusNode: ConsensusNode): void;
+  /** The node stepped one input (`inputJson`: a batch of it, as recorded) and produced `readies`. */
+  stepped(node: NodeId, consensusNode: ConsensusNode, inputJson: string, readies: readonly Ready[], timeMs: number): void;
+  crashed(node: NodeId): void;
 }

@@ -5,7 +5,7 @@
 import type { HistoryEvent, OpFunction, OpValue } from '../../shared/history.ts';
 import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
-import type { Algorithm, ConsensusNode, Envelope, Input } from '../../nodes/types.ts';
+import type { Algorithm, ConsensusNode, Envelope, Input, Ready } from '../../nodes/types.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
 import { EventQueue } from './event-queue.ts';
@@ -14,8 +14,9 @@ import { WorkloadGenerator, type OperationMix } from './workload.ts';
 
 export type { OperationMix };
 import type { ClusterObserver } from './observer.ts';
-import type { RecordingSink } from '../record/sink.ts';
-import type { WireEnvelope } from '../../nodes/host/protocol.ts';
+import type { RecordingSink, StepTap } from '../record/sink.ts';
+import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
+import { encodeInputBatch } from '../../nodes/host/wire.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -53,6 +54,8 @@ export interface SimulationOptions<O = unknown> {
   trace?: (event: TraceEvent) => void;
   /** Gets every node life, input and Ready, as the worker-thread cluster gives them. */
   recorder?: RecordingSink;
+  /** Gets every step of every node as it happens, with the node itself. */
+  stepTap?: StepTap;
   tickMs?: number;
 }
 
@@ -149,6 +152,7 @@ export class Simulation<O = unknown> {
   private readonly observers: ClusterObserver[];
   private readonly traceFn: ((event: TraceEvent) => void) | undefined;
   private readonly recorder: RecordingSink | undefined;
+  private readonly stepTap: StepTap | undefined;
   private readonly tickUs: number;
   private now = 0;
   private steps = 0;
@@ -183,6 +187,7 @@ export class Simulation<O = unknown> {
     this.observers = options.observers ?? [];
     this.traceFn = options.trace;
     this.recorder = options.recorder;
+    this.stepTap = options.stepTap;
     this.tickUs = Math.round((options.tickMs ?? TICK_MS) * 1000);
     this.network = new NetworkRules({ ...defaultLinkRule, ...(options.network ?? {}) });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -313,14 +318,16 @@ export class Simulation<O = unknown> {
       for (const o of this.observers) o.onNodeStart?.(member.id, persisted, status, this.now);
     }
     this.drain(member);
+    this.stepTap?.lifeStarted(member.id, member.node);
   }
 
-  /** Carries out every pending Ready of a node, in the contract's order. */
-  private drain(member: Member): void {
+  /** Carries out every pending Ready of a node, in the contract's order; `done` gets each one. */
+  private drain(member: Member, done?: Ready[]): void {
     const node = member.node;
     if (node === null) return;
     while (node.hasReady()) {
       const ready = node.ready();
+      done?.push(ready);
       if (ready.persist !== null) member.storage.write(ready.persist);
       const status = node.status();
       const isLeader = status.role === 'leader';
@@ -365,9 +372,17 @@ export class Simulation<O = unknown> {
 
   /** Steps a live node with one input and carries out what it produced. */
   private stepNode(member: Member, input: Input): void {
-    if (this.recorder) this.recorder.inputs(member.id, [input.kind === 'message' ? { kind: 'wire', envelope: this.wire(input.envelope) } : input], this.now / 1000);
-    (member.node as ConsensusNode).step(input);
-    this.drain(member);
+    const node = member.node as ConsensusNode;
+    const wired: WireInput | null = this.recorder || this.stepTap ? (input.kind === 'message' ? { kind: 'wire', envelope: this.wire(input.envelope) } : input) : null;
+    if (this.recorder) this.recorder.inputs(member.id, [wired as WireInput], this.now / 1000);
+    node.step(input);
+    if (this.stepTap === undefined) {
+      this.drain(member);
+      return;
+    }
+    const readies: Ready[] = [];
+    this.drain(member, readies);
+    this.stepTap.stepped(member.id, node, encodeInputBatch([wired as WireInput]), readies, this.now / 1000);
   }
 
   private member(id: NodeId): Member {
@@ -415,6 +430,7 @@ export class Simulation<O = unknown> {
     member.wasLeader = false;
     this.fault(`crash ${id}`);
     for (const o of this.observers) o.onNodeCrash?.(id, this.now);
+    this.stepTap?.crashed(id);
   }
 
   restart(id: NodeId): void {
