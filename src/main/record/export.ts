@@ -6,7 +6,8 @@
 //   dataset.md         the data card: schema, settings, seeds, counts, how it was made
 //
 // Transitions come from re-executing each node (see reexecute.ts), so every line is a step the
-// node really took, with its state on both sides.
+// node really took, with its state on both sides. `generate --sim` writes the same lines as its
+// simulations take the steps (transition-capture.ts) instead of re-executing what it just recorded.
 
 import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -280,8 +281,9 @@ function dataCard(sessions: ExportedSession[]): string {
   return `# Consensus Playground data set
 
 Made by Consensus Playground ${appVersion()} on ${new Date().toISOString()} from ${sessions.length} recorded session(s).
-Each node of each session was re-executed from its recorded inputs to produce the transitions, so
-every transition is a step the node really took (replay --verify checks the same thing).
+Every transition is a step a node really took, with its state on both sides: \`export\` re-executes
+each node from its recorded inputs, \`generate --sim\` writes the steps as its simulations take them,
+and both give the same lines (\`replay --verify\` checks that a recording re-executes exactly).
 
 ## Files
 
