@@ -1,25 +1,23 @@
-// One of generate's worker threads: records a session, or exports one session's share of the
-// data set, as the main thread asks.
+// One of generate's worker threads: records a session and makes its share of the data set, as the
+// main thread asks.
 
 import { parentPort } from 'node:worker_threads';
 import { BufferPool } from '../record/chunks.ts';
-import { exportSessionShare, shareBuffers, type DATASET_LINE_FILES, type PartCounts } from '../record/export.ts';
+import { exportSessionShare, shareBuffers, type SessionShare } from '../record/export.ts';
 import type { PoolMessage } from './worker-pool.ts';
 import type { CliIo } from './cli.ts';
 import { runSession, type RunSettings } from './run.ts';
-import { TransitionCapture } from '../record/transition-capture.ts';
+import { ShareCapture } from '../record/share-capture.ts';
 
-/** Record one session, then write its share of the data set while its file is still warm. */
+/** Record one session and make its share of the data set. */
 export interface GenerateTask {
   settings: RunSettings & { recordFile: string };
   session: string;
 }
 
-export interface GenerateAnswer {
+/** The share's pieces are handed over without a copy. */
+export interface GenerateAnswer extends SessionShare {
   exitCode: number;
-  counts: PartCounts;
-  /** The session's lines for each data set file, handed over without a copy. */
-  data: Record<(typeof DATASET_LINE_FILES)[number], Uint8Array[]>;
 }
 
 const port = parentPort;
@@ -32,13 +30,16 @@ async function generateOne(task: GenerateTask): Promise<GenerateAnswer> {
   // Pieces of an earlier share that the main thread has written by now come in with this turn of
   // the event loop (see WorkerPool.giveBack), and this session fills them instead of new memory.
   await new Promise((resolve) => setImmediate(resolve));
-  // A simulation's transitions are written as it runs; worker threads' come from re-execution.
-  const capture = task.settings.sim ? new TransitionCapture(task.session, pieces) : undefined;
-  const exitCode = await runSession(task.settings, quiet, capture);
-  // And those written while it ran, for the rest of the share.
+  // A simulation's share is made as it runs; worker threads' is read back from the file.
+  if (task.settings.sim) {
+    const capture = new ShareCapture(task.session, pieces);
+    const exitCode = await runSession(task.settings, quiet, capture);
+    return { exitCode, ...capture.finish() };
+  }
+  const exitCode = await runSession(task.settings, quiet);
+  // The file is read back while it is still warm; pieces written back meanwhile come in first.
   await new Promise((resolve) => setImmediate(resolve));
-  const share = await exportSessionShare(task.settings.recordFile, task.session, pieces, capture?.finish());
-  return { exitCode, ...share };
+  return { exitCode, ...(await exportSessionShare(task.settings.recordFile, task.session, pieces)) };
 }
 
 port.on('message', (message: PoolMessage<GenerateTask>) => {

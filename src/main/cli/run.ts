@@ -15,7 +15,7 @@ import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedO
 import type { CliIo, CommandMain } from './cli.ts';
 import { SessionRecorder } from '../record/recorder.ts';
 import { simJournal } from '../record/sim-journal.ts';
-import type { StepTap } from '../record/sink.ts';
+import type { JournalTap, StepTap } from '../record/sink.ts';
 
 const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
 type RunFault = (typeof RUN_FAULTS)[number];
@@ -75,12 +75,12 @@ function recordOption(file: string | undefined): string | undefined {
   return file;
 }
 
-function startRecorder(settings: RunSettings): SessionRecorder | null {
+function startRecorder(settings: RunSettings, tap?: JournalTap): SessionRecorder | null {
   if (settings.recordFile === undefined) return null;
   const { recordFile, historyFile: _history, dataDir: _dir, ...recorded } = settings;
   // What every link did at the start, for a replay to build the network on (see SessionReplay.moment).
   const startingLinkRule = settings.sim ? defaultLinkRule : LOOPBACK;
-  return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: { ...recorded, startingLinkRule } });
+  return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: { ...recorded, startingLinkRule } }, { tap });
 }
 
 export function parseRunArgs(argv: string[]): RunSettings | 'help' {
@@ -319,11 +319,12 @@ export const runCommand: CommandMain = async (argv, io) => {
 };
 
 /**
- * One run as `run` does it: the cluster, clients and faults, recorded if asked, then checked. A
- * simulated run hands `stepTap` every step of every node.
+ * One run as `run` does it: the cluster, clients and faults, recorded if asked, then checked.
+ * `capture` gets the recording's events and history as they are stored and, in a simulated run,
+ * every step of every node (generate makes its data set from them: share-capture.ts).
  */
-export async function runSession(settings: RunSettings, io: CliIo, stepTap?: StepTap): Promise<number> {
-  const recorder = startRecorder(settings);
-  const outcome = settings.sim ? runSimulated(io, settings, recorder, stepTap) : await runWorkers(io, settings, recorder);
+export async function runSession(settings: RunSettings, io: CliIo, capture?: StepTap & JournalTap): Promise<number> {
+  const recorder = startRecorder(settings, capture);
+  const outcome = settings.sim ? runSimulated(io, settings, recorder, capture) : await runWorkers(io, settings, recorder);
   return summarize(io, settings, outcome, recorder);
 }

@@ -132,7 +132,7 @@ export interface PartCounts {
 }
 
 /** Writes one session's lines: its events, its history and the transitions re-executed from it. */
-async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>, withTransitions = true): Promise<PartCounts> {
+async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
   // Whoever asks for a share has checked the file already (exportSessions) or just wrote it (generate).
   const { db } = openSessionFile(file, { quick: true });
   const counts: PartCounts = { transitions: 0, events: 0, history: 0 };
@@ -146,12 +146,10 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
       await sinks['history.jsonl'].write(prefix + row.data.slice(1));
       counts.history++;
     }
-    if (withTransitions) {
-      const lines = new TransitionLines(session);
-      for (const step of transitions(db)) {
-        await sinks['transitions.jsonl'].write(lines.line(step.node, step.life, step.time, step.before, JSON.stringify(step.input), step.outputs, step.after));
-        counts.transitions++;
-      }
+    const lines = new TransitionLines(session);
+    for (const step of transitions(db)) {
+      await sinks['transitions.jsonl'].write(lines.line(step.node, step.life, step.time, step.before, JSON.stringify(step.input), step.outputs, step.after));
+      counts.transitions++;
     }
   } finally {
     db.close();
@@ -166,22 +164,17 @@ export async function exportSessionPart(file: string, session: string, dir: stri
   return writeShare(file, session, eachLineFile((name) => new FileLines(join(dir, name))));
 }
 
-/**
- * One session's share of the data set in memory, in pieces per file taken from `pool`. With
- * `captured`, the transitions a simulation made as it ran (see TransitionCapture), which are the
- * lines re-executing the file would give: the file's events and history are read, its inputs not.
- */
-export async function exportSessionShare(file: string, session: string, pool: BufferPool, captured?: CapturedTransitions): Promise<{ counts: PartCounts; data: Record<LineFile, Uint8Array[]> }> {
+/** One session's share of the data set in memory, in pieces per file taken from `pool`. */
+export async function exportSessionShare(file: string, session: string, pool: BufferPool): Promise<SessionShare> {
   const sinks = eachLineFile(() => new MemoryLines(pool));
-  const counts = await writeShare(file, session, sinks, captured === undefined);
-  if (captured === undefined) return { counts, data: eachLineFile((name) => sinks[name].pieces) };
-  return { counts: { ...counts, transitions: captured.count }, data: { ...eachLineFile((name) => sinks[name].pieces), 'transitions.jsonl': captured.pieces } };
+  const counts = await writeShare(file, session, sinks);
+  return { counts, data: eachLineFile((name) => sinks[name].pieces) };
 }
 
-/** A session's transitions as lines in memory, and how many. */
-export interface CapturedTransitions {
-  pieces: Uint8Array[];
-  count: number;
+/** A session's lines for each data set file, in memory, and how many of each. */
+export interface SessionShare {
+  counts: PartCounts;
+  data: Record<LineFile, Uint8Array[]>;
 }
 
 /**

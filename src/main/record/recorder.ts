@@ -13,7 +13,7 @@ import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wir
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import { chunkBuffers, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
-import type { LifeContext, RecordingSink } from './sink.ts';
+import type { JournalTap, LifeContext, RecordingSink } from './sink.ts';
 
 /** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
 export const FLUSH_MS = 500;
@@ -142,9 +142,11 @@ export class SessionRecorder implements RecordingSink {
   private returnedBuffers = 0;
   /** Rows written so far, by table. */
   readonly counts: Record<Table, number> = emptyCounts();
+  private readonly tap: JournalTap | null;
 
-  constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL } = {}) {
+  constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL; tap?: JournalTap } = {}) {
     this.path = path;
+    this.tap = options.tap ?? null;
     // The file, its tables and meta exist before the constructor returns; rows follow from the writer.
     createSessionFile(path, { ...meta, started_at: new Date().toISOString() }).close();
     this.pool = meta.mode === 'sim' ? SIMULATION_POOL : new BufferPool();
@@ -333,6 +335,7 @@ export class SessionRecorder implements RecordingSink {
     const node = 'node' in event ? event.node : 'src' in event ? event.src : null;
     const notable = event.kind === 'send' || event.kind === 'deliver' || event.kind === 'drop' || event.kind === 'state' ? null : 1;
     const json = JSON.stringify(event);
+    this.tap?.event(json);
     const time = Number.isFinite(event.time) ? event.time : 0;
     if (this.inline !== null) {
       // Written in this thread: the row's values as they are, for a prepared insert. Turned into
@@ -350,7 +353,9 @@ export class SessionRecorder implements RecordingSink {
   }
 
   history(event: HistoryEvent): void {
-    if (this.historyChunk.add(0, JSON.stringify(event))) this.takeList('history', this.historyChunk);
+    const json = JSON.stringify(event);
+    this.tap?.history(json);
+    if (this.historyChunk.add(0, json)) this.takeList('history', this.historyChunk);
   }
 
   /** Every node's status now: where a replay seeks to without reading every event before it. */

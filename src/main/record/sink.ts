@@ -46,3 +46,9 @@ export interface StepTap {
   stepped(node: NodeId, consensusNode: ConsensusNode, inputJson: string, readies: readonly Ready[], timeMs: number): void;
   crashed(node: NodeId): void;
 }
+
+/** Gets the JSON of every event and history event a recorder stores, in the order it stores them. */
+export interface JournalTap {
+  event(json: string): void;
+  history(json: string): void;
+}
