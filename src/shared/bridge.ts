@@ -238,8 +238,10 @@ export interface ReplayFrame {
   inFlight: Array<{ src: NodeId; dest: NodeId; type: string; sentAt: number }>;
   /** The newest client operation events up to the moment, newest last, with their times. */
   history: Array<{ time: number; event: HistoryEvent }>;
-  /** The minute before the moment, second by second, as far as the recording holds it (no message counts). */
+  /** The minute before the moment, second by second, as far as the recording holds it. */
   metrics: MetricsPoint[];
+  /** False for a session recorded before messages were counted: its metrics have none. */
+  countsMessages: boolean;
   previousEventMs: number | null;
   nextEventMs: number | null;
 }

@@ -117,16 +117,19 @@ describe('recording a session', () => {
     replay.close();
   });
 
-  it('gives a replay the minute before any moment second by second: commits, elections, latencies', async () => {
+  it('gives a replay the minute before any moment second by second: commits, elections, messages, latencies', async () => {
     const { file, recorder } = liveRecorder('metrics.session.sqlite', 'n1');
     const status = (commit: number, term: number): NodeStatus => ({ id: 'n1', role: 'leader', term, leader: 'n1', votedFor: 'n1', commit, applied: commit, lastIndex: commit, snapshotIndex: 0, voters: ['n1'] });
     const client = (time: number, type: 'invoke' | 'ok', process: number): JournalEvent => ({ kind: 'client', time, event: { process, type, f: 'write', key: 'k', value: 1 } });
+    const send = (time: number, type: string): JournalEvent => ({ kind: 'send', time, src: 'n1', dest: 'n2', type });
     // A status snapshot about every second (at the first event a second after the last): commit 1,
     // 11, 31 (a new term), 31.
     for (const [time, commit, term] of [[300, 1, 1], [1300, 11, 1], [2300, 31, 2], [3300, 31, 2]] as const) {
       recorder.output('n1', [], '[]', status(commit, term), time);
       recorder.journal([{ kind: 'state', time, node: 'n1', status: status(commit, term) }]);
       if (time === 1300) recorder.journal([client(1400, 'invoke', 1), client(1450, 'ok', 1), client(1500, 'invoke', 2), client(1530, 'ok', 2)]);
+      // Sent between the snapshots of seconds 1 and 2: counted with second 2's.
+      if (time === 1300) recorder.journal([send(1600, 'append_entries'), send(1700, 'append_entries'), send(1800, 'request_vote')]);
       if (time === 2300) recorder.journal([client(2400, 'invoke', 1), client(2600, 'ok', 1), client(3100, 'invoke', 2), client(3150, 'ok', 2)]);
     }
     await recorder.close({ durationMs: 3300, ops: { ok: 4, fail: 0, info: 0 }, elections: 2, violations: 0, linearizable: 'true' });
@@ -134,6 +137,8 @@ describe('recording a session', () => {
     const seconds = replay.metricsBefore(3300);
     expect(seconds.map((p) => [p.t, p.commits, p.elections])).toEqual([[1, 10, 0], [2, 20, 1], [3, 0, 0]]);
     expect(seconds.map((p) => [p.latencyP50, p.latencyP99])).toEqual([[50, 50], [200, 200], [50, 50]]);
+    expect(replay.countsMessages).toBe(true);
+    expect(seconds.map((p) => p.messages)).toEqual([{}, { append_entries: 2, request_vote: 1 }, {}]);
     // Before the snapshot of second 3 its commits are not known yet: it is not shown.
     expect(replay.metricsBefore(3200).map((p) => p.t)).toEqual([1, 2]);
     // A window of two seconds ends at the moment asked for.
@@ -269,14 +274,19 @@ describe('bad session files', () => {
     const old = join(dir, 'old.session.sqlite');
     copyFileSync(simFile, old);
     const db = new Database(old);
-    db.exec("DROP TABLE snapshots; UPDATE meta SET value = '0' WHERE key = 'schema_version'");
+    db.exec("DROP TABLE snapshots; DROP TABLE traffic; UPDATE meta SET value = '0' WHERE key = 'schema_version'");
     db.close();
     const replay = await cli('replay', old, '--verify');
     expect(replay.code, replay.out + replay.err).toBe(0);
     const { db: migrated, meta } = openSessionFile(old);
     expect(meta.schemaVersion).toBe(SESSION_SCHEMA_VERSION);
-    expect(migrated.prepare("SELECT name FROM sqlite_master WHERE name = 'snapshots'").get()).toBeDefined();
+    for (const table of ['snapshots', 'traffic']) expect(migrated.prepare('SELECT name FROM sqlite_master WHERE name = ?').get(table), table).toBeDefined();
     migrated.close();
+    // Its messages were not counted: a replay says so rather than drawing none sent.
+    const view = new SessionReplay(old);
+    expect(view.countsMessages).toBe(false);
+    expect(view.metricsBefore(view.durationMs).every((p) => Object.keys(p.messages).length === 0)).toBe(true);
+    view.close();
   });
 });
 

@@ -203,7 +203,7 @@ describe('window components', () => {
 
   it('moves the replay scrubber by a hundredth of the session per arrow key, a tenth with Shift', async () => {
     const replay = useReplayStore();
-    const frame = { name: 's.session.sqlite', durationMs: 200_000, firstViolationMs: null, state, events: [], inFlight: [], history: [], metrics: [], previousEventMs: null, nextEventMs: 10 };
+    const frame = { name: 's.session.sqlite', durationMs: 200_000, firstViolationMs: null, state, events: [], inFlight: [], history: [], metrics: [], countsMessages: true, previousEventMs: null, nextEventMs: 10 };
     (bridge.replayMoment as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: frame }));
     replay.frame = frame;
     const bar = mount(ReplayBar);
@@ -222,7 +222,7 @@ describe('window components', () => {
     bar.unmount();
   });
 
-  it('draws per-second charts, in a replay those the recording holds (no messages)', async () => {
+  it('draws per-second charts, in a replay those the recording holds', async () => {
     const store = useClusterStore();
     store.metrics = [{ t: 1, commits: 40, latencyP50: 2, latencyP99: 9, elections: 0, messages: { append_entries: 80 } }];
     const panel = mount(HealthPanel);
@@ -230,12 +230,19 @@ describe('window components', () => {
     expect(panel.text()).toContain('messages/s 80');
     expect(panel.text()).toContain('append_entries 80');
     store.replayAt = { session: 's.session.sqlite', timeMs: 1000 };
-    store.metrics = [{ t: 1, commits: 12, latencyP50: 3, latencyP99: 7, elections: 1, messages: {} }];
+    store.metrics = [{ t: 1, commits: 12, latencyP50: 3, latencyP99: 7, elections: 1, messages: { request_vote: 4, append_entries: 30 } }];
     await flushPromises();
     expect(panel.text()).toContain('commits/s 12');
     expect(panel.text()).toContain('elections/s 1');
+    expect(panel.text()).toContain('messages/s 34');
+    expect(panel.text()).toContain('request_vote 4');
+    expect(panel.text()).toContain('from the recording.');
+    // A session recorded before messages were counted says so instead of drawing zeros.
+    store.replayCountsMessages = false;
+    store.metrics = [{ t: 1, commits: 12, latencyP50: 3, latencyP99: 7, elections: 1, messages: {} }];
+    await flushPromises();
     expect(panel.text()).not.toContain('messages/s');
-    expect(panel.text()).toContain('from the recording');
+    expect(panel.text()).toContain('did not count messages');
     panel.unmount();
   });
 

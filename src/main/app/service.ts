@@ -607,8 +607,8 @@ export class PlaygroundService {
       workload: null,
       dataDir: this.dataDir,
     };
-    const metrics = replay.metricsBefore(m.timeMs).map((p) => ({ ...p, messages: {} }));
-    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, history: m.history, metrics, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
+    const metrics = replay.metricsBefore(m.timeMs);
+    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, history: m.history, metrics, countsMessages: replay.countsMessages, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
   }
 
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {

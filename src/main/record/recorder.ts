@@ -42,11 +42,11 @@ export function persistedFromJson(text: string): PersistedState {
 }
 
 function emptyRows(): Record<Table, Row[]> {
-  return { lives: [], started: [], bodies: [], inputs: [], outputs: [], events: [], snapshots: [], history: [] };
+  return { lives: [], started: [], bodies: [], inputs: [], outputs: [], events: [], snapshots: [], traffic: [], history: [] };
 }
 
 function emptyCounts(): Record<Table, number> {
-  return { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, history: 0 };
+  return { lives: 0, started: 0, bodies: 0, inputs: 0, outputs: 0, events: 0, snapshots: 0, traffic: 0, history: 0 };
 }
 
 /**
@@ -136,6 +136,8 @@ export class SessionRecorder implements RecordingSink {
   private recentNext = 0;
   private nextBodyId = 1;
   private nextSnapshotAt = 0;
+  /** Messages sent since the last snapshot, by type. */
+  private sent: Record<string, number> = {};
   private readonly faults = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -316,7 +318,8 @@ export class SessionRecorder implements RecordingSink {
   journal(events: readonly JournalEvent[]): void {
     for (const event of events) {
       if (this.addEvent(event)) this.takeList('events', this.eventChunk);
-      if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
+      if (event.kind === 'send') this.sent[event.type] = (this.sent[event.type] ?? 0) + 1;
+      else if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
       else if (event.kind === 'node' && (event.event === 'crashed' || event.event === 'failed')) this.latest.delete(event.node);
       else if (event.kind === 'client') this.history(event.event);
       if (event.time >= this.nextSnapshotAt) this.snapshot(event.time);
@@ -362,6 +365,8 @@ export class SessionRecorder implements RecordingSink {
   private snapshot(timeMs: number): void {
     this.nextSnapshotAt = timeMs + SNAPSHOT_EVERY_MS;
     for (const [node, status] of this.latest) this.pushRow('snapshots', [timeMs, node, this.lifeOf.get(node) ?? null, JSON.stringify(status)]);
+    this.pushRow('traffic', [timeMs, JSON.stringify(this.sent)]);
+    this.sent = {};
   }
 
   /** Hands everything gathered so far to the writer thread, which writes it in one transaction. */

@@ -66,6 +66,8 @@ export interface ReplayMetricsPoint {
   latencyP50: number | null;
   latencyP99: number | null;
   elections: number;
+  /** Messages sent, by type (empty in a session recorded before messages were counted: see countsMessages). */
+  messages: Record<string, number>;
 }
 const HISTORY_AROUND = 60;
 /** How far back to look for messages still in flight: longer than any delay a link can have here. */
@@ -98,7 +100,9 @@ export class SessionReplay {
   private readonly cache = new Map<NodeId, ReExecuted>();
   private readonly firstSeq: number;
   private readonly lastSeq: number;
-  private readonly q: Record<'timeOf' | 'nodeEvents' | 'violations' | 'recent' | 'messages' | 'operations' | 'history' | 'clientsBetween' | 'snapshotsBetween' | 'previous' | 'next', Database.Statement>;
+  private readonly q: Record<'timeOf' | 'nodeEvents' | 'violations' | 'recent' | 'messages' | 'operations' | 'history' | 'clientsBetween' | 'snapshotsBetween' | 'trafficBetween' | 'previous' | 'next', Database.Statement>;
+  /** False for a session recorded before messages were counted (schema 1): its charts have none. */
+  readonly countsMessages: boolean;
 
   /** The last event at or before `timeMs` (firstSeq - 1 if none): events are stored in time order. */
   private seqAt(timeMs: number): number {
@@ -148,11 +152,13 @@ export class SessionReplay {
       history: db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY time DESC, seq DESC LIMIT ?"),
       clientsBetween: db.prepare("SELECT time, data ->> '$.event.type' AS type, data ->> '$.event.process' AS process FROM events WHERE notable = 1 AND kind = 'client' AND time > ? AND time <= ? ORDER BY seq DESC LIMIT ?"),
       snapshotsBetween: db.prepare('SELECT time, status FROM snapshots WHERE time > ? AND time <= ? ORDER BY time'),
+      trafficBetween: db.prepare('SELECT time, sent FROM traffic WHERE time > ? AND time <= ? ORDER BY time'),
       previous: db.prepare('SELECT time AS t FROM events WHERE seq <= ? AND time < ? ORDER BY seq DESC LIMIT 1'),
       next: db.prepare('SELECT time AS t FROM events WHERE seq > ? ORDER BY seq LIMIT 1'),
     };
     this.firstSeq = range.first ?? 1;
     this.lastSeq = range.last ?? 0;
+    this.countsMessages = db.prepare('SELECT 1 FROM traffic LIMIT 1').get() !== undefined;
   }
 
   close(): void {
@@ -168,9 +174,9 @@ export class SessionReplay {
   /**
    * The cluster's vital signs second by second over the `seconds` before `timeMs`, as far as the
    * recording holds them: commits and elections from the status snapshots taken every second,
-   * latencies from the client operations (at most MAX_OPERATIONS_FOR_METRICS of them). Messages are
-   * not counted: they are not indexed, and counting a busy minute's would hold up the thread
-   * that routes a live cluster's messages at every moment a replay shows.
+   * messages from the counts taken with them (counting a busy minute's send events at every moment
+   * shown would hold up the thread that routes a live cluster), latencies from the client
+   * operations (at most MAX_OPERATIONS_FOR_METRICS of them).
    */
   metricsBefore(timeMs: number, seconds = 60): ReplayMetricsPoint[] {
     const end = Math.max(0, Math.min(timeMs, this.durationMs));
@@ -179,7 +185,7 @@ export class SessionReplay {
     const point = (second: number): ReplayMetricsPoint => {
       let p = out.get(second);
       if (p === undefined) {
-        p = { t: second, commits: 0, latencyP50: null, latencyP99: null, elections: 0 };
+        p = { t: second, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
         out.set(second, p);
       }
       return p;
@@ -213,6 +219,13 @@ export class SessionReplay {
       if (status.role === 'leader') groupLeaders.push(`${status.id}/${status.term}`);
     }
     closeGroup();
+    // Each count covers the messages sent since the snapshot before it: the seconds above, less the
+    // first snapshot's, which only tells where counting starts.
+    for (const row of this.q.trafficBetween.all(start - 1000, end) as Array<{ time: number; sent: string }>) {
+      const messages = out.get(Math.floor(row.time / 1000))?.messages;
+      if (messages === undefined) continue;
+      for (const [type, n] of Object.entries(JSON.parse(row.sent) as Record<string, number>)) messages[type] = (messages[type] ?? 0) + n;
+    }
     // Latencies: each process's invocation to its answer, by the second it was answered in.
     const invoked = new Map<number, number>();
     const latencies = new Map<number, number[]>();

@@ -19,6 +19,7 @@
 //              object without id), or null when unchanged; the messages as [[dest, body id], ...]
 //              in a live session and as a digest of them in a simulated one
 //   snapshots  every node's status once a second, to seek without reading every event
+//   traffic    with each round of snapshots, the messages sent since the last, by type: sent = {type: n}
 //   history    the clients' history in the checker's format
 //
 // Readers check the file before trusting it: not SQLite, not a session, from a newer version, or
@@ -30,7 +31,7 @@ import Database from 'better-sqlite3';
 // file would point outside the app.
 import packageJson from '../../../package.json' with { type: 'json' };
 
-export const SESSION_SCHEMA_VERSION = 1;
+export const SESSION_SCHEMA_VERSION = 2;
 export const SESSION_SUFFIX = '.session.sqlite';
 const APP_VERSION: string = packageJson.version;
 
@@ -52,6 +53,8 @@ CREATE INDEX IF NOT EXISTS inputs_by_life ON inputs (life, time);
 CREATE INDEX IF NOT EXISTS outputs_by_life ON outputs (life, time);
 CREATE INDEX IF NOT EXISTS notable_events ON events (notable, kind, time) WHERE notable IS NOT NULL;
 CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (time);
+CREATE TABLE IF NOT EXISTS traffic (time REAL NOT NULL, sent TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS traffic_by_time ON traffic (time);
 `;
 
 export class SessionFileError extends Error {}
@@ -81,10 +84,12 @@ export function createSessionFile(path: string, meta: Record<string, unknown>): 
 
 /**
  * Schema changes, oldest first: `MIGRATIONS[v]` takes a file from version v to v + 1. Version 0 is
- * the pre-release layout without a snapshots table.
+ * the pre-release layout without a snapshots table; version 1 did not count messages (traffic),
+ * and its sessions replay without them.
  */
 const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   0: (db) => db.exec('CREATE TABLE IF NOT EXISTS snapshots (time REAL NOT NULL, node TEXT NOT NULL, life INTEGER, status TEXT); CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (time);'),
+  1: (db) => db.exec('CREATE TABLE IF NOT EXISTS traffic (time REAL NOT NULL, sent TEXT NOT NULL); CREATE INDEX IF NOT EXISTS traffic_by_time ON traffic (time);'),
 };
 
 export interface SessionMeta {

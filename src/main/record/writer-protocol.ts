@@ -16,6 +16,7 @@ export const SESSION_INSERTS = {
   // (see eventRowsInsert).
   events: null,
   snapshots: 'INSERT INTO snapshots (time, node, life, status) VALUES (?, ?, ?, ?)',
+  traffic: 'INSERT INTO traffic (time, sent) VALUES (?, ?)',
   history: 'INSERT INTO history (data) SELECT value FROM json_each(CAST(? AS TEXT))',
 } as const;
 

@@ -91,6 +91,8 @@ export const useClusterStore = defineStore('cluster', () => {
 
   /** Set while the window shows a recorded session instead of the live cluster. */
   const replayAt = ref<{ session: string; timeMs: number } | null>(null);
+  /** Whether the recorded session shown counted its messages (older ones did not). */
+  const replayCountsMessages = ref(true);
 
   /** Shows one moment of a recorded session; live batches wait until the window goes back. */
   function showFrame(frame: ReplayFrame, timeMs: number): void {
@@ -104,6 +106,7 @@ export const useClusterStore = defineStore('cluster', () => {
     for (const m of frame.inFlight) flights.set(++seq, { seq, src: m.src, dest: m.dest, type: m.type, seenAt: now - (timeMs - m.sentAt) });
     heardAt.clear();
     metrics.value = frame.metrics;
+    replayCountsMessages.value = frame.countsMessages;
     skippedRecently.value = [];
   }
 
@@ -217,6 +220,7 @@ export const useClusterStore = defineStore('cluster', () => {
       return run(at ? bridge.replayInspect(at.session, node, at.timeMs, from, count) : bridge.inspectNode(node, from, count));
     },
     replayAt,
+    replayCountsMessages,
     showFrame,
     run,
     /** Back from a recording to the live cluster. */
