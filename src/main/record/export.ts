@@ -7,7 +7,7 @@
 //
 // Transitions come from re-executing each node (see reexecute.ts), so every line is a step the
 // node really took, with its state on both sides. `generate --sim` writes the same lines as its
-// simulations take the steps (transition-capture.ts) instead of re-executing what it just recorded.
+// simulations take the steps (share-capture.ts) instead of re-executing what it just recorded.
 
 import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';

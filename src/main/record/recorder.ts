@@ -96,8 +96,7 @@ const WRITER_URL = new URL('./recorder-writer.ts', import.meta.url);
 /**
  * Chunk buffers of every simulation recorded in this thread. A simulation writes its rows itself,
  * so each buffer is back before the next session starts; `generate` records one after another,
- * and fresh buffers each session cost a page fault every 4 KiB (on a virtual machine, a tenth of
- * generate's time went to faults).
+ * and new buffers for each session are new memory, a page fault every 4 KiB first written.
  */
 const SIMULATION_POOL = new BufferPool(64 * 1024 * 1024);
 

@@ -38,7 +38,7 @@ export interface RecordingSink {
 
 /**
  * What a simulation hands whoever writes its transitions while it runs (see
- * transition-capture.ts): each life once its starting Readies are out, then each step.
+ * share-capture.ts): each life once its starting Readies are out, then each step.
  */
 export interface StepTap {
   lifeStarted(node: NodeId, consensusNode: ConsensusNode): void;
