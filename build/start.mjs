@@ -74,7 +74,9 @@ if (webOnly) {
     await browserMode();
   } else {
     buildIfStale();
-    const child = spawn(electron.path, [root], { stdio: 'inherit' });
+    // The main process routes every message between nodes: the same small young generation as
+    // browser mode's (see "Speed" in README.md).
+    const child = spawn(electron.path, ['--js-flags=--max-semi-space-size=8', root], { stdio: 'inherit' });
     child.on('exit', (code) => process.exit(code ?? 0));
   }
 }
