@@ -141,12 +141,13 @@ export interface HealthView {
 
 /** One second of the cluster's life, for the charts. */
 export interface MetricsPoint {
-  /** Seconds since the cluster started (real time). */
+  /** Seconds since the cluster (or the replayed session) started (real time). */
   t: number;
   commits: number;
   latencyP50: number | null;
   latencyP99: number | null;
   elections: number;
+  /** Messages sent, by type (none in a replay of a session recorded before they were counted). */
   messages: Record<string, number>;
 }
 

@@ -12,7 +12,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { percentile } from '../../shared/stats.ts';
-import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, startingLinkRule } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
@@ -57,18 +57,6 @@ export interface ReplayNodeDetail {
 const EVENTS_AROUND = 400;
 /** Client operation events read for a replay's latencies at most (the newest): a minute at 300 operations a second. */
 const MAX_OPERATIONS_FOR_METRICS = 40_000;
-
-/** A second of a replayed session's vital signs (see metricsBefore). */
-export interface ReplayMetricsPoint {
-  /** The second since the session started. */
-  t: number;
-  commits: number;
-  latencyP50: number | null;
-  latencyP99: number | null;
-  elections: number;
-  /** Messages sent, by type (empty in a session recorded before messages were counted: see countsMessages). */
-  messages: Record<string, number>;
-}
 const HISTORY_AROUND = 60;
 /** How far back to look for messages still in flight: longer than any delay a link can have here. */
 const FLIGHT_WINDOW_MS = 5000;
@@ -178,11 +166,11 @@ export class SessionReplay {
    * shown would hold up the thread that routes a live cluster), latencies from the client
    * operations (at most MAX_OPERATIONS_FOR_METRICS of them).
    */
-  metricsBefore(timeMs: number, seconds = 60): ReplayMetricsPoint[] {
+  metricsBefore(timeMs: number, seconds = 60): MetricsPoint[] {
     const end = Math.max(0, Math.min(timeMs, this.durationMs));
     const start = end - seconds * 1000;
-    const out = new Map<number, ReplayMetricsPoint>();
-    const point = (second: number): ReplayMetricsPoint => {
+    const out = new Map<number, MetricsPoint>();
+    const point = (second: number): MetricsPoint => {
       let p = out.get(second);
       if (p === undefined) {
         p = { t: second, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
