@@ -373,8 +373,12 @@ export class Simulation<O = unknown> {
   /** Steps a live node with one input and carries out what it produced. */
   private stepNode(member: Member, input: Input): void {
     const node = member.node as ConsensusNode;
-    const wired: WireInput | null = this.recorder || this.stepTap ? (input.kind === 'message' ? { kind: 'wire', envelope: this.wire(input.envelope) } : input) : null;
-    if (this.recorder) this.recorder.inputs(member.id, [wired as WireInput], this.now / 1000);
+    let inputJson: string | null = null;
+    if (this.recorder || this.stepTap) {
+      const wired: WireInput[] = [input.kind === 'message' ? { kind: 'wire', envelope: this.wire(input.envelope) } : input];
+      // The batch as the recording keeps it is the step's input in a transition.
+      inputJson = this.recorder ? this.recorder.encodeInputs(member.id, wired, this.now / 1000) : encodeInputBatch(wired);
+    }
     node.step(input);
     if (this.stepTap === undefined) {
       this.drain(member);
@@ -382,7 +386,7 @@ export class Simulation<O = unknown> {
     }
     const readies: Ready[] = [];
     this.drain(member, readies);
-    this.stepTap.stepped(member.id, node, encodeInputBatch([wired as WireInput]), readies, this.now / 1000);
+    this.stepTap.stepped(member.id, node, inputJson as string, readies, this.now / 1000);
   }
 
   private member(id: NodeId): Member {
