@@ -79,7 +79,7 @@ describe('recording a session', () => {
         { kind: 'send', time: i * 500, src: 'n1', dest: 'n2', type: 'heartbeat' },
         { kind: 'deliver', time: i * 500 + 20, src: 'n1', dest: 'n2', type: 'heartbeat' },
       ]);
-      recorder.inputs('n1', [{ kind: 'tick' }], i * 500);
+      recorder.encodeInputs('n1', [{ kind: 'tick' }], i * 500);
       await recorder.synced();
     }
     expect((wal() - before) / 10).toBeLessThan(120_000);

@@ -16,7 +16,7 @@ const THROUGHPUT_MS = 3000;
  * threads compile their code as they go: its writes/s rose for the first two seconds (by half at
  * sync normal), so a measurement from the first write was mostly of the warm-up.
  */
-export const WARMUP_MS = 2000;
+const WARMUP_MS = 2000;
 const CLIENTS = 64;
 const THROUGHPUT_ROUNDS = 3;
 
@@ -32,7 +32,8 @@ async function startCluster(dir: string, nodes: number, sync: SyncMode, session:
 
 /**
  * Closed-loop writers hammering the leader; returns committed writes per second and the mean
- * batch over THROUGHPUT_MS, counted from WARMUP_MS after the load starts. With `recordTo`, the session is recorded into that file as the app records it.
+ * batch over THROUGHPUT_MS, counted from WARMUP_MS after the load starts. With `recordTo`, the
+ * session is recorded into that file as the app records it.
  */
 export async function throughput(dir: string, nodes: number, sync: SyncMode, recordTo?: string): Promise<{ perSecond: number; batch: number }> {
   const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm: 'raft', nodes, seed: 1, settings: { sync, bench: true } });

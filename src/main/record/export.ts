@@ -131,19 +131,32 @@ export interface PartCounts {
   history: number;
 }
 
+/**
+ * An events or history line: the session, then the recorded event's own fields (its JSON without
+ * the opening brace).
+ */
+export function sessionLine(prefix: string, eventJson: string): string {
+  return prefix + eventJson.slice(1);
+}
+
+/** What `sessionLine` puts before an event's fields. */
+export function sessionLinePrefix(session: string): string {
+  return `{"session":${JSON.stringify(session)},`;
+}
+
 /** Writes one session's lines: its events, its history and the transitions re-executed from it. */
 async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
   // Whoever asks for a share has checked the file already (exportSessions) or just wrote it (generate).
   const { db } = openSessionFile(file, { quick: true });
   const counts: PartCounts = { transitions: 0, events: 0, history: 0 };
-  const prefix = `{"session":${JSON.stringify(session)},`;
+  const prefix = sessionLinePrefix(session);
   try {
     for (const row of db.prepare('SELECT data FROM events ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
-      await sinks['events.jsonl'].write(prefix + row.data.slice(1));
+      await sinks['events.jsonl'].write(sessionLine(prefix, row.data));
       counts.events++;
     }
     for (const row of db.prepare('SELECT data FROM history ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
-      await sinks['history.jsonl'].write(prefix + row.data.slice(1));
+      await sinks['history.jsonl'].write(sessionLine(prefix, row.data));
       counts.history++;
     }
     const lines = new TransitionLines(session);

@@ -197,10 +197,6 @@ export class SessionRecorder implements RecordingSink {
     if (life !== undefined) this.pushRow('started', [persistedToJson(persisted), life]);
   }
 
-  inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void {
-    this.encodeInputs(node, inputs, timeMs);
-  }
-
   /**
    * Records a batch and returns its text for the worker (encodeInputBatch's): one pass makes both,
    * sharing each input's JSON; the recorded one has message bodies by reference where a live

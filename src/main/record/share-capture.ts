@@ -11,7 +11,7 @@
 import type { ConsensusNode, Ready } from '../../nodes/types.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import type { BufferPool } from './chunks.ts';
-import { eachLineFile, MemoryLines, TransitionLines, type PartCounts, type SessionShare } from './export.ts';
+import { eachLineFile, MemoryLines, sessionLine, sessionLinePrefix, TransitionLines, type PartCounts, type SessionShare } from './export.ts';
 import { stateOf, stepOutputs, type NodeState } from './reexecute.ts';
 import type { JournalTap, StepTap } from './sink.ts';
 
@@ -28,7 +28,6 @@ interface LifeCapture {
 export class ShareCapture implements StepTap, JournalTap {
   private readonly session: string;
   private readonly pool: BufferPool;
-  /** How an events or history line starts: the session, then the event's own fields. */
   private readonly prefix: string;
   private readonly events: MemoryLines;
   private readonly historyLines: MemoryLines;
@@ -39,18 +38,18 @@ export class ShareCapture implements StepTap, JournalTap {
   constructor(session: string, pool: BufferPool) {
     this.session = session;
     this.pool = pool;
-    this.prefix = `{"session":${JSON.stringify(session)},`;
+    this.prefix = sessionLinePrefix(session);
     this.events = new MemoryLines(pool);
     this.historyLines = new MemoryLines(pool);
   }
 
   event(json: string): void {
-    this.events.add(this.prefix + json.slice(1));
+    this.events.add(sessionLine(this.prefix, json));
     this.counts.events++;
   }
 
   history(json: string): void {
-    this.historyLines.add(this.prefix + json.slice(1));
+    this.historyLines.add(sessionLine(this.prefix, json));
     this.counts.history++;
   }
 

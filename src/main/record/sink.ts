@@ -26,9 +26,10 @@ export interface RecordingSink {
    */
   life(node: NodeId, context: LifeContext, timeMs: number): void;
   started(node: NodeId, persisted: PersistedState): void;
-  /** A batch of inputs the node is given; it steps them all, then drains its Readies. */
-  inputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): void;
-  /** As `inputs`, returning the batch as the text a worker is posted (encodeInputBatch's). */
+  /**
+   * A batch of inputs the node is given (it steps them all, then drains its Readies); returns the
+   * batch as the text a worker is posted (encodeInputBatch's).
+   */
   encodeInputs(node: NodeId, inputs: readonly WireInput[], timeMs: number): string;
   /** One Ready, as the node produced it; its replies as JSON. */
   output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void;
