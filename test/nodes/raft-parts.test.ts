@@ -6,6 +6,7 @@ import { KvStateMachine } from '../../src/nodes/kv/state-machine.ts';
 import { MemoryStorage } from '../../src/nodes/storage.ts';
 import type { LogEntry } from '../../src/shared/protocol.ts';
 import { raftAlgorithm, type RaftNode } from '../../src/nodes/raft/raft.ts';
+import type { AppendEntries } from '../../src/nodes/raft/messages.ts';
 import { emptyPersistedState } from '../../src/nodes/storage.ts';
 import { createRng } from '../../src/shared/rng.ts';
 import type { Envelope, Ready } from '../../src/nodes/types.ts';
@@ -193,12 +194,42 @@ describe('Ready.persistFirst', () => {
     const appends = take(n1);
     for (const envelope of appends) h.nodes.get(envelope.dest)?.step({ kind: 'message', envelope });
     const [ack2, ack3] = [take(n2), take(n3)].map((messages) => messages.find((m) => m.body.type === 'append_entries_response') as Envelope);
-    // The first acknowledgement commits the entry, and the leader tells both followers so.
+    // The first acknowledgement commits the entry: the client has its answer, and the followers
+    // hear of the commit later, not in appends of its own.
     n1.step({ kind: 'message', envelope: ack2 as Envelope });
-    expect(take(n1).length).toBeGreaterThan(0);
+    const committed = n1.ready();
+    expect(committed.replies).toMatchObject([{ kind: 'client', clientId: 1, seq: 1, ok: true }]);
+    expect(committed.messages).toEqual([]);
     // The second moves a match index and leaves nothing to send: no Ready to post for it.
     n1.step({ kind: 'message', envelope: ack3 as Envelope });
     expect(n1.hasReady()).toBe(false);
+    // The next tick carries the commit index to both followers.
+    const index = n1.status().commit;
+    n1.step({ kind: 'tick' });
+    expect(take(n1).map((m) => [m.dest, m.body])).toEqual([
+      ['n2', expect.objectContaining({ type: 'append_entries', commit: index, commitOnly: true })],
+      ['n3', expect.objectContaining({ type: 'append_entries', commit: index, commitOnly: true })],
+    ]);
+  });
+
+  it('sends a new commit index with the next append', () => {
+    const h = harness(3);
+    electN1(h);
+    h.drain();
+    const n1 = h.nodes.get('n1') as RaftNode;
+    n1.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'write', key: 'x', value: 1 } } });
+    h.drain();
+    const committed = n1.status().commit;
+    expect(h.nodes.get('n2')?.status().commit).toBeLessThan(committed);
+    n1.step({ kind: 'client', request: { clientId: 1, seq: 2, op: { f: 'write', key: 'x', value: 2 } } });
+    const appends = n1
+      .ready()
+      .messages.map((m) => m.body)
+      .filter((body): body is AppendEntries => body.type === 'append_entries');
+    expect(appends.map((body) => [body.commit, body.entries.length])).toEqual([
+      [committed, 1],
+      [committed, 1],
+    ]);
   });
 
   it('hands followers in step one and the same append, so a host serializes it once', () => {

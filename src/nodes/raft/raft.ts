@@ -215,6 +215,12 @@ export class RaftNode implements ConsensusNode {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat();
     }
+    this.spreadCommit();
+  }
+
+  /** An append carrying the commit index to each follower that has not heard it and can be sent to. */
+  private spreadCommit(): void {
+    for (const [peer, pr] of this.progress) if (pr.sentCommit < this.commit && !pr.isPaused(this.options.maxInflight)) this.appendDirty.add(peer);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -525,10 +531,17 @@ export class RaftNode implements ConsensusNode {
     } else {
       return;
     }
-    if (this.maybeCommit()) this.broadcastPending = true;
+    const committedBefore = this.commit;
+    // A new commit index goes to the followers with the next append, or at the next tick
+    // (spreadCommit), as the Raft paper has it, not at once in appends of its own: under load the
+    // next append follows within a round trip, and an append for the commit alone, to every
+    // follower and each answered by a Ready, cost a fifth of a 3-node cluster's throughput. A
+    // committed configuration change goes out at once: applying it may make this leader step down,
+    // and the followers must still hear that it committed.
+    if (this.maybeCommit() && this.configIndex > committedBefore) this.broadcastPending = true;
     // Only when there is something to send: a dirty peer with nothing to send costs an empty
     // Ready, which a worker host posts across threads for nothing (once per round under load).
-    else if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commit) this.appendDirty.add(from);
+    if (pr.next <= this.log.lastIndex) this.appendDirty.add(from);
     if (from === this.leadTransferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
   }
 
@@ -650,6 +663,7 @@ export class RaftNode implements ConsensusNode {
     for (const [peer, pr] of this.progress) {
       const message: Heartbeat = { type: 'heartbeat', term: this.term, commit: Math.min(pr.match, this.commit), context };
       this.send(peer, message);
+      pr.sentCommit = Math.max(pr.sentCommit, message.commit);
     }
     if (this.readsToConfirm.length > 0) this.startReadRound(context);
   }
