@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { Cluster } from '../cluster/cluster.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
+import type { SkeletonNodeJob, SkeletonPost } from './round-skeleton.ts';
 import { SessionRecorder } from '../record/recorder.ts';
 
 const THROUGHPUT_MS = 3000;
@@ -64,6 +65,70 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   return { perSecond: (committed - mark.committed) / ((end - mark.at) / 1000), batch: transactions === 0 ? 1 : (writes.entries - mark.entries) / transactions };
 }
 
+let skeletonRuns = 0;
+
+/**
+ * The same closed-loop load on a cluster with no consensus logic (round-skeleton.ts): each round's
+ * posts through this thread and SQLite writes, nothing else. Its writes/s are what the
+ * architecture itself allows on this machine, the most any algorithm on it could reach.
+ */
+export async function skeletonThroughput(dir: string, nodes: number, sync: SyncMode): Promise<number> {
+  const run = ++skeletonRuns;
+  const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  const workers = new Map(
+    ids.map((id) => {
+      const job: SkeletonNodeJob = { path: join(dir, `skeleton-${sync}-${nodes}-${run}-${id}.sqlite`), sync, acksNeeded: Math.floor(nodes / 2) };
+      return [id, new Worker(new URL('./round-skeleton.ts', import.meta.url), { workerData: job })] as const;
+    }),
+  );
+  const leader = workers.get('n1') as Worker;
+  const followers = ids.slice(1).map((id) => workers.get(id) as Worker);
+  const answers = new Map<string, () => void>();
+  let batch: Array<{ clientId: number; seq: number; op: unknown }> = [];
+  const request = (clientId: number, seq: number, op: unknown): Promise<void> =>
+    new Promise((resolve) => {
+      answers.set(`${clientId}:${seq}`, resolve);
+      // Gathered for the rest of this turn of the event loop, as the cluster gathers a node's inputs.
+      if (batch.push({ clientId, seq, op }) === 1)
+        setImmediate(() => {
+          const requests = batch;
+          batch = [];
+          leader.postMessage(JSON.stringify({ type: 'requests', requests }));
+        });
+    });
+  for (const worker of workers.values()) {
+    worker.on('message', (post: SkeletonPost) => {
+      if ('replies' in post) {
+        for (const reply of JSON.parse(post.replies) as Array<{ clientId: number; seq: number }>) {
+          const key = `${reply.clientId}:${reply.seq}`;
+          answers.get(key)?.();
+          answers.delete(key);
+        }
+      } else for (const to of post.to) for (const target of to === 'followers' ? followers : [workers.get(to) as Worker]) target.postMessage(post.text);
+    });
+  }
+  await Promise.all([...workers.values()].map((worker) => new Promise((resolve) => worker.once('online', resolve))));
+  let committed = 0;
+  let running = true;
+  const loadStarted = performance.now();
+  const mark = { at: Infinity, committed: 0 };
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      let seq = 0;
+      while (running) {
+        await request(c + 1, ++seq, { f: 'write', key: `k${c % 8}`, value: seq });
+        committed++;
+        const now = performance.now();
+        if (mark.at === Infinity && now - loadStarted >= WARMUP_MS) Object.assign(mark, { at: now, committed });
+        if (now - mark.at > THROUGHPUT_MS) running = false;
+      }
+    }),
+  );
+  const perSecond = (committed - mark.committed) / ((performance.now() - mark.at) / 1000);
+  await Promise.all([...workers.values()].map((worker) => worker.terminate()));
+  return perSecond;
+}
+
 let baselineRuns = 0;
 
 async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
@@ -102,16 +167,19 @@ export const clusterBench: BenchSuite = {
     try {
       for (const nodes of [3, 5]) {
         for (const sync of ['full', 'normal'] as const) {
-          // Alternating rounds, each side first in some: this machine's speed drifts by a quarter
-          // from one minute to the next, and a single pair of runs took that drift for a ratio.
+          // Rounds in a rotating order, each run first in one: this machine's speed drifts by a
+          // quarter from one minute to the next, and a single pair of runs took that drift for a ratio.
           const cluster: Array<{ perSecond: number; batch: number }> = [];
           const bare: number[] = [];
+          const skeleton: number[] = [];
           for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
             progress(`throughput: ${nodes} nodes, sync ${sync}, round ${round + 1}/${THROUGHPUT_ROUNDS}`);
             const runCluster = async (): Promise<void> => void cluster.push(await throughput(dir, nodes, sync));
             // The baseline writes in the batches the cluster's leader wrote (the first cluster run's when it goes first).
             const runBare = async (): Promise<void> => void bare.push(await writerBaseline(dir, nodes, sync, cluster[0]?.batch ?? CLIENTS));
-            for (const run of round % 2 === 0 ? [runCluster, runBare] : [runBare, runCluster]) await run();
+            const runSkeleton = async (): Promise<void> => void skeleton.push(await skeletonThroughput(dir, nodes, sync));
+            const order = [runCluster, runBare, runSkeleton];
+            for (let i = 0; i < order.length; i++) await (order[(i + round) % order.length] as () => Promise<void>)();
           }
           const tp = { perSecond: median(cluster.map((c) => c.perSecond)), batch: median(cluster.map((c) => c.batch)) };
           const base = median(bare);
@@ -124,6 +192,16 @@ export const clusterBench: BenchSuite = {
             ratio: tp.perSecond / base,
             better: 'higher',
             target: { text: '>= 50% of a bare writer', met: tp.perSecond >= 0.5 * base },
+          });
+          const ceiling = median(skeleton);
+          figures.push({
+            name: `cluster.n${nodes}.${sync}.skeleton`,
+            label: `${nodes} nodes, sync ${sync}, no consensus logic: the same load, the same posts through the main thread and SQLite writes a round, nothing else (what the architecture allows here)`,
+            value: ceiling,
+            unit: 'writes/s',
+            baseline: { label: `one of ${nodes} bare SQLite writers, same sync, batch and warm-up`, value: base },
+            ratio: ceiling / base,
+            better: 'higher',
           });
         }
       }
