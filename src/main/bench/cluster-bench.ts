@@ -107,12 +107,16 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
       } else for (const to of post.to) for (const target of to === 'followers' ? followers : [workers.get(to) as Worker]) target.postMessage(post.text);
     });
   }
-  await Promise.all([...workers.values()].map((worker) => new Promise((resolve) => worker.once('online', resolve))));
+  // A node that fails (its file cannot be written, say) ends the run with its error, not a hang.
+  const failed = new Promise<never>((_, reject) => {
+    for (const worker of workers.values()) worker.once('error', reject);
+  });
+  await Promise.race([failed, Promise.all([...workers.values()].map((worker) => new Promise((resolve) => worker.once('online', resolve))))]);
   let committed = 0;
   let running = true;
   const loadStarted = performance.now();
   const mark = { at: Infinity, committed: 0 };
-  await Promise.all(
+  const load = Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       let seq = 0;
       while (running) {
@@ -124,9 +128,12 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
       }
     }),
   );
-  const perSecond = (committed - mark.committed) / ((performance.now() - mark.at) / 1000);
-  await Promise.all([...workers.values()].map((worker) => worker.terminate()));
-  return perSecond;
+  try {
+    await Promise.race([failed, load]);
+    return (committed - mark.committed) / ((performance.now() - mark.at) / 1000);
+  } finally {
+    await Promise.all([...workers.values()].map((worker) => worker.terminate()));
+  }
 }
 
 let baselineRuns = 0;
