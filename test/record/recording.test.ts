@@ -15,6 +15,8 @@ import { SessionReplay } from '../../src/main/record/replay-view.ts';
 import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
+import type { WireInput } from '../../src/nodes/host/protocol.ts';
+import { encodeInputBatch, encodeInputBatchWithRefs } from '../../src/nodes/host/wire.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli', 'consensus-playground.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'recording-'));
@@ -287,6 +289,20 @@ describe('bad session files', () => {
     expect(view.countsMessages).toBe(false);
     expect(view.metricsBefore(view.durationMs).every((p) => Object.keys(p.messages).length === 0)).toBe(true);
     view.close();
+  });
+});
+
+describe('input batches as a worker is posted them', () => {
+  it('are JSON that parses back to the inputs, message bodies spliced in, or referenced as recorded', () => {
+    const plain: WireInput[] = [{ kind: 'client', request: { clientId: 1, seq: 2, op: { f: 'write', key: 'k"1', value: 'é' } } }, { kind: 'tick' }];
+    expect(JSON.parse(encodeInputBatch(plain))).toEqual(plain);
+    expect(encodeInputBatchWithRefs(plain, () => 7)).toEqual([encodeInputBatch(plain), encodeInputBatch(plain)]);
+    const body = { type: 'append_entries', term: 1 };
+    const mixed: WireInput[] = [...plain, { kind: 'wire', envelope: { src: 'n1', dest: 'n2', type: 'append_entries', body: JSON.stringify(body) } }];
+    expect(JSON.parse(encodeInputBatch(mixed))).toEqual([...plain, { kind: 'message', envelope: { src: 'n1', dest: 'n2', body } }]);
+    const [wire, referenced] = encodeInputBatchWithRefs(mixed, () => 7);
+    expect(wire).toBe(encodeInputBatch(mixed));
+    expect(JSON.parse(referenced)).toEqual([...plain, { kind: 'message', envelope: { src: 'n1', dest: 'n2', ref: 7 } }]);
   });
 });
 

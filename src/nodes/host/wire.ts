@@ -28,6 +28,13 @@ export function encodeInputBatchWithRefs(inputs: readonly WireInput[], bodyRef: 
 }
 
 function encodeBatch(inputs: readonly WireInput[], bodyRef: ((body: string) => number) | null): [string, string] {
+  // Without messages (a leader's batch of client requests, ticks) the batch is its own JSON: one
+  // flat string from one call, where the loop below makes a string and a join per input, 64 of
+  // each per round under load (5% more writes a second at sync normal, 8 of 10 interleaved pairs).
+  if (!inputs.some((input) => input.kind === 'wire')) {
+    const text = JSON.stringify(inputs);
+    return [text, text];
+  }
   let wire = '[';
   // The referenced text is the wire text until the first message: a batch of client requests and
   // ticks has one text for both.
