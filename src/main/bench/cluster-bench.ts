@@ -32,6 +32,35 @@ async function startCluster(dir: string, nodes: number, sync: SyncMode, session:
 }
 
 /**
+ * CLIENTS closed-loop writers, each sending its next write once the last is answered (by a reply,
+ * `ok` when it committed, or null). Returns the writes committed over THROUGHPUT_MS, counted from
+ * WARMUP_MS after the load starts (`onMark` runs then), per second, and all the load's writes.
+ */
+async function closedLoop(write: (clientId: number, seq: number, key: string) => Promise<{ ok: boolean } | null>, onMark: () => void = () => undefined): Promise<{ perSecond: number; committed: number; ms: number }> {
+  let committed = 0;
+  let running = true;
+  const loadStarted = performance.now();
+  const mark = { at: Infinity, committed: 0 };
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      let seq = 0;
+      while (running) {
+        const reply = await write(c + 1, ++seq, `k${c % 8}`);
+        if (reply?.ok) committed++;
+        const now = performance.now();
+        if (mark.at === Infinity && now - loadStarted >= WARMUP_MS) {
+          Object.assign(mark, { at: now, committed });
+          onMark();
+        }
+        if (now - mark.at > THROUGHPUT_MS) running = false;
+      }
+    }),
+  );
+  const end = performance.now();
+  return { perSecond: (committed - mark.committed) / ((end - mark.at) / 1000), committed, ms: end - loadStarted };
+}
+
+/**
  * Closed-loop writers hammering the leader; returns committed writes per second and the mean
  * batch over THROUGHPUT_MS, counted from WARMUP_MS after the load starts. With `recordTo`, the
  * session is recorded into that file as the app records it.
@@ -40,29 +69,17 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm: 'raft', nodes, seed: 1, settings: { sync, bench: true } });
   const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}-${recordTo === undefined ? 'plain' : 'recorded'}-${Date.now()}`, recorder);
   const leader = cluster.leader() as string;
-  let committed = 0;
-  let running = true;
-  const loadStarted = performance.now();
-  // Where the measurement starts: its time, the writes committed and the leader's log writes by then.
-  const mark = { at: Infinity, committed: 0, transactions: 0, entries: 0 };
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      let seq = 0;
-      while (running) {
-        const reply = await cluster.request(leader, { clientId: c + 1, seq: ++seq, op: { f: 'write', key: `k${c % 8}`, value: seq } }, 2000);
-        if (reply?.ok) committed++;
-        const now = performance.now();
-        if (mark.at === Infinity && now - loadStarted >= WARMUP_MS) Object.assign(mark, { at: now, committed }, cluster.logWrites.get(leader));
-        if (now - mark.at > THROUGHPUT_MS) running = false;
-      }
-    }),
+  // The leader's log writes when the measurement starts.
+  const mark = { transactions: 0, entries: 0 };
+  const load = await closedLoop(
+    (clientId, seq, key) => cluster.request(leader, { clientId, seq, op: { f: 'write', key, value: seq } }, 2000),
+    () => Object.assign(mark, cluster.logWrites.get(leader)),
   );
-  const end = performance.now();
   await cluster.stop();
-  await recorder?.close({ durationMs: end - loadStarted, ops: { ok: committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
+  await recorder?.close({ durationMs: load.ms, ops: { ok: load.committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
   const writes = cluster.logWrites.get(leader) ?? { transactions: 0, entries: 0 };
   const transactions = writes.transactions - mark.transactions;
-  return { perSecond: (committed - mark.committed) / ((end - mark.at) / 1000), batch: transactions === 0 ? 1 : (writes.entries - mark.entries) / transactions };
+  return { perSecond: load.perSecond, batch: transactions === 0 ? 1 : (writes.entries - mark.entries) / transactions };
 }
 
 let skeletonRuns = 0;
@@ -83,9 +100,9 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
   );
   const leader = workers.get('n1') as Worker;
   const followers = ids.slice(1).map((id) => workers.get(id) as Worker);
-  const answers = new Map<string, () => void>();
+  const answers = new Map<string, (reply: { ok: boolean }) => void>();
   let batch: Array<{ clientId: number; seq: number; op: unknown }> = [];
-  const request = (clientId: number, seq: number, op: unknown): Promise<void> =>
+  const request = (clientId: number, seq: number, op: unknown): Promise<{ ok: boolean }> =>
     new Promise((resolve) => {
       answers.set(`${clientId}:${seq}`, resolve);
       // Gathered for the rest of this turn of the event loop, as the cluster gathers a node's inputs.
@@ -99,9 +116,9 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
   for (const worker of workers.values()) {
     worker.on('message', (post: SkeletonPost) => {
       if ('replies' in post) {
-        for (const reply of JSON.parse(post.replies) as Array<{ clientId: number; seq: number }>) {
+        for (const reply of JSON.parse(post.replies) as Array<{ clientId: number; seq: number; ok: boolean }>) {
           const key = `${reply.clientId}:${reply.seq}`;
-          answers.get(key)?.();
+          answers.get(key)?.(reply);
           answers.delete(key);
         }
       } else for (const to of post.to) for (const target of to === 'followers' ? followers : [workers.get(to) as Worker]) target.postMessage(post.text);
@@ -112,25 +129,9 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
     for (const worker of workers.values()) worker.once('error', reject);
   });
   await Promise.race([failed, Promise.all([...workers.values()].map((worker) => new Promise((resolve) => worker.once('online', resolve))))]);
-  let committed = 0;
-  let running = true;
-  const loadStarted = performance.now();
-  const mark = { at: Infinity, committed: 0 };
-  const load = Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      let seq = 0;
-      while (running) {
-        await request(c + 1, ++seq, { f: 'write', key: `k${c % 8}`, value: seq });
-        committed++;
-        const now = performance.now();
-        if (mark.at === Infinity && now - loadStarted >= WARMUP_MS) Object.assign(mark, { at: now, committed });
-        if (now - mark.at > THROUGHPUT_MS) running = false;
-      }
-    }),
-  );
+  const load = closedLoop((clientId, seq, key) => request(clientId, seq, { f: 'write', key, value: seq }));
   try {
-    await Promise.race([failed, load]);
-    return (committed - mark.committed) / ((performance.now() - mark.at) / 1000);
+    return (await Promise.race([failed, load])).perSecond;
   } finally {
     await Promise.all([...workers.values()].map((worker) => worker.terminate()));
   }
