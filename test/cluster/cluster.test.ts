@@ -107,7 +107,7 @@ describe('live cluster', () => {
       const statuses = cluster.nodeIds.map((id) => cluster.status(id));
       return statuses.every((s) => s !== null && s.lastIndex === statuses[0]?.lastIndex && s.commit === s.lastIndex);
     });
-    // The kv table mirrors what each node applied, at most MIRROR_MS behind.
+    // The kv table mirrors what each node applied, a moment behind (MIRROR_MS, and a little more when idle).
     const mirrored = (id: string): unknown => {
       const db = new Database(cluster.nodeFile(id), { readonly: true });
       try {

@@ -14,7 +14,7 @@ import type { AppliedEntry, PersistBatch, PersistedState, Storage } from '../typ
 
 export const SCHEMA_VERSION = 1;
 const APPLICATION = 'consensus-playground';
-/** How far the kv table may lag what the node applied (see writeReady). */
+/** How long applied entries wait to ride into the kv table with a write (see writeReady); a host writes them alone soon after if none comes. */
 export const MIRROR_MS = 50;
 
 export type SyncMode = 'full' | 'normal';
