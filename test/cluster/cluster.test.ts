@@ -10,6 +10,7 @@ import { createSafetyMonitor, type SafetyMonitor } from '../../src/main/invarian
 import { checkOperations, HistoryBuilder } from '../../src/main/checker/index.ts';
 import { defaultWorkload } from '../../src/main/sim/simulation.ts';
 import type { ClientReply } from '../../src/shared/protocol.ts';
+import { SqliteStorage } from '../../src/nodes/host/sqlite-storage.ts';
 
 const running: Cluster[] = [];
 const dirs: string[] = [];
@@ -118,6 +119,22 @@ describe('live cluster', () => {
     };
     await until(() => cluster.nodeIds.every((id) => (mirrored(id) as { value?: string } | undefined)?.value === '2'));
     expect(monitor.violations()).toEqual([]);
+  });
+
+  it('writes what a node deferred when the cluster stops', async () => {
+    const { cluster } = await startCluster(3);
+    await until(() => cluster.leader() !== null);
+    const leader = cluster.leader() as string;
+    expect((await write(cluster, leader, 'x', 1))?.ok).toBe(true);
+    // The leader's new commit index waits to ride along with its next write; the stop comes first.
+    const commit = cluster.status(leader)?.commit;
+    await cluster.stop();
+    const storage = new SqliteStorage(cluster.nodeFile(leader), { node: leader, sync: 'normal' });
+    try {
+      expect(storage.load().hardState.commit).toBe(commit);
+    } finally {
+      storage.close();
+    }
   });
 
   it('keeps running when a node file is corrupt, and says why that node is down', async () => {

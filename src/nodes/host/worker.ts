@@ -80,11 +80,13 @@ function guarded(fn: () => void): void {
   }
 }
 
-function flushDeferred(): void {
+/** Writes what waits; from its timer only once it waited DEFERRED_WRITE_MS (see above), on close at once. */
+function flushDeferred(now = false): void {
+  if (deferredTimer !== null) clearTimeout(deferredTimer);
   deferredTimer = null;
   if (deferred === null) return;
   const waited = performance.now() - deferredSince;
-  if (waited < DEFERRED_WRITE_MS) {
+  if (!now && waited < DEFERRED_WRITE_MS) {
     deferredTimer = setTimeout(flushDeferred, DEFERRED_WRITE_MS - waited);
     return;
   }
@@ -167,7 +169,7 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   if (message.type === 'close') {
-    flushDeferred();
+    flushDeferred(true);
     guarded(() => storage.close());
     post({ type: 'closed' });
     return;
