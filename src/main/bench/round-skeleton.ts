@@ -6,7 +6,7 @@
 // the ceiling a Raft on it could reach.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openLogTable } from './log-table.ts';
 
 export interface SkeletonNodeJob {
   path: string;
@@ -22,11 +22,7 @@ const job = workerData as SkeletonNodeJob;
 const port = parentPort;
 if (port === null) throw new Error('round-skeleton.ts runs only as a worker thread');
 
-const db = new Database(job.path);
-db.pragma('journal_mode = WAL');
-db.pragma(`synchronous = ${job.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-db.exec('CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, data TEXT NOT NULL)');
-const insert = db.prepare('INSERT INTO log (idx, term, data) VALUES (?, ?, ?)');
+const { db, insert } = openLogTable(job.path, job.sync);
 const append = db.transaction((entries: Array<{ index: number; data: unknown }>) => {
   for (const entry of entries) insert.run(entry.index, 1, JSON.stringify(entry.data));
 });

@@ -1,7 +1,7 @@
 // The baseline for the cluster's throughput: one thread appending log entries to its own SQLite
 // file, in the same sync mode and batch size as the cluster, doing nothing else.
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openLogTable } from './log-table.ts';
 
 interface WriterJob {
   path: string;
@@ -13,11 +13,7 @@ interface WriterJob {
 }
 
 const job = workerData as WriterJob;
-const db = new Database(job.path);
-db.pragma('journal_mode = WAL');
-db.pragma(`synchronous = ${job.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-db.exec('CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, data TEXT NOT NULL)');
-const insert = db.prepare('INSERT INTO log (idx, term, data) VALUES (?, ?, ?)');
+const { db, insert } = openLogTable(job.path, job.sync);
 let index = 0;
 const appendBatch = db.transaction((n: number) => {
   for (let i = 0; i < n; i++) {
