@@ -11,6 +11,8 @@ import { checkOperations, HistoryBuilder } from '../../src/main/checker/index.ts
 import { defaultWorkload } from '../../src/main/sim/simulation.ts';
 import type { ClientReply } from '../../src/shared/protocol.ts';
 import { SqliteStorage } from '../../src/nodes/host/sqlite-storage.ts';
+import { encodeInputBatch } from '../../src/nodes/host/wire.ts';
+import type { RecordingSink } from '../../src/main/record/sink.ts';
 
 const running: Cluster[] = [];
 const dirs: string[] = [];
@@ -48,6 +50,34 @@ async function read(cluster: Cluster, node: string, key: string): Promise<Client
 }
 
 describe('live cluster', () => {
+  it('holds client requests while its recording is behind, and sends them once it caught up', async () => {
+    let behind = false;
+    let catchUp: () => void = () => undefined;
+    const recorder: RecordingSink = {
+      life: () => undefined,
+      started: () => undefined,
+      encodeInputs: (_node, inputs) => encodeInputBatch(inputs),
+      output: () => undefined,
+      journal: () => undefined,
+      history: () => undefined,
+      get behind() {
+        return behind;
+      },
+      caughtUp: () => new Promise<void>((resolve) => (catchUp = resolve)),
+    };
+    const { cluster } = await startCluster(1, { recorder });
+    await until(() => cluster.leader() !== null);
+    expect((await write(cluster, 'n1', 'x', 1))?.ok).toBe(true);
+    behind = true;
+    let answered = false;
+    const held = write(cluster, 'n1', 'x', 2).then((reply) => ((answered = true), reply));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered).toBe(false);
+    behind = false;
+    catchUp();
+    expect((await held)?.ok).toBe(true);
+  });
+
   it('elects a leader among 3 nodes and commits writes', async () => {
     const { cluster, monitor } = await startCluster(3);
     await until(() => cluster.leader() !== null);

@@ -11,6 +11,7 @@ import { exportSessionPart, exportSessionShare, shareBuffers } from '../../src/m
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
 import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
+import { WRITER_NICE } from '../../src/main/record/writer-protocol.ts';
 import { SessionReplay } from '../../src/main/record/replay-view.ts';
 import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
@@ -419,9 +420,32 @@ describe('the writer thread', () => {
     const { recorder } = liveRecorder('priority.session.sqlite', 'n1');
     await recorder.synced(); // the writer has started and answered
     const during = niceValues();
-    expect(during.filter((nice) => nice === 10)).toHaveLength(1);
-    expect(during.filter((nice) => nice !== 10).every((nice) => nice === 0)).toBe(true);
+    expect(during.filter((nice) => nice === WRITER_NICE)).toHaveLength(1);
+    expect(during.filter((nice) => nice !== WRITER_NICE).every((nice) => nice === 0)).toBe(true);
     await recorder.close({ durationMs: 0, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+  });
+
+  it('counts what it handed the writer until written: behind past the limit, caught up once written', async () => {
+    const { file, recorder } = liveRecorder('backlog.session.sqlite', 'n1');
+    const limited = new SessionRecorder(`${file}.limited.session.sqlite`, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {} }, { maxUnwrittenBytes: 1 });
+    limited.life('n1', { algorithm: 'raft', options: {}, bootstrapVoters: ['n1'], seed: 1, restarts: 0 }, 0);
+    for (const r of [recorder, limited]) {
+      r.encodeInputs('n1', [{ kind: 'tick' }], 1);
+      r.flush();
+    }
+    // One tick is bytes in flight: past a limit of one byte, far below the default.
+    expect(recorder.behind).toBe(false);
+    expect(limited.behind).toBe(true);
+    let caughtUp = false;
+    const waiting = limited.caughtUp().then(() => (caughtUp = true));
+    expect(caughtUp).toBe(false);
+    await waiting;
+    expect(limited.behind).toBe(false);
+    await limited.synced();
+    const { db } = openSessionFile(`${file}.limited.session.sqlite`);
+    expect(readInputs(db, 1).map((batch) => batch.inputs)).toEqual([[{ kind: 'tick' }]]);
+    db.close();
+    for (const r of [recorder, limited]) await r.close({ durationMs: 0, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
   });
 });
 

@@ -587,6 +587,10 @@ export class Cluster {
 
   /** Sends a client request to a node; resolves with its reply, or null after `timeoutMs`. */
   request(id: NodeId, request: ClientRequest, timeoutMs: number): Promise<ClientReply | null> {
+    // A recording that fell behind (a machine with no idle time for its writer) holds clients back
+    // rather than pile up what it has yet to write; the wait counts as the request's latency.
+    const recorder = this.options.recorder;
+    if (recorder?.behind === true && recorder.caughtUp !== undefined) return recorder.caughtUp().then(() => this.request(id, request, timeoutMs));
     return this.awaitAnswer(this.pendingRequests, `${request.clientId}:${request.seq}`, timeoutMs, () => this.send(this.member(id), [{ kind: 'client', request }]));
   }
 

@@ -12,7 +12,7 @@ import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
-import { chunkBuffers, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
+import { chunkBuffers, chunkBytes, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { JournalTap, LifeContext, RecordingSink } from './sink.ts';
 
 /** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
@@ -20,6 +20,12 @@ export const FLUSH_MS = 500;
 /** Rows a simulation's recording gathers before it writes them (it never waits for FLUSH_MS). */
 const INLINE_FLUSH_ROWS = 20_000;
 const SNAPSHOT_EVERY_MS = 1000;
+/**
+ * Chunk bytes a live recording may have handed its writer thread and not yet seen written before
+ * the cluster holds new client requests back (see behind): over two flushes at full load. The
+ * writer runs at the lowest priority and keeps up whenever the machine has any idle time.
+ */
+export const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
 /** Message bodies remembered for matching (see bodyId). */
 const RECENT_BODIES = 128;
 
@@ -141,12 +147,18 @@ export class SessionRecorder implements RecordingSink {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private returnedBuffers = 0;
+  /** Chunk bytes of each flush the writer has not answered yet, oldest first, and their sum. */
+  private readonly unwrittenFlushes: number[] = [];
+  private unwrittenBytes = 0;
+  private readonly maxUnwrittenBytes: number;
+  private catchUpWaiters: Array<() => void> = [];
   /** Rows written so far, by table. */
   readonly counts: Record<Table, number> = emptyCounts();
   private readonly tap: JournalTap | null;
 
-  constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL; tap?: JournalTap } = {}) {
+  constructor(path: string, meta: RecordingMeta, options: { writerUrl?: URL; tap?: JournalTap; maxUnwrittenBytes?: number } = {}) {
     this.path = path;
+    this.maxUnwrittenBytes = options.maxUnwrittenBytes ?? MAX_UNWRITTEN_BYTES;
     this.tap = options.tap ?? null;
     // The file, its tables and meta exist before the constructor returns; rows follow from the writer.
     createSessionFile(path, { ...meta, started_at: new Date().toISOString() }).close();
@@ -167,18 +179,27 @@ export class SessionRecorder implements RecordingSink {
         if (answer.type === 'spent') {
           for (const buffer of answer.buffers) this.pool.give(buffer);
           this.returnedBuffers += answer.buffers.length;
+          this.unwrittenBytes -= this.unwrittenFlushes.shift() ?? 0;
+          if (!this.behind) this.releaseCatchUpWaiters();
         } else if (answer.type === 'ack') {
           this.acks.get(answer.ack)?.();
           this.acks.delete(answer.ack);
-        } else if (answer.type === 'error') this.writerError = answer.message;
+        } else if (answer.type === 'error') {
+          this.writerError = answer.message;
+          this.releaseCatchUpWaiters();
+        }
       });
-      writer.on('error', (error) => (this.writerError = error.message));
+      writer.on('error', (error) => {
+        this.writerError = error.message;
+        this.releaseCatchUpWaiters();
+      });
       // A writer that died (its file could not even be opened) answers no one: release the waiters.
       writer.once('exit', () => {
         this.writerGone = true;
         if (!this.closed) this.writerError ??= 'the recording writer stopped';
         for (const release of this.acks.values()) release();
         this.acks.clear();
+        this.releaseCatchUpWaiters();
       });
       this.writer = writer;
     }
@@ -385,8 +406,32 @@ export class SessionRecorder implements RecordingSink {
       this.acks.delete(ack ?? -1);
     } else {
       // The chunks' buffers move to the writer instead of being copied, and come back once written.
+      const bytes = chunkBytes(rows);
+      this.unwrittenFlushes.push(bytes);
+      this.unwrittenBytes += bytes;
       this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage, buffers);
     }
+  }
+
+  /**
+   * True while the writer thread is more than maxUnwrittenBytes behind: the cluster then holds new
+   * client requests until it caught up (caughtUp). Only a machine with no idle time left for the
+   * writer (see recorder-writer.ts) gets here; a failed or stopped writer never holds anything.
+   */
+  get behind(): boolean {
+    return this.unwrittenBytes > this.maxUnwrittenBytes && this.writerError === null && !this.writerGone && !this.closed;
+  }
+
+  /** Resolves once the writer is no longer behind (at once if it is not). */
+  caughtUp(): Promise<void> {
+    if (!this.behind) return Promise.resolve();
+    return new Promise((resolve) => this.catchUpWaiters.push(resolve));
+  }
+
+  private releaseCatchUpWaiters(): void {
+    const waiters = this.catchUpWaiters;
+    this.catchUpWaiters = [];
+    for (const release of waiters) release();
   }
 
   /** Chunk buffers the writer thread has handed back so far, to be filled again. */
@@ -414,6 +459,7 @@ export class SessionRecorder implements RecordingSink {
     this.flush();
     clearInterval(this.timer);
     this.closed = true;
+    this.releaseCatchUpWaiters();
     const full: SessionSummary = { ...summary, faults: summary.faults ?? [...this.faults].sort() };
     const meta = { summary: full, ended_at: new Date().toISOString() };
     const writer = this.writer;

@@ -35,6 +35,9 @@ export interface RecordingSink {
   output(node: NodeId, messages: readonly WireEnvelope[], repliesJson: string, status: NodeStatus, timeMs: number): void;
   journal(events: readonly JournalEvent[]): void;
   history(event: HistoryEvent): void;
+  /** True while the recording cannot keep up: new client requests wait for caughtUp. */
+  readonly behind?: boolean;
+  caughtUp?(): Promise<void>;
 }
 
 /**

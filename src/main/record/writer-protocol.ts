@@ -29,6 +29,9 @@ export function eventRowsInsert(rows: number): string {
 }
 export type Row = unknown[];
 
+/** The writer thread's nice value, the lowest priority there is (see recorder-writer.ts). */
+export const WRITER_NICE = 19;
+
 export type WriterMessage =
   /** `ack`: answer once these rows are in the file. */
   | { type: 'rows'; rows: Record<Table, Row[]>; ack?: number }
@@ -43,6 +46,16 @@ export type WriterAnswer =
 
 /** The tables whose rows end in a chunk of UTF-8 bytes. */
 export const CHUNK_TABLES = ['bodies', 'inputs', 'outputs', 'events', 'history'] as const;
+
+/** The bytes of every chunk row's data (not its buffer's capacity, most of it never touched). */
+export function chunkBytes(rows: Record<Table, Row[]>): number {
+  let bytes = 0;
+  for (const table of CHUNK_TABLES) {
+    if (!(rows[table][0]?.at(-1) instanceof Uint8Array)) continue;
+    for (const row of rows[table]) bytes += (row.at(-1) as Uint8Array).byteLength;
+  }
+  return bytes;
+}
 
 /** Each chunk row's buffer (every one its own): what moves to the writer thread and back. */
 export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
