@@ -9,6 +9,17 @@ import { messagesDigest } from './digest.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
 const CHUNK_ENTRIES = 2000;
+/**
+ * Bytes per chunk, about (the entry that passes this is the last): a leader's chunks of 2,000
+ * Readies or batches ran to megabytes, and their buffers, up to 4 MiB each and eight or more
+ * filling while as many were being written, outgrew the pool. Each new one was fresh memory, and
+ * its first write faulted in every page: 59 MiB of them in a five-second run cost the main
+ * thread 90 ms, most of what recording cost it. Chunks of at most this much keep every buffer
+ * within CHUNK_CAPACITY, and the pool reuses them.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+/** A chunk's buffer: room for CHUNK_BYTES and the entry that passes it (a bigger one grows it). */
+const CHUNK_CAPACITY = CHUNK_BYTES + 256 * 1024;
 
 export interface InputBatch {
   time: number;
@@ -31,7 +42,6 @@ export type ChunkData = Uint8Array;
 
 const COMMA = 0x2c;
 const NO_BYTES = Buffer.alloc(0);
-const MAX_CARRIED_CAPACITY = 4 * 1024 * 1024;
 
 /**
  * Chunk buffers, used again once their rows are in the file (the writer thread hands them back).
@@ -129,7 +139,7 @@ export class ChunkBuilder {
   /** Closes the entry; true when the chunk is full and should be taken. */
   end(): boolean {
     this.count++;
-    return this.count >= CHUNK_ENTRIES;
+    return this.count >= CHUNK_ENTRIES || this.length >= CHUNK_BYTES;
   }
 
   add(time: number, json: string): boolean {
@@ -149,7 +159,7 @@ export class ChunkBuilder {
     // The next chunk starts as big as this one grew: a steady stream grows its buffer once, not
     // once a chunk (each growth copies everything written so far).
     // (Up to a cap: one huge body, a snapshot say, should not make every later chunk that big.)
-    this.capacity = Math.min(MAX_CARRIED_CAPACITY, Math.max(this.capacity, this.bytes.length));
+    this.capacity = Math.min(CHUNK_CAPACITY, Math.max(this.capacity, this.bytes.length));
     this.bytes = NO_BYTES;
     this.length = 0;
     this.count = 0;
