@@ -77,9 +77,20 @@ export async function throughput(dir: string, nodes: number, sync: SyncMode, rec
   );
   await cluster.stop();
   await recorder?.close({ durationMs: load.ms, ops: { ok: load.committed, fail: 0, info: 0 }, elections: cluster.stats.elections, violations: 0, linearizable: 'unknown' });
+  rmSync(cluster.dir, { recursive: true, force: true });
+  if (recordTo !== undefined) removeDatabase(recordTo);
   const writes = cluster.logWrites.get(leader) ?? { transactions: 0, entries: 0 };
   const transactions = writes.transactions - mark.transactions;
   return { perSecond: load.perSecond, batch: transactions === 0 ? 1 : (writes.entries - mark.entries) / transactions };
+}
+
+/**
+ * A run's files go as soon as it ends: deleted, their pages still waiting for write-back are
+ * dropped, and the next run does not share the disk with this one's tens of megabytes (a
+ * recorded run leaves twice what a plain one does).
+ */
+function removeDatabase(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
 
 let skeletonRuns = 0;
@@ -92,9 +103,10 @@ let skeletonRuns = 0;
 export async function skeletonThroughput(dir: string, nodes: number, sync: SyncMode): Promise<number> {
   const run = ++skeletonRuns;
   const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  const paths = ids.map((id) => join(dir, `skeleton-${sync}-${nodes}-${run}-${id}.sqlite`));
   const workers = new Map(
-    ids.map((id) => {
-      const job: SkeletonNodeJob = { path: join(dir, `skeleton-${sync}-${nodes}-${run}-${id}.sqlite`), sync, acksNeeded: Math.floor(nodes / 2) };
+    ids.map((id, i) => {
+      const job: SkeletonNodeJob = { path: paths[i] as string, sync, acksNeeded: Math.floor(nodes / 2) };
       return [id, new Worker(new URL('./round-skeleton.ts', import.meta.url), { workerData: job })] as const;
     }),
   );
@@ -134,6 +146,7 @@ export async function skeletonThroughput(dir: string, nodes: number, sync: SyncM
     return (await Promise.race([failed, load])).perSecond;
   } finally {
     await Promise.all([...workers.values()].map((worker) => worker.terminate()));
+    for (const path of paths) removeDatabase(path);
   }
 }
 
@@ -142,10 +155,11 @@ let baselineRuns = 0;
 async function writerBaseline(dir: string, writers: number, sync: SyncMode, batch: number): Promise<number> {
   // Each run writes new files: a writer starts its log at index 1.
   const run = ++baselineRuns;
+  const paths = Array.from({ length: writers }, (_, i) => join(dir, `baseline-${sync}-${writers}-${run}-${i}.sqlite`));
   const results = await Promise.all(
-    Array.from({ length: writers }, (_, i) => {
+    paths.map((path) => {
       const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
-        workerData: { path: join(dir, `baseline-${sync}-${writers}-${run}-${i}.sqlite`), sync, batch: Math.max(1, Math.round(batch)), warmupMs: WARMUP_MS, durationMs: THROUGHPUT_MS },
+        workerData: { path, sync, batch: Math.max(1, Math.round(batch)), warmupMs: WARMUP_MS, durationMs: THROUGHPUT_MS },
       });
       return new Promise<{ entries: number; seconds: number }>((resolve, reject) => {
         worker.once('message', resolve);
@@ -153,6 +167,7 @@ async function writerBaseline(dir: string, writers: number, sync: SyncMode, batc
       });
     }),
   );
+  for (const path of paths) removeDatabase(path);
   // Entries per second of one writer, averaged: the rate a node's disk work alone allows.
   return results.reduce((sum, r) => sum + r.entries / r.seconds, 0) / writers;
 }
