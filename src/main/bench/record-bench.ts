@@ -10,7 +10,11 @@ import type { CliIo } from '../cli/cli.ts';
 import { median, throughput } from './cluster-bench.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
-const ROUNDS = 10;
+/**
+ * Paired rounds per sync mode. A single pair's ratio ranges from 0.7 to 1.2 on this machine, and
+ * the median of ten moved by 0.05 from one run to the next: sixteen narrow it.
+ */
+const ROUNDS = 16;
 const SESSIONS = 20;
 const quiet: CliIo = { out: () => undefined, err: () => undefined, stdin: process.stdin };
 
@@ -20,7 +24,8 @@ export const recordBench: BenchSuite = {
     const dir = mkdtempSync(join(tmpdir(), 'record-bench-'));
     try {
       // Alternating rounds, so that drift in the machine's speed hits both sides alike, and each
-      // side goes first in half of them: a run leaves its files' writeback to the next one. At
+      // side goes first in half of them (a run's files are deleted as it ends, which drops most of
+      // their write-back, but not all of it). At
       // sync normal, where the cluster is fastest and recording has the most to keep up with, and
       // at sync full, the app's default.
       const throughputFigures: BenchFigure[] = [];
