@@ -25,9 +25,8 @@ export const recordBench: BenchSuite = {
     try {
       // Alternating rounds, so that drift in the machine's speed hits both sides alike, and each
       // side goes first in half of them (a run's files are deleted as it ends, which drops most of
-      // their write-back, but not all of it). At
-      // sync normal, where the cluster is fastest and recording has the most to keep up with, and
-      // at sync full, the app's default.
+      // their write-back, but not all of it). At sync normal, where the cluster is fastest and
+      // recording has the most to keep up with, and at sync full, the app's default.
       const throughputFigures: BenchFigure[] = [];
       for (const sync of ['normal', 'full'] as const) {
         const plain: number[] = [];
