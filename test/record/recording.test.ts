@@ -345,6 +345,22 @@ describe('chunks and lists as bytes', () => {
     expect(Buffer.from(next).toString('utf8')).toBe('[[1,"two"]]');
   });
 
+  it('ends a chunk once it holds about a mebibyte, before its 2,000th entry, and reads back whole', async () => {
+    const { file, recorder } = liveRecorder('big-chunks.session.sqlite', 'n1');
+    const status: NodeStatus = { id: 'n1', role: 'leader', term: 2, leader: 'n1', votedFor: 'n1', commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
+    // 1,000 Readies of 4 KiB of replies each, as a leader answers 64 clients: 4 MB in one flush.
+    const replies = Array.from({ length: 1000 }, (_, n) => JSON.stringify(Array.from({ length: 64 }, (_, c) => ({ kind: 'client', clientId: c, seq: n, ok: true, value: null }))));
+    for (const [n, reply] of replies.entries()) recorder.output('n1', [], reply, status, n);
+    await recorder.close({ durationMs: 1000, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+    const { db } = openSessionFile(file);
+    const rows = db.prepare('SELECT count, LENGTH(readies) AS bytes FROM outputs ORDER BY seq').all() as Array<{ count: number; bytes: number }>;
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const row of rows) expect(row.bytes).toBeLessThan(1024 * 1024 + 64 * 1024);
+    expect(rows.reduce((sum, row) => sum + row.count, 0)).toBe(1000);
+    expect(readOutputs(db, 1, 'n1').map((o) => o.replies)).toEqual(replies);
+    db.close();
+  });
+
   it.each(['live', 'sim'] as const)('stores each event as its own row with the text it was given, quotes and all, and history alike (%s)', async (mode) => {
     const file = join(dir, `events-${mode}.session.sqlite`);
     const recorder = new SessionRecorder(file, { mode, algorithm: 'raft', nodes: 3, seed: 1, settings: {} });
