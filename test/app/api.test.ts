@@ -9,6 +9,7 @@ import { DEFAULT_SETTINGS, type AppState } from '../../src/shared/bridge.ts';
 import { dispatch } from '../../src/main/app/api.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 import { main } from '../../src/main/cli/cli.ts';
+import { RECORDING_BEHIND_MESSAGE } from '../../src/main/record/recorder.ts';
 
 describe('the app behind the window', () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-'));
@@ -64,6 +65,21 @@ describe('the app behind the window', () => {
     expect(health.linearizable).toBe('true');
     // The failed write certainly did not happen: the checker leaves it out.
     expect(health.operations).toBe(2);
+  });
+
+  it('says in the event log when its recording falls behind and holds clients, once, not every second', async () => {
+    const recorder = (service as unknown as { recorder: object }).recorder;
+    // A machine too busy for the writer is hard to make on purpose; the recorder says it is behind.
+    Object.defineProperty(recorder, 'behind', { configurable: true, get: () => true });
+    const said: string[] = [];
+    const stop = service.onUpdate((batch) => said.push(...batch.events.flatMap((e) => (e.kind === 'error' ? [e.message] : []))));
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+    } finally {
+      stop();
+      delete (recorder as { behind?: boolean }).behind;
+    }
+    expect(said).toEqual([RECORDING_BEHIND_MESSAGE]);
   });
 
   it('records the session, lists it, replays any moment of it, forks a live cluster from it and exports it', async () => {

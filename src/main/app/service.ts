@@ -38,7 +38,7 @@ import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
 import { WindowFeed } from './window-feed.ts';
 import type { ThreadScripts } from './threads.ts';
-import { SessionRecorder } from '../record/recorder.ts';
+import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
 import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/session-file.ts';
 import { SessionReplay } from '../record/replay-view.ts';
 import { exportSessions } from '../record/export.ts';
@@ -49,6 +49,8 @@ export class UserError extends Error {}
 
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
+/** A recording that stays behind is said again this often, not on every health check. */
+const RECORDING_BEHIND_REPEAT_MS = 10_000;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
@@ -92,6 +94,8 @@ export class PlaygroundService {
   private readonly threads: ThreadScripts;
   private recorder: SessionRecorder | null = null;
   private recordingErrorShown = false;
+  /** When the event log last said the recording is behind: again at most every RECORDING_BEHIND_REPEAT_MS. */
+  private recordingBehindSaidAt = -Infinity;
   private opCounts = { ok: 0, fail: 0, info: 0 };
 
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
@@ -126,6 +130,7 @@ export class PlaygroundService {
     const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings, startingLinkRule: startingLinkRule(settings) } }, { writerUrl: this.threads.recorderWriter });
     this.recorder = recorder;
     this.recordingErrorShown = false;
+    this.recordingBehindSaidAt = -Infinity;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
     const cluster = new Cluster({
       algorithm: settings.algorithm,
@@ -306,6 +311,11 @@ export class PlaygroundService {
 
   /** A recording that cannot write (a full disk, say) is said once, in the event log; the cluster goes on. */
   private checkRecording(): void {
+    const cluster = this.cluster;
+    if (this.recorder?.behind === true && cluster !== null && cluster.elapsedMs() - this.recordingBehindSaidAt >= RECORDING_BEHIND_REPEAT_MS) {
+      this.recordingBehindSaidAt = cluster.elapsedMs();
+      cluster.journal({ kind: 'error', time: cluster.elapsedMs(), message: RECORDING_BEHIND_MESSAGE });
+    }
     const error = this.recorder?.error;
     if (!error || this.recordingErrorShown) return;
     this.recordingErrorShown = true;

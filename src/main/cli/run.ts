@@ -13,7 +13,7 @@ import { scheduleFaults, shuffled } from '../sim/faults.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
-import { SessionRecorder } from '../record/recorder.ts';
+import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
 import { simJournal } from '../record/sim-journal.ts';
 import type { JournalTap, StepTap } from '../record/sink.ts';
 
@@ -294,6 +294,7 @@ async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRec
       }
       liveVerdict = check.linearizable;
       io.err(`${progressLine(lastPrint - started, clients.stats, cluster.stats.elections, monitor.violations().length, cluster.leader())}, linearizable so far: ${liveVerdict}`);
+      if (recorder?.behind === true) io.err(RECORDING_BEHIND_MESSAGE);
     }
     await faults.finish();
     // A quiet moment after the last fault, so that operations in flight settle before the check.

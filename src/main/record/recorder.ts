@@ -26,6 +26,8 @@ const SNAPSHOT_EVERY_MS = 1000;
  * writer runs at the lowest priority and keeps up whenever the machine has any idle time.
  */
 export const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
+/** What the window's event log and the CLI say while a recording holds clients back (see behind). */
+export const RECORDING_BEHIND_MESSAGE = 'the session recording is behind (this machine has no idle time left for its writer): new client operations wait until it catches up';
 /** Message bodies remembered for matching (see bodyId). */
 const RECENT_BODIES = 128;
 
