@@ -14,7 +14,7 @@ const CHUNK_ENTRIES = 2000;
  * Readies or batches ran to megabytes, and their buffers, up to 4 MiB each and eight or more
  * filling while as many were being written, outgrew the pool. Each new one was fresh memory, and
  * its first write faulted in every page: 59 MiB of them in a five-second run cost the main
- * thread 90 ms, most of what recording cost it. Chunks of at most this much keep every buffer
+ * thread 90 ms, the largest part of what recording cost it. Chunks of at most this much keep every buffer
  * within CHUNK_CAPACITY, and the pool reuses them.
  */
 const CHUNK_BYTES = 1024 * 1024;

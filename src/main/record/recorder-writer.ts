@@ -15,17 +15,15 @@ if (port === null) throw new Error('recorder-writer.ts runs only as a worker thr
  * Writing the file can wait; the cluster's threads cannot: every message between nodes waits for
  * a thread to wake up, and on a machine with fewer cores than threads, a writer holding a core
  * delays that. At the lowest priority the scheduler lets a waking node thread take the core at
- * once, and the writer uses the time the cluster leaves idle: 3 nodes at full load recorded 4-5%
- * more writes a second than at nice 10 (0.910 against 0.868 of the unrecorded cluster, 12
- * interleaved rounds at sync normal; 0.870 against 0.838 in 8 at sync full). A machine with no
- * idle time left starves it: then the recorder holds new client requests back until it catches
- * up (see SessionRecorder.behind), so that memory stays bounded and nothing recorded is dropped:
- * under two busy loops of other programs, 64 closed-loop clients went on at ~10,000 writes a
- * second with at most 16 MiB unwritten, and closing the file took 6 s (at nice 10 the writer kept
- * up there; at 19 with nothing held back it fell behind by 5 MB a second). Without them, no client
- * ever waited.
- * Linux names a thread by its id, which /proc/thread-self gives; elsewhere the writer keeps the
- * app's priority.
+ * once, and the writer uses the time the cluster leaves idle: 3 nodes at full load, sync normal,
+ * recorded 2-4% more writes a second than at nice 10 (48 interleaved pairs: median ratio 1.021,
+ * mean 1.040, 29 won). A machine with no idle time left starves it: then the recorder holds new
+ * client requests back until it catches up (see SessionRecorder.behind), so that memory stays
+ * bounded and nothing recorded is dropped. Under two busy loops of other programs, 64 closed-loop
+ * clients went on at ~10,000 writes a second with at most 16 MiB unwritten, and closing the file
+ * took 6 s (at nice 10 the writer kept up there; at 19 with nothing held back it fell behind by
+ * 5 MB a second). Without them, no client ever waited. Linux names a thread by its id, which
+ * /proc/thread-self gives; elsewhere the writer keeps the app's priority.
  */
 function lowerThisThreadsPriority(): void {
   try {

@@ -12,7 +12,7 @@ import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
-import { chunkBuffers, chunkBytes, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
+import { chunkData, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { JournalTap, LifeContext, RecordingSink } from './sink.ts';
 
 /** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
@@ -400,7 +400,8 @@ export class SessionRecorder implements RecordingSink {
     this.pending = emptyRows();
     for (const table of Object.keys(rows) as Table[]) this.counts[table] += this.taken[table];
     this.taken = emptyCounts();
-    const buffers = chunkBuffers(rows);
+    const data = chunkData(rows);
+    const buffers = data.map((chunk) => chunk.buffer as ArrayBuffer);
     if (this.inline) {
       this.inline.write(rows);
       for (const buffer of buffers) this.pool.give(buffer);
@@ -408,7 +409,9 @@ export class SessionRecorder implements RecordingSink {
       this.acks.delete(ack ?? -1);
     } else {
       // The chunks' buffers move to the writer instead of being copied, and come back once written.
-      const bytes = chunkBytes(rows);
+      // What the writer holds is the chunks' data (their buffers' spare room was never touched).
+      let bytes = 0;
+      for (const chunk of data) bytes += chunk.byteLength;
       this.unwrittenFlushes.push(bytes);
       this.unwrittenBytes += bytes;
       this.writer?.postMessage({ type: 'rows', rows, ack } satisfies WriterMessage, buffers);

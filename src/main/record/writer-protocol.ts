@@ -47,23 +47,18 @@ export type WriterAnswer =
 /** The tables whose rows end in a chunk of UTF-8 bytes. */
 export const CHUNK_TABLES = ['bodies', 'inputs', 'outputs', 'events', 'history'] as const;
 
-/** The bytes of every chunk row's data (not its buffer's capacity, most of it never touched). */
-export function chunkBytes(rows: Record<Table, Row[]>): number {
-  let bytes = 0;
-  for (const table of CHUNK_TABLES) {
-    if (!(rows[table][0]?.at(-1) instanceof Uint8Array)) continue;
-    for (const row of rows[table]) bytes += (row.at(-1) as Uint8Array).byteLength;
-  }
-  return bytes;
-}
-
-/** Each chunk row's buffer (every one its own): what moves to the writer thread and back. */
-export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
-  const buffers: ArrayBuffer[] = [];
+/** Each chunk row's data, a view of a buffer of its own: what moves to the writer thread and back. */
+export function chunkData(rows: Record<Table, Row[]>): Uint8Array[] {
+  const data: Uint8Array[] = [];
   for (const table of CHUNK_TABLES) {
     // A table's rows are all chunks or all values (a simulation's events), and there are many of those.
     if (!(rows[table][0]?.at(-1) instanceof Uint8Array)) continue;
-    for (const row of rows[table]) buffers.push((row.at(-1) as Uint8Array).buffer as ArrayBuffer);
+    for (const row of rows[table]) data.push(row.at(-1) as Uint8Array);
   }
-  return buffers;
+  return data;
+}
+
+/** Each chunk row's buffer (every one its own), to transfer. */
+export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
+  return chunkData(rows).map((data) => data.buffer as ArrayBuffer);
 }
