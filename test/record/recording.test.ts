@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli/cli.ts';
 import { exportSessionPart, exportSessionShare, shareBuffers } from '../../src/main/record/export.ts';
 import { checkOperations, parseHistory } from '../../src/main/checker/index.ts';
-import { openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
+import { createSessionFile, openSessionFile, SESSION_SCHEMA_VERSION } from '../../src/main/record/session-file.ts';
 import { fingerprint, SessionRecorder } from '../../src/main/record/recorder.ts';
-import { WRITER_NICE } from '../../src/main/record/writer-protocol.ts';
+import { SESSION_INSERTS, WRITER_NICE, type Row, type Table } from '../../src/main/record/writer-protocol.ts';
+import { RowWriter } from '../../src/main/record/row-writer.ts';
 import { SessionReplay } from '../../src/main/record/replay-view.ts';
 import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
@@ -462,6 +463,26 @@ describe('the writer thread', () => {
     expect(readInputs(db, 1).map((batch) => batch.inputs)).toEqual([[{ kind: 'tick' }]]);
     db.close();
     for (const r of [recorder, limited]) await r.close({ durationMs: 0, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
+  });
+  it('leaves the syncs of a live recording to its close, which checkpoints the log into the file', () => {
+    const file = join(dir, 'syncs.session.sqlite');
+    createSessionFile(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {}, started_at: new Date().toISOString() }).close();
+    const writer = new RowWriter(file, 'live');
+    const db = (writer as unknown as { db: Database.Database }).db;
+    // 0 is OFF: a transaction is written, not synced (a crash of the app still loses nothing written).
+    expect(db.pragma('synchronous', { simple: true })).toBe(0);
+    const rows = Object.fromEntries(Object.keys(SESSION_INSERTS).map((table) => [table, []])) as unknown as Record<Table, Row[]>;
+    rows.lives.push([1, 'n1', 0, '{}']);
+    writer.write(rows);
+    const pragmas: string[] = [];
+    const pragma = db.pragma.bind(db);
+    db.pragma = ((source: string, options?: Database.PragmaOptions) => (pragmas.push(source), pragma(source, options))) as typeof db.pragma;
+    writer.close({ ended_at: 'now' });
+    expect(pragmas).toEqual(['synchronous = NORMAL', 'wal_checkpoint(TRUNCATE)']);
+    expect(statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
+    const { db: reader } = openSessionFile(file);
+    expect(reader.prepare('SELECT node FROM lives').pluck().all()).toEqual(['n1']);
+    reader.close();
   });
 });
 

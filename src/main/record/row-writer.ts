@@ -24,9 +24,13 @@ export class RowWriter {
       this.db.pragma('journal_mode = MEMORY');
       this.db.pragma('synchronous = OFF');
     } else {
-      // A crash of the app loses at most the batch being written, never the file.
+      // A crash of the app loses at most the batch being written, never the file: every committed
+      // transaction is in the operating system's hands, whatever the synchronous setting. OFF only
+      // leaves out the fsyncs at each checkpoint, which stalled the cluster's own disk writes
+      // (48 interleaved pairs of recorded runs, OFF against NORMAL: +3%, 33 won). A power cut or a
+      // crash of the system while recording may cost that session's file; close syncs it.
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('synchronous = OFF');
     }
     this.eventRow = this.db.prepare(eventRowsInsert(1));
     this.eventRows = this.db.prepare(eventRowsInsert(EVENTS_PER_INSERT));
@@ -66,7 +70,11 @@ export class RowWriter {
     this.db.transaction(() => {
       for (const [key, value] of Object.entries(meta)) put.run(key, JSON.stringify(value));
     })();
-    if (this.mode === 'live') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.mode === 'live') {
+      // A closed session is on the disk for good: this checkpoint syncs the log and the file.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     this.db.close();
   }
 }
