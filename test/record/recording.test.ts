@@ -464,6 +464,7 @@ describe('the writer thread', () => {
     db.close();
     for (const r of [recorder, limited]) await r.close({ durationMs: 0, ops: { ok: 0, fail: 0, info: 0 }, elections: 0, violations: 0, linearizable: 'unknown' });
   });
+
   it('leaves the syncs of a live recording to its close, which checkpoints the log into the file', () => {
     const file = join(dir, 'syncs.session.sqlite');
     createSessionFile(file, { mode: 'live', algorithm: 'raft', nodes: 3, seed: 1, settings: {}, started_at: new Date().toISOString() }).close();
