@@ -5,7 +5,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RowWriter } from './row-writer.ts';
-import { chunkBuffers, WRITER_NICE, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
+import { chunkBuffers, chunkData, WRITER_NICE, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 
 const { path, mode } = workerData as { path: string; mode: 'live' | 'sim' };
 const port = parentPort;
@@ -42,7 +42,7 @@ port.on('message', (message: WriterMessage) => {
   try {
     if (message.type === 'rows') {
       writer.write(message.rows);
-      const buffers = chunkBuffers(message.rows);
+      const buffers = chunkBuffers(chunkData(message.rows));
       port.postMessage({ type: 'spent', buffers } satisfies WriterAnswer, buffers);
     } else writer.close(message.meta);
   } catch (error) {

@@ -12,7 +12,7 @@ import { messagesDigest } from './digest.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wire.ts';
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
-import { chunkData, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
+import { chunkBuffers, chunkData, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
 import type { JournalTap, LifeContext, RecordingSink } from './sink.ts';
 
 /** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
@@ -401,7 +401,7 @@ export class SessionRecorder implements RecordingSink {
     for (const table of Object.keys(rows) as Table[]) this.counts[table] += this.taken[table];
     this.taken = emptyCounts();
     const data = chunkData(rows);
-    const buffers = data.map((chunk) => chunk.buffer as ArrayBuffer);
+    const buffers = chunkBuffers(data);
     if (this.inline) {
       this.inline.write(rows);
       for (const buffer of buffers) this.pool.give(buffer);

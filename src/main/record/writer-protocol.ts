@@ -58,7 +58,7 @@ export function chunkData(rows: Record<Table, Row[]>): Uint8Array[] {
   return data;
 }
 
-/** Each chunk row's buffer (every one its own), to transfer. */
-export function chunkBuffers(rows: Record<Table, Row[]>): ArrayBuffer[] {
-  return chunkData(rows).map((data) => data.buffer as ArrayBuffer);
+/** Each chunk's buffer (every one its own, see chunkData), to transfer. */
+export function chunkBuffers(data: readonly Uint8Array[]): ArrayBuffer[] {
+  return data.map((chunk) => chunk.buffer as ArrayBuffer);
 }
