@@ -3,7 +3,7 @@
 // anything runs, and every failure comes back as a value with a message a person can act on.
 
 import * as z from 'zod';
-import { API_METHODS, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
+import { API_METHODS, MAX_CALL_BYTES, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 
@@ -63,6 +63,11 @@ const workload = z.strictObject({
 // A session is named by its file in the data folder, never by a path: the window cannot reach
 // anything else on the disk.
 const sessionName = z.string().regex(/^[\w.-]{1,200}\.session\.sqlite$/, 'a session is named by its .session.sqlite file in the data folder').refine((name) => !name.includes('..'), 'a session name cannot contain ..');
+/**
+ * As many names as fit in one call over browser mode's socket (MAX_CALL_BYTES): a name is at most
+ * 215 characters of [\w.-], 218 bytes as a JSON list item.
+ */
+export const MAX_SESSIONS_PER_CALL = Math.floor((MAX_CALL_BYTES - 1024) / 218 / 100) * 100;
 const moment = z.number().min(0, 'a moment cannot be negative').max(365 * 24 * 3_600_000, 'that moment is past any session');
 
 const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
@@ -85,7 +90,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   replayInspect: z.tuple([sessionName, nodeId, moment, z.number().int().min(0), z.number().int().min(0).max(5000)]),
   forkReplay: z.tuple([sessionName, moment]),
   exportSession: z.tuple([sessionName]),
-  deleteSessions: z.tuple([z.array(sessionName).min(1, 'name at least one session').max(100_000)]),
+  deleteSessions: z.tuple([z.array(sessionName).min(1, 'name at least one session').max(MAX_SESSIONS_PER_CALL, `at most ${MAX_SESSIONS_PER_CALL} sessions at once`)]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -95,14 +100,21 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** Runs one call from the window. Never throws: a bad call is an error value. */
-export async function dispatch(service: PlaygroundService, method: unknown, args: unknown): Promise<Result<unknown>> {
-  if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) return { ok: false, error: `unknown operation ${JSON.stringify(method)}` };
+/** A call's arguments as the schema of its method accepts them, or why it does not. */
+export function validateCall(method: unknown, args: unknown): { ok: true; method: ApiMethod; args: unknown[] } | { ok: false; error: string } {
+  if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) return { ok: false, error: `unknown operation ${JSON.stringify(method)?.slice(0, 100)}` };
   const parsed = schemas[method as ApiMethod].safeParse(args);
   if (!parsed.success) return { ok: false, error: `invalid ${method}: ${describeIssues(parsed.error)}` };
-  const a = parsed.data as never[];
+  return { ok: true, method: method as ApiMethod, args: parsed.data };
+}
+
+/** Runs one call from the window. Never throws: a bad call is an error value. */
+export async function dispatch(service: PlaygroundService, method: unknown, args: unknown): Promise<Result<unknown>> {
+  const valid = validateCall(method, args);
+  if (!valid.ok) return valid;
+  const a = valid.args as never[];
   try {
-    const value = await call(service, method as ApiMethod, a);
+    const value = await call(service, valid.method, a);
     return { ok: true, value };
   } catch (error) {
     if (error instanceof UserError || error instanceof ClusterError) return { ok: false, error: error.message };

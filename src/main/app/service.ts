@@ -108,9 +108,29 @@ export class PlaygroundService {
   // -------------------------------------------------------------------------------------------
   // Lifecycle
 
+  /**
+   * Starting, forking, stopping, closing and deleting sessions run one at a time, in the order they
+   * were asked for: two windows (or one impatient person) starting clusters at once would
+   * otherwise each start one, and all but the last would run on with their workers, files and
+   * recordings open and nothing able to stop them.
+   */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+  private closing = false;
+
+  private oneAtATime<T>(work: () => Promise<T> | T): Promise<T> {
+    const next = this.lifecycle.then(work);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
+  }
+
   /** `session`: start from node files already in that folder (a fork), not from empty ones. */
-  async newCluster(settings: ClusterSettings, session?: string): Promise<AppState> {
-    await this.stopCluster();
+  newCluster(settings: ClusterSettings, session?: string): Promise<AppState> {
+    return this.oneAtATime(() => this.startCluster(settings, session));
+  }
+
+  private async startCluster(settings: ClusterSettings, session?: string): Promise<AppState> {
+    if (this.closing) throw new UserError('the app is closing');
+    await this.stopRunningCluster();
     const ticks = (ms: number): number => Math.max(1, Math.round(ms / TICK_MS));
     const electionTicks = ticks(settings.electionTimeoutMs);
     const heartbeatTicks = ticks(settings.heartbeatMs);
@@ -166,7 +186,11 @@ export class PlaygroundService {
     return this.state();
   }
 
-  async stopCluster(): Promise<void> {
+  stopCluster(): Promise<void> {
+    return this.oneAtATime(() => this.stopRunningCluster());
+  }
+
+  private async stopRunningCluster(): Promise<void> {
     if (this.workload) {
       const pool = this.workload.pool;
       this.workload = null;
@@ -190,8 +214,13 @@ export class PlaygroundService {
     }
   }
 
-  async close(): Promise<void> {
-    await this.stopCluster();
+  close(): Promise<void> {
+    this.closing = true;
+    return this.oneAtATime(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
+    await this.stopRunningCluster();
     for (const replay of this.replays.values()) replay.close();
     this.replays.clear();
     if (this.batchTimer) clearTimeout(this.batchTimer);
@@ -640,7 +669,12 @@ export class PlaygroundService {
    * A live cluster that starts where the session was at `timeMs`: every node's file holds the
    * durable state it had then; nodes that were down start down, cut links start cut.
    */
-  async forkReplay(name: string, timeMs: number): Promise<AppState> {
+  forkReplay(name: string, timeMs: number): Promise<AppState> {
+    return this.oneAtATime(() => this.fork(name, timeMs));
+  }
+
+  private async fork(name: string, timeMs: number): Promise<AppState> {
+    if (this.closing) throw new UserError('the app is closing');
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
     const m = replay.moment(timeMs);
@@ -658,7 +692,7 @@ export class PlaygroundService {
         storage.close();
       }
     }
-    await this.newCluster(settings, session);
+    await this.startCluster(settings, session);
     const cluster = this.live();
     for (const n of m.nodes) if (n.state === 'down' || n.state === 'failed') await cluster.kill(n.id);
     // The network goes on as it was at the moment: its cut links and every link's faults.
@@ -673,10 +707,17 @@ export class PlaygroundService {
    * Removes recorded sessions: each one's file and the folder of node files it ran on. Every name
    * is checked before anything goes: one that cannot be deleted leaves them all in place.
    */
-  deleteSessions(names: string[]): SessionListItem[] {
+  deleteSessions(names: string[]): Promise<SessionListItem[]> {
+    return this.oneAtATime(() => this.deleteSessionsNow(names));
+  }
+
+  private deleteSessionsNow(names: string[]): SessionListItem[] {
+    const recording = this.recorder ? basename(this.recorder.path) : null;
+    const running = this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null;
     for (const name of names) {
       this.sessionFile(name); // refuses a name with no session behind it
-      if (this.recorder && basename(this.recorder.path) === name) throw new UserError(`${name} is being recorded now: start a new cluster first`);
+      if (name === recording) throw new UserError(`${name} is being recorded now: start a new cluster first`);
+      if (name === running) throw new UserError(`${name} has a cluster running on its node files: start a new cluster first`);
     }
     for (const name of names) {
       this.replays.get(name)?.close();
