@@ -181,6 +181,16 @@ export interface UpdateBatch {
 
 export const MAX_EVENTS_PER_BATCH = 400;
 
+/**
+ * The largest call (method and arguments as JSON) the app takes over a socket. Every call the API's
+ * schemas accept fits in it, so a valid call is never cut off by the transport (test/app/api.test.ts).
+ */
+export const MAX_CALL_BYTES = 1 * 2 ** 20;
+
+/** Browser mode's WebSocket subprotocol; the page's token travels beside it as `token.<token>`. */
+export const BRIDGE_PROTOCOL = 'playground';
+export const TOKEN_PROTOCOL_PREFIX = 'token.';
+
 export type NodeAction = 'kill' | 'restart' | 'pause' | 'resume' | 'timeout' | 'transfer' | 'remove';
 
 export type ClientTarget = NodeId | 'leader';

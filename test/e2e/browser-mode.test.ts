@@ -60,7 +60,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       let seen = '';
       server.stdout?.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
-        const match = /Open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(seen);
+        const match = /Open (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(seen);
         if (match) resolve(match[1] as string);
       });
       server.on('exit', (code) => reject(new Error(`web server exited with ${code}: ${seen}`)));
@@ -228,26 +228,39 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await follower.locator('summary').click();
   });
 
-  it('refuses requests and bridge connections without the token, or from another origin or host', async () => {
-    const base = url.slice(0, url.indexOf('?'));
-    expect((await fetch(base)).status).toBe(403);
-    expect((await fetch(`${base}?token=wrong`)).status).toBe(403);
-    expect((await fetch(url, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
-    expect((await fetch(url)).status).toBe(200);
-    const socketOpens = (target: string): Promise<boolean> =>
+  it('takes the token from the address once, out of the address bar, and refuses sockets without it', async () => {
+    const base = url.slice(0, url.indexOf('#'));
+    const token = url.slice(url.indexOf('#token=') + '#token='.length);
+    // The page read its token and cleared it from the address bar; the tab keeps it for reloads.
+    expect(page.url()).toBe(base);
+    expect(await page.evaluate(() => sessionStorage.getItem('playground-token'))).toBe(token);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await page.reload();
+    await until('the cluster after a reload', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 5);
+    // The files are the public build; the cluster is behind the socket, and the socket behind the token.
+    const response = await fetch(base);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect((await fetch(base, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
+    const socketOpens = (protocols: string[]): Promise<boolean> =>
       new Promise((resolve) => {
-        const ws = new WebSocket(target);
+        const ws = new WebSocket(`${base.replace('http://', 'ws://')}bridge`, protocols);
         ws.onopen = () => {
           ws.close();
           resolve(true);
         };
         ws.onerror = () => resolve(false);
       });
-    const wsBase = base.replace('http://', 'ws://');
-    const token = new URL(url).searchParams.get('token') as string;
-    await expect(socketOpens(`${wsBase}bridge`)).resolves.toBe(false);
-    await expect(socketOpens(`${wsBase}bridge?token=wrong`)).resolves.toBe(false);
-    await expect(socketOpens(`${wsBase}bridge?token=${token}`)).resolves.toBe(true);
+    await expect(socketOpens(['playground'])).resolves.toBe(false);
+    await expect(socketOpens(['playground', 'token.wrong'])).resolves.toBe(false);
+    await expect(socketOpens(['playground', `token.${token}`])).resolves.toBe(true);
+    // Opened without the token, the window says what to do instead of hanging.
+    const stranger = await browser.newPage();
+    await stranger.goto(base);
+    await until('the missing-token message', async () => ((await stranger.textContent('body')) ?? '').includes('#token='));
+    await stranger.close();
   });
 
   it('builds a preload a sandboxed window can run: CommonJS, requiring nothing but electron, carrying the version', () => {

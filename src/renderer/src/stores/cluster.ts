@@ -49,6 +49,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const partitionPick = ref<NodeId[]>([]);
   const clientResults = ref<Array<{ id: number; text: string; outcome: ClientOutcome }>>([]);
   const connected = ref(false);
+  /** Why the window could not get the app's state when it opened (browser mode without its token, say). */
+  const connectionError = ref<string | null>(null);
   /** performance.now() when the last batch came: the clock is interpolated from there. */
   const receivedAt = ref(0);
   /** Messages in flight, keyed by nothing but order: a deliver or drop ends the oldest match. */
@@ -112,6 +114,7 @@ export const useClusterStore = defineStore('cluster', () => {
 
   function apply(batch: UpdateBatch): void {
     connected.value = true;
+    connectionError.value = null;
     if (replayAt.value !== null) return;
     const now = performance.now();
     receivedAt.value = now;
@@ -142,8 +145,16 @@ export const useClusterStore = defineStore('cluster', () => {
 
   async function connect(): Promise<void> {
     bridge.onUpdate(apply);
-    const initial = await run(bridge.getState());
-    if (initial) state.value = initial;
+    let initial: Result<AppState>;
+    try {
+      initial = await bridge.getState();
+    } catch (error) {
+      initial = { ok: false, error: (error as Error).message };
+    }
+    // Shown where the window says it is connecting, for as long as nothing else arrives: a toast
+    // would be gone before the person has read how to get in.
+    if (initial.ok) state.value = initial.value;
+    else connectionError.value = initial.error;
   }
 
   const leader = computed(() => {
@@ -175,6 +186,7 @@ export const useClusterStore = defineStore('cluster', () => {
     partitionPick,
     clientResults,
     connected,
+    connectionError,
     receivedAt,
     flights,
     heardAt,
