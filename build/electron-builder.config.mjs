@@ -25,7 +25,7 @@ export default {
   electronFuses: {
     // ELECTRON_RUN_AS_NODE would turn the signed app into a plain Node that runs any script.
     runAsNode: false,
-    // Cookies and local storage are encrypted with a key from the OS keychain.
+    // Cookies are encrypted on disk with a key from the OS keychain.
     enableCookieEncryption: true,
     // NODE_OPTIONS could preload code into the app (--require) before its first line.
     enableNodeOptionsEnvironmentVariable: false,
