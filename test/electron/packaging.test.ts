@@ -3,7 +3,7 @@
 // icons (valid containers, and the ones build/make-icons.mjs draws today from the source), a real
 // pack of the app into app.asar with a stand-in Electron, and the release workflows.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,9 +208,14 @@ describe('the desktop package', () => {
       mkdirSync(join(fakeElectron, 'resources'), { recursive: true });
       writeFileSync(join(fakeElectron, 'electron'), '#!/bin/sh\n');
       chmodSync(join(fakeElectron, 'electron'), 0o755);
+      // A copy of the build to pack from, so that another test rebuilding out/ meanwhile cannot empty it under the packer.
+      const project = join(work, 'project');
+      mkdirSync(project);
+      for (const name of ['out', 'package.json', 'package-lock.json']) cpSync(join(root, name), join(project, name), { recursive: true });
+      symlinkSync(join(root, 'node_modules'), join(project, 'node_modules'), 'junction');
       const { build, Platform } = requireHere('electron-builder');
       await build({
-        projectDir: root,
+        projectDir: project,
         targets: Platform.LINUX.createTarget('dir'),
         publish: 'never',
         config: { ...config, electronFuses: null, electronDist: fakeElectron, directories: { ...config.directories, output: join(work, 'dist') } },
