@@ -1,21 +1,85 @@
 // The thin Electron shell: one window with Electron's security defaults on. Everything else runs in
 // plain Node (src/main) and in the window (src/renderer).
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  protocol,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+  type WebContents,
+} from 'electron';
 import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
 import { dispatch } from '../app/api.ts';
 import { PlaygroundService } from '../app/service.ts';
 import { builtThreadScripts } from '../app/threads.ts';
+import { APP_INDEX, APP_ORIGIN, APP_SCHEME, SECURITY_HEADERS, serveAppFile } from './app-protocol.ts';
+import { isDocumentationLink } from './links.ts';
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+const RENDERER_DIR = join(import.meta.dirname, '../renderer');
+
+// Only before `ready` can a scheme be made standard and secure: standard gives app://playground a
+// real origin (for CSP 'self' and the sender check), secure makes it a secure context like https.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let service: PlaygroundService | null = null;
 
-/** Only our own page may call: a frame that navigated elsewhere (it cannot, but still) gets nothing. */
+/**
+ * Vite's dev server, while developing only: an installed app must not load whatever page an
+ * environment variable names, since anything that can set the variable would get the IPC door.
+ */
+function devServerUrl(): string | null {
+  if (app.isPackaged) return null;
+  return process.env.ELECTRON_RENDERER_URL || null;
+}
+
+/** Scheme, host and port, compared as parsed; Node's URL gives custom schemes an opaque origin, so `.origin` will not do. */
+function sameOrigin(url: string, origin: string): boolean {
+  try {
+    const a = new URL(url);
+    const b = new URL(origin);
+    return a.protocol === b.protocol && a.host === b.host;
+  } catch {
+    return false;
+  }
+}
+
+function isAppPage(url: string): boolean {
+  const dev = devServerUrl();
+  return sameOrigin(url, APP_ORIGIN) || (dev !== null && sameOrigin(url, dev));
+}
+
+/** Only our own page's top frame may call: not an iframe inside it, not a page it was navigated to. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  const devUrl = process.env.ELECTRON_RENDERER_URL;
-  return url.startsWith('file://') || (devUrl !== undefined && url.startsWith(devUrl));
+  const frame = event.senderFrame;
+  if (frame === null || frame.parent !== null) return false;
+  return isAppPage(frame.url);
+}
+
+/** Every web contents, the window's and any a bug or an attacker manages to create. */
+function guardWebContents(contents: WebContents): void {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    openDocumentationLink(url);
+    return { action: 'deny' };
+  });
+  const stayHome = (event: { url: string; preventDefault(): void }): void => {
+    if (isAppPage(event.url)) return;
+    event.preventDefault();
+    openDocumentationLink(event.url);
+  };
+  contents.on('will-navigate', stayHome);
+  contents.on('will-redirect', stayHome);
+}
+
+function openDocumentationLink(url: string): void {
+  if (isDocumentationLink(url)) void shell.openExternal(url);
+  else console.warn(`not opened (not one of the documentation links): ${url}`);
 }
 
 function createWindow(): void {
@@ -28,24 +92,37 @@ function createWindow(): void {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      webviewTag: false,
+      devTools: !app.isPackaged,
     },
   });
-  // Links open in the user's browser; the window itself never navigates away or opens others.
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
   const stopUpdates = service?.onUpdate((batch) => {
     if (!window.isDestroyed()) window.webContents.send('playground:update', batch);
   });
   window.on('closed', () => stopUpdates?.());
-  const devUrl = process.env.ELECTRON_RENDERER_URL;
-  if (devUrl) void window.loadURL(devUrl);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  void window.loadURL(devServerUrl() ?? APP_INDEX);
 }
 
+/** The View menu without DevTools or a cache-bypassing reload once installed; the full one while developing. */
+function viewMenu(): MenuItemConstructorOptions {
+  if (!app.isPackaged) return { role: 'viewMenu' };
+  return {
+    label: 'View',
+    submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+  };
+}
+
+app.on('web-contents-created', (_event, contents) => guardWebContents(contents));
+
 void app.whenReady().then(async () => {
+  protocol.handle(APP_SCHEME, (request) => serveAppFile(RENDERER_DIR, request.url));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  // The dev server's pages do not pass through serveAppFile; this gives them the same headers.
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    const headers = Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([name, value]) => [name, [value]]));
+    callback({ responseHeaders: { ...details.responseHeaders, ...headers } });
+  });
   // Node files live with the user's data, like any app's. Run from source (the shell's unit test)
   // this file is not in a bundle, and the service starts threads from the sources.
   const bundled = import.meta.url.endsWith('.js');
@@ -56,10 +133,6 @@ void app.whenReady().then(async () => {
     return dispatch(running, method, args);
   });
   await running.newCluster(DEFAULT_SETTINGS).catch((error: unknown) => console.error('the first cluster did not start:', error));
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
-  });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate([
       {
@@ -75,7 +148,7 @@ void app.whenReady().then(async () => {
         ],
       },
       { role: 'editMenu' },
-      { role: 'viewMenu' },
+      viewMenu(),
       { role: 'windowMenu' },
       { role: 'help', submenu: [{ role: 'about' }] },
     ]),
