@@ -89,6 +89,13 @@ describe('disk retention in the app', () => {
       expect(names).toContain(running);
       expect(names).toContain('old-4.session.sqlite');
       expect(service.listSessions().filter((s) => s.recording)).toHaveLength(1);
+
+      // A session open for replay stays too, however old it looks.
+      expect((await dispatch(service, 'replayMoment', [running, 0])).ok).toBe(true);
+      utimesSync(join(dir, running), 1000, 1000);
+      fakeSession(dir, 'old-5', 40, 2_000_500);
+      expect(service.setRetention(64 * MIB).lastPruned?.sessions).toEqual(['old-4.session.sqlite']);
+      expect(existsSync(join(dir, running))).toBe(true);
     } finally {
       await service.close();
     }
