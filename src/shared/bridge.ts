@@ -239,6 +239,20 @@ export interface SessionListItem {
   bytes: number;
 }
 
+/** How much disk the recorded sessions may keep, and what they keep now. */
+export interface RetentionView {
+  /** Past this the oldest sessions are deleted (never the one being recorded, nor one open for replay). */
+  limitBytes: number;
+  /** Every session's file and node files together. */
+  usedBytes: number;
+  minBytes: number;
+  maxBytes: number;
+  /** The last sessions deleted to stay under the limit, and when (ISO); null before any. */
+  lastPruned: { at: string; sessions: string[]; freedBytes: number } | null;
+  /** Why the saved setting was not used (a broken settings file), or null. */
+  message: string | null;
+}
+
 /** A recorded session at one moment, shaped like the live state so every view can draw it. */
 export interface ReplayFrame {
   name: string;
@@ -285,6 +299,9 @@ export interface PlaygroundApi {
   exportSession(session: string): Promise<Result<string>>;
   /** Deletes recorded sessions and their node files (never the one being recorded); answers with the list left. */
   deleteSessions(sessions: string[]): Promise<Result<SessionListItem[]>>;
+  getRetention(): Promise<Result<RetentionView>>;
+  /** Saves the limit and deletes the oldest sessions past it now. */
+  setRetention(limitBytes: number): Promise<Result<RetentionView>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -317,6 +334,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   'forkReplay',
   'exportSession',
   'deleteSessions',
+  'getRetention',
+  'setRetention',
 ];
 
 declare global {

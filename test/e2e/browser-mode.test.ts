@@ -286,7 +286,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const messages: Array<{ type: string; id?: number; answer?: { ok: boolean; value?: unknown; error?: string }; file?: string }> = [];
+    const messages: Array<{ type: string; id?: number; answer?: { ok: boolean; value?: unknown; error?: string }; url?: string; status?: number; csp?: string; body?: string }> = [];
     child.on('message', (message) => messages.push(message as (typeof messages)[number]));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let nextId = 0;
@@ -300,8 +300,14 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     try {
       await until('the window to load the built page', async () => {
         if (child.exitCode !== null) throw new Error(`the bundle exited with ${child.exitCode}: ${stderr}`);
-        return messages.some((m) => m.type === 'load' && m.file?.endsWith(join('out', 'renderer', 'index.html')));
+        return messages.some((m) => m.type === 'load');
       });
+      // The packaged window loads the built page through the app's own protocol, with its CSP.
+      const load = messages.find((m) => m.type === 'load')!;
+      expect(load.url).toBe('app://playground/index.html');
+      expect(load.status).toBe(200);
+      expect(load.body).toBe(readFileSync(join(root, 'out', 'renderer', 'index.html'), 'utf8'));
+      expect(load.csp).toContain("frame-ancestors 'none'");
       const leader = await until('a leader on the bundled node host', async () => ((await call('getState')) as AppState).nodes.find((n) => n.status?.role === 'leader')?.id);
       const outcome = (await call('clientOperation', 'leader', { f: 'write', key: 'bundle', value: 1 }, 5000)) as ClientOutcome;
       expect(outcome.type, outcome.error ?? '').toBe('ok');

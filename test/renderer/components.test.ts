@@ -59,8 +59,12 @@ function fakeBridge(): PlaygroundBridge {
     forkReplay: ok(state),
     exportSession: ok('/d/exports/x'),
     deleteSessions: ok([]),
+    getRetention: ok(retention),
+    setRetention: ok(retention),
   };
 }
+
+const retention = { limitBytes: 2 * 2 ** 30, usedBytes: 3 * 2 ** 30, minBytes: 64 * 2 ** 20, maxBytes: 2 ** 50, lastPruned: null, message: null };
 
 describe('window components', () => {
   let bridge: PlaygroundBridge;
@@ -263,6 +267,36 @@ describe('window components', () => {
     await flushPromises();
     expect(bridge.deleteSessions).toHaveBeenCalledWith(['a.session.sqlite', 'b.session.sqlite']);
     expect(dialog.findAll('button').some((b) => b.text().includes('picked'))).toBe(false);
+    vi.unstubAllGlobals();
+    dialog.unmount();
+  });
+
+  it('shows the space the sessions use against the limit, and changes the limit', async () => {
+    const pruned = { ...retention, limitBytes: 2 ** 30, usedBytes: 0.9 * 2 ** 30, lastPruned: { at: '2026-11-30T04:00:00Z', sessions: ['a.session.sqlite', 'b.session.sqlite'], freedBytes: 2.1 * 2 ** 30 } };
+    (bridge.setRetention as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: pruned }));
+    const asked: string[] = [];
+    vi.stubGlobal('confirm', (text: string) => asked.push(text) > 0);
+    const dialog = mount(SessionsDialog);
+    await flushPromises();
+    expect(dialog.text()).toContain('Sessions use 3.00 GiB of 2.00 GiB');
+    const input = dialog.find('input[aria-label="Disk limit in GiB"]');
+    expect((input.element as HTMLInputElement).value).toBe('2');
+    const apply = (): ReturnType<typeof dialog.find> => dialog.find('form[aria-label="Disk limit"] button[type="submit"]');
+    // Unchanged, nothing to apply; too small, refused in the window before the app is asked.
+    expect(apply().attributes('disabled')).toBeDefined();
+    await input.setValue('0.01');
+    expect(dialog.text()).toContain('at least 64.0 MiB');
+    expect(apply().attributes('disabled')).toBeDefined();
+    await input.setValue('1');
+    expect(apply().attributes('disabled')).toBeUndefined();
+    await dialog.find('form[aria-label="Disk limit"]').trigger('submit');
+    await flushPromises();
+    // Below what the sessions use: the oldest go at once, so the person is asked first.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain('the oldest will be deleted now');
+    expect(bridge.setRetention).toHaveBeenCalledWith(2 ** 30);
+    expect(dialog.text()).toContain('Sessions use 921.6 MiB of 1.00 GiB');
+    expect(dialog.text()).toContain('Last deleted to stay under the limit: 2 session(s), 2.10 GiB');
     vi.unstubAllGlobals();
     dialog.unmount();
   });

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { API_METHODS, MAX_CALL_BYTES, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
+import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record/retention.ts';
 
 const nodeId = z.string().regex(/^n\d{1,2}$/, 'a node is named n1, n2, ...');
 const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
@@ -91,6 +92,8 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   forkReplay: z.tuple([sessionName, moment]),
   exportSession: z.tuple([sessionName]),
   deleteSessions: z.tuple([z.array(sessionName).min(1, 'name at least one session').max(MAX_SESSIONS_PER_CALL, `at most ${MAX_SESSIONS_PER_CALL} sessions at once`)]),
+  getRetention: z.tuple([]),
+  setRetention: z.tuple([z.number().int('a whole number of bytes').min(MIN_RETENTION_BYTES, `at least ${formatBytes(MIN_RETENTION_BYTES)}`).max(MAX_RETENTION_BYTES, `at most ${formatBytes(MAX_RETENTION_BYTES)}`)]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -166,5 +169,9 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.exportSession(a[0]);
     case 'deleteSessions':
       return service.deleteSessions(a[0]);
+    case 'getRetention':
+      return service.getRetention();
+    case 'setRetention':
+      return service.setRetention(a[0]);
   }
 }

@@ -8,6 +8,7 @@
 export const APP_CSP = [
   "default-src 'self'",
   "script-src 'self'",
+  // Vue's transitions and the charts set style attributes at run time.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",

@@ -2,7 +2,7 @@
 // operations the window may ask for (the PlaygroundApi of src/shared/bridge.ts). Plain Node: the
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -21,6 +21,7 @@ import {
   type NodeAction,
   type NodeInspection,
   type NodeView,
+  type RetentionView,
   type TableView,
   type UpdateBatch,
   type WorkloadSettings,
@@ -43,6 +44,9 @@ import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/ses
 import { SessionReplay } from '../record/replay-view.ts';
 import { exportSessions } from '../record/export.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
+import { DEFAULT_APP_SETTINGS, loadAppSettings, saveAppSettings, type AppSettings } from './app-settings.ts';
+import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes, planRetention } from '../record/retention.ts';
+import { removeSessionFromDisk, sessionDiskBytes, sessionsOnDisk } from '../record/session-disk.ts';
 
 /** A mistake of the person using the app: shown to them as it is. */
 export class UserError extends Error {}
@@ -51,6 +55,8 @@ const BATCH_MS = 50;
 const CHECK_MS = 1000;
 /** A recording that stays behind is said again this often, not on every health check. */
 const RECORDING_BEHIND_REPEAT_MS = 10_000;
+/** How often the sessions' disk use is held to the limit while the app runs (about 2 MB recorded meanwhile). */
+const RETENTION_MS = 60_000;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
@@ -103,6 +109,7 @@ export class PlaygroundService {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
+    this.startRetention();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -149,6 +156,7 @@ export class PlaygroundService {
     // Every session is recorded beside its node files, to replay, verify and export later.
     const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings, startingLinkRule: startingLinkRule(settings) } }, { writerUrl: this.threads.recorderWriter });
     this.recorder = recorder;
+    this.enforceRetention();
     this.recordingErrorShown = false;
     this.recordingBehindSaidAt = -Infinity;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
@@ -224,6 +232,7 @@ export class PlaygroundService {
     for (const replay of this.replays.values()) replay.close();
     this.replays.clear();
     if (this.batchTimer) clearTimeout(this.batchTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.listeners.clear();
   }
 
@@ -550,20 +559,9 @@ export class PlaygroundService {
     return file;
   }
 
-  /** What a session keeps on disk: its file with SQLite's companions, and the folder of its node files. */
-  private sessionPaths(name: string): { files: string[]; nodes: string } {
-    const file = join(this.dataDir, name);
-    return { files: ['', '-wal', '-shm'].map((suffix) => `${file}${suffix}`), nodes: join(this.dataDir, name.slice(0, -SESSION_SUFFIX.length)) };
-  }
-
   /** What deleting a session frees. */
   private sessionBytes(name: string): number {
-    const { files, nodes } = this.sessionPaths(name);
-    let bytes = 0;
-    // The -shm file is SQLite's index of the WAL while the file is open, not data the session keeps.
-    for (const file of files) if (!file.endsWith('-shm') && existsSync(file)) bytes += statSync(file).size;
-    if (existsSync(nodes) && statSync(nodes).isDirectory()) for (const entry of readdirSync(nodes)) bytes += statSync(join(nodes, entry)).size;
-    return bytes;
+    return sessionDiskBytes(this.dataDir, name);
   }
 
   /**
@@ -722,9 +720,7 @@ export class PlaygroundService {
     for (const name of names) {
       this.replays.get(name)?.close();
       this.replays.delete(name);
-      const { files, nodes } = this.sessionPaths(name);
-      for (const file of files) rmSync(file, { force: true });
-      if (existsSync(nodes) && statSync(nodes).isDirectory()) rmSync(nodes, { recursive: true, force: true });
+      removeSessionFromDisk(this.dataDir, name);
     }
     return this.listSessions();
   }
@@ -747,6 +743,68 @@ export class PlaygroundService {
       throw error;
     }
     return dir;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Disk retention: the sessions together keep at most a limit; the oldest go first
+
+  private appSettings: AppSettings = DEFAULT_APP_SETTINGS;
+  private settingsMessage: string | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private lastPruned: RetentionView['lastPruned'] = null;
+
+  private startRetention(): void {
+    const loaded = loadAppSettings(this.dataDir);
+    this.appSettings = loaded.settings;
+    this.settingsMessage = loaded.message;
+    if (loaded.message) console.warn(loaded.message);
+    // In turn with starting and stopping: a session being closed is no longer the running one, but
+    // its recording is still being written.
+    this.retentionTimer = setInterval(() => void this.oneAtATime(() => this.enforceRetention()), RETENTION_MS);
+    // An idle app should not stay alive for this timer alone.
+    this.retentionTimer.unref();
+  }
+
+  /**
+   * Deletes the oldest sessions past the limit. The one being recorded is never deleted, nor one
+   * open for replay (the window may be showing it); both count towards the total all the same.
+   * A failure to delete is said and left for the next round: it must never stop a cluster.
+   */
+  private enforceRetention(): void {
+    try {
+      const recordingNow = this.recorder ? basename(this.recorder.path) : null;
+      const running = this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null;
+      const candidates = sessionsOnDisk(this.dataDir).map((s) => ({ ...s, protected: s.name === recordingNow || s.name === running || this.replays.has(s.name) }));
+      const plan = planRetention(candidates, this.appSettings.retentionBytes);
+      if (plan.delete.length === 0) return;
+      for (const name of plan.delete) removeSessionFromDisk(this.dataDir, name);
+      this.lastPruned = { at: new Date().toISOString(), sessions: plan.delete, freedBytes: plan.freedBytes };
+      console.warn(`deleted ${plan.delete.length} old session(s), ${formatBytes(plan.freedBytes)}, to keep the sessions under ${formatBytes(this.appSettings.retentionBytes)}`);
+    } catch (error) {
+      console.error('keeping the sessions under their limit failed:', error);
+    }
+  }
+
+  getRetention(): RetentionView {
+    const usedBytes = sessionsOnDisk(this.dataDir).reduce((sum, s) => sum + s.bytes, 0);
+    return { limitBytes: this.appSettings.retentionBytes, usedBytes, minBytes: MIN_RETENTION_BYTES, maxBytes: MAX_RETENTION_BYTES, lastPruned: this.lastPruned, message: this.settingsMessage };
+  }
+
+  setRetention(limitBytes: number): Promise<RetentionView> {
+    return this.oneAtATime(() => this.setRetentionNow(limitBytes));
+  }
+
+  private setRetentionNow(limitBytes: number): RetentionView {
+    if (!Number.isInteger(limitBytes) || limitBytes < MIN_RETENTION_BYTES || limitBytes > MAX_RETENTION_BYTES) throw new UserError(`the limit must be a whole number of bytes from ${formatBytes(MIN_RETENTION_BYTES)} to ${formatBytes(MAX_RETENTION_BYTES)}`);
+    try {
+      saveAppSettings(this.dataDir, { ...this.appSettings, retentionBytes: limitBytes });
+    } catch (error) {
+      throw new UserError(`the setting cannot be saved: ${(error as Error).message}`);
+    }
+    this.appSettings = { ...this.appSettings, retentionBytes: limitBytes };
+    this.settingsMessage = null;
+    this.enforceRetention();
+    return this.getRetention();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -37,6 +37,14 @@ const commands: Record<string, CommandEntry> = {
     summary: 'record and export many sessions with random faults and distinct seeds',
     load: async () => (await import('./generate.ts')).generateCommand,
   },
+  merge: {
+    summary: 'join the shares of one data set made by generate --shard I/N on many machines',
+    load: async () => (await import('./merge.ts')).mergeCommand,
+  },
+  prune: {
+    summary: 'delete the oldest recorded sessions beyond a total size (--keep-size 2GiB)',
+    load: async () => (await import('./prune.ts')).pruneCommand,
+  },
   check: {
     summary: 'check client histories (JSON Lines) for linearizability',
     load: async () => (await import('./check.ts')).checkCommand,

@@ -1,10 +1,11 @@
 // `consensus-playground generate --runs N --out DIR [run options]`: many recorded sessions with
 // random fault schedules and distinct seeds, exported together as one data set.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendShare, eachLineFile, shareBuffers, writeDataCard, type ExportedSession } from '../record/export.ts';
-import { openSessionFile } from '../record/session-file.ts';
+import { FileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestText, parseShard, shardRange, type Manifest, type ManifestSession, type ShardSpec } from '../record/manifest.ts';
+import { appVersion, openSessionFile } from '../record/session-file.ts';
 import { UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
 import type { GenerateAnswer, GenerateTask } from './generate-worker.ts';
@@ -12,13 +13,19 @@ import { WorkerPool } from './worker-pool.ts';
 import { DATASET_FILES } from './export.ts';
 import { parseRunArgs } from './run.ts';
 
-const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [run options]
+const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [--shard I/N] [run options]
 
 Records N sessions, each with its own seed (--seed S gives S, S+1, ...) and so its own random
 fault schedule, into DIR/sessions/, and exports them all as one data set into DIR (see
 \`consensus-playground export --help\`). Every option of \`run\` applies to each session; the
 defaults differ: --duration 60s and --faults partition,kill,pause,drop,delay,dup.
 With --sim the sessions run in the deterministic simulator, many times faster than real time.
+
+DIR/manifest.json lists the sessions (seed, counts) and each data set file's size and sha256.
+--shard I/N (I from 1 to N) makes only the I-th of N contiguous blocks of the N runs, with the
+seeds and session names the whole run would give them; \`consensus-playground merge\` joins the N
+shares into the data set one run makes (with --sim and SOURCE_DATE_EPOCH set, byte for byte).
+A Kubernetes Indexed Job's JOB_COMPLETION_INDEX counts from 0: --shard $((JOB_COMPLETION_INDEX+1))/N.
 
 Shows a progress bar with an estimate of the time left. Exit 0 when every session was safe and
 linearizable, 1 when any was not (they are all kept: those are the interesting ones), 2 on bad
@@ -55,12 +62,19 @@ export const generateCommand: CommandMain = async (argv, io) => {
     return 0;
   }
   const runsOption = takeOption(argv, 'runs');
-  const outOption = takeOption(runsOption.rest, 'out');
+  const shardOption = takeOption(runsOption.rest, 'shard');
+  const outOption = takeOption(shardOption.rest, 'out');
   const runs = Number(runsOption.value);
   if (runsOption.value === undefined || !Number.isInteger(runs) || runs < 1 || runs > 100_000) throw new UsageError(`--runs must be a whole number from 1 to 100000, got ${JSON.stringify(runsOption.value ?? null)}`);
+  let shard: ShardSpec | null = null;
+  if (shardOption.value !== undefined) {
+    shard = parseShard(shardOption.value);
+    if (shard === null) throw new UsageError(`--shard must be I/N with 1 <= I <= N (the first of three is 1/3), got ${JSON.stringify(shardOption.value)}`);
+  }
+  const { first, end } = shard === null ? { first: 0, end: runs } : shardRange(runs, shard);
   const out = outOption.value;
   if (out === undefined) throw new UsageError('--out DIR is required');
-  const clash = DATASET_FILES.find((f) => existsSync(join(out, f)));
+  const clash = [...DATASET_FILES, MANIFEST_FILE].find((f) => existsSync(join(out, f)));
   if (clash) throw new UsageError(`${join(out, clash)} already exists; generate into an empty or new folder`);
   const sessionsDir = join(out, 'sessions');
   if (existsSync(sessionsDir) && readdirSync(sessionsDir).length > 0) throw new UsageError(`${sessionsDir} is not empty; generate into an empty or new folder`);
@@ -83,12 +97,16 @@ export const generateCommand: CommandMain = async (argv, io) => {
   // Shares arrive in any order and are appended in session order as soon as they can be, so at
   // most a few sessions' lines wait in memory.
   const files = eachLineFile((name) => openSync(join(out, name), 'w'));
+  const digests = eachLineFile(() => new FileDigest());
   const sessions: ExportedSession[] = [];
+  const count = end - first;
   const waiting = new Map<number, GenerateAnswer>();
   let nextToWrite = 0;
   try {
     await Promise.all(
-      Array.from({ length: runs }, async (_, i) => {
+      Array.from({ length: count }, async (_, k) => {
+        // Numbered and seeded within the whole data set, whichever share makes the session.
+        const i = first + k;
         const seed = (base.seed + i) % 4_294_967_296;
         const session = `run-${String(i + 1).padStart(String(runs).length, '0')}-seed${seed}`;
         const file = join(sessionsDir, `${session}.session.sqlite`);
@@ -96,19 +114,20 @@ export const generateCommand: CommandMain = async (argv, io) => {
         if (answer.exitCode !== 0) unsafe++;
         const { db, meta } = openSessionFile(file, { quick: true });
         db.close();
-        sessions[i] = { file, session, meta, ...answer.counts };
-        waiting.set(i, answer);
+        sessions[k] = { file, session, meta, ...answer.counts };
+        waiting.set(k, answer);
         for (let ready = waiting.get(nextToWrite); ready !== undefined; ready = waiting.get(nextToWrite)) {
           appendShare(files, ready.data);
+          for (const [name, pieces] of Object.entries(ready.data) as Array<[keyof typeof digests, Uint8Array[]]>) for (const piece of pieces) digests[name].update(piece);
           pool.giveBack(shareBuffers(ready.data));
           waiting.delete(nextToWrite);
           nextToWrite++;
         }
         finished++;
         const now = performance.now();
-        if (interactive || now - lastPrint >= 1000 || finished === runs) {
+        if (interactive || now - lastPrint >= 1000 || finished === count) {
           lastPrint = now;
-          io.err(progressBar(finished, runs, now - started));
+          io.err(progressBar(finished, count, now - started));
         }
       }),
     );
@@ -117,9 +136,21 @@ export const generateCommand: CommandMain = async (argv, io) => {
     for (const fd of Object.values(files)) closeSync(fd);
   }
   writeDataCard(sessions, out);
+  const card = new FileDigest();
+  card.update(readFileSync(join(out, 'dataset.md')));
+  const { seed: firstSeed, recordFile: _record, historyFile: _history, dataDir: _dataDir, ...settings } = base;
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    app: appVersion(),
+    generate: { runs, seed: firstSeed, settings },
+    shard,
+    sessions: sessions.map((s, k): ManifestSession => ({ index: first + k, name: s.session, seed: s.meta.seed, recording: `sessions/${s.session}.session.sqlite`, transitions: s.transitions, events: s.events, history: s.history })),
+    files: { ...Object.fromEntries(Object.entries(digests).map(([name, digest]) => [name, digest.finish()])), 'dataset.md': card.finish() },
+  };
+  writeFileSync(join(out, MANIFEST_FILE), manifestText(manifest));
   const result = { dir: out, sessions };
   const total = (key: 'transitions' | 'events' | 'history'): number => result.sessions.reduce((sum, s) => sum + s[key], 0);
   const seconds = (performance.now() - started) / 1000;
-  io.out(`generated ${runs} session(s) in ${seconds.toFixed(1)} s (${((runs / seconds) * 60).toFixed(0)} per minute), ${unsafe} not safe or not linearizable; data set in ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);
+  io.out(`generated ${count} session(s)${shard === null ? '' : ` (shard ${shard.index}/${shard.count}: runs ${first + 1} to ${end} of ${runs})`} in ${seconds.toFixed(1)} s (${((count / seconds) * 60).toFixed(0)} per minute), ${unsafe} not safe or not linearizable; data set in ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);
   return unsafe === 0 ? 0 : 1;
 };

@@ -4,30 +4,15 @@
 // check can name exactly.
 import { readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { SECURITY_HEADERS } from '../app/security-headers.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'playground';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_INDEX = `${APP_ORIGIN}/index.html`;
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Vue's transitions and the charts set style attributes at run time.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-  "form-action 'none'",
-].join('; ');
-
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CSP,
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-};
+// The same headers as browser mode's pages: both modes make the browser engine the same promises.
+export { APP_CSP as CSP, SECURITY_HEADERS } from '../app/security-headers.ts';
 
 // nosniff makes the browser trust these, so a wrong one breaks the page rather than guessing.
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

@@ -276,6 +276,16 @@ export function assembleDataset(shares: Array<{ file: string; session: string; m
   return { dir, sessions };
 }
 
+/**
+ * When the data set was made; SOURCE_DATE_EPOCH (seconds, the reproducible-builds convention)
+ * fixes it, so that the same sessions give the same card byte for byte wherever they are made.
+ */
+function madeAt(): string {
+  const fixed = process.env.SOURCE_DATE_EPOCH;
+  if (fixed !== undefined && /^\d+$/.test(fixed)) return new Date(Number(fixed) * 1000).toISOString();
+  return new Date().toISOString();
+}
+
 function dataCard(sessions: ExportedSession[]): string {
   const total = (key: 'transitions' | 'events' | 'history'): number => sessions.reduce((sum, s) => sum + s[key], 0);
   const rows = sessions.map((s) => {
@@ -286,7 +296,7 @@ function dataCard(sessions: ExportedSession[]): string {
   });
   return `# Consensus Playground data set
 
-Made by Consensus Playground ${appVersion()} on ${new Date().toISOString()} from ${sessions.length} recorded session(s).
+Made by Consensus Playground ${appVersion()} on ${madeAt()} from ${sessions.length} recorded session(s).
 Every transition is a step a node really took, with its state on both sides: \`export\` re-executes
 each node from its recorded inputs, \`generate --sim\` writes the steps as its simulations take them,
 and both give the same lines (\`replay --verify\` checks that a recording re-executes exactly).

@@ -2,7 +2,7 @@
 // stepping event by event, the first violation, and forking a live cluster from any moment.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ReplayFrame, SessionListItem } from '../../../shared/bridge.ts';
+import type { ReplayFrame, RetentionView, SessionListItem } from '../../../shared/bridge.ts';
 import { getBridge } from '../bridge.ts';
 import { useClusterStore } from './cluster.ts';
 
@@ -14,6 +14,7 @@ export const useReplayStore = defineStore('replay', () => {
   const bridge = getBridge();
   const cluster = useClusterStore();
   const sessions = ref<SessionListItem[]>([]);
+  const retention = ref<RetentionView | null>(null);
   const frame = ref<ReplayFrame | null>(null);
   const timeMs = ref(0);
   const playing = ref(false);
@@ -30,6 +31,17 @@ export const useReplayStore = defineStore('replay', () => {
   }
 
   async function refreshList(): Promise<void> {
+    const list = await cluster.run(bridge.listSessions());
+    if (list) sessions.value = list;
+    const view = await cluster.run(bridge.getRetention());
+    if (view) retention.value = view;
+  }
+
+  /** Saves the limit; the oldest sessions past it are deleted at once, so the list is read again. */
+  async function setRetention(limitBytes: number): Promise<void> {
+    const view = await cluster.run(bridge.setRetention(limitBytes), (v) => (v.lastPruned && v.lastPruned.at !== retention.value?.lastPruned?.at ? `limit saved; ${v.lastPruned.sessions.length} old session(s) deleted` : 'limit saved'));
+    if (view === null) return;
+    retention.value = view;
     const list = await cluster.run(bridge.listSessions());
     if (list) sessions.value = list;
   }
@@ -93,6 +105,8 @@ export const useReplayStore = defineStore('replay', () => {
 
   return {
     sessions,
+    retention,
+    setRetention,
     frame,
     timeMs,
     playing,
