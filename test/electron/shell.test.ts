@@ -187,7 +187,7 @@ describe('the Electron shell, installed', () => {
     let headers: Record<string, string[]> = {};
     h.headers?.({ responseHeaders: {} }, (r) => (headers = r.responseHeaders));
     expect(headers['Content-Security-Policy']?.[0]).toMatch(/default-src 'self'; script-src 'self'/);
-    expect(headers['Content-Security-Policy']?.[0]).toContain("object-src 'none'; form-action 'none'");
+    for (const directive of ["object-src 'none'", "form-action 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) expect(headers['Content-Security-Policy']?.[0]).toContain(directive);
     expect(headers['X-Content-Type-Options']).toEqual(['nosniff']);
   });
 
