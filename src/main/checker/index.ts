@@ -4,7 +4,8 @@
 
 import type { KvScalar, OpFunction } from '../../shared/history.ts';
 import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
-import { searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
+import { withoutUnobservedInfo } from './unobserved.ts';
+import { registerSearch, searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
 
@@ -83,8 +84,19 @@ function explain(key: string, ops: Operation[], prefix: number[], state: KvScala
 export interface CheckOptions {
   /** Milliseconds for the whole check; past it the verdict is 'unknown', never a guess. */
   timeoutMs?: number;
+  /** Bytes the searches may keep in their caches together (estimated); past it, 'unknown'. */
+  maxCacheBytes?: number;
   now?: () => number;
 }
+
+/**
+ * What a key's search keeps at most, by default: a history that keeps no bound in sight (many
+ * operations of unknown outcome, none of which a read pins down) ends as 'unknown', not as a heap
+ * out of memory that takes the process (and, live, the cluster) with it.
+ */
+export const DEFAULT_MAX_CACHE_BYTES = 1024 * 2 ** 20;
+/** How many pauses (see registerSearch) a key's search runs in its turn before the next key's. */
+const PAUSES_PER_TURN = 16;
 
 export function partitionByKey(operations: readonly Operation[]): Map<string, Operation[]> {
   const byKey = new Map<string, Operation[]>();
@@ -96,11 +108,11 @@ export function partitionByKey(operations: readonly Operation[]): Map<string, Op
   return byKey;
 }
 
-/** The deadline a check's searches share, if it has one. */
-function budgetOf(options: CheckOptions): SearchBudget | null {
-  if (options.timeoutMs === undefined) return null;
+/** The deadline and memory bound a check's searches share. */
+function budgetOf(options: CheckOptions): SearchBudget {
   const now = options.now ?? (() => performance.now());
-  return { now, deadline: now() + options.timeoutMs };
+  const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : now() + options.timeoutMs;
+  return { now, deadline, memory: { used: 0, max: options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES } };
 }
 
 /** A search's result with the operations it searched (what its indexes point into). */
@@ -114,26 +126,39 @@ function further(a: Attempt | null, b: Attempt): Attempt {
   return a === null || b.result.longestPrefix.length > a.result.longestPrefix.length ? b : a;
 }
 
+/**
+ * Checks every key's history, the searches taking turns (as Porcupine's run side by side), until
+ * each is decided, one is not linearizable, or the budget runs out. One key whose search is long
+ * (linearizable after much backtracking, or not and hard to prove) then cannot spend the whole
+ * budget while another key would have shown a violation in a few steps: searched one after the
+ * other, a hard first key left every key 'unknown'.
+ */
 export function checkOperations(operations: readonly Operation[], options: CheckOptions = {}): CheckResult {
   const budget = budgetOf(options);
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
+  let open = keys.map((key) => {
+    const ops = withoutUnobservedInfo(byKey.get(key) as Operation[]);
+    return { key, ops, steps: registerSearch(ops, budget) };
+  });
   const unknownKeys: string[] = [];
-  for (const key of keys) {
-    const ops = byKey.get(key) as Operation[];
-    const result = searchRegister(ops, budget);
-    if (result.verdict === 'not_linearizable') {
-      return {
-        linearizable: 'false',
-        operations: operations.length,
-        keys: keys.length,
-        explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck),
-        unknownKeys,
-      };
+  const found = (key: string, ops: Operation[], result: SearchResult): CheckResult => {
+    // The others' caches go now, not when the collector finds them.
+    for (const search of open) search.steps.return(result);
+    return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
+  };
+  while (open.length > 0) {
+    const still: typeof open = [];
+    for (const search of open) {
+      let next = search.steps.next();
+      for (let pause = 1; pause < PAUSES_PER_TURN && next.done !== true; pause++) next = search.steps.next();
+      if (next.done !== true) still.push(search);
+      else if (next.value.verdict === 'not_linearizable') return found(search.key, search.ops, next.value);
+      else if (next.value.verdict === 'unknown') unknownKeys.push(search.key);
     }
-    if (result.verdict === 'unknown') unknownKeys.push(key);
+    open = still;
   }
-  return { linearizable: unknownKeys.length > 0 ? 'unknown' : 'true', operations: operations.length, keys: keys.length, unknownKeys };
+  return { linearizable: unknownKeys.length > 0 ? 'unknown' : 'true', operations: operations.length, keys: keys.length, unknownKeys: unknownKeys.sort() };
 }
 
 /**
