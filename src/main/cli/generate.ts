@@ -9,7 +9,7 @@ import { UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
 import type { GenerateAnswer, GenerateTask } from './generate-worker.ts';
 import { WorkerPool } from './worker-pool.ts';
-import { DATASET_FILES } from './export.ts';
+import { outFolder } from './export.ts';
 import { parseRunArgs } from './run.ts';
 
 const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [run options]
@@ -60,8 +60,7 @@ export const generateCommand: CommandMain = async (argv, io) => {
   if (runsOption.value === undefined || !Number.isInteger(runs) || runs < 1 || runs > 100_000) throw new UsageError(`--runs must be a whole number from 1 to 100000, got ${JSON.stringify(runsOption.value ?? null)}`);
   const out = outOption.value;
   if (out === undefined) throw new UsageError('--out DIR is required');
-  const clash = DATASET_FILES.find((f) => existsSync(join(out, f)));
-  if (clash) throw new UsageError(`${join(out, clash)} already exists; generate into an empty or new folder`);
+  outFolder(out, 'generate');
   const sessionsDir = join(out, 'sessions');
   if (existsSync(sessionsDir) && readdirSync(sessionsDir).length > 0) throw new UsageError(`${sessionsDir} is not empty; generate into an empty or new folder`);
 
@@ -82,7 +81,8 @@ export const generateCommand: CommandMain = async (argv, io) => {
   let lastPrint = 0;
   // Shares arrive in any order and are appended in session order as soon as they can be, so at
   // most a few sessions' lines wait in memory.
-  const files = eachLineFile((name) => openSync(join(out, name), 'w'));
+  // Exclusive, as export's: nothing there is written through, a link included.
+  const files = eachLineFile((name) => openSync(join(out, name), 'wx'));
   const sessions: ExportedSession[] = [];
   const waiting = new Map<number, GenerateAnswer>();
   let nextToWrite = 0;

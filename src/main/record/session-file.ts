@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS traffic (time REAL NOT NULL, sent TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS traffic_by_time ON traffic (time);
 `;
 
-export class SessionFileError extends Error {}
+export class SessionFileError extends Error {
+  // The CLI tells these from bugs by name (see cli/file-errors.ts), without loading this module.
+  override readonly name = 'SessionFileError';
+}
 
 /** Creates a new session file; refuses to overwrite anything already there. */
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
@@ -133,7 +136,9 @@ function fileHeader(path: string): string {
  */
 export function openSessionFile(path: string, options: { migrate?: boolean; quick?: boolean } = {}): { db: Database.Database; meta: SessionMeta } {
   if (!existsSync(path)) throw new SessionFileError(`${path}: no such file`);
-  if (statSync(path).size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new SessionFileError(`${path} is a folder, not a session file`);
+  if (stat.size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
   const header = fileHeader(path);
   if (header !== 'SQLite format 3\u0000') throw new SessionFileError(`${path} is not a session file: it is not an SQLite database`);
   let db: Database.Database;

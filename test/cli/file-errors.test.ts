@@ -1,0 +1,108 @@
+// Files the CLI is given that cannot be used: one line naming the file and the reason, exit 2, and
+// nothing of the user's touched. Export writes into a folder of its own and never over anything.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'file-errors-'));
+const session = join(dir, 'a.session.sqlite');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), stdin: process.stdin });
+  return { code, out: out.join('\n'), err };
+}
+
+/** Exit 2 and one line `consensus-playground <command>: ...` matching `message`. */
+async function refused(message: RegExp, ...argv: string[]): Promise<void> {
+  const r = await cli(...argv);
+  expect(r.code, r.out + r.err.join('\n')).toBe(2);
+  expect(r.err).toHaveLength(1);
+  expect(r.err[0]).toMatch(new RegExp(`^consensus-playground ${argv[0]}: `));
+  expect(r.err[0]).toMatch(message);
+}
+
+beforeAll(async () => {
+  const r = await cli('run', '--sim', '--nodes', '3', '--duration', '3s', '--seed', '5', '--record', session);
+  expect(r.code, r.out + r.err.join('\n')).toBe(0);
+});
+
+describe('export writes only its own files, each created anew', () => {
+  it('leaves a .parts folder already in the destination as it was, and no work folder behind', async () => {
+    const out = join(dir, 'with-parts');
+    mkdirSync(join(out, '.parts'), { recursive: true });
+    writeFileSync(join(out, '.parts', 'mine.txt'), 'keep me');
+    const r = await cli('export', session, '--out', out);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(readFileSync(join(out, '.parts', 'mine.txt'), 'utf8')).toBe('keep me');
+    expect(readdirSync(out).sort()).toEqual(['.parts', 'dataset.md', 'events.jsonl', 'history.jsonl', 'transitions.jsonl']);
+  });
+
+  it('refuses a dangling link named history.jsonl, writing nothing through it', async () => {
+    const out = join(dir, 'with-link');
+    mkdirSync(out);
+    const target = join(dir, 'link-target.jsonl');
+    symlinkSync(target, join(out, 'history.jsonl'));
+    await refused(/history\.jsonl already exists/, 'export', session, '--out', out);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(out)).toEqual(['history.jsonl']);
+  });
+
+  it('refuses a data set file that appears while it works, and takes back only what it put there', async () => {
+    const out = join(dir, 'late-clash');
+    mkdirSync(out);
+    // Appears after the check at the start: the progress line comes once the share is written.
+    const argv = ['export', session, '--out', out];
+    const err: string[] = [];
+    const code = await main(argv, { out: () => undefined, err: (l) => (err.push(l), l.startsWith('1/1') && writeFileSync(join(out, 'history.jsonl'), 'theirs')), stdin: process.stdin });
+    expect(code).toBe(2);
+    expect(err.at(-1)).toMatch(/^consensus-playground export: .*history\.jsonl already exists/);
+    expect(readdirSync(out)).toEqual(['history.jsonl']);
+    expect(readFileSync(join(out, 'history.jsonl'), 'utf8')).toBe('theirs');
+  });
+});
+
+describe('a file that cannot be used is one line and exit 2', () => {
+  it('export of a session with a chunk that is not JSON names the file and the row', async () => {
+    const broken = join(dir, 'broken.session.sqlite');
+    copyFileSync(session, broken);
+    const db = new Database(broken);
+    const seq = db.prepare('SELECT MIN(seq) FROM inputs').pluck().get() as number;
+    db.prepare("UPDATE inputs SET batches = '[[1, {' WHERE seq = ?").run(seq);
+    db.close();
+    const out = join(dir, 'from-broken');
+    await refused(new RegExp(`broken\\.session\\.sqlite is damaged: inputs row ${seq} is not valid JSON`), 'export', broken, '--out', out);
+    // Nothing half-made is left: the destination holds no data set file.
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('export --out naming a file', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    await refused(/--out: .*a-file is not a folder/, 'export', session, '--out', file);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('replay given a folder', async () => {
+    await refused(new RegExp(`${dir} is a folder, not a session file`), 'replay', dir);
+  });
+
+  it('run --data-dir naming a file, or a folder under a file', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    await refused(/--data-dir: .*not-a-dir is not a folder/, 'run', '--nodes', '1', '--duration', '1s', '--data-dir', file);
+    await refused(/not-a-dir\/sub.*: a part of the path is not a folder/, 'run', '--nodes', '1', '--duration', '1s', '--data-dir', join(file, 'sub'));
+  });
+
+  it('run --history naming a file that exists, which it leaves as it was', async () => {
+    const history = join(dir, 'kept.jsonl');
+    writeFileSync(history, 'mine\n');
+    await refused(/--history: .*kept\.jsonl already exists/, 'run', '--sim', '--duration', '1s', '--history', history);
+    expect(readFileSync(history, 'utf8')).toBe('mine\n');
+  });
+});
