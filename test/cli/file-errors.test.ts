@@ -1,11 +1,13 @@
 // Files the CLI is given that cannot be used: one line naming the file and the reason, exit 2, and
-// nothing of the user's touched. Export writes into a folder of its own and never over anything.
+// nothing of the user's touched. Export writes into a folder of its own and never over anything;
+// replay --verify says when it verified nothing.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli/cli.ts';
+import { createSessionFile } from '../../src/main/record/session-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'file-errors-'));
 const session = join(dir, 'a.session.sqlite');
@@ -104,5 +106,17 @@ describe('a file that cannot be used is one line and exit 2', () => {
     writeFileSync(history, 'mine\n');
     await refused(/--history: .*kept\.jsonl already exists/, 'run', '--sim', '--duration', '1s', '--history', history);
     expect(readFileSync(history, 'utf8')).toBe('mine\n');
+  });
+});
+
+describe('replay --verify vouches only for what it verified', () => {
+  it('a session copied without its -wal file early on: nothing verified, exit 1', async () => {
+    // What such a copy holds: the file as created, without the lives and summary still in the WAL.
+    const copy = join(dir, 'copy.session.sqlite');
+    createSessionFile(copy, { mode: 'live', algorithm: 'raft', nodes: 1, seed: 1, settings: {} }).close();
+    const r = await cli('replay', copy, '--verify');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/nothing verified: the session holds no node lives, and the session was never closed/);
+    expect(r.out).not.toMatch(/^verified/m);
   });
 });

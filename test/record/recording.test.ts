@@ -564,8 +564,10 @@ describe('a recording cut short', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const replay = await cli('replay', file, '--verify');
-    expect(replay.code, replay.out + replay.err).toBe(0);
+    // What was recorded verifies, but a session never closed is not vouched for whole: exit 1.
+    expect(replay.code, replay.out + replay.err).toBe(1);
     expect(replay.out).toContain('summary: none (the recording was not closed');
+    expect(replay.out).toMatch(/^verified: .*\nnot verified whole: the session was never closed/m);
     expect(Number(/(\d+) outputs re-executed/.exec(replay.out)?.[1])).toBeGreaterThan(100);
     const events = JSON.parse(spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(join(import.meta.dirname, '..', '..', 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(file)},{readonly:true});console.log(JSON.stringify(d.prepare('SELECT MAX(time) AS t, COUNT(*) AS n FROM events').get()))`], { encoding: 'utf8' }).stdout);
     expect(events.n).toBeGreaterThan(100);
