@@ -1,6 +1,7 @@
 // Files the CLI is given that cannot be used: one line naming the file and the reason, exit 2, and
 // nothing of the user's touched. Export writes into a folder of its own and never over anything;
-// replay --verify says when it verified nothing.
+// replay --verify says when it verified nothing; check warns on an empty history and cites the
+// lines of the file it read.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,5 +119,39 @@ describe('replay --verify vouches only for what it verified', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/nothing verified: the session holds no node lives, and the session was never closed/);
     expect(r.out).not.toMatch(/^verified/m);
+  });
+});
+
+describe('check', () => {
+  it('warns on an empty history and still answers', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '\n');
+    const r = await cli('check', '--model', 'kv', empty);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/empty\.jsonl: linearizable: true, ops: 0/);
+    expect(r.err).toEqual([`${empty}: warning: the history holds no operations`]);
+  });
+
+  it('cites the data set file\'s own line numbers for each session', async () => {
+    const file = join(dir, 'sessions.jsonl');
+    const e = (session: string, process: number, type: string, f: string, value: unknown) => JSON.stringify({ session, process, type, f, key: 'x', value });
+    writeFileSync(
+      file,
+      [
+        e('a', 1, 'invoke', 'write', 1), // 1
+        e('b', 1, 'invoke', 'write', 1), // 2
+        e('a', 1, 'ok', 'write', 1), // 3
+        e('b', 1, 'ok', 'write', 1), // 4
+        e('b', 2, 'invoke', 'read', null), // 5
+        e('a', 2, 'invoke', 'read', null), // 6
+        e('a', 2, 'ok', 'read', 1), // 7
+        e('b', 2, 'ok', 'read', 2), // 8: b reads what nobody wrote
+        e('a', 3, 'ok', 'write', 1), // 9: a completes what it never invoked
+      ].join('\n') + '\n',
+    );
+    const r = await cli('check', '--model', 'kv', file);
+    expect(r.out).toContain(`${file}#a: error: line 9: ok for process 3 with no open invoke`);
+    expect(r.out).toMatch(new RegExp(`${file}#b: linearizable: false`));
+    expect(r.out).toContain('process 2: read x -> 2 (line 5)');
   });
 });
