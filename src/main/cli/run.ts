@@ -38,7 +38,8 @@ options:
   --faults LIST         none, or a comma-separated list of ${RUN_FAULTS.join(',')} (default none)
   --fault-interval D    time between faults (default 2s)
   --data-dir DIR        where node files go (default: the system's temporary folder)
-  --history FILE        also write the client history there (JSON Lines)
+  --history FILE        also write the client history there (JSON Lines); a new file, never
+                        one that exists
   --sync full|normal    SQLite synchronous mode (default full)
   --read MODE           read_index, lease or log (default read_index)
   --no-prevote          turn PreVote off
