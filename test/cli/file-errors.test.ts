@@ -102,6 +102,26 @@ describe('a file that cannot be used is one line and exit 2', () => {
     await refused(/not-a-dir\/sub.*: a part of the path is not a folder/, 'run', '--nodes', '1', '--duration', '1s', '--data-dir', join(file, 'sub'));
   });
 
+  it('run --record or --history naming a dangling link, which they do not follow', async () => {
+    for (const option of ['--record', '--history']) {
+      const link = join(dir, `link${option}`);
+      const target = join(dir, `target${option}`);
+      symlinkSync(target, link);
+      await refused(new RegExp(`${option}: .*link${option} already exists`), 'run', '--sim', '--duration', '1s', option, link);
+      expect(existsSync(target)).toBe(false);
+    }
+  });
+
+  it('replay --verify of a session with a chunk that is not JSON names the row', async () => {
+    const broken = join(dir, 'broken-replay.session.sqlite');
+    copyFileSync(session, broken);
+    const db = new Database(broken);
+    const seq = db.prepare('SELECT MAX(seq) FROM outputs').pluck().get() as number;
+    db.prepare("UPDATE outputs SET readies = 'nope' WHERE seq = ?").run(seq);
+    db.close();
+    await refused(new RegExp(`broken-replay\\.session\\.sqlite is damaged: outputs row ${seq} is not valid JSON`), 'replay', broken, '--verify');
+  });
+
   it('run --history naming a file that exists, which it leaves as it was', async () => {
     const history = join(dir, 'kept.jsonl');
     writeFileSync(history, 'mine\n');

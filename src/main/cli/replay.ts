@@ -80,7 +80,9 @@ export const replayCommand: CommandMain = async (argv, io) => {
     io.out(`  re-executed:  ${d.actual.slice(0, 2000)}`);
     return 1;
   } catch (error) {
-    io.err(`consensus-playground replay: ${file} cannot be replayed: ${(error as Error).message}`);
+    // A chunk that does not parse says `damaged: <which row>` (chunks.ts).
+    const message = (error as Error).message;
+    io.err(`consensus-playground replay: ${file} ${message.startsWith('damaged: ') ? `is ${message}` : `cannot be replayed: ${message}`}`);
     return 2;
   } finally {
     db.close();

@@ -71,7 +71,7 @@ export interface RunSettings {
 
 function recordOption(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
-  if (existsSync(file)) throw new UsageError(`--record: ${file} already exists; a recording never overwrites a file`);
+  if (lstatSync(file, { throwIfNoEntry: false }) !== undefined) throw new UsageError(`--record: ${file} already exists; a recording never overwrites a file`);
   if (!existsSync(dirname(resolve(file)))) throw new UsageError(`--record: the folder ${dirname(resolve(file))} does not exist`);
   return file;
 }

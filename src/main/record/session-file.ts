@@ -64,7 +64,14 @@ export class SessionFileError extends Error {
 
 /** Creates a new session file; refuses to overwrite anything already there. */
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
-  if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
+  // Made empty and exclusively first: SQLite would open whatever is there, and follow a link, even
+  // a dangling one, to create its target.
+  try {
+    closeSync(openSync(path, 'wx'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
+    throw error;
+  }
   const db = new Database(path);
   // Set before anything is written. A simulation writes chunks of hundreds of kilobytes at a time:
   // with 64 KiB pages SQLite makes a sixteenth of the write calls it makes with 4 KiB ones, which
