@@ -13,7 +13,10 @@ const EVENTS_PER_INSERT = 50;
  * WAL holds 1,000 pages (8 MiB here), so a short session, or a window left open, kept everything
  * in the -wal file, and a copy of the session file alone held nothing. A PASSIVE checkpoint waits
  * for no reader and, with synchronous OFF, syncs nothing: it only writes the pages written since
- * the last one into the file, most of them once.
+ * the last one into the file, most of them once. It moves the copying from close to the time of
+ * recording rather than adding to it: 10 s of 400 events and 150 inputs every 500 ms wrote 2.85 MB
+ * while recording, against 1.83 MB and then 1.06 MB at close without it, and the WAL stayed under
+ * 0.5 MB instead of growing to 1.8.
  */
 export const CHECKPOINT_MS = 2000;
 
