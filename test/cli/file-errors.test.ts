@@ -122,6 +122,15 @@ describe('a file that cannot be used is one line and exit 2', () => {
     await refused(new RegExp(`broken-replay\\.session\\.sqlite is damaged: outputs row ${seq} is not valid JSON`), 'replay', broken, '--verify');
   });
 
+  it('export of a session whose node life is not JSON names the row', async () => {
+    const broken = join(dir, 'broken-life.session.sqlite');
+    copyFileSync(session, broken);
+    const db = new Database(broken);
+    db.prepare("UPDATE lives SET context = '{' WHERE life = 1").run();
+    db.close();
+    await refused(/broken-life\.session\.sqlite is damaged: lives row 1 \(its context\) is not valid JSON/, 'export', broken, '--out', join(dir, 'from-broken-life'));
+  });
+
   it('run --history naming a file that exists, which it leaves as it was', async () => {
     const history = join(dir, 'kept.jsonl');
     writeFileSync(history, 'mine\n');

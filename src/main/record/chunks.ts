@@ -180,7 +180,7 @@ export class ChunkBuilder {
  * by something else: the reader is told which row, as for any other damage, rather than a bare
  * SyntaxError.
  */
-function parseChunk(text: string, what: string): unknown {
+export function parseChunk(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
