@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -91,5 +92,32 @@ describe('SqliteStorage: the kv table mirrors applied entries at most MIRROR_MS 
     storage.writeReady({ log: { from: 1, entries } }, applied(entries));
     storage.close();
     expect(kvTable(path)).toEqual({ a: 'q', applied: 1 });
+  });
+});
+
+describe('SqliteStorage: a file that is not this node\'s is refused as it was found', () => {
+  const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+  it('refuses a foreign SQLite file with the reason, without a byte changed or a -wal made', () => {
+    const path = join(dir, 'n1.sqlite');
+    const other = new Database(path);
+    other.exec("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photos (name) VALUES ('cat')");
+    other.close();
+    const before = sha256(path);
+    expect(() => new SqliteStorage(path, { node: 'n1', sync: 'full' })).toThrow(/is a SQLite file of something else \(tables: photos\)/);
+    expect(sha256(path)).toBe(before);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('refuses another node\'s file unchanged, and still makes a new file and reopens its own', () => {
+    const own = join(dir, 'n2.sqlite');
+    new SqliteStorage(own, { node: 'n2', sync: 'full' }).close();
+    const before = sha256(own);
+    expect(() => new SqliteStorage(own, { node: 'n3', sync: 'full' })).toThrow(/is the file of node n2, not n3/);
+    expect(sha256(own)).toBe(before);
+    const empty = join(dir, 'n4.sqlite');
+    writeFileSync(empty, '');
+    new SqliteStorage(empty, { node: 'n4', sync: 'full' }).close();
+    new SqliteStorage(own, { node: 'n2', sync: 'full' }).close();
   });
 });

@@ -160,19 +160,24 @@ export class HistoryBuilder {
   }
 }
 
-export function parseHistory(text: string, model: ModelName): ParsedHistory {
+/**
+ * `lineNumbers[i]`: the line number to report for the text's line i + 1, when the text is a part
+ * of a file (one session of an exported data set), so that errors and explanations cite the file.
+ */
+export function parseHistory(text: string, model: ModelName, lineNumbers?: readonly number[]): ParsedHistory {
   const builder = new HistoryBuilder(model);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim();
     if (line === '') continue;
+    const number = lineNumbers?.[i] ?? i + 1;
     let raw: unknown;
     try {
       raw = JSON.parse(line);
     } catch (error) {
-      throw new HistoryError(i + 1, `bad JSON (${(error as Error).message})`);
+      throw new HistoryError(number, `bad JSON (${(error as Error).message})`);
     }
-    builder.add(raw, i + 1);
+    builder.add(raw, number);
   }
   builder.finish();
   return { operations: builder.operations, invoked: builder.invoked, failed: builder.failed, events: builder.events };

@@ -8,7 +8,8 @@ const HELP = `usage: consensus-playground check --model register|kv FILE... [--t
 Checks client histories (JSON Lines, one operation event per line) for linearizability.
 '-' reads standard input. For each file one line:
   FILE: linearizable: true|false|unknown, ops: N, keys: K, ms: T
-then, for a history that is not linearizable, why.
+then, for a history that is not linearizable, why. An empty history is linearizable, with a
+warning on standard error.
 
 exit codes: 0 all linearizable, 1 any not, 3 any unknown and none not, 2 bad input`;
 
@@ -23,11 +24,15 @@ async function readStdin(io: CliIo): Promise<string> {
  * field; sessions are separate histories (their clients and keys are unrelated), checked apart
  * and reported as FILE#session.
  */
-export function splitSessions(file: string, text: string): Array<{ file: string; text: string }> {
+export function splitSessions(file: string, text: string): Array<{ file: string; text: string; lineNumbers?: number[] }> {
   const first = text.split('\n', 1)[0] ?? '';
   if (!first.includes('"session"')) return [{ file, text }];
   const bySession = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
+  // Each session's lines keep their numbers in the file: an error or explanation cites the file.
+  const numbers = new Map<string, number[]>();
+  const all = text.split('\n');
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i] as string;
     if (line.trim() === '') continue;
     let session = '';
     try {
@@ -38,9 +43,12 @@ export function splitSessions(file: string, text: string): Array<{ file: string;
     const lines = bySession.get(session) ?? [];
     lines.push(line);
     bySession.set(session, lines);
+    const lineNumbers = numbers.get(session) ?? [];
+    lineNumbers.push(i + 1);
+    numbers.set(session, lineNumbers);
   }
   if (bySession.size === 1 && bySession.has('')) return [{ file, text }];
-  return [...bySession].map(([session, lines]) => ({ file: `${file}#${session}`, text: lines.join('\n') + '\n' }));
+  return [...bySession].map(([session, lines]) => ({ file: `${file}#${session}`, text: lines.join('\n') + '\n', lineNumbers: numbers.get(session) }));
 }
 
 export const checkCommand: CommandMain = async (argv, io) => {
@@ -62,7 +70,7 @@ export const checkCommand: CommandMain = async (argv, io) => {
   let anyFalse = false;
   let anyUnknown = false;
   let anyBad = false;
-  const histories: Array<{ file: string; text: string }> = [];
+  const histories: Array<{ file: string; text: string; lineNumbers?: number[] }> = [];
   for (const file of args.positionals) {
     try {
       const text = file === '-' ? await readStdin(io) : await readFile(file, 'utf8');
@@ -72,17 +80,19 @@ export const checkCommand: CommandMain = async (argv, io) => {
       io.out(json ? JSON.stringify({ file, error: (error as Error).message }) : `${file}: error: ${(error as Error).message}`);
     }
   }
-  for (const { file, text } of histories) {
+  for (const { file, text, lineNumbers } of histories) {
     const started = performance.now();
     let parsed;
     try {
-      parsed = parseHistory(text, model);
+      parsed = parseHistory(text, model, lineNumbers);
     } catch (error) {
       if (!(error instanceof HistoryError)) throw error;
       anyBad = true;
       io.out(json ? JSON.stringify({ file, error: error.message, line: error.line }) : `${file}: error: ${error.message}`);
       continue;
     }
+    // Nothing to check is not a pass: a wrong file, or a run whose clients never got going.
+    if (parsed.events === 0) io.err(`${file}: warning: the history holds no operations`);
     const result = checkOperations(parsed.operations, { timeoutMs });
     const ms = Math.round(performance.now() - started);
     if (result.linearizable === 'false') anyFalse = true;

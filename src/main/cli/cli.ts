@@ -2,6 +2,7 @@
 // module, loaded only when asked for, so `check` does not pay for the simulator and vice versa.
 
 import { UsageError } from './args.ts';
+import { fileErrorMessage } from './file-errors.ts';
 
 export interface CliIo {
   out(line: string): void;
@@ -76,6 +77,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`consensus-playground ${name}: ${error.message}`);
+      return 2;
+    }
+    const message = fileErrorMessage(error);
+    if (message !== null) {
+      io.err(`consensus-playground ${name}: ${message}`);
       return 2;
     }
     throw error;

@@ -10,7 +10,7 @@ import { UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
 import type { GenerateAnswer, GenerateTask } from './generate-worker.ts';
 import { WorkerPool } from './worker-pool.ts';
-import { DATASET_FILES } from './export.ts';
+import { outFolder } from './export.ts';
 import { parseRunArgs } from './run.ts';
 
 const HELP = `usage: consensus-playground generate --runs N --out DIR [--sim] [--shard I/N] [run options]
@@ -74,8 +74,8 @@ export const generateCommand: CommandMain = async (argv, io) => {
   const { first, end } = shard === null ? { first: 0, end: runs } : shardRange(runs, shard);
   const out = outOption.value;
   if (out === undefined) throw new UsageError('--out DIR is required');
-  const clash = [...DATASET_FILES, MANIFEST_FILE].find((f) => existsSync(join(out, f)));
-  if (clash) throw new UsageError(`${join(out, clash)} already exists; generate into an empty or new folder`);
+  outFolder(out, 'generate');
+  if (existsSync(join(out, MANIFEST_FILE))) throw new UsageError(`${join(out, MANIFEST_FILE)} already exists; generate into an empty or new folder`);
   const sessionsDir = join(out, 'sessions');
   if (existsSync(sessionsDir) && readdirSync(sessionsDir).length > 0) throw new UsageError(`${sessionsDir} is not empty; generate into an empty or new folder`);
 
@@ -96,7 +96,8 @@ export const generateCommand: CommandMain = async (argv, io) => {
   let lastPrint = 0;
   // Shares arrive in any order and are appended in session order as soon as they can be, so at
   // most a few sessions' lines wait in memory.
-  const files = eachLineFile((name) => openSync(join(out, name), 'w'));
+  // Exclusive, as export's: nothing there is written through, a link included.
+  const files = eachLineFile((name) => openSync(join(out, name), 'wx'));
   const digests = eachLineFile(() => new FileDigest());
   const sessions: ExportedSession[] = [];
   const count = end - first;
@@ -147,7 +148,7 @@ export const generateCommand: CommandMain = async (argv, io) => {
     sessions: sessions.map((s, k): ManifestSession => ({ index: first + k, name: s.session, seed: s.meta.seed, recording: `sessions/${s.session}.session.sqlite`, transitions: s.transitions, events: s.events, history: s.history })),
     files: { ...Object.fromEntries(Object.entries(digests).map(([name, digest]) => [name, digest.finish()])), 'dataset.md': card.finish() },
   };
-  writeFileSync(join(out, MANIFEST_FILE), manifestText(manifest));
+  writeFileSync(join(out, MANIFEST_FILE), manifestText(manifest), { flag: 'wx' });
   const result = { dir: out, sessions };
   const total = (key: 'transitions' | 'events' | 'history'): number => result.sessions.reduce((sum, s) => sum + s[key], 0);
   const seconds = (performance.now() - started) / 1000;

@@ -1,14 +1,14 @@
 // `consensus-playground merge DIR... --out DIR`: the shares of one data set, made by
 // `generate --shard I/N` on many machines, joined into the data set one `generate` makes.
 
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATASET_LINE_FILES, writeDataCard, type ExportedSession } from '../record/export.ts';
+import { DATASET_FILES, DATASET_LINE_FILES, writeDataCard, type ExportedSession } from '../record/export.ts';
 import { digestFile, FileDigest, MANIFEST_FILE, manifestText, ManifestError, readManifest, shardRange, type Manifest, type ManifestFile } from '../record/manifest.ts';
 import { openSessionFile } from '../record/session-file.ts';
 import { parseArgs, stringOption, UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
-import { DATASET_FILES } from './export.ts';
+import { outFolder } from './export.ts';
 
 const HELP = `usage: consensus-playground merge DIR... --out DIR
 
@@ -101,8 +101,8 @@ export const mergeCommand: CommandMain = async (argv, io) => {
   const out = stringOption(args, 'out');
   if (out === undefined) throw new UsageError('--out DIR is required');
   if (args.positionals.length === 0) throw new UsageError('give the folders of the shares to merge');
-  const clash = [...DATASET_FILES, MANIFEST_FILE].find((f) => existsSync(join(out, f)));
-  if (clash) throw new UsageError(`${join(out, clash)} already exists; merge into an empty or new folder`);
+  outFolder(out, 'merge');
+  if (existsSync(join(out, MANIFEST_FILE))) throw new UsageError(`${join(out, MANIFEST_FILE)} already exists; merge into an empty or new folder`);
   const sessionsDir = join(out, 'sessions');
   if (existsSync(sessionsDir) && readdirSync(sessionsDir).length > 0) throw new UsageError(`${sessionsDir} is not empty; merge into an empty or new folder`);
 
@@ -122,7 +122,8 @@ export const mergeCommand: CommandMain = async (argv, io) => {
   const files: Record<string, ManifestFile> = {};
   for (const name of DATASET_LINE_FILES) {
     const digest = new FileDigest();
-    const fd = openSync(join(out, name), 'w');
+    // Exclusive, as export's: nothing there is written through, a link included.
+    const fd = openSync(join(out, name), 'wx');
     try {
       for (const { dir } of ordered) append(join(dir, name), fd, digest);
     } finally {
@@ -134,7 +135,7 @@ export const mergeCommand: CommandMain = async (argv, io) => {
   for (const { dir, manifest } of ordered) {
     for (const s of manifest.sessions) {
       const file = join(out, s.recording);
-      copyFileSync(join(dir, s.recording), file);
+      copyFileSync(join(dir, s.recording), file, constants.COPYFILE_EXCL);
       const { db, meta } = openSessionFile(file, { quick: true });
       db.close();
       sessions.push({ file, session: s.name, meta, transitions: s.transitions, events: s.events, history: s.history });
@@ -146,7 +147,7 @@ export const mergeCommand: CommandMain = async (argv, io) => {
   card.update(readFileSync(join(out, 'dataset.md')));
   files['dataset.md'] = card.finish();
   const whole: Manifest = { ...(ordered[0] as { manifest: Manifest }).manifest, shard: null, sessions: ordered.flatMap((o) => o.manifest.sessions), files };
-  writeFileSync(join(out, MANIFEST_FILE), manifestText(whole));
+  writeFileSync(join(out, MANIFEST_FILE), manifestText(whole), { flag: 'wx' });
   const total = (key: 'transitions' | 'events' | 'history'): number => sessions.reduce((sum, s) => sum + s[key], 0);
   io.out(`merged ${ordered.length} share(s), ${sessions.length} session(s), into ${out}: ${total('transitions')} transitions, ${total('events')} events, ${total('history')} history events`);
   return 0;

@@ -13,7 +13,9 @@ recorded. With --verify it re-runs every node's algorithm on the inputs it recor
 each node life started from, and checks that every state and output comes out as recorded; the
 first difference is printed.
 
-Exit 0 when everything matches, 1 on a divergence, 2 on a bad file or bad arguments.`;
+Exit 0 when everything matches, 1 on a divergence or when --verify could not vouch for the whole
+session: it held no node lives (nothing verified) or was never closed (a copy taken without its
+-wal file, or a recording cut short, may end anywhere); 2 on a bad file or bad arguments.`;
 
 export function describeSession(meta: SessionMeta, counts: Record<string, number>): string[] {
   const s = meta.summary;
@@ -62,15 +64,25 @@ export const replayCommand: CommandMain = async (argv, io) => {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const d = result.divergence;
     if (d === null) {
+      const notClosed = meta.summary === null ? 'the session was never closed (it has no summary: the recording stopped abruptly, or the file was copied without its -wal file)' : null;
+      if (result.lives === 0) {
+        io.out(`nothing verified: the session holds no node lives${notClosed === null ? '' : `, and ${notClosed}`}`);
+        return 1;
+      }
       io.out(`verified: ${result.lives} node lives, ${result.batches} input batches, ${result.outputsChecked} outputs re-executed and identical (${seconds} s)`);
-      return 0;
+      if (notClosed === null) return 0;
+      // What is there is right, but a session cut short cannot be vouched for as a whole.
+      io.out(`not verified whole: ${notClosed}`);
+      return 1;
     }
     io.out(`DIVERGENCE at ${d.node} (life ${d.life}), output ${d.output} at t=${d.time.toFixed(1)} ms: ${d.field} differs`);
     io.out(`  recorded:     ${d.expected.slice(0, 2000)}`);
     io.out(`  re-executed:  ${d.actual.slice(0, 2000)}`);
     return 1;
   } catch (error) {
-    io.err(`consensus-playground replay: ${file} cannot be replayed: ${(error as Error).message}`);
+    // A chunk that does not parse says `damaged: <which row>` (chunks.ts).
+    const message = (error as Error).message;
+    io.err(`consensus-playground replay: ${file} ${message.startsWith('damaged: ') ? `is ${message}` : `cannot be replayed: ${message}`}`);
     return 2;
   } finally {
     db.close();

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { HistoryEvent } from '../../shared/history.ts';
@@ -38,7 +38,8 @@ options:
   --faults LIST         none, or a comma-separated list of ${RUN_FAULTS.join(',')} (default none)
   --fault-interval D    time between faults (default 2s)
   --data-dir DIR        where node files go (default: the system's temporary folder)
-  --history FILE        also write the client history there (JSON Lines)
+  --history FILE        also write the client history there (JSON Lines); a new file, never
+                        one that exists
   --sync full|normal    SQLite synchronous mode (default full)
   --read MODE           read_index, lease or log (default read_index)
   --no-prevote          turn PreVote off
@@ -70,9 +71,23 @@ export interface RunSettings {
 
 function recordOption(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
-  if (existsSync(file)) throw new UsageError(`--record: ${file} already exists; a recording never overwrites a file`);
+  if (lstatSync(file, { throwIfNoEntry: false }) !== undefined) throw new UsageError(`--record: ${file} already exists; a recording never overwrites a file`);
   if (!existsSync(dirname(resolve(file)))) throw new UsageError(`--record: the folder ${dirname(resolve(file))} does not exist`);
   return file;
+}
+
+/** `--history`, like `--record`, never replaces a file (nor writes through a link, see summarize). */
+function historyOption(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  if (lstatSync(file, { throwIfNoEntry: false }) !== undefined) throw new UsageError(`--history: ${file} already exists; the history never overwrites a file`);
+  if (!existsSync(dirname(resolve(file)))) throw new UsageError(`--history: the folder ${dirname(resolve(file))} does not exist`);
+  return file;
+}
+
+function dataDirOption(dir: string | undefined): string {
+  if (dir === undefined) return join(tmpdir(), 'consensus-playground');
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new UsageError(`--data-dir: ${dir} is not a folder`);
+  return dir;
 }
 
 function startRecorder(settings: RunSettings, tap?: JournalTap): SessionRecorder | null {
@@ -128,8 +143,8 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
     keys: intOption(args, 'keys', 8, 1, 1_000_000),
     faults: parts.filter((p) => p !== 'none') as RunFault[],
     faultIntervalMs,
-    dataDir: stringOption(args, 'data-dir') ?? join(tmpdir(), 'consensus-playground'),
-    historyFile: stringOption(args, 'history'),
+    dataDir: dataDirOption(stringOption(args, 'data-dir')),
+    historyFile: historyOption(stringOption(args, 'history')),
     sync: choiceOption(args, 'sync', ['full', 'normal'] as const, 'full'),
     algorithmOptions: { readMode, preVote: !args.options.has('no-prevote'), checkQuorum: !args.options.has('no-checkquorum') },
     sim: args.options.has('sim'),
@@ -150,13 +165,15 @@ async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, 
   outcome.history.forEach((event, i) => builder.add(event, i + 1));
   builder.finish();
   const verdict = checkOperations(builder.operations, { timeoutMs: 60_000 }).linearizable;
-  if (settings.historyFile) writeFileSync(settings.historyFile, outcome.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
   for (const v of outcome.violations) io.out(`violation: ${v}`);
   const { ok, fail, info } = outcome.stats;
   if (recorder !== null) {
     await recorder.close({ durationMs: outcome.durationMs, ops: outcome.stats, elections: outcome.elections, violations: outcome.violations.length, linearizable: verdict });
     io.err(`recorded to ${recorder.path}`);
   }
+  // Exclusive: checked before the run, but a file may have appeared since; after the recording is
+  // closed, so that a refusal here costs only the history.
+  if (settings.historyFile) writeFileSync(settings.historyFile, outcome.history.map((e) => JSON.stringify(e)).join('\n') + '\n', { flag: 'wx' });
   io.out(`ops: ${ok + fail + info} (ok ${ok}, fail ${fail}, info ${info}), elections: ${outcome.elections}, violations: ${outcome.violations.length}, linearizable: ${verdict}`);
   return outcome.violations.length === 0 && verdict === 'true' ? 0 : 1;
 }

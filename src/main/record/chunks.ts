@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Input } from '../../nodes/types.ts';
 import { messagesDigest } from './digest.ts';
+import { SessionFileError } from './session-file.ts';
 
 /** Entries per chunk at most: a chunk is parsed whole when a replay needs any of it. */
 const CHUNK_ENTRIES = 2000;
@@ -174,6 +175,19 @@ export class ChunkBuilder {
   }
 }
 
+/**
+ * A chunk's JSON. The file passed its integrity check, so a chunk that does not parse was changed
+ * by something else: the reader is told which row, as for any other damage, rather than a bare
+ * SyntaxError.
+ */
+export function parseChunk(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SessionFileError(`damaged: ${what} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
 /** Message bodies by id, a few chunks parsed at a time: inputs read in time order hit the same ones. */
 export class BodyStore {
   private readonly cache = new Map<number, unknown[]>();
@@ -186,7 +200,7 @@ export class BodyStore {
   get(id: number): unknown {
     for (const [first, bodies] of this.cache) if (id >= first && id < first + bodies.length) return bodies[id - first];
     const row = this.find.get(id) as { first: number; data: string } | undefined;
-    const bodies = row ? (JSON.parse(row.data) as unknown[]) : [];
+    const bodies = row ? (parseChunk(row.data, `the bodies chunk from ${row.first}`) as unknown[]) : [];
     const body = row ? bodies[id - row.first] : undefined;
     if (body === undefined) throw new Error(`message body ${id} is missing from the session file`);
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value as number);
@@ -208,8 +222,8 @@ function bodyStore(db: Database.Database): BodyStore {
 
 export function readInputs(db: Database.Database, life: number, untilMs = Infinity): InputBatch[] {
   const out: InputBatch[] = [];
-  for (const row of db.prepare('SELECT batches FROM inputs WHERE life = ? AND time <= ? ORDER BY seq').all(life, untilMs) as Array<{ batches: string }>) {
-    for (const [time, inputs] of JSON.parse(row.batches) as Array<[number, Input[]]>) {
+  for (const row of db.prepare('SELECT seq, batches FROM inputs WHERE life = ? AND time <= ? ORDER BY seq').all(life, untilMs) as Array<{ seq: number; batches: string }>) {
+    for (const [time, inputs] of parseChunk(row.batches, `inputs row ${row.seq}`) as Array<[number, Input[]]>) {
       if (time > untilMs) break;
       for (const input of inputs) {
         if (input.kind !== 'message') continue;
@@ -238,8 +252,8 @@ function applyStatus(current: Record<string, unknown> | null, recorded: Record<s
 export function readOutputs(db: Database.Database, life: number, node: string): OutputRecord[] {
   const out: OutputRecord[] = [];
   let current: Record<string, unknown> | null = null;
-  for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? ORDER BY seq').all(life) as Array<{ readies: string }>) {
-    for (const [time, status, messages, replies] of JSON.parse(row.readies) as Array<[number, Record<string, unknown> | null, string | Array<[string, number]>, unknown]>) {
+  for (const row of db.prepare('SELECT seq, readies FROM outputs WHERE life = ? ORDER BY seq').all(life) as Array<{ seq: number; readies: string }>) {
+    for (const [time, status, messages, replies] of parseChunk(row.readies, `outputs row ${row.seq}`) as Array<[number, Record<string, unknown> | null, string | Array<[string, number]>, unknown]>) {
       // Messages kept by reference compare as the digest of the bodies they refer to.
       const digest = typeof messages === 'string' ? messages : messagesDigest(messages.map(([dest, id]) => ({ src: node, dest, body: JSON.stringify(bodyStore(db).get(id)) })));
       if (status !== null) current = applyStatus(current, status);
@@ -257,9 +271,9 @@ export function countOutputs(db: Database.Database, life: number): number {
 export function statusAt(db: Database.Database, life: number, timeMs: number): string | null {
   // Newest chunk first; within one, forward from its whole status (every chunk opens with one;
   // files from before status changes have only whole ones or nulls).
-  for (const row of db.prepare('SELECT readies FROM outputs WHERE life = ? AND time <= ? ORDER BY time DESC, seq DESC').iterate(life, timeMs) as IterableIterator<{ readies: string }>) {
+  for (const row of db.prepare('SELECT seq, readies FROM outputs WHERE life = ? AND time <= ? ORDER BY time DESC, seq DESC').iterate(life, timeMs) as IterableIterator<{ seq: number; readies: string }>) {
     let current: Record<string, unknown> | null = null;
-    for (const [time, status] of JSON.parse(row.readies) as Array<[number, Record<string, unknown> | null]>) {
+    for (const [time, status] of parseChunk(row.readies, `outputs row ${row.seq}`) as Array<[number, Record<string, unknown> | null]>) {
       if (time > timeMs) break;
       if (status !== null) current = applyStatus(current, status);
     }

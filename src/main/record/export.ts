@@ -9,12 +9,12 @@
 // node really took, with its state on both sides. `generate --sim` writes the same lines as its
 // simulations take the steps (share-capture.ts) instead of re-executing what it just recorded.
 
-import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, copyFileSync, createWriteStream, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BufferPool } from './chunks.ts';
 import { transitions, type NodeState, type StepOutputs } from './reexecute.ts';
 import type { NodeId } from '../../shared/protocol.ts';
-import { appVersion, openSessionFile, SESSION_SUFFIX, type SessionMeta } from './session-file.ts';
+import { appVersion, openSessionFile, SESSION_SUFFIX, SessionFileError, type SessionMeta } from './session-file.ts';
 
 export interface ExportedSession {
   file: string;
@@ -45,7 +45,8 @@ class FileLines implements LineSink {
   private size = 0;
   private readonly stream: WriteStream;
   constructor(path: string) {
-    this.stream = createWriteStream(path);
+    // Exclusive: a file (or a link, even a dangling one) already there is an error, never written through.
+    this.stream = createWriteStream(path, { flags: 'wx' });
   }
   async write(line: string): Promise<void> {
     this.lines.push(line);
@@ -113,6 +114,23 @@ export class MemoryLines implements LineSink {
 
 export const DATASET_LINE_FILES = ['transitions.jsonl', 'events.jsonl', 'history.jsonl'] as const;
 type LineFile = (typeof DATASET_LINE_FILES)[number];
+export const DATASET_FILES = [...DATASET_LINE_FILES, 'dataset.md'] as const;
+
+/** A refusal the CLI prints as one line (see cli/file-errors.ts): an error with a code and a sentence. */
+function fileError(code: string, path: string, message: string): Error {
+  return Object.assign(new Error(message), { code, path });
+}
+
+/** Whether anything, a dangling link included, has that name (existsSync follows links). */
+export function pathTaken(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** Refuses a destination that already holds a data set file: a data set never overwrites one. */
+export function refuseDatasetClash(dir: string, verb = 'export'): void {
+  const clash = DATASET_FILES.find((name) => pathTaken(join(dir, name)));
+  if (clash !== undefined) throw fileError('EEXIST', join(dir, clash), `${join(dir, clash)} already exists; ${verb} into an empty or new folder`);
+}
 
 export function eachLineFile<T>(make: (name: LineFile) => T): Record<LineFile, T> {
   return { 'transitions.jsonl': make('transitions.jsonl'), 'events.jsonl': make('events.jsonl'), 'history.jsonl': make('history.jsonl') };
@@ -148,9 +166,22 @@ export function sessionLinePrefix(session: string): string {
 async function writeShare(file: string, session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
   // Whoever asks for a share has checked the file already (exportSessions) or just wrote it (generate).
   const { db } = openSessionFile(file, { quick: true });
+  try {
+    return await writeShareOf(db, session, sinks);
+  } catch (error) {
+    // A chunk that does not parse (chunks.ts) names its row; the reader needs the file too.
+    if (error instanceof SessionFileError && error.message.startsWith('damaged: ')) throw new SessionFileError(`${file} is ${error.message}`);
+    throw error;
+  } finally {
+    db.close();
+    await Promise.all(Object.values(sinks).map((sink) => sink.close()));
+  }
+}
+
+async function writeShareOf(db: ReturnType<typeof openSessionFile>['db'], session: string, sinks: Record<LineFile, LineSink>): Promise<PartCounts> {
   const counts: PartCounts = { transitions: 0, events: 0, history: 0 };
   const prefix = sessionLinePrefix(session);
-  try {
+  {
     for (const row of db.prepare('SELECT data FROM events ORDER BY seq').iterate() as IterableIterator<{ data: string }>) {
       await sinks['events.jsonl'].write(sessionLine(prefix, row.data));
       counts.events++;
@@ -164,9 +195,6 @@ async function writeShare(file: string, session: string, sinks: Record<LineFile,
       await sinks['transitions.jsonl'].write(lines.line(step.node, step.life, step.time, step.before, JSON.stringify(step.input), step.outputs, step.after));
       counts.transitions++;
     }
-  } finally {
-    db.close();
-    await Promise.all(Object.values(sinks).map((sink) => sink.close()));
   }
   return counts;
 }
@@ -222,7 +250,7 @@ export function appendShare(files: Record<LineFile, number>, data: Record<LineFi
 }
 
 export function writeDataCard(sessions: ExportedSession[], dir: string): void {
-  writeFileSync(join(dir, 'dataset.md'), dataCard(sessions));
+  writeFileSync(join(dir, 'dataset.md'), dataCard(sessions), { flag: 'wx' });
 }
 
 export interface ExportOptions {
@@ -239,7 +267,12 @@ export async function exportSessions(files: string[], dir: string, options: Expo
     return { file, meta };
   });
   mkdirSync(dir, { recursive: true });
-  const parts = join(dir, '.parts');
+  refuseDatasetClash(dir);
+  // Everything is written into a folder of our own, made fresh, and only finished files are put
+  // into place, none over anything: what the destination held before stays as it was (a fixed
+  // `.parts` folder here was once emptied whoever owned it).
+  const work = mkdtempSync(join(dir, '.export-'));
+  const parts = join(work, 'parts');
   const names = new Set<string>();
   const named = metas.map((m) => ({ ...m, session: sessionName(m.file, names) }));
   const exportPart = options.exportPart ?? exportSessionPart;
@@ -253,19 +286,46 @@ export async function exportSessions(files: string[], dir: string, options: Expo
         return result;
       }),
     );
-    return assembleDataset(
+    const result = assembleDataset(
       named.map((n, i) => ({ ...n, counts: counts[i] as PartCounts, dir: join(parts, String(i)) })),
-      dir,
+      work,
     );
+    putIntoPlace(work, dir);
+    return { ...result, dir };
   } finally {
-    rmSync(parts, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves the finished data set files from `work` into `dir`. A hard link is a rename that refuses
+ * to replace what is there (rename replaces silently); where links are not allowed, an exclusive
+ * copy does the same. On a clash the files put in place so far, ours, are taken back.
+ */
+function putIntoPlace(work: string, dir: string): void {
+  const placed: string[] = [];
+  try {
+    for (const name of DATASET_FILES) {
+      const from = join(work, name);
+      const to = join(dir, name);
+      try {
+        linkSync(from, to);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw fileError('EEXIST', to, `${to} already exists; export into an empty or new folder`);
+        copyFileSync(from, to, constants.COPYFILE_EXCL);
+      }
+      placed.push(to);
+    }
+  } catch (error) {
+    for (const path of placed) unlinkSync(path);
+    throw error;
   }
 }
 
 /** Joins the sessions' shares, in the order given, into the data set's files and writes its card. */
 export function assembleDataset(shares: Array<{ file: string; session: string; meta: SessionMeta; counts: PartCounts; dir: string }>, dir: string): ExportResult {
   mkdirSync(dir, { recursive: true });
-  const files = eachLineFile((name) => openSync(join(dir, name), 'w'));
+  const files = eachLineFile((name) => openSync(join(dir, name), 'wx'));
   try {
     for (const share of shares) appendShare(files, eachLineFile((name) => [readFileSync(join(share.dir, name))]));
   } finally {

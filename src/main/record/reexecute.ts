@@ -9,10 +9,11 @@ import type { ConsensusNode, Input, PersistedState, Ready } from '../../nodes/ty
 import { toWireEnvelope } from '../../nodes/host/wire.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
-import { countOutputs, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
+import { countOutputs, parseChunk, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
 import { messagesDigest } from './digest.ts';
 import { persistedFromJson } from './recorder.ts';
 import type { LifeContext } from './sink.ts';
+import { SessionFileError } from './session-file.ts';
 
 export interface LifeRecord {
   life: number;
@@ -43,7 +44,22 @@ export interface VerifyResult {
 
 export function readLives(db: Database.Database): LifeRecord[] {
   const rows = db.prepare('SELECT life, node, time, context, persisted FROM lives ORDER BY life').all() as Array<{ life: number; node: string; time: number; context: string; persisted: string | null }>;
-  return rows.map((r) => ({ life: r.life, node: r.node, time: r.time, context: JSON.parse(r.context) as LifeContext, persisted: r.persisted === null ? null : persistedFromJson(r.persisted) }));
+  return rows.map((r) => ({
+    life: r.life,
+    node: r.node,
+    time: r.time,
+    context: parseChunk(r.context, `lives row ${r.life} (its context)`) as LifeContext,
+    persisted: r.persisted === null ? null : startingState(r.persisted, r.life),
+  }));
+}
+
+function startingState(text: string, life: number): PersistedState {
+  try {
+    return persistedFromJson(text);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new SessionFileError(`damaged: lives row ${life} (its starting state) is not valid JSON (${error.message})`);
+    throw error;
+  }
 }
 
 function createNode(life: LifeRecord): ConsensusNode {

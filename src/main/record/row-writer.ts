@@ -8,12 +8,25 @@ import { eventRowsInsert, SESSION_INSERTS, type Row, type Table } from './writer
 /** Events given as values go this many to a statement: one call for fifty rows costs 0.6 of fifty calls. */
 const EVENTS_PER_INSERT = 50;
 
+/**
+ * How often a live session's WAL is copied into the file. SQLite does it by itself only once the
+ * WAL holds 1,000 pages (8 MiB here), so a short session, or a window left open, kept everything
+ * in the -wal file, and a copy of the session file alone held nothing. A PASSIVE checkpoint waits
+ * for no reader and, with synchronous OFF, syncs nothing: it only writes the pages written since
+ * the last one into the file, most of them once. It moves the copying from close to the time of
+ * recording rather than adding to it: 10 s of 400 events and 150 inputs every 500 ms wrote 2.85 MB
+ * while recording, against 1.83 MB and then 1.06 MB at close without it, and the WAL stayed under
+ * 0.5 MB instead of growing to 1.8.
+ */
+export const CHECKPOINT_MS = 2000;
+
 export class RowWriter {
   private readonly db: Database.Database;
   private readonly statements: Partial<Record<Table, Database.Statement>>;
   private readonly mode: 'live' | 'sim';
   private readonly eventRow: Database.Statement;
   private readonly eventRows: Database.Statement;
+  private lastCheckpoint = Date.now();
 
   constructor(path: string, mode: 'live' | 'sim') {
     this.mode = mode;
@@ -56,6 +69,10 @@ export class RowWriter {
         }
       }
     })();
+    if (this.mode === 'live' && Date.now() - this.lastCheckpoint >= CHECKPOINT_MS) {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.lastCheckpoint = Date.now();
+    }
   }
 
   /** A simulation's events, each its row's values. */

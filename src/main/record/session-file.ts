@@ -57,11 +57,21 @@ CREATE TABLE IF NOT EXISTS traffic (time REAL NOT NULL, sent TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS traffic_by_time ON traffic (time);
 `;
 
-export class SessionFileError extends Error {}
+export class SessionFileError extends Error {
+  // The CLI tells these from bugs by name (see cli/file-errors.ts), without loading this module.
+  override readonly name = 'SessionFileError';
+}
 
 /** Creates a new session file; refuses to overwrite anything already there. */
 export function createSessionFile(path: string, meta: Record<string, unknown>): Database.Database {
-  if (existsSync(path)) throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
+  // Made empty and exclusively first: SQLite would open whatever is there, and follow a link, even
+  // a dangling one, to create its target.
+  try {
+    closeSync(openSync(path, 'wx'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new SessionFileError(`${path} already exists; a recording never overwrites a file`);
+    throw error;
+  }
   const db = new Database(path);
   // Set before anything is written. A simulation writes chunks of hundreds of kilobytes at a time:
   // with 64 KiB pages SQLite makes a sixteenth of the write calls it makes with 4 KiB ones, which
@@ -133,7 +143,9 @@ function fileHeader(path: string): string {
  */
 export function openSessionFile(path: string, options: { migrate?: boolean; quick?: boolean } = {}): { db: Database.Database; meta: SessionMeta } {
   if (!existsSync(path)) throw new SessionFileError(`${path}: no such file`);
-  if (statSync(path).size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new SessionFileError(`${path} is a folder, not a session file`);
+  if (stat.size < 100) throw new SessionFileError(`${path} is not a session file: it is empty or truncated`);
   const header = fileHeader(path);
   if (header !== 'SQLite format 3\u0000') throw new SessionFileError(`${path} is not a session file: it is not an SQLite database`);
   let db: Database.Database;

@@ -32,6 +32,36 @@ const MIGRATIONS: string[] = [
    CREATE TABLE sessions (client INTEGER PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL);`,
 ];
 
+/**
+ * Checks, through a read-only connection, that the file at `path` is this node's file (or new or
+ * empty) before anything writes to it: opening it for writing switches it to WAL and creating the
+ * meta table adds a table, so a foreign file refused after that was no longer as its owner left it.
+ */
+function identifyNodeFile(path: string, node: string): void {
+  let db: DatabaseType;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    // No file yet (or none we may read, which the read-write open then reports): a new node.
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') return;
+    throw error;
+  }
+  try {
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new StorageOpenError(`${path} is corrupt (quick_check: ${String(check)})`);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name);
+    const meta = tables.includes('meta') ? new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value])) : new Map<string, string>();
+    const others = tables.filter((name) => name !== 'meta');
+    if (meta.size === 0 && others.length > 0) throw new StorageOpenError(`${path} is a SQLite file of something else (tables: ${others.join(', ')})`);
+    if (meta.size > 0 && meta.get('application') !== APPLICATION) throw new StorageOpenError(`${path} belongs to ${meta.get('application') ?? 'another application'}`);
+    if (meta.has('node') && meta.get('node') !== node) throw new StorageOpenError(`${path} is the file of node ${meta.get('node')}, not ${node}`);
+    const version = Number(meta.get('schema_version') ?? 0);
+    if (version > SCHEMA_VERSION) throw new StorageOpenError(`${path} has schema version ${version}, newer than this app's ${SCHEMA_VERSION}: update the app`);
+  } finally {
+    db.close();
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly path: string;
   private readonly db: DatabaseType;
@@ -45,12 +75,11 @@ export class SqliteStorage implements Storage {
     this.path = path;
     let opened: DatabaseType | null = null;
     try {
+      identifyNodeFile(path, options.node);
       opened = new Database(path);
       this.db = opened;
       opened.pragma('journal_mode = WAL');
       opened.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-      const check = opened.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new StorageOpenError(`${path} is corrupt (quick_check: ${String(check)})`);
       this.migrate(options.node);
     } catch (error) {
       try {
@@ -90,13 +119,8 @@ export class SqliteStorage implements Storage {
   private migrate(node: string): void {
     const db = this.db;
     db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'").all() as Array<{ name: string }>).map((r) => r.name);
-    if (meta.size === 0 && tables.length > 0) throw new StorageOpenError(`${this.path} is a SQLite file of something else (tables: ${tables.join(', ')})`);
-    if (meta.size > 0 && meta.get('application') !== APPLICATION) throw new StorageOpenError(`${this.path} belongs to ${meta.get('application') ?? 'another application'}`);
-    if (meta.has('node') && meta.get('node') !== node) throw new StorageOpenError(`${this.path} is the file of node ${meta.get('node')}, not ${node}`);
-    const version = Number(meta.get('schema_version') ?? 0);
-    if (version > SCHEMA_VERSION) throw new StorageOpenError(`${this.path} has schema version ${version}, newer than this app's ${SCHEMA_VERSION}: update the app`);
+    // identifyNodeFile has vouched for the file: it is new, or this node's of this version or older.
+    const version = Number((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) ?? 0);
     db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
       const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
