@@ -24,7 +24,7 @@ With --sim the sessions run in the deterministic simulator, many times faster th
 DIR/manifest.json lists the sessions (seed, counts) and each data set file's size and sha256.
 --shard I/N (I from 1 to N) makes only the I-th of N contiguous blocks of the N runs, with the
 seeds and session names the whole run would give them; \`consensus-playground merge\` joins the N
-shares into the data set one run makes (with --sim and SOURCE_DATE_EPOCH set, byte for byte).
+shares into the data set one run makes (with --sim, byte for byte).
 A Kubernetes Indexed Job's JOB_COMPLETION_INDEX counts from 0: --shard $((JOB_COMPLETION_INDEX+1))/N.
 
 Shows a progress bar with an estimate of the time left. Exit 0 when every session was safe and

@@ -15,8 +15,7 @@ const HELP = `usage: consensus-playground merge DIR... --out DIR
 Joins the shares of one data set, each made by \`generate --shard I/N\` with the same settings,
 into DIR: the data set files appended in shard order (the shards are contiguous blocks of runs),
 the recordings copied into DIR/sessions/, a new data card and manifest.json. The result is the
-data set one \`generate\` without --shard makes; with --sim and the same SOURCE_DATE_EPOCH (which
-fixes the data card's date) it is the same byte for byte.
+data set one \`generate\` without --shard makes; with --sim it is the same byte for byte.
 
 Every share is checked before anything is written: made by the same version with the same runs,
 first seed and run settings; each of the N shards exactly once; every file as its manifest says

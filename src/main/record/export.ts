@@ -337,13 +337,13 @@ export function assembleDataset(shares: Array<{ file: string; session: string; m
 }
 
 /**
- * When the data set was made; SOURCE_DATE_EPOCH (seconds, the reproducible-builds convention)
- * fixes it, so that the same sessions give the same card byte for byte wherever they are made.
+ * The card's date, only where SOURCE_DATE_EPOCH (seconds, the reproducible-builds convention)
+ * gives one: the same sessions make the same card byte for byte wherever and whenever they are
+ * exported, generated or merged, and the files' own times say when that was.
  */
-function madeAt(): string {
+function madeOn(): string {
   const fixed = process.env.SOURCE_DATE_EPOCH;
-  if (fixed !== undefined && /^\d+$/.test(fixed)) return new Date(Number(fixed) * 1000).toISOString();
-  return new Date().toISOString();
+  return fixed !== undefined && /^\d+$/.test(fixed) ? ` on ${new Date(Number(fixed) * 1000).toISOString()}` : '';
 }
 
 function dataCard(sessions: ExportedSession[]): string {
@@ -356,7 +356,7 @@ function dataCard(sessions: ExportedSession[]): string {
   });
   return `# Consensus Playground data set
 
-Made by Consensus Playground ${appVersion()} on ${madeAt()} from ${sessions.length} recorded session(s).
+Made by Consensus Playground ${appVersion()}${madeOn()} from ${sessions.length} recorded session(s).
 Every transition is a step a node really took, with its state on both sides: \`export\` re-executes
 each node from its recorded inputs, \`generate --sim\` writes the steps as its simulations take them,
 and both give the same lines (\`replay --verify\` checks that a recording re-executes exactly).
