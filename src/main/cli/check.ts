@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { checkOperations, HistoryError, parseHistory, renderExplanation, type ModelName } from '../checker/index.ts';
-import { choiceOption, durationOption, parseArgs, UsageError } from './args.ts';
+import { checkOperations, HistoryError, parseHistory, renderExplanation, type ModelName, type ParsedHistory } from '../checker/index.ts';
+import { CONSISTENCY_NAMES, type ConsistencyName, type ModelResult } from '../checker/consistency/contract.ts';
+import { availableModels, checkConsistency, type ConsistencyReport } from '../checker/consistency/registry.ts';
+import { choiceOption, durationOption, parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
-const HELP = `usage: consensus-playground check --model register|kv FILE... [--timeout 30s] [--json]
+const HELP = `usage: consensus-playground check --model register|kv FILE... [--consistency all|NAME,NAME...] [--timeout 30s] [--json]
 
 Checks client histories (JSON Lines, one operation event per line) for linearizability.
 '-' reads standard input. For each file one line:
@@ -11,7 +13,54 @@ Checks client histories (JSON Lines, one operation event per line) for lineariza
 then, for a history that is not linearizable, why. An empty history is linearizable, with a
 warning on standard error.
 
-exit codes: 0 all linearizable, 1 any not, 3 any unknown and none not, 2 bad input`;
+With --consistency, the models named (or all of them) instead: for each file
+  FILE: strongest: NAME[, NAME...]       the models that hold with no stronger one holding
+  then one line per model,   NAME: true|false|unknown
+  each false one followed by its witness: the anomaly, the operations that form it (process,
+  operation, value, line) and why. Models: ${CONSISTENCY_NAMES.join(', ')}.
+
+--timeout bounds each file's check; past it the answer is unknown, never a guess.
+
+exit codes: 0 every model asked for holds (without --consistency: linearizable), 1 one does
+not, 3 one is unknown and none does not, 2 bad input`;
+
+/** The models --consistency names: all of them, or a comma-separated list. */
+function consistencyOption(value: string): ConsistencyName[] {
+  const available = availableModels();
+  if (value === 'all') return available;
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new UsageError(`--consistency needs all or model names (${CONSISTENCY_NAMES.join(', ')})`);
+  for (const name of names) {
+    if (!(CONSISTENCY_NAMES as readonly string[]).includes(name)) throw new UsageError(`--consistency: unknown model ${JSON.stringify(name)} (models: ${CONSISTENCY_NAMES.join(', ')})`);
+    if (!available.includes(name as ConsistencyName)) throw new UsageError(`--consistency: ${name} cannot be checked by this build (it checks ${available.join(', ')})`);
+  }
+  return [...new Set(names)] as ConsistencyName[];
+}
+
+/** The report as a person reads it: the strongest models, then each model, each failure's witness under it. */
+export function renderConsistency(file: string, report: ConsistencyReport): string[] {
+  const lines = [`${file}: strongest: ${report.strongest.length > 0 ? report.strongest.join(', ') : 'none'}`];
+  for (const result of report.results) {
+    lines.push(`  ${result.model}: ${result.verdict}`);
+    if (result.impliedBy !== undefined) lines.push(`    ${result.verdict === 'true' ? 'holds since' : 'fails since'} ${result.impliedBy} ${result.verdict === 'true' ? 'holds' : 'does not'}`);
+    if (result.verdict === 'unknown' && result.reason !== null) lines.push(`    why: ${result.reason}`);
+    if (result.verdict === 'false' && result.witness !== null) {
+      lines.push(`    anomaly: ${result.witness.anomaly}`);
+      for (const op of result.witness.operations) lines.push(`    process ${op.process}: ${op.description} (line ${op.line})`);
+      lines.push(`    why: ${result.witness.why}`);
+    }
+  }
+  return lines;
+}
+
+function reportJson(file: string, parsed: ParsedHistory, report: ConsistencyReport, ms: number): string {
+  const models: Record<string, Omit<ModelResult, 'model'>> = {};
+  for (const { model, ...rest } of report.results) models[model] = rest;
+  return JSON.stringify({ file, strongest: report.strongest, models, ops: parsed.invoked, ms });
+}
+
+/** What a file's checks may keep in memory together (estimated); past it, unknown. */
+const CHECK_MEMORY_BYTES = 1024 * 2 ** 20;
 
 async function readStdin(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -56,6 +105,7 @@ export const checkCommand: CommandMain = async (argv, io) => {
     model: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
+    consistency: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (args.options.has('help')) {
@@ -66,6 +116,8 @@ export const checkCommand: CommandMain = async (argv, io) => {
   const model = choiceOption<ModelName>(args, 'model', ['register', 'kv'], 'kv');
   const timeoutMs = durationOption(args, 'timeout', 30_000);
   const json = args.options.has('json');
+  const consistencyValue = stringOption(args, 'consistency');
+  const consistency = consistencyValue === undefined ? null : consistencyOption(consistencyValue);
   if (args.positionals.length === 0) throw new UsageError('give at least one history file (or - for standard input)');
   let anyFalse = false;
   let anyUnknown = false;
@@ -93,6 +145,16 @@ export const checkCommand: CommandMain = async (argv, io) => {
     }
     // Nothing to check is not a pass: a wrong file, or a run whose clients never got going.
     if (parsed.events === 0) io.err(`${file}: warning: the history holds no operations`);
+    if (consistency !== null) {
+      const now = (): number => performance.now();
+      const report = checkConsistency({ dataType: model, operations: parsed.operations }, consistency, { now, deadline: now() + timeoutMs, memory: { used: 0, max: CHECK_MEMORY_BYTES } });
+      const ms = Math.round(performance.now() - started);
+      if (report.results.some((r) => r.verdict === 'false')) anyFalse = true;
+      if (report.results.some((r) => r.verdict === 'unknown')) anyUnknown = true;
+      if (json) io.out(reportJson(file, parsed, report, ms));
+      else for (const line of renderConsistency(file, report)) io.out(line);
+      continue;
+    }
     const result = checkOperations(parsed.operations, { timeoutMs });
     const ms = Math.round(performance.now() - started);
     if (result.linearizable === 'false') anyFalse = true;

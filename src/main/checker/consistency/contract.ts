@@ -53,6 +53,12 @@ export interface ModelResult {
   reason: string | null;
   /** Counts and measures a check found worth reporting (named in camelCase, e.g. lostWrites). */
   figures: Record<string, number>;
+  /**
+   * Set by the registry, not by a check: the verdict follows from this other model's through the
+   * hierarchy (a stronger one holds, or a weaker one does not), so this check's own search was
+   * not run.
+   */
+  impliedBy?: ConsistencyName;
 }
 
 /** What every check is given: the parsed history, as the linearizability checker has it. */

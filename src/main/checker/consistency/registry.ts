@@ -1,0 +1,57 @@
+// Every consistency check by name, and the one call that runs the ones asked for. The hierarchy
+// saves work both ways: a stronger model that holds settles every weaker one, and a weaker one
+// that does not hold settles every stronger one. The cheap checks run first for that reason:
+// linearizability (fast in practice), then the polynomial ones, and sequential consistency (whose
+// search is NP-complete) only when nothing has settled it yet.
+
+import { CONSISTENCY_NAMES, type CheckedHistory, type ConsistencyBudget, type ConsistencyCheck, type ConsistencyName, type ModelResult } from './contract.ts';
+import { strongestHolding, weakerThan } from './hierarchy.ts';
+import { linearizableCheck } from './linearizable.ts';
+
+const CHECKS: Partial<Record<ConsistencyName, ConsistencyCheck>> = {
+  linearizable: linearizableCheck,
+};
+
+/** The models this build can check. */
+export function availableModels(): ConsistencyName[] {
+  return CONSISTENCY_NAMES.filter((name) => CHECKS[name] !== undefined);
+}
+
+export function consistencyCheck(name: ConsistencyName): ConsistencyCheck | undefined {
+  return CHECKS[name];
+}
+
+/** Run first: linearizable, then the polynomial ones weakest first, then sequential. */
+const ORDER: readonly ConsistencyName[] = ['linearizable', 'read-your-writes', 'monotonic-reads', 'monotonic-writes', 'writes-follow-reads', 'pram', 'weak-causal', 'causal-convergence', 'causal', 'convergent', 'sequential'];
+
+export interface ConsistencyReport {
+  /** In the order asked. */
+  results: ModelResult[];
+  /** Of the models asked, those that hold with no stronger one asked holding. */
+  strongest: ConsistencyName[];
+}
+
+export function checkConsistency(history: CheckedHistory, asked: readonly ConsistencyName[], budget: ConsistencyBudget): ConsistencyReport {
+  const wanted = new Set(asked);
+  const known = new Map<ConsistencyName, ModelResult>();
+  // Models not asked for but worth running because they may settle one that is: the weaker ones
+  // of a model asked for may refute it.
+  // And linearizability, usually quick, which settles every model below it when it holds.
+  const helpful = (name: ConsistencyName): boolean => wanted.has(name) || [...wanted].some((w) => weakerThan(w).has(name) || (name === 'linearizable' && weakerThan(name).has(w)));
+  for (const name of ORDER) {
+    if (known.has(name) || !helpful(name)) continue;
+    const check = CHECKS[name];
+    if (check === undefined) continue;
+    const result = check.check(history, budget);
+    known.set(name, result);
+    if (result.verdict === 'true') {
+      for (const weaker of weakerThan(name)) if (!known.has(weaker)) known.set(weaker, { model: weaker, verdict: 'true', witness: null, reason: null, figures: {}, impliedBy: name });
+    } else if (result.verdict === 'false') {
+      for (const stronger of CONSISTENCY_NAMES) {
+        if (!known.has(stronger) && weakerThan(stronger).has(name)) known.set(stronger, { model: stronger, verdict: 'false', witness: result.witness, reason: null, figures: {}, impliedBy: name });
+      }
+    }
+  }
+  const results = asked.map((name) => known.get(name) ?? { model: name, verdict: 'unknown' as const, witness: null, reason: 'no check for this model in this build', figures: {} });
+  return { results, strongest: strongestHolding(new Map(results.map((r) => [r.model, r.verdict]))) };
+}
