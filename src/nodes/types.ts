@@ -17,6 +17,7 @@
 // term or an appended entry must be on disk before any message that reveals it leaves, otherwise a
 // crash can make the node contradict what it already told a peer.
 
+import type { ConsistencyName } from '../shared/consistency.ts';
 import type { Rng } from '../shared/rng.ts';
 import type {
   AdminRequest,
@@ -147,6 +148,11 @@ export interface NodeDetail {
 export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode> {
   readonly name: string;
   readonly defaultOptions: O;
+  /**
+   * The consistency model its clients' histories keep (src/shared/consistency.ts): the window
+   * raises an alarm when it breaks, and shows stronger models breaking as what the design gives up.
+   */
+  readonly promises: ConsistencyName;
   /** Restores a node from what its storage holds (an empty storage means a fresh node). */
   create(context: NodeContext<O>, persisted: PersistedState): N;
 }

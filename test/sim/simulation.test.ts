@@ -18,6 +18,7 @@ function pingAlgorithm(received: Array<{ at: string; from: string; n: number }>)
   return {
     name: 'ping',
     defaultOptions: {},
+    promises: 'convergent',
     create(context) {
       let out: Envelope[] = [];
       let n = 0;

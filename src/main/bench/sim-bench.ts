@@ -14,6 +14,8 @@ const SIMULATED_MS = 600_000;
 
 /** Each node sends one message to every peer per tick and ignores what it receives. */
 const floodAlgorithm: Algorithm<Record<string, never>> = {
+  // It serves no client: nothing to keep.
+  promises: 'convergent',
   name: 'flood',
   defaultOptions: {},
   create(context) {

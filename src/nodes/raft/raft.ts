@@ -1065,6 +1065,7 @@ export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algo
   return {
     name,
     defaultOptions: defaultRaftOptions,
+    promises: 'linearizable',
     create: (context, persisted) => new nodeClass(context, persisted),
   };
 }

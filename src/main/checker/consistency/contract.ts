@@ -5,23 +5,8 @@
 
 import type { Operation } from '../history.ts';
 
-/** The names exactly as the CLI prints them. */
-export const CONSISTENCY_NAMES = [
-  'linearizable',
-  'sequential',
-  'causal',
-  'causal-convergence',
-  'weak-causal',
-  'pram',
-  'read-your-writes',
-  'monotonic-reads',
-  'monotonic-writes',
-  'writes-follow-reads',
-  'convergent',
-] as const;
-export type ConsistencyName = (typeof CONSISTENCY_NAMES)[number];
-
-export type ConsistencyVerdict = 'true' | 'false' | 'unknown';
+export { CONSISTENCY_NAMES, type ConsistencyName, type ConsistencyVerdict } from '../../../shared/consistency.ts';
+import type { ConsistencyName, ConsistencyVerdict } from '../../../shared/consistency.ts';
 
 /** The data types a history can be checked as (`check --model`). */
 export type DataTypeName = 'register' | 'kv' | 'counter' | 'set';

@@ -1,0 +1,62 @@
+// The consistency models the checker knows, by the names the CLI prints, and the map between them
+// (after Jepsen's consistency map and Bouajjani et al., POPL 2017) as data: an edge says that every
+// history the stronger model allows, the weaker allows too. Shared: the checker computes the
+// strongest models that hold from it, the window draws it, and an algorithm names the model it
+// promises.
+
+/** The names exactly as the CLI prints them. */
+export const CONSISTENCY_NAMES = [
+  'linearizable',
+  'sequential',
+  'causal',
+  'causal-convergence',
+  'weak-causal',
+  'pram',
+  'read-your-writes',
+  'monotonic-reads',
+  'monotonic-writes',
+  'writes-follow-reads',
+  'convergent',
+] as const;
+export type ConsistencyName = (typeof CONSISTENCY_NAMES)[number];
+
+export type ConsistencyVerdict = 'true' | 'false' | 'unknown';
+
+/** stronger -> the models it directly implies. */
+export const IMPLIES: Readonly<Record<ConsistencyName, readonly ConsistencyName[]>> = {
+  linearizable: ['sequential'],
+  sequential: ['causal', 'causal-convergence'],
+  // Causal memory serializes each process's view with all writes in causal order, and causal
+  // order contains program order: a PRAM view. Weak causality serializes each operation's past
+  // on its own, which lets a process read a concurrent write and then its own older one again.
+  causal: ['weak-causal', 'pram'],
+  'causal-convergence': ['weak-causal'],
+  'weak-causal': ['writes-follow-reads'],
+  pram: ['read-your-writes', 'monotonic-reads', 'monotonic-writes'],
+  'read-your-writes': [],
+  'monotonic-reads': [],
+  'monotonic-writes': [],
+  'writes-follow-reads': [],
+  // Eventual consistency speaks of the end of a history, the others of every read: no edge.
+  convergent: [],
+};
+
+/** Every model `name` implies, directly or not (without itself). */
+export function weakerThan(name: ConsistencyName): Set<ConsistencyName> {
+  const out = new Set<ConsistencyName>();
+  const visit = (n: ConsistencyName): void => {
+    for (const next of IMPLIES[n]) {
+      if (out.has(next)) continue;
+      out.add(next);
+      visit(next);
+    }
+  };
+  visit(name);
+  return out;
+}
+
+/** The models that hold and have no stronger model holding, in the order of CONSISTENCY_NAMES' listing in `verdicts`. */
+export function strongestHolding(verdicts: ReadonlyMap<ConsistencyName, ConsistencyVerdict>): ConsistencyName[] {
+  const holding = [...verdicts].filter(([, v]) => v === 'true').map(([n]) => n);
+  return holding.filter((name) => !holding.some((other) => other !== name && weakerThan(other).has(name)));
+}
