@@ -4,7 +4,7 @@
 
 import type { KvScalar, OpFunction } from '../../shared/history.ts';
 import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
-import { withoutUnobservedInfo } from './unobserved.ts';
+import { withInfoSettled } from './unobserved.ts';
 import { registerSearch, searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
@@ -138,7 +138,7 @@ export function checkOperations(operations: readonly Operation[], options: Check
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
   let open = keys.map((key) => {
-    const ops = withoutUnobservedInfo(byKey.get(key) as Operation[]);
+    const ops = withInfoSettled(byKey.get(key) as Operation[]);
     return { key, ops, steps: registerSearch(ops, budget) };
   });
   const unknownKeys: string[] = [];
