@@ -75,7 +75,7 @@ interface Entry {
 export interface SearchResult {
   verdict: 'linearizable' | 'not_linearizable' | 'unknown';
   /** With 'unknown': which bound the search reached. */
-  exhausted?: 'time' | 'memory';
+  exhausted?: 'time' | 'memory' | 'iterations';
   /** The longest order of operations (indexes into the input) found to be legal. */
   longestPrefix: number[];
   /** The state after that prefix. */
@@ -95,8 +95,12 @@ export interface SearchBudget {
    * same object, and each gives back its own when it ends.
    */
   memory?: { used: number; max: number };
+  /** Steps past which the search stops with 'unknown' (exhausted: 'iterations'), to be tried again with more. */
+  maxIterations?: number;
   /** Off only for the benchmark's baseline: plain Wing-Gong, to show what the cache buys. */
   memoize?: boolean;
+  /** Off only for the benchmark's baseline: appended keys searched without the cut (see growsOnly). */
+  cutAppends?: boolean;
   /** How the cache keeps its sets; by the key's length unless a test wants one way (see the top). */
   sets?: 'dense' | 'sparse';
 }
@@ -113,33 +117,21 @@ export interface SearchFrom {
   finals?: Array<{ state: RegisterState; unplaced: number[] }>;
 }
 
+/** Steps between two looks at the budget. */
+const STEPS_PER_CHECK = 1024;
+
 /** Searches one register's history (one key's operations) for a legal linearization. */
 export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
-  const steps = registerSearch(ops, budget, from);
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return next.value;
-  }
-}
-
-/** Steps between the checks of the budget, and between the pauses of a search run in turns. */
-export const STEPS_PER_PAUSE = 1024;
-
-/**
- * The same search, pausing every STEPS_PER_PAUSE steps (it yields the steps taken so far), so
- * that a caller can run several searches in turns and stop them all once one has an answer.
- */
-export function* registerSearch(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): Generator<number, SearchResult, void> {
   const memory = budget?.memory ?? { used: 0, max: Number.POSITIVE_INFINITY };
   let cacheBytes = 0;
   try {
-    return yield* search();
+    return search();
   } finally {
-    // The cache goes with the search: what it held is free for the others.
+    // The cache goes with the search: what it held is free for the next one.
     memory.used -= cacheBytes;
   }
 
-  function* search(): Generator<number, SearchResult, void> {
+  function search(): SearchResult {
     const n = ops.length;
     const initial = from.initial ?? null;
     const finals = from.finals ?? null;
@@ -233,22 +225,27 @@ export function* registerSearch(ops: readonly Operation[], budget: SearchBudget 
     // with leads nowhere, however the rest is ordered: cut at once. Without this, concurrent
     // appends were tried in every order until a read far ahead refuted each (a key of 207
     // operations, 14 at once: 16 million steps; with it, a few hundred).
-    const growsOnly = ops.every((op) => op.f === 'read' || op.f === 'append');
+    const growsOnly = (budget?.cutAppends ?? true) && ops.every((op) => op.f === 'read' || op.f === 'append');
     const readsShortestFirst = growsOnly ? ops.flatMap((op, i) => (op.f === 'read' ? [i] : [])).sort((a, b) => readText(ops[a] as Operation).length - readText(ops[b] as Operation).length) : [];
-    const readPosition = new Int32Array(n).fill(-1);
+    const readPosition = new Int32Array(growsOnly ? n : 0).fill(-1);
     readsShortestFirst.forEach((op, position) => (readPosition[op] = position));
     /** readsShortestFirst[firstUnplaced] is the shortest read not placed (kept up to date by place and unplace). */
     let firstUnplaced = 0;
-    const place = (op: number): void => {
-      include(op);
-      if (readPosition[op] !== firstUnplaced) return;
-      while (firstUnplaced < readsShortestFirst.length && included(readsShortestFirst[firstUnplaced] as number)) firstUnplaced++;
-    };
-    const unplace = (op: number): void => {
-      exclude(op);
-      const position = readPosition[op] as number;
-      if (position >= 0 && position < firstUnplaced) firstUnplaced = position;
-    };
+    // Registers never need the bookkeeping: they place and unplace with no wrapper in the way.
+    const place = !growsOnly
+      ? include
+      : (op: number): void => {
+          include(op);
+          if (readPosition[op] !== firstUnplaced) return;
+          while (firstUnplaced < readsShortestFirst.length && included(readsShortestFirst[firstUnplaced] as number)) firstUnplaced++;
+        };
+    const unplace = !growsOnly
+      ? exclude
+      : (op: number): void => {
+          exclude(op);
+          const position = readPosition[op] as number;
+          if (position >= 0 && position < firstUnplaced) firstUnplaced = position;
+        };
     const leadsSomewhere = (next: RegisterState): boolean => {
       if (firstUnplaced >= readsShortestFirst.length || typeof next !== 'string') return true;
       return readText(ops[readsShortestFirst[firstUnplaced] as number] as Operation).startsWith(next);
@@ -301,9 +298,11 @@ export function* registerSearch(ops: readonly Operation[], budget: SearchBudget 
       remember(bucket, state);
       return false;
     };
-    /** Which bound the search has reached, if any; looked at every STEPS_PER_PAUSE steps. */
+    const maxIterations = budget?.maxIterations ?? Number.POSITIVE_INFINITY;
+    /** Which bound the search has reached, if any; looked at every STEPS_PER_CHECK steps. */
     const overBudget = (): SearchResult['exhausted'] | null => {
       if (memory.used > memory.max) return 'memory';
+      if (iterations >= maxIterations) return 'iterations';
       if (budget !== null && budget.deadline !== Number.POSITIVE_INFINITY && budget.now() > budget.deadline) return 'time';
       return null;
     };
@@ -337,13 +336,12 @@ export function* registerSearch(ops: readonly Operation[], budget: SearchBudget 
       if (placedAll) {
         if (finals === null) break;
         finals.push({ state, unplaced: neverReturned.filter((i) => !included(i)) });
-      } else if (++iterations % STEPS_PER_PAUSE === 0) {
+      } else if (++iterations % STEPS_PER_CHECK === 0) {
         const exhausted = overBudget();
         if (exhausted !== null) {
           keepBest();
           return { verdict: 'unknown', exhausted, longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
         }
-        yield iterations;
       }
       if (!placedAll && (entry as Entry).isCall) {
         const call = entry as Entry;
