@@ -5,7 +5,7 @@
 import type { KvScalar, OpFunction } from '../../shared/history.ts';
 import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
 import { withInfoSettled } from './unobserved.ts';
-import { searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
+import { searchRegister, startRegisterSearch, type SearchBudget, type SearchResult } from './wgl.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
 
@@ -95,8 +95,8 @@ export interface CheckOptions {
  * out of memory that takes the process (and, live, the cluster) with it.
  */
 export const DEFAULT_MAX_CACHE_BYTES = 1024 * 2 ** 20;
-/** The steps each key's search gets in the first round of a check; doubled every round after. */
-const FIRST_ROUND_STEPS = 1 << 14;
+/** The steps a key's search takes in its turn before the next key's. */
+const STEPS_PER_TURN = 1 << 14;
 
 export function partitionByKey(operations: readonly Operation[]): Map<string, Operation[]> {
   const byKey = new Map<string, Operation[]>();
@@ -127,36 +127,41 @@ function further(a: Attempt | null, b: Attempt): Attempt {
 }
 
 /**
- * Checks every key in rounds: each key not decided yet searches for a number of steps, doubled
- * every round, until each is decided, one is not linearizable, or the budget runs out. One key
- * whose search is long (linearizable after much backtracking, or not and hard to prove) then
- * cannot spend the whole budget while another key would show a violation in a few steps:
- * searched one after the other, a hard first key left every key 'unknown'. A search that needs
- * another round starts over; as the rounds double, that costs at most as many steps again.
+ * Checks every key's history, the searches taking turns (as Porcupine's run side by side), until
+ * each is decided, one is not linearizable, or the budget runs out. One key whose search is long
+ * (linearizable after much backtracking, or not and hard to prove) then cannot spend the whole
+ * budget while another key would show a violation in a few steps: searched one after the other,
+ * a hard first key left every key 'unknown'.
  */
 export function checkOperations(operations: readonly Operation[], options: CheckOptions = {}): CheckResult {
   const budget = budgetOf(options);
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
-  let open = keys.map((key) => ({ key, ops: withInfoSettled(byKey.get(key) as Operation[]) }));
+  let open = keys.map((key) => {
+    const ops = withInfoSettled(byKey.get(key) as Operation[]);
+    return { key, ops, search: startRegisterSearch(ops, budget) };
+  });
   const unknownKeys: string[] = [];
-  for (let steps = FIRST_ROUND_STEPS; open.length > 0; steps *= 2) {
-    const again: typeof open = [];
-    for (const [i, { key, ops }] of open.entries()) {
-      const result = searchRegister(ops, { ...budget, maxIterations: steps });
-      if (result.verdict === 'not_linearizable') {
-        return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
+  try {
+    while (open.length > 0) {
+      const still: typeof open = [];
+      for (const turn of open) {
+        // The last key left has nobody to wait for.
+        const result = turn.search.run(open.length === 1 ? Number.POSITIVE_INFINITY : STEPS_PER_TURN);
+        if (result === null) {
+          still.push(turn);
+          continue;
+        }
+        turn.search.release();
+        if (result.verdict === 'not_linearizable') {
+          return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(turn.key, turn.ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
+        }
+        if (result.verdict === 'unknown') unknownKeys.push(turn.key);
       }
-      if (result.exhausted === 'iterations') again.push({ key, ops });
-      else if (result.exhausted === 'memory') unknownKeys.push(key);
-      else if (result.exhausted === 'time') {
-        // Out of time: this key and every one not decided yet stay unknown.
-        unknownKeys.push(key, ...open.slice(i + 1).map((k) => k.key), ...again.map((k) => k.key));
-        again.length = 0;
-        break;
-      }
+      open = still;
     }
-    open = again;
+  } finally {
+    for (const turn of open) turn.search.release();
   }
   return { linearizable: unknownKeys.length > 0 ? 'unknown' : 'true', operations: operations.length, keys: keys.length, unknownKeys: unknownKeys.sort() };
 }

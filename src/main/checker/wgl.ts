@@ -122,22 +122,43 @@ const STEPS_PER_CHECK = 1024;
 
 /** Searches one register's history (one key's operations) for a legal linearization. */
 export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
+  const search = startRegisterSearch(ops, budget, from);
+  try {
+    return search.run(Number.POSITIVE_INFINITY) as SearchResult;
+  } finally {
+    search.release();
+  }
+}
+
+/** A search that runs a number of steps at a time, so that several can take turns. */
+export interface RegisterSearch {
+  /** Runs until an answer (returned), or `steps` more steps (null: call again to go on). */
+  run(steps: number): SearchResult | null;
+  /** Gives back the cache's memory to the budget; the search is over. */
+  release(): void;
+}
+
+export function startRegisterSearch(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): RegisterSearch {
   const memory = budget?.memory ?? { used: 0, max: Number.POSITIVE_INFINITY };
   let cacheBytes = 0;
-  try {
-    return search();
-  } finally {
-    // The cache goes with the search: what it held is free for the next one.
-    memory.used -= cacheBytes;
-  }
+  let released = false;
+  const run = search();
+  return {
+    run,
+    release: () => {
+      if (released) return;
+      released = true;
+      memory.used -= cacheBytes;
+    },
+  };
 
-  function search(): SearchResult {
+  function search(): (steps: number) => SearchResult | null {
     const n = ops.length;
     const initial = from.initial ?? null;
     const finals = from.finals ?? null;
     if (n === 0) {
       finals?.push({ state: initial, unplaced: [] });
-      return { verdict: 'linearizable', longestPrefix: [], stateAfterPrefix: initial, stuck: [], iterations: 0 };
+      return () => ({ verdict: 'linearizable', longestPrefix: [], stateAfterPrefix: initial, stuck: [], iterations: 0 });
     }
     const neverReturned: number[] = [];
     ops.forEach((op, i) => op.end === Number.POSITIVE_INFINITY && neverReturned.push(i));
@@ -300,7 +321,7 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     };
     const maxIterations = budget?.maxIterations ?? Number.POSITIVE_INFINITY;
     /** Which bound the search has reached, if any; looked at every STEPS_PER_CHECK steps. */
-    const overBudget = (): SearchResult['exhausted'] | null => {
+    const overBudget = (iterations: number): SearchResult['exhausted'] | null => {
       if (memory.used > memory.max) return 'memory';
       if (iterations >= maxIterations) return 'iterations';
       if (budget !== null && budget.deadline !== Number.POSITIVE_INFINITY && budget.now() > budget.deadline) return 'time';
@@ -308,7 +329,6 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
     };
 
     const stack: Array<{ entry: Entry; state: RegisterState }> = [];
-    let state: RegisterState = initial;
     // The longest legal order so far, for the explanation. While the search goes deeper, the stack
     // itself holds it (bestOnStack); it is copied out when a backtrack is about to shorten the stack
     // below its length, and only from the depth the stack has kept since the last copy (lowWater).
@@ -326,65 +346,79 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
       lowWater = bestLength;
       bestOnStack = false;
     };
-    let iterations = 0;
-    let entry = head.next;
+    // Where a run stopped, for the next to go on from: the hot loop keeps them in locals.
+    let savedIterations = 0;
+    let savedEntry: Entry | null = head.next;
+    let savedState: RegisterState = initial;
 
-    for (;;) {
-      // Every operation that returned is placed (the list is empty, or what is left of it ends at
-      // infinity): a legal order. Unless every way to end is wanted, done.
-      const placedAll = entry === null || (!entry.isCall && entry.time === Number.POSITIVE_INFINITY);
-      if (placedAll) {
-        if (finals === null) break;
-        finals.push({ state, unplaced: neverReturned.filter((i) => !included(i)) });
-      } else if (++iterations % STEPS_PER_CHECK === 0) {
-        const exhausted = overBudget();
-        if (exhausted !== null) {
-          keepBest();
-          return { verdict: 'unknown', exhausted, longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
-        }
-      }
-      if (!placedAll && (entry as Entry).isCall) {
-        const call = entry as Entry;
-        const op = ops[call.op] as Operation;
-        const stepped = stepRegister(state, op);
-        const next = stepped !== undefined && growsOnly && !leadsSomewhere(stepped) ? undefined : stepped;
-        let moved = false;
-        if (next !== undefined) {
-          place(call.op);
-          if (!seen(next)) {
-            stack.push({ entry: call, state });
-            state = next;
-            lift(call);
-            moved = true;
-            if (stack.length > bestLength) {
-              bestLength = stack.length;
-              bestState = state;
-              bestOnStack = true;
-            }
-            entry = head.next;
-          } else {
-            unplace(call.op);
+    return (steps: number): SearchResult | null => {
+      let iterations = savedIterations;
+      let entry = savedEntry;
+      let state = savedState;
+      const pauseAt = iterations + steps;
+      for (;;) {
+        // Every operation that returned is placed (the list is empty, or what is left of it ends at
+        // infinity): a legal order. Unless every way to end is wanted, done.
+        const placedAll = entry === null || (!entry.isCall && entry.time === Number.POSITIVE_INFINITY);
+        if (placedAll) {
+          if (finals === null) break;
+          finals.push({ state, unplaced: neverReturned.filter((i) => !included(i)) });
+        } else if (++iterations % STEPS_PER_CHECK === 0) {
+          const exhausted = overBudget(iterations);
+          if (exhausted !== null) {
+            keepBest();
+            return { verdict: 'unknown', exhausted, longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
+          }
+          if (iterations >= pauseAt) {
+            savedIterations = iterations;
+            savedEntry = entry;
+            savedState = state;
+            return null;
           }
         }
-        if (!moved) entry = call.next;
-        continue;
+        if (!placedAll && (entry as Entry).isCall) {
+          const call = entry as Entry;
+          const op = ops[call.op] as Operation;
+          const stepped = stepRegister(state, op);
+          const next = stepped !== undefined && growsOnly && !leadsSomewhere(stepped) ? undefined : stepped;
+          let moved = false;
+          if (next !== undefined) {
+            place(call.op);
+            if (!seen(next)) {
+              stack.push({ entry: call, state });
+              state = next;
+              lift(call);
+              moved = true;
+              if (stack.length > bestLength) {
+                bestLength = stack.length;
+                bestState = state;
+                bestOnStack = true;
+              }
+              entry = head.next;
+            } else {
+              unplace(call.op);
+            }
+          }
+          if (!moved) entry = call.next;
+          continue;
+        }
+        // A return whose operation was not linearized yet, or the end of a legal order while every way
+        // to end is collected: back up and look for the next.
+        if (stack.length === bestLength) keepBest();
+        const top = stack.pop();
+        if (stack.length < lowWater) lowWater = stack.length;
+        if (top === undefined) {
+          if (finals !== null && finals.length > 0) break;
+          return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: stuckAfter(ops, best), iterations };
+        }
+        state = top.state;
+        unplace(top.entry.op);
+        unlift(top.entry);
+        entry = top.entry.next;
       }
-      // A return whose operation was not linearized yet, or the end of a legal order while every way
-      // to end is collected: back up and look for the next.
-      if (stack.length === bestLength) keepBest();
-      const top = stack.pop();
-      if (stack.length < lowWater) lowWater = stack.length;
-      if (top === undefined) {
-        if (finals !== null && finals.length > 0) break;
-        return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: stuckAfter(ops, best), iterations };
-      }
-      state = top.state;
-      unplace(top.entry.op);
-      unlift(top.entry);
-      entry = top.entry.next;
-    }
-    keepBest();
-    return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
+      keepBest();
+      return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
+    };
   }
 }
 
