@@ -4,7 +4,7 @@
 import { mount, flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS, modelsNotChecked, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
@@ -28,7 +28,7 @@ const state: AppState = {
   ],
   network: { cuts: [], defaultRule: { drop: 0, delayMs: 20, jitterMs: 5, duplicate: 0, reorder: 0 }, links: [] },
   clock: { virtualMs: 1000, speed: 0.25, paused: false },
-  health: { violations: [], linearizable: 'true', operations: 0, explanation: null },
+  health: { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: 'linearizable', models: modelsNotChecked(), strongest: [] },
   workload: null,
   dataDir: '/d',
 };

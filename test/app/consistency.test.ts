@@ -1,0 +1,87 @@
+// Every consistency model's verdict on a live cluster's history reaches the window in its update
+// batches, checked on a thread of its own; a broken one comes with its witness, and a session
+// keeps the verdicts when it closes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type HealthView, type UpdateBatch } from '../../src/shared/bridge.ts';
+import { CONSISTENCY_NAMES, weakerThan } from '../../src/shared/consistency.ts';
+import type { HistoryEvent } from '../../src/shared/history.ts';
+import type { JournalEvent } from '../../src/shared/journal.ts';
+import { PlaygroundService } from '../../src/main/app/service.ts';
+import { openSessionFile } from '../../src/main/record/session-file.ts';
+
+const settings = { ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 };
+
+/** The first batch `until` accepts, within `ms`; every batch's events meanwhile go to `seen`. */
+function batchWhere(service: PlaygroundService, until: (batch: UpdateBatch) => boolean, seen: JournalEvent[] = [], ms = 15_000): Promise<UpdateBatch> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no such batch in ${ms} ms; health now: ${JSON.stringify(service.state().health.models)}`));
+    }, ms);
+    const stop = service.onUpdate((batch) => {
+      seen.push(...batch.events);
+      if (!until(batch)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(batch);
+    });
+  });
+}
+
+const verdictOf = (health: HealthView, model: string) => health.models.find((m) => m.model === model);
+
+describe('live consistency verdicts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consistency-'));
+  const service = new PlaygroundService(dir);
+  afterAll(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('arrive in the update batches for a running Raft cluster: linearizable, and every weaker model by implication', async () => {
+    await service.newCluster(settings);
+    expect(service.state().health).toMatchObject({ promises: 'linearizable', strongest: [] });
+    expect(service.state().health.models.map((m) => [m.model, m.verdict])).toEqual(CONSISTENCY_NAMES.map((n) => [n, 'unknown']));
+    await service.setWorkload({ rate: 50, clients: 3, keys: 3, mix: { read: 2, write: 2, cas: 1, append: 0, delete: 0 } });
+    const batch = await batchWhere(service, (b) => b.state.health.operations > 0 && verdictOf(b.state.health, 'linearizable')?.verdict === 'true');
+    const health = batch.state.health;
+    expect(health.strongest).toContain('linearizable');
+    for (const weaker of weakerThan('linearizable')) expect(verdictOf(health, weaker), weaker).toMatchObject({ verdict: 'true', impliedBy: 'linearizable', witness: null });
+    expect(health.models.map((m) => m.model)).toEqual([...CONSISTENCY_NAMES]);
+  }, 30_000);
+
+  it('turn linearizable red with its witness when the history has a stale read, say so once in the event log, and keep it in the session', async () => {
+    const cluster = (service as unknown as { cluster: { journal(event: JournalEvent): void; elapsedMs(): number } }).cluster;
+    const client = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
+    // Process 1 writes 1 and is answered; process 2 then reads the key and sees it absent.
+    const t = 1e15;
+    client({ process: 900_001, type: 'invoke', f: 'write', key: 'stale', value: 1, time: t });
+    client({ process: 900_001, type: 'ok', f: 'write', key: 'stale', value: 1, time: t + 10 });
+    client({ process: 900_002, type: 'invoke', f: 'read', key: 'stale', value: null, time: t + 20 });
+    client({ process: 900_002, type: 'ok', f: 'read', key: 'stale', value: null, time: t + 30 });
+    const events: JournalEvent[] = [];
+    const batch = await batchWhere(service, (b) => verdictOf(b.state.health, 'linearizable')?.verdict === 'false', events);
+    const linearizable = verdictOf(batch.state.health, 'linearizable')!;
+    expect(batch.state.health.linearizable).toBe('false');
+    expect(linearizable.witness?.anomaly).toBe('stale read');
+    const read = linearizable.witness?.operations.find((o) => o.process === 900_002);
+    expect(read, JSON.stringify(linearizable.witness)).toMatchObject({ start: t + 20, end: t + 30, description: expect.stringMatching(/^read/) });
+    expect(batch.state.health.strongest).not.toContain('linearizable');
+    // Models stronger than the one broken break with it; Raft promises linearizable, so it is an alarm.
+    await new Promise((r) => setTimeout(r, 2500));
+    const alarms = events.filter((e) => e.kind === 'violation' && /linearizab/.test(e.property));
+    expect(alarms, JSON.stringify(alarms)).toHaveLength(1);
+
+    await service.newCluster(settings);
+    const closed = service.listSessions().find((s) => !s.recording)!;
+    const { db, meta } = openSessionFile(join(dir, closed.name), { quick: true });
+    db.close();
+    const kept = meta.summary?.consistency;
+    expect(kept?.promises).toBe('linearizable');
+    expect(kept?.models.find((m) => m.model === 'linearizable')).toMatchObject({ verdict: 'false', witness: { anomaly: 'stale read' } });
+    expect(closed.verdict).toMatch(/NOT linearizable/);
+  }, 40_000);
+});
