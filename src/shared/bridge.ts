@@ -282,6 +282,8 @@ export interface SessionListItem {
   faults: string[];
   /** e.g. "linearizable, no violations"; "recording" for the cluster running now. */
   verdict: string;
+  /** The strongest consistency models that held when the session closed; null if it kept none (older sessions). */
+  strongest: ConsistencyName[] | null;
   recording: boolean;
   /** On disk: the session file and its node files, what deleting it frees. */
   bytes: number;

@@ -1,7 +1,7 @@
 // Every consistency model's verdict on a live cluster's history reaches the window in its update
 // batches, checked on a thread of its own; a broken one comes with its witness, and a session
 // keeps the verdicts when it closes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,16 @@ describe('live consistency verdicts', () => {
     expect(kept?.promises).toBe('linearizable');
     expect(kept?.models.find((m) => m.model === 'linearizable')).toMatchObject({ verdict: 'false', witness: { anomaly: 'stale read' } });
     expect(closed.verdict).toMatch(/NOT linearizable/);
+    expect(closed.strongest).not.toContain('linearizable');
+
+    // Its export labels the session with every model's verdict, and its card has a table of them.
+    const exported = await service.exportSession(closed.name);
+    const labels = readFileSync(join(exported, 'labels.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(labels).toHaveLength(1);
+    expect(labels[0]).toMatchObject({ session: closed.name.replace('.session.sqlite', ''), algorithm: 'raft', promises: 'linearizable', linearizable: 'false', witnesses: { linearizable: { anomaly: 'stale read' } } });
+    for (const name of CONSISTENCY_NAMES) expect(['true', 'false', 'unknown'], name).toContain(labels[0]![name]);
+    const card = readFileSync(join(exported, 'dataset.md'), 'utf8');
+    expect(card).toContain('| labels.jsonl | 1 |');
+    expect(card).toMatch(/\| linearizable \(promised\) \| false \| stale read: client 900001 write stale 1; client 900002 read stale -> null/);
   }, 40_000);
 });

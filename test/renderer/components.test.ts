@@ -254,7 +254,7 @@ describe('window components', () => {
   });
 
   it('lists sessions with what each keeps on disk, and deletes the picked ones together', async () => {
-    const item = (name: string, recording: boolean, bytes: number) => ({ name, mode: 'live' as const, algorithm: 'raft', nodes: 3, seed: 1, startedAt: '2026-11-30T03:00:00Z', durationMs: recording ? null : 5000, faults: [], verdict: recording ? 'recording' : 'linearizable, no violations', recording, bytes });
+    const item = (name: string, recording: boolean, bytes: number) => ({ name, mode: 'live' as const, algorithm: 'raft', nodes: 3, seed: 1, startedAt: '2026-11-30T03:00:00Z', durationMs: recording ? null : 5000, faults: [], verdict: recording ? 'recording' : 'linearizable, no violations', strongest: recording ? null : ['linearizable' as const], recording, bytes });
     const sessions = [item('now.session.sqlite', true, 2 ** 20), item('a.session.sqlite', false, 3 * 2 ** 20), item('b.session.sqlite', false, 2 ** 20)];
     (bridge.listSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions }));
     (bridge.deleteSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions.slice(0, 1) }));
@@ -263,6 +263,8 @@ describe('window components', () => {
     await flushPromises();
     expect(dialog.text()).toContain('3 session(s), 5.0 MiB on disk together');
     expect(dialog.find('input[aria-label="Pick now.session.sqlite"]').attributes('disabled')).toBeDefined();
+    // A closed session says the strongest model its history kept; the one being recorded has none yet.
+    expect(dialog.findAll('.strongest').map((el) => el.text())).toEqual(['strongest: linearizable', 'strongest: linearizable']);
     await dialog.find('input[aria-label="Pick every session"]').trigger('change');
     const deletePicked = dialog.findAll('button').find((b) => b.text().startsWith('Delete 2 picked'));
     expect(deletePicked?.text()).toBe('Delete 2 picked (4.0 MiB)');

@@ -657,10 +657,14 @@ export class PlaygroundService {
       const { db, meta } = openSessionFile(join(this.dataDir, name), { quick: true });
       db.close();
       const s = meta.summary;
-      const verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
-      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict };
+      let verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
+      // A broken promise is said like a violation; models stronger than the promise may break by design.
+      const kept = s?.consistency;
+      const broken = (kept?.models ?? []).filter((m) => m.verdict === 'false' && promiseRelation(m.model, kept?.promises ?? null) !== 'not promised' && !verdict.includes(`NOT ${m.model}`));
+      if (broken.length > 0) verdict += `, NOT ${broken.map((m) => m.model).join(', ')}`;
+      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, strongest: kept?.strongest ?? null };
     } catch (error) {
-      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}` };
+      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, strongest: null };
     }
   }
 
