@@ -58,6 +58,7 @@ describe('live consistency verdicts', () => {
     const client = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
     // Process 1 writes 1 and is answered; process 2 then reads the key and sees it absent.
     const t = 1e15;
+    const injectedAt = cluster.elapsedMs();
     client({ process: 900_001, type: 'invoke', f: 'write', key: 'stale', value: 1, time: t });
     client({ process: 900_001, type: 'ok', f: 'write', key: 'stale', value: 1, time: t + 10 });
     client({ process: 900_002, type: 'invoke', f: 'read', key: 'stale', value: null, time: t + 20 });
@@ -84,6 +85,15 @@ describe('live consistency verdicts', () => {
     expect(kept?.models.find((m) => m.model === 'linearizable')).toMatchObject({ verdict: 'false', witness: { anomaly: 'stale read' } });
     expect(closed.verdict).toMatch(/NOT linearizable/);
     expect(closed.strongest).not.toContain('linearizable');
+
+    // A replay shows the verdicts of the history up to each moment: before the stale read every
+    // model held (by implication), at the end linearizability does not, with the same witness.
+    const before = service.replayMoment(closed.name, injectedAt - 1).state.health;
+    expect(verdictOf(before, 'linearizable')?.verdict).toBe('true');
+    for (const weaker of weakerThan('linearizable')) expect(verdictOf(before, weaker), weaker).toMatchObject({ verdict: 'true', impliedBy: 'linearizable' });
+    const end = service.replayMoment(closed.name, closed.durationMs!).state.health;
+    expect(verdictOf(end, 'linearizable')).toMatchObject({ verdict: 'false', witness: { anomaly: 'stale read' } });
+    expect(verdictOf(end, 'linearizable')?.witness?.operations.find((o) => o.process === 900_002)).toMatchObject({ start: t + 20, end: t + 30 });
 
     // Its export labels the session with every model's verdict, and its card has a table of them.
     const exported = await service.exportSession(closed.name);

@@ -3,7 +3,7 @@
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { Operation } from '../checker/history.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
-import type { ModelVerdicts } from './model-verdicts.ts';
+import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 
 export type ConsistencyRequest = {
   type: 'round';

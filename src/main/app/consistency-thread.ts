@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { HistoryBuilder } from '../checker/history.ts';
 import type { ConsistencyAnswer, ConsistencyRequest } from './consistency-protocol.ts';
-import { modelVerdicts } from './model-verdicts.ts';
+import { modelVerdicts } from '../checker/consistency/verdict-views.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('consistency-thread.ts runs only as a worker thread');

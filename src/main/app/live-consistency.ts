@@ -8,7 +8,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { Operation } from '../checker/history.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import type { ConsistencyAnswer, ConsistencyRequest } from './consistency-protocol.ts';
-import type { ModelVerdicts } from './model-verdicts.ts';
+import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 
 const THREAD_URL = new URL('./consistency-thread.ts', import.meta.url);
 

@@ -41,7 +41,7 @@ import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
 import { getAlgorithm } from '../../nodes/index.ts';
 import { LiveConsistency, type Settled } from './live-consistency.ts';
-import type { ModelVerdicts } from './model-verdicts.ts';
+import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
@@ -700,12 +700,13 @@ export class PlaygroundService {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
     const m = replay.moment(timeMs);
+    const verdicts = replay.modelsAt(m.timeMs, m.linearizable);
     const state: AppState = {
       settings,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
       network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
-      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: modelsNotChecked('not checked in a replay'), strongest: [] },
+      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: verdicts.models, strongest: verdicts.strongest },
       workload: null,
       dataDir: this.dataDir,
     };

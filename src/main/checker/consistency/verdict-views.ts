@@ -3,11 +3,11 @@
 // window can find them among the client events it lists. Pure: the checking thread runs it live,
 // the replay at a moment, the recorder's summary at close.
 
-import type { ModelVerdictView, WitnessOperationView } from '../../shared/bridge.ts';
-import { CONSISTENCY_NAMES, type ConsistencyName } from '../../shared/consistency.ts';
-import type { Operation } from '../checker/history.ts';
-import type { ModelResult, Witness } from '../checker/consistency/contract.ts';
-import { checkConsistency } from '../checker/consistency/registry.ts';
+import type { ModelVerdictView, WitnessOperationView } from '../../../shared/bridge.ts';
+import { CONSISTENCY_NAMES, type ConsistencyName } from '../../../shared/consistency.ts';
+import type { Operation } from '../history.ts';
+import type { ModelResult, Witness } from './contract.ts';
+import { checkConsistency } from './registry.ts';
 
 /** What the checks of one history may hold at once; past it a check answers 'unknown'. */
 const MEMORY_BYTES = 256 * 2 ** 20;
