@@ -11,6 +11,8 @@ import type { HistoryEvent } from '../../src/shared/history.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 import { openSessionFile } from '../../src/main/record/session-file.ts';
+import { LiveConsistency } from '../../src/main/app/live-consistency.ts';
+import type { ModelVerdicts } from '../../src/main/checker/consistency/verdict-views.ts';
 
 const settings = { ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 1 };
 
@@ -105,4 +107,29 @@ describe('live consistency verdicts', () => {
     expect(card).toContain('| labels.jsonl | 1 |');
     expect(card).toMatch(/\| linearizable \(promised\) \| false \| stale read: client 900001 write stale 1; client 900002 read stale -> null/);
   }, 40_000);
+});
+
+describe('the checking thread', () => {
+  it('never starts a round while the last one searches, and answers on the whole history so far', async () => {
+    const answers: ModelVerdicts[] = [];
+    const live = new LiveConsistency((v) => answers.push(v), { roundMs: 0, budgetMs: 1000 });
+    try {
+      const none = { results: [], times: new Map() };
+      live.add({ process: 1, type: 'invoke', f: 'write', key: 'x', value: 1, time: 10 });
+      live.add({ process: 1, type: 'ok', f: 'write', key: 'x', value: 1, time: 20 });
+      expect(live.maybeRound(() => none)).toBe(true);
+      expect(live.maybeRound(() => none), 'a round is in flight').toBe(false);
+      live.add({ process: 2, type: 'invoke', f: 'read', key: 'x', value: null, time: 30 });
+      live.add({ process: 2, type: 'ok', f: 'read', key: 'x', value: 0, time: 40 });
+      const last = await live.final(none);
+      expect(answers).toHaveLength(2);
+      expect(answers[0]!.operations).toBe(1);
+      // The read of a value never written: the search, run on the thread, finds it.
+      expect(last?.operations).toBe(2);
+      expect(last?.models.find((m) => m.model === 'linearizable')).toMatchObject({ verdict: 'false', impliedBy: null, witness: { operations: expect.arrayContaining([expect.objectContaining({ process: 2, start: 30, end: 40 })]) } });
+      expect(live.error).toBeNull();
+    } finally {
+      await live.close();
+    }
+  });
 });
