@@ -109,6 +109,28 @@ describe('live consistency verdicts', () => {
   }, 40_000);
 });
 
+describe('a checking thread that fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consistency-failing-'));
+  const service = new PlaygroundService(dir);
+  afterAll(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is said once in the event log, and the map goes grey rather than keep stale verdicts', async () => {
+    await service.newCluster(settings);
+    await batchWhere(service, (b) => verdictOf(b.state.health, 'linearizable')?.verdict === 'true');
+    (service as unknown as { consistency: { error: string | null } }).consistency.error = 'out of memory';
+    const events: JournalEvent[] = [];
+    const stop = service.onUpdate((b) => events.push(...b.events));
+    const batch = await batchWhere(service, (b) => b.state.health.models.every((m) => m.verdict === 'unknown'));
+    expect(batch.state.health.models[0]?.reason).toBe('the consistency checks stopped: out of memory');
+    await new Promise((r) => setTimeout(r, 2500));
+    stop();
+    expect(events.filter((e) => e.kind === 'error' && /consistency checks stopped/.test(e.message))).toHaveLength(1);
+  }, 30_000);
+});
+
 describe('the checking thread', () => {
   it('never starts a round while the last one searches, and answers on the whole history so far', async () => {
     const answers: ModelVerdicts[] = [];

@@ -117,6 +117,7 @@ export class PlaygroundService {
   private readonly threads: ThreadScripts;
   private recorder: SessionRecorder | null = null;
   private recordingErrorShown = false;
+  private consistencyErrorShown = false;
   /** When the event log last said the recording is behind: again at most every RECORDING_BEHIND_REPEAT_MS. */
   private recordingBehindSaidAt = -Infinity;
   private opCounts = { ok: 0, fail: 0, info: 0 };
@@ -164,6 +165,7 @@ export class PlaygroundService {
     this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: getAlgorithm(settings.algorithm)?.promises ?? null, models: modelsNotChecked(), strongest: [] };
     this.explanation = null;
     this.alarmed.clear();
+    this.consistencyErrorShown = false;
     this.consistency = new LiveConsistency((verdicts) => this.onVerdicts(verdicts), { url: this.threads.consistencyChecker });
     this.metrics = [];
     this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
@@ -353,6 +355,7 @@ export class PlaygroundService {
 
   private checkHealth(): void {
     this.checkRecording();
+    this.checkConsistencyThread();
     const violations = this.monitor.violations().map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
     if (this.health.linearizable === 'false') {
       this.health = { ...this.health, violations };
@@ -406,6 +409,15 @@ export class PlaygroundService {
       const witness = m.witness ? `: ${m.witness.anomaly} (${m.witness.operations.map((o) => `client ${o.process} ${o.description}`).join('; ')})` : '';
       cluster.journal({ kind: 'violation', time: cluster.elapsedMs(), property: m.model, message: `${algorithm} promises ${this.health.promises} consistency, and the history is not ${m.model}${witness}` });
     }
+  }
+
+  /** A checking thread that failed is said once, and the map goes grey rather than show stale verdicts. */
+  private checkConsistencyThread(): void {
+    const error = this.consistency?.error;
+    if (!error || this.consistencyErrorShown) return;
+    this.consistencyErrorShown = true;
+    this.health = { ...this.health, models: modelsNotChecked(`the consistency checks stopped: ${error}`), strongest: [] };
+    this.cluster?.journal({ kind: 'error', time: this.cluster.elapsedMs(), message: `the consistency checks stopped: ${error}` });
   }
 
   /** A recording that cannot write (a full disk, say) is said once, in the event log; the cluster goes on. */
