@@ -371,7 +371,7 @@ describe('window components', () => {
       // Every model sits below each model that implies it.
       const top = (name: string) => parseFloat(panel.find(`button[aria-label^="${name}:"]`).attributes('style')!.match(/top: ([\d.]+)px/)![1]!);
       for (const name of CONSISTENCY_NAMES) for (const weaker of weakerThan(name)) expect(top(weaker), `${weaker} below ${name}`).toBeGreaterThan(top(name));
-      expect(panel.find('p.alarm').exists()).toBe(false);
+      expect(panel.find('p.promise-broken').exists()).toBe(false);
       panel.unmount();
     });
 
@@ -382,14 +382,14 @@ describe('window components', () => {
       expect(linearizable.classes()).not.toContain('alarm');
       expect(linearizable.attributes('title')).toMatch(/not promised by raft/);
       expect(button(givenUp, 'causal: true').classes()).toEqual(expect.arrayContaining(['holds', 'promised']));
-      expect(givenUp.find('p.alarm').exists()).toBe(false);
+      expect(givenUp.find('p.promise-broken').exists()).toBe(false);
       givenUp.unmount();
 
       const broken = mapOf(healthWith('causal', { linearizable: { verdict: 'false', witness: staleRead }, sequential: { verdict: 'false', witness: staleRead }, causal: { verdict: 'false', impliedBy: 'pram', witness: staleRead }, pram: { verdict: 'false', witness: staleRead } }));
       expect(button(broken, 'causal: false').classes()).toEqual(expect.arrayContaining(['alarm', 'promised']));
       expect(button(broken, 'pram: false').classes()).toContain('alarm');
       expect(button(broken, 'sequential: false').classes()).toContain('given-up');
-      expect(broken.find('p.alarm').text()).toBe('raft promises causal, and the history is not causal, pram.');
+      expect(broken.find('p.promise-broken').text()).toBe('raft promises causal, and the history is not causal, pram.');
       broken.unmount();
     });
 
