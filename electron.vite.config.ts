@@ -12,6 +12,7 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src/main/electron/index.ts'),
           worker: resolve(import.meta.dirname, 'src/nodes/host/worker.ts'),
           'recorder-writer': resolve(import.meta.dirname, 'src/main/record/recorder-writer.ts'),
+          'consistency-thread': resolve(import.meta.dirname, 'src/main/app/consistency-thread.ts'),
         },
       },
     },

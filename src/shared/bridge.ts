@@ -3,6 +3,7 @@
 // call answers with a Result: an error is a value with a message for people, never a throw across
 // the bridge.
 
+import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName, type ConsistencyVerdict } from './consistency.ts';
 import type { HistoryEvent } from './history.ts';
 import type { JournalEvent } from './journal.ts';
 import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
@@ -125,10 +126,42 @@ export interface ExplainedOperationView {
   end: number | null;
 }
 
+/** One operation of a witness, with what the window needs to find it among the client events it shows. */
+export interface WitnessOperationView {
+  id: number;
+  process: number;
+  description: string;
+  /**
+   * The `time` of the operation's invoke and completion events (HistoryEvent.time, nanoseconds);
+   * end null when it never completed. A process has one operation open at a time, so (process,
+   * start) names one invoke and (process, end) its completion.
+   */
+  start: number | null;
+  end: number | null;
+}
+
+/** One consistency model's verdict on the client history so far. */
+export interface ModelVerdictView {
+  model: ConsistencyName;
+  verdict: ConsistencyVerdict;
+  /** The verdict follows through the hierarchy from this model's; its own search did not run. */
+  impliedBy: ConsistencyName | null;
+  /** With 'unknown': why (not checked yet, out of budget, no check in this build...). */
+  reason: string | null;
+  /** With 'false': the anomaly, the operations that form it, and why they do. */
+  witness: null | { anomaly: string; why: string; operations: WitnessOperationView[] };
+}
+
 export interface HealthView {
   violations: Array<{ property: string; message: string; time: number }>;
   linearizable: 'true' | 'false' | 'unknown';
   operations: number;
+  /** The model the algorithm promises its clients; null when the algorithm is not known here. */
+  promises: ConsistencyName | null;
+  /** Every model of CONSISTENCY_NAMES, in that order. */
+  models: ModelVerdictView[];
+  /** The models that hold with no stronger one holding. */
+  strongest: ConsistencyName[];
   /** Present when linearizable is false: the failing key's operations, drawn as bars. */
   explanation: null | {
     key: string;
@@ -137,6 +170,21 @@ export interface HealthView {
     cannotPlace: number[];
     text: string;
   };
+}
+
+/** Every model, none checked yet: what the window shows before the first round of checks. */
+export function modelsNotChecked(reason = 'not checked yet'): ModelVerdictView[] {
+  return CONSISTENCY_NAMES.map((model) => ({ model, verdict: 'unknown', impliedBy: null, reason, witness: null }));
+}
+
+/**
+ * How a model stands to the one an algorithm promises: the promise itself and every model it
+ * implies must hold (breaking one is a bug); any other model may break by design.
+ */
+export function promiseRelation(model: ConsistencyName, promised: ConsistencyName | null): 'promised' | 'implied' | 'not promised' {
+  if (promised === null) return 'not promised';
+  if (model === promised) return 'promised';
+  return weakerThan(promised).has(model) ? 'implied' : 'not promised';
 }
 
 /** One second of the cluster's life, for the charts. */
@@ -234,6 +282,8 @@ export interface SessionListItem {
   faults: string[];
   /** e.g. "linearizable, no violations"; "recording" for the cluster running now. */
   verdict: string;
+  /** The strongest consistency models that held when the session closed; null if it kept none (older sessions). */
+  strongest: ConsistencyName[] | null;
   recording: boolean;
   /** On disk: the session file and its node files, what deleting it frees. */
   bytes: number;

@@ -43,7 +43,10 @@ describe('export writes only its own files, each created anew', () => {
     const r = await cli('export', session, '--out', out);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(readFileSync(join(out, '.parts', 'mine.txt'), 'utf8')).toBe('keep me');
-    expect(readdirSync(out).sort()).toEqual(['.parts', 'dataset.md', 'events.jsonl', 'history.jsonl', 'transitions.jsonl']);
+    expect(readdirSync(out).sort()).toEqual(['.parts', 'dataset.md', 'events.jsonl', 'history.jsonl', 'labels.jsonl', 'transitions.jsonl']);
+    // A simulated session keeps no verdicts of the models: its labels are there, empty.
+    const labels = readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(labels).toEqual([expect.objectContaining({ session: 'a', promises: null, strongest: null, linearizable: null, convergent: null, witnesses: {} })]);
   });
 
   it('refuses a dangling link named history.jsonl, writing nothing through it', async () => {

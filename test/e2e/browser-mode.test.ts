@@ -150,6 +150,10 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       const c = await commits(page);
       return c.length === 5 && c.every((x) => x === c[0] && x > 0);
     }, 30_000);
+    // Health's map of consistency models: Raft keeps linearizability, and with it every weaker model.
+    await until('the consistency map', async () => (await page.getByRole('button', { name: 'linearizable: true' }).count()) === 1, 15_000);
+    await expect(page.getByRole('button', { name: 'read-your-writes: true' }).count()).resolves.toBe(1);
+    await page.getByRole('region', { name: 'Health' }).screenshot({ path: join(SHOTS, 'health.png') });
   });
 
   it('shows a node’s committed entries, store and file in the inspector', async () => {

@@ -4,7 +4,7 @@
 import { mount, flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTINGS, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS, modelsNotChecked, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
@@ -16,6 +16,9 @@ import ReplayBar from '../../src/renderer/src/components/ReplayBar.vue';
 import HealthPanel from '../../src/renderer/src/components/HealthPanel.vue';
 import SessionsDialog from '../../src/renderer/src/components/SessionsDialog.vue';
 import { useReplayStore } from '../../src/renderer/src/stores/replay.ts';
+import TimelinePanel from '../../src/renderer/src/components/TimelinePanel.vue';
+import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName } from '../../src/shared/consistency.ts';
+import type { HealthView, ModelVerdictView } from '../../src/shared/bridge.ts';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
 
@@ -28,7 +31,7 @@ const state: AppState = {
   ],
   network: { cuts: [], defaultRule: { drop: 0, delayMs: 20, jitterMs: 5, duplicate: 0, reorder: 0 }, links: [] },
   clock: { virtualMs: 1000, speed: 0.25, paused: false },
-  health: { violations: [], linearizable: 'true', operations: 0, explanation: null },
+  health: { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: 'linearizable', models: modelsNotChecked(), strongest: [] },
   workload: null,
   dataDir: '/d',
 };
@@ -251,7 +254,7 @@ describe('window components', () => {
   });
 
   it('lists sessions with what each keeps on disk, and deletes the picked ones together', async () => {
-    const item = (name: string, recording: boolean, bytes: number) => ({ name, mode: 'live' as const, algorithm: 'raft', nodes: 3, seed: 1, startedAt: '2026-11-30T03:00:00Z', durationMs: recording ? null : 5000, faults: [], verdict: recording ? 'recording' : 'linearizable, no violations', recording, bytes });
+    const item = (name: string, recording: boolean, bytes: number) => ({ name, mode: 'live' as const, algorithm: 'raft', nodes: 3, seed: 1, startedAt: '2026-11-30T03:00:00Z', durationMs: recording ? null : 5000, faults: [], verdict: recording ? 'recording' : 'linearizable, no violations', strongest: recording ? null : ['linearizable' as const], recording, bytes });
     const sessions = [item('now.session.sqlite', true, 2 ** 20), item('a.session.sqlite', false, 3 * 2 ** 20), item('b.session.sqlite', false, 2 ** 20)];
     (bridge.listSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions }));
     (bridge.deleteSessions as unknown as { mockImplementation: (f: () => unknown) => void }).mockImplementation(async () => ({ ok: true, value: sessions.slice(0, 1) }));
@@ -260,6 +263,8 @@ describe('window components', () => {
     await flushPromises();
     expect(dialog.text()).toContain('3 session(s), 5.0 MiB on disk together');
     expect(dialog.find('input[aria-label="Pick now.session.sqlite"]').attributes('disabled')).toBeDefined();
+    // A closed session says the strongest model its history kept; the one being recorded has none yet.
+    expect(dialog.findAll('.strongest').map((el) => el.text())).toEqual(['strongest: linearizable', 'strongest: linearizable']);
     await dialog.find('input[aria-label="Pick every session"]').trigger('change');
     const deletePicked = dialog.findAll('button').find((b) => b.text().startsWith('Delete 2 picked'));
     expect(deletePicked?.text()).toBe('Delete 2 picked (4.0 MiB)');
@@ -331,5 +336,85 @@ describe('window components', () => {
     expect(rows[0]).toMatch(/^1T2.*write k 10/);
     expect(rows[2]).toMatch(/^3T2.*write k 30/);
     inspector.unmount();
+  });
+
+  describe('the consistency map', () => {
+    const staleRead = { anomaly: 'stale read', why: 'after write x 1 the key holds 1, and the read cannot take effect', operations: [
+      { id: 4, process: 1, description: 'write x 1', start: 100, end: 200 },
+      { id: 7, process: 2, description: 'read x -> null', start: 300, end: 400 },
+    ] };
+    /** Every model true by default; `overrides` change some. */
+    const healthWith = (promises: ConsistencyName, overrides: Partial<Record<ConsistencyName, Partial<ModelVerdictView>>>): HealthView => ({
+      ...state.health,
+      promises,
+      models: CONSISTENCY_NAMES.map((model) => ({ model, verdict: 'true' as const, impliedBy: null, reason: null, witness: null, ...overrides[model] })),
+    });
+    const mapOf = (health: HealthView) => {
+      useClusterStore().state = { ...state, health };
+      return mount(HealthPanel);
+    };
+    const button = (panel: ReturnType<typeof mount>, label: string) => {
+      const found = panel.find(`button[aria-label="${label}"]`);
+      expect(found.exists(), `a button named ${label}`).toBe(true);
+      return found;
+    };
+
+    it('draws every model as a button named by its verdict, coloured by it, strongest at the top, the promise starred', () => {
+      const panel = mapOf(healthWith('linearizable', { convergent: { verdict: 'unknown', reason: 'no check for this model in this build' } }));
+      for (const name of CONSISTENCY_NAMES) button(panel, `${name}: ${name === 'convergent' ? 'unknown' : 'true'}`);
+      const linearizable = button(panel, 'linearizable: true');
+      expect(linearizable.classes()).toEqual(expect.arrayContaining(['holds', 'promised']));
+      expect(linearizable.text()).toContain('★');
+      expect(button(panel, 'sequential: true').classes()).not.toContain('promised');
+      expect(button(panel, 'convergent: unknown').classes()).toContain('unknown');
+      expect(button(panel, 'convergent: unknown').attributes('title')).toMatch(/no check for this model/);
+      // Every model sits below each model that implies it.
+      const top = (name: string) => parseFloat(panel.find(`button[aria-label^="${name}:"]`).attributes('style')!.match(/top: ([\d.]+)px/)![1]!);
+      for (const name of CONSISTENCY_NAMES) for (const weaker of weakerThan(name)) expect(top(weaker), `${weaker} below ${name}`).toBeGreaterThan(top(name));
+      expect(panel.find('p.promise-broken').exists()).toBe(false);
+      panel.unmount();
+    });
+
+    it('shows a stronger model than the promise breaking as given up, and the promise or a weaker one breaking as an alarm', () => {
+      const givenUp = mapOf(healthWith('causal', { linearizable: { verdict: 'false', witness: staleRead }, sequential: { verdict: 'false', impliedBy: 'linearizable', witness: staleRead } }));
+      const linearizable = button(givenUp, 'linearizable: false');
+      expect(linearizable.classes()).toContain('given-up');
+      expect(linearizable.classes()).not.toContain('alarm');
+      expect(linearizable.attributes('title')).toMatch(/not promised by raft/);
+      expect(button(givenUp, 'causal: true').classes()).toEqual(expect.arrayContaining(['holds', 'promised']));
+      expect(givenUp.find('p.promise-broken').exists()).toBe(false);
+      givenUp.unmount();
+
+      const broken = mapOf(healthWith('causal', { linearizable: { verdict: 'false', witness: staleRead }, sequential: { verdict: 'false', witness: staleRead }, causal: { verdict: 'false', impliedBy: 'pram', witness: staleRead }, pram: { verdict: 'false', witness: staleRead } }));
+      expect(button(broken, 'causal: false').classes()).toEqual(expect.arrayContaining(['alarm', 'promised']));
+      expect(button(broken, 'pram: false').classes()).toContain('alarm');
+      expect(button(broken, 'sequential: false').classes()).toContain('given-up');
+      expect(broken.find('p.promise-broken').text()).toBe('raft promises causal, and the history is not causal, pram.');
+      broken.unmount();
+    });
+
+    it('opens a red model’s witness on a click and highlights its operations in the event log', async () => {
+      const store = useClusterStore();
+      const panel = mapOf(healthWith('linearizable', { linearizable: { verdict: 'false', witness: staleRead } }));
+      const client = (process: number, type: 'invoke' | 'ok', f: 'write' | 'read', value: number | null, time: number) => ({ kind: 'client' as const, time: time / 100, event: { process, type, f, key: 'x', value, time } });
+      store.apply({ state: store.state!, events: [client(1, 'invoke', 'write', 1, 100), client(1, 'ok', 'write', 1, 200), client(3, 'invoke', 'read', null, 250), client(2, 'invoke', 'read', null, 300), client(3, 'ok', 'read', 1, 350), client(2, 'ok', 'read', null, 400)], skipped: 0, metrics: [] });
+      const log = mount(TimelinePanel);
+      expect(log.findAll('li.witness')).toHaveLength(0);
+      await button(panel, 'linearizable: false').trigger('click');
+      expect(button(panel, 'linearizable: false').attributes('aria-pressed')).toBe('true');
+      const detail = panel.find('[role="region"]');
+      expect(detail.text()).toContain('stale read');
+      expect(detail.findAll('li').map((li) => li.text())).toEqual(['client 1: write x 1', 'client 2: read x -> null']);
+      // Both events of each witness operation, and not client 3's read between them.
+      const marked = log.findAll('li.witness').map((li) => li.text());
+      expect(marked).toHaveLength(4);
+      expect(marked.every((text) => /client [12] /.test(text))).toBe(true);
+      // A second click closes it and takes the highlight away.
+      await button(panel, 'linearizable: false').trigger('click');
+      expect(panel.find('[role="region"]').exists()).toBe(false);
+      expect(log.findAll('li.witness')).toHaveLength(0);
+      log.unmount();
+      panel.unmount();
+    });
   });
 });

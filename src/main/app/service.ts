@@ -25,15 +25,23 @@ import {
   type TableView,
   type UpdateBatch,
   type WorkloadSettings,
+  modelsNotChecked,
+  promiseRelation,
   sameLinkRule,
   startingLinkRule,
 } from '../../shared/bridge.ts';
+import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import { percentile } from '../../shared/stats.ts';
 import type { KvOp, LogEntry, NodeId } from '../../shared/protocol.ts';
 import { TICK_MS } from '../../nodes/raft/options.ts';
-import { IncrementalChecker, renderExplanation } from '../checker/index.ts';
+import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
+import type { ModelResult } from '../checker/consistency/contract.ts';
+import { witnessOf } from '../checker/consistency/linearizable.ts';
+import { getAlgorithm } from '../../nodes/index.ts';
+import { LiveConsistency, type Settled } from './live-consistency.ts';
+import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
@@ -53,6 +61,10 @@ export class UserError extends Error {}
 
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
+/** What the last round of consistency checks may search when a session closes, for its summary. */
+const FINAL_CHECK_MS = 500;
+/** The model the live IncrementalChecker decides: it settles every model it implies with no search. */
+const LIVE_CHECKED: ConsistencyName = 'linearizable';
 /** A recording that stays behind is said again this often, not on every health check. */
 const RECORDING_BEHIND_REPEAT_MS = 10_000;
 /** How often the sessions' disk use is held to the limit while the app runs (about 2 MB recorded meanwhile). */
@@ -78,7 +90,12 @@ export class PlaygroundService {
   private settings: ClusterSettings | null = null;
   private monitor: SafetyMonitor = createSafetyMonitor();
   private checker = new IncrementalChecker('kv');
-  private health: HealthView = { violations: [], linearizable: 'true', operations: 0, explanation: null };
+  private health: HealthView = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: null, models: modelsNotChecked(), strongest: [] };
+  /** The failing key's explanation behind health.explanation, as the checker gave it. */
+  private explanation: Explanation | null = null;
+  private consistency: LiveConsistency | null = null;
+  /** Models whose breaking the event log has said, once each. */
+  private readonly alarmed = new Set<ConsistencyName>();
   private workload: { settings: WorkloadSettings; pool: ClientPool } | null = null;
   private readonly listeners = new Set<(batch: UpdateBatch) => void>();
   private feed = new WindowFeed();
@@ -100,6 +117,7 @@ export class PlaygroundService {
   private readonly threads: ThreadScripts;
   private recorder: SessionRecorder | null = null;
   private recordingErrorShown = false;
+  private consistencyErrorShown = false;
   /** When the event log last said the recording is behind: again at most every RECORDING_BEHIND_REPEAT_MS. */
   private recordingBehindSaidAt = -Infinity;
   private opCounts = { ok: 0, fail: 0, info: 0 };
@@ -144,7 +162,11 @@ export class PlaygroundService {
     if (heartbeatTicks >= electionTicks) throw new UserError('the heartbeat must be shorter than the election timeout');
     this.monitor = createSafetyMonitor();
     this.checker = new IncrementalChecker('kv');
-    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null };
+    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: getAlgorithm(settings.algorithm)?.promises ?? null, models: modelsNotChecked(), strongest: [] };
+    this.explanation = null;
+    this.alarmed.clear();
+    this.consistencyErrorShown = false;
+    this.consistency = new LiveConsistency((verdicts) => this.onVerdicts(verdicts), { url: this.threads.consistencyChecker });
     this.metrics = [];
     this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
     this.latencies = [];
@@ -217,8 +239,15 @@ export class PlaygroundService {
     this.unsubscribe = null;
     const recorder = this.recorder;
     this.recorder = null;
+    const consistency = this.consistency;
+    this.consistency = null;
+    // The session keeps every model's verdict on its whole history: one more round, after the last events.
+    const final = consistency ? await consistency.final(this.settled(), FINAL_CHECK_MS) : null;
+    await consistency?.close();
     if (recorder && cluster) {
-      await recorder.close({ durationMs: cluster.elapsedMs(), ops: this.opCounts, elections: cluster.stats.elections, violations: this.health.violations.length, linearizable: this.health.linearizable });
+      const models = final?.models ?? this.health.models;
+      const strongest = final?.strongest ?? this.health.strongest;
+      await recorder.close({ durationMs: cluster.elapsedMs(), ops: this.opCounts, elections: cluster.stats.elections, violations: this.health.violations.length, linearizable: this.health.linearizable, consistency: { promises: this.health.promises, models, strongest } });
     }
   }
 
@@ -299,6 +328,7 @@ export class PlaygroundService {
   /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
   private onHistory(event: HistoryEvent): void {
     this.checker.add(event);
+    this.consistency?.add(event);
     if (event.type !== 'invoke') this.opCounts[event.type]++;
     if (event.time === undefined) return;
     if (event.type === 'invoke') this.openOps.set(event.process, event.time);
@@ -325,9 +355,11 @@ export class PlaygroundService {
 
   private checkHealth(): void {
     this.checkRecording();
+    this.checkConsistencyThread();
     const violations = this.monitor.violations().map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
     if (this.health.linearizable === 'false') {
       this.health = { ...this.health, violations };
+      this.consistency?.maybeRound(() => this.settled());
       return;
     }
     // This thread routes every message: the search may take a tenth of it, however long the history.
@@ -335,6 +367,7 @@ export class PlaygroundService {
     let explanation: HealthView['explanation'] = null;
     if (result.linearizable === 'false' && result.explanation) {
       const e = result.explanation;
+      this.explanation = e;
       explanation = {
         key: e.key,
         processes: e.processes.map((p) => ({ process: p.process, operations: p.operations.map((o) => ({ id: o.id, process: o.process, description: o.description, start: o.start, end: o.end })) })),
@@ -344,7 +377,47 @@ export class PlaygroundService {
       };
       this.cluster?.journal({ kind: 'violation', time: this.cluster.elapsedMs(), property: 'linearizability', message: `the history of key ${JSON.stringify(e.key)} is not linearizable` });
     }
-    this.health = { violations, linearizable: result.linearizable, operations: result.operations, explanation };
+    this.health = { ...this.health, violations, linearizable: result.linearizable, operations: result.operations, explanation };
+    this.consistency?.maybeRound(() => this.settled());
+  }
+
+  /** What the live checker knows already, for the checking thread not to search again. */
+  private settled(): Settled {
+    const times: Settled['times'] = new Map();
+    if (this.health.linearizable === 'true') return { results: [{ model: LIVE_CHECKED, verdict: 'true', witness: null, reason: null, figures: { operations: this.health.operations } }], times };
+    if (this.health.linearizable !== 'false' || this.explanation === null) return { results: [], times };
+    for (const p of this.explanation.processes) for (const o of p.operations) times.set(o.id, { start: o.start, end: o.end ?? Number.POSITIVE_INFINITY });
+    const result: ModelResult = { model: LIVE_CHECKED, verdict: 'false', witness: witnessOf(this.explanation, this.checker.operations), reason: null, figures: { operations: this.health.operations } };
+    return { results: [result], times };
+  }
+
+  /**
+   * The checking thread's answer. A model the algorithm promises (or one its promise implies)
+   * breaking is a bug, said once in the event log like a violated invariant; a stronger model
+   * breaking is what the design gives up, shown on the map only.
+   */
+  private onVerdicts(verdicts: ModelVerdicts): void {
+    const cluster = this.cluster;
+    if (cluster === null) return;
+    this.health = { ...this.health, models: verdicts.models, strongest: verdicts.strongest };
+    const algorithm = this.settings?.algorithm ?? 'the algorithm';
+    for (const m of verdicts.models) {
+      if (m.verdict !== 'false' || this.alarmed.has(m.model) || promiseRelation(m.model, this.health.promises) === 'not promised') continue;
+      this.alarmed.add(m.model);
+      // The live checker has said this one already, with the key it failed on.
+      if (m.model === LIVE_CHECKED && this.health.linearizable === 'false') continue;
+      const witness = m.witness ? `: ${m.witness.anomaly} (${m.witness.operations.map((o) => `client ${o.process} ${o.description}`).join('; ')})` : '';
+      cluster.journal({ kind: 'violation', time: cluster.elapsedMs(), property: m.model, message: `${algorithm} promises ${this.health.promises} consistency, and the history is not ${m.model}${witness}` });
+    }
+  }
+
+  /** A checking thread that failed is said once, and the map goes grey rather than show stale verdicts. */
+  private checkConsistencyThread(): void {
+    const error = this.consistency?.error;
+    if (!error || this.consistencyErrorShown) return;
+    this.consistencyErrorShown = true;
+    this.health = { ...this.health, models: modelsNotChecked(`the consistency checks stopped: ${error}`), strongest: [] };
+    this.cluster?.journal({ kind: 'error', time: this.cluster.elapsedMs(), message: `the consistency checks stopped: ${error}` });
   }
 
   /** A recording that cannot write (a full disk, say) is said once, in the event log; the cluster goes on. */
@@ -596,10 +669,14 @@ export class PlaygroundService {
       const { db, meta } = openSessionFile(join(this.dataDir, name), { quick: true });
       db.close();
       const s = meta.summary;
-      const verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
-      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict };
+      let verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
+      // A broken promise is said like a violation; models stronger than the promise may break by design.
+      const kept = s?.consistency;
+      const broken = (kept?.models ?? []).filter((m) => m.verdict === 'false' && promiseRelation(m.model, kept?.promises ?? null) !== 'not promised' && !verdict.includes(`NOT ${m.model}`));
+      if (broken.length > 0) verdict += `, NOT ${broken.map((m) => m.model).join(', ')}`;
+      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, strongest: kept?.strongest ?? null };
     } catch (error) {
-      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}` };
+      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, strongest: null };
     }
   }
 
@@ -635,12 +712,13 @@ export class PlaygroundService {
     const replay = this.replay(name);
     const settings = this.replaySettings(replay);
     const m = replay.moment(timeMs);
+    const verdicts = replay.modelsAt(m.timeMs, m.linearizable);
     const state: AppState = {
       settings,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
       network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
-      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null },
+      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: verdicts.models, strongest: verdicts.strongest },
       workload: null,
       dataDir: this.dataDir,
     };

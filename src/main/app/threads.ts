@@ -1,5 +1,5 @@
-// The scripts the app starts threads from: each node's host, and the recorder's writer. Run from
-// source (plain Node, the CLI, tests) they are the .ts files beside their modules. A build
+// The scripts the app starts threads from: each node's host, the recorder's writer, the consistency
+// checks. Run from source (plain Node, the CLI, tests) they are the .ts files beside their modules. A build
 // (electron.vite.config.ts) bundles the app's modules into out/main/index.js, where those
 // relative URLs lead nowhere, and emits each thread script as an entry of its own beside it.
 
@@ -12,10 +12,12 @@ export interface ThreadScripts {
   nodeHost?: URL;
   /** src/main/record/recorder-writer.ts, built. */
   recorderWriter?: URL;
+  /** src/main/app/consistency-thread.ts, built. */
+  consistencyChecker?: URL;
 }
 
 /** Where a build puts each thread script, relative to its out/main folder. */
-export const BUILT_THREAD_SCRIPTS = { nodeHost: 'worker.js', recorderWriter: 'recorder-writer.js' } as const;
+export const BUILT_THREAD_SCRIPTS = { nodeHost: 'worker.js', recorderWriter: 'recorder-writer.js', consistencyChecker: 'consistency-thread.js' } as const;
 
 /**
  * The built thread scripts in `dir` (a build's out/main). Started from a bundle, a missing one is

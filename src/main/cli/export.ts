@@ -12,6 +12,7 @@ Writes a data set from one or more recorded sessions (.session.sqlite) into DIR:
   events.jsonl       the journal of every session
   history.jsonl      the clients' histories in the checker's format
   dataset.md         the data card: schema, settings, seeds, counts, how it was made
+  labels.jsonl       one line per session: each consistency model's verdict when it closed
 Files already in DIR are never overwritten, nor anything else there touched: give an empty or
 new folder.
 

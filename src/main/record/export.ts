@@ -4,6 +4,7 @@
 //   events.jsonl       the journal: session plus the event
 //   history.jsonl      the clients' history in the checker's format, plus a session field
 //   dataset.md         the data card: schema, settings, seeds, counts, how it was made
+//   labels.jsonl       (export only) one line per session: each consistency model's verdict at its close
 //
 // Transitions come from re-executing each node (see reexecute.ts), so every line is a step the
 // node really took, with its state on both sides. `generate --sim` writes the same lines as its
@@ -15,6 +16,7 @@ import type { BufferPool } from './chunks.ts';
 import { transitions, type NodeState, type StepOutputs } from './reexecute.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { appVersion, openSessionFile, SESSION_SUFFIX, SessionFileError, type SessionMeta } from './session-file.ts';
+import { CONSISTENCY_NAMES } from '../../shared/consistency.ts';
 
 export interface ExportedSession {
   file: string;
@@ -115,6 +117,11 @@ export class MemoryLines implements LineSink {
 export const DATASET_LINE_FILES = ['transitions.jsonl', 'events.jsonl', 'history.jsonl'] as const;
 type LineFile = (typeof DATASET_LINE_FILES)[number];
 export const DATASET_FILES = [...DATASET_LINE_FILES, 'dataset.md'] as const;
+/**
+ * What `export` writes: the data set and the sessions' labels. generate's sessions come from the
+ * simulator, which checks no models, so its data sets (and merges of them) have no labels.
+ */
+const EXPORT_FILES = [...DATASET_FILES, 'labels.jsonl'] as const;
 
 /** A refusal the CLI prints as one line (see cli/file-errors.ts): an error with a code and a sentence. */
 function fileError(code: string, path: string, message: string): Error {
@@ -127,8 +134,8 @@ export function pathTaken(path: string): boolean {
 }
 
 /** Refuses a destination that already holds a data set file: a data set never overwrites one. */
-export function refuseDatasetClash(dir: string, verb = 'export'): void {
-  const clash = DATASET_FILES.find((name) => pathTaken(join(dir, name)));
+export function refuseDatasetClash(dir: string, verb = 'export', files: readonly string[] = DATASET_FILES): void {
+  const clash = files.find((name) => pathTaken(join(dir, name)));
   if (clash !== undefined) throw fileError('EEXIST', join(dir, clash), `${join(dir, clash)} already exists; ${verb} into an empty or new folder`);
 }
 
@@ -249,8 +256,20 @@ export function appendShare(files: Record<LineFile, number>, data: Record<LineFi
   }
 }
 
-export function writeDataCard(sessions: ExportedSession[], dir: string): void {
-  writeFileSync(join(dir, 'dataset.md'), dataCard(sessions), { flag: 'wx' });
+export function writeDataCard(sessions: ExportedSession[], dir: string, options: { labels?: boolean } = {}): void {
+  writeFileSync(join(dir, 'dataset.md'), dataCard(sessions, options.labels ?? false), { flag: 'wx' });
+}
+
+/**
+ * One line per session, a data set's labels: every consistency model as a field of its own
+ * ('true', 'false', 'unknown'; null for a session recorded before the app checked the models),
+ * the model the algorithm promises, the strongest that held, and the witness of each that did not.
+ */
+export function labelLine(s: Pick<ExportedSession, 'session' | 'meta'>): string {
+  const kept = s.meta.summary?.consistency;
+  const verdicts = Object.fromEntries(CONSISTENCY_NAMES.map((name) => [name, kept?.models.find((m) => m.model === name)?.verdict ?? null]));
+  const witnesses = Object.fromEntries((kept?.models ?? []).filter((m) => m.witness !== null).map((m) => [m.model, m.witness]));
+  return JSON.stringify({ session: s.session, algorithm: s.meta.algorithm, promises: kept?.promises ?? null, strongest: kept?.strongest ?? null, ...verdicts, witnesses });
 }
 
 export interface ExportOptions {
@@ -267,7 +286,7 @@ export async function exportSessions(files: string[], dir: string, options: Expo
     return { file, meta };
   });
   mkdirSync(dir, { recursive: true });
-  refuseDatasetClash(dir);
+  refuseDatasetClash(dir, 'export', EXPORT_FILES);
   // Everything is written into a folder of our own, made fresh, and only finished files are put
   // into place, none over anything: what the destination held before stays as it was (a fixed
   // `.parts` folder here was once emptied whoever owned it).
@@ -289,8 +308,10 @@ export async function exportSessions(files: string[], dir: string, options: Expo
     const result = assembleDataset(
       named.map((n, i) => ({ ...n, counts: counts[i] as PartCounts, dir: join(parts, String(i)) })),
       work,
+      { labels: true },
     );
-    putIntoPlace(work, dir);
+    writeFileSync(join(work, 'labels.jsonl'), result.sessions.map((s) => `${labelLine(s)}\n`).join(''), { flag: 'wx' });
+    putIntoPlace(work, dir, EXPORT_FILES);
     return { ...result, dir };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -302,10 +323,10 @@ export async function exportSessions(files: string[], dir: string, options: Expo
  * to replace what is there (rename replaces silently); where links are not allowed, an exclusive
  * copy does the same. On a clash the files put in place so far, ours, are taken back.
  */
-function putIntoPlace(work: string, dir: string): void {
+function putIntoPlace(work: string, dir: string, names: readonly string[]): void {
   const placed: string[] = [];
   try {
-    for (const name of DATASET_FILES) {
+    for (const name of names) {
       const from = join(work, name);
       const to = join(dir, name);
       try {
@@ -323,7 +344,7 @@ function putIntoPlace(work: string, dir: string): void {
 }
 
 /** Joins the sessions' shares, in the order given, into the data set's files and writes its card. */
-export function assembleDataset(shares: Array<{ file: string; session: string; meta: SessionMeta; counts: PartCounts; dir: string }>, dir: string): ExportResult {
+export function assembleDataset(shares: Array<{ file: string; session: string; meta: SessionMeta; counts: PartCounts; dir: string }>, dir: string, card: { labels?: boolean } = {}): ExportResult {
   mkdirSync(dir, { recursive: true });
   const files = eachLineFile((name) => openSync(join(dir, name), 'wx'));
   try {
@@ -332,7 +353,7 @@ export function assembleDataset(shares: Array<{ file: string; session: string; m
     for (const fd of Object.values(files)) closeSync(fd);
   }
   const sessions: ExportedSession[] = shares.map((share) => ({ file: share.file, session: share.session, meta: share.meta, ...share.counts }));
-  writeDataCard(sessions, dir);
+  writeDataCard(sessions, dir, card);
   return { dir, sessions };
 }
 
@@ -346,7 +367,19 @@ function madeOn(): string {
   return fixed !== undefined && /^\d+$/.test(fixed) ? ` on ${new Date(Number(fixed) * 1000).toISOString()}` : '';
 }
 
-function dataCard(sessions: ExportedSession[]): string {
+/** Each session's models and verdicts at its close, a table each; none for sessions recorded without them. */
+function consistencyTables(sessions: ExportedSession[]): string {
+  const checked = sessions.filter((s) => s.meta.summary?.consistency !== undefined);
+  if (checked.length === 0) return '';
+  const tables = checked.map((s) => {
+    const kept = s.meta.summary?.consistency as NonNullable<NonNullable<SessionMeta['summary']>['consistency']>;
+    const rows = kept.models.map((m) => `| ${m.model}${m.model === kept.promises ? ' (promised)' : ''} | ${m.verdict}${m.impliedBy ? ` (from ${m.impliedBy})` : ''} | ${m.witness ? `${m.witness.anomaly}: ${m.witness.operations.map((o) => `client ${o.process} ${o.description}`).join('; ')}` : ''} |`);
+    return `**${s.session}** (${s.meta.algorithm} promises ${kept.promises ?? 'nothing known'}; strongest holding: ${kept.strongest.join(', ') || 'none'})\n\n| model | verdict | witness |\n|---|---|---|\n${rows.join('\n')}`;
+  });
+  return `\n## Consistency\n\nEvery consistency model's verdict on each session's whole client history when it closed (\`from\` a model: implied through the hierarchy, with no search of its own).\n\n${tables.join('\n\n')}\n`;
+}
+
+function dataCard(sessions: ExportedSession[], labels: boolean): string {
   const total = (key: 'transitions' | 'events' | 'history'): number => sessions.reduce((sum, s) => sum + s[key], 0);
   const rows = sessions.map((s) => {
     const summary = s.meta.summary;
@@ -368,7 +401,7 @@ and both give the same lines (\`replay --verify\` checks that a recording re-exe
 | transitions.jsonl | ${total('transitions')} | one step of one node |
 | events.jsonl | ${total('events')} | one event of the cluster's journal |
 | history.jsonl | ${total('history')} | one client operation event (invoke, ok, fail, info) |
-
+${labels ? `| labels.jsonl | ${sessions.length} | one session's consistency labels |\n` : ''}
 ## Schema
 
 **transitions.jsonl**
@@ -382,7 +415,7 @@ and both give the same lines (\`replay --verify\` checks that a recording re-exe
 **events.jsonl**: \`session\` plus one journal event: \`kind\` (send, deliver, drop, state, fault, node, client, violation, error), \`time\` (virtual ms) and the kind's fields.
 
 **history.jsonl**: \`session\` plus the checker's format: \`process\`, \`type\` (invoke, ok, fail, info), \`f\` (read, write, cas, append, delete), \`key\`, \`value\`, \`time\` (ns). \`consensus-playground check --model kv history.jsonl\` checks each session's history on its own.
-
+${labels ? `\n**labels.jsonl**: \`session\`, \`algorithm\`, \`promises\` (the model the algorithm promises), \`strongest\` (the models that held with no stronger one holding), one field per model (${CONSISTENCY_NAMES.map((n) => `\`${n}\``).join(', ')}): \`"true"\`, \`"false"\`, \`"unknown"\` (out of budget, or no check for it), or null for a session recorded before the app checked them; \`witnesses\`: for each model that did not hold, \`anomaly\`, \`why\` and its \`operations\` (\`process\`, \`description\`, \`start\` and \`end\` the \`time\` of their events in history.jsonl).\n` : ''}
 ## Sessions
 
 | session | mode | algorithm | nodes | seed | seconds | faults | linearizable | transitions | events | history |
@@ -392,7 +425,7 @@ ${rows.join('\n')}
 ## Settings
 
 ${sessions.map((s) => `- ${s.session}: \`${JSON.stringify(s.meta.settings)}\``).join('\n')}
-
+${consistencyTables(sessions)}
 ## How it was made
 
 Sessions were recorded by \`consensus-playground run --record\`, \`generate\` or the desktop app, in

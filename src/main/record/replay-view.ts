@@ -12,11 +12,13 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { percentile } from '../../shared/stats.ts';
-import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, modelsNotChecked, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
+import { HistoryBuilder } from '../checker/history.ts';
+import { modelVerdicts, type ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 
 export type ReplayNodeState = 'up' | 'down' | 'paused' | 'failed';
 
@@ -58,6 +60,10 @@ const EVENTS_AROUND = 400;
 /** Client operation events read for a replay's latencies at most (the newest): a minute at 300 operations a second. */
 const MAX_OPERATIONS_FOR_METRICS = 40_000;
 const HISTORY_AROUND = 60;
+/** What the models' checks may search for one moment: the replay shares the thread that routes a live cluster's messages. */
+const MOMENT_CHECK_MS = 100;
+/** Moments whose verdicts are remembered, by the client events up to them. */
+const VERDICTS_KEPT = 32;
 /** How far back to look for messages still in flight: longer than any delay a link can have here. */
 const FLIGHT_WINDOW_MS = 5000;
 
@@ -88,7 +94,7 @@ export class SessionReplay {
   private readonly cache = new Map<NodeId, ReExecuted>();
   private readonly firstSeq: number;
   private readonly lastSeq: number;
-  private readonly q: Record<'timeOf' | 'nodeEvents' | 'violations' | 'recent' | 'messages' | 'operations' | 'history' | 'clientsBetween' | 'snapshotsBetween' | 'trafficBetween' | 'previous' | 'next', Database.Statement>;
+  private readonly q: Record<'timeOf' | 'nodeEvents' | 'violations' | 'recent' | 'messages' | 'operations' | 'clientCount' | 'clientEvents' | 'history' | 'clientsBetween' | 'snapshotsBetween' | 'trafficBetween' | 'previous' | 'next', Database.Statement>;
   /** False for a session recorded before messages were counted (schema 1): its charts have none. */
   readonly countsMessages: boolean;
 
@@ -137,6 +143,8 @@ export class SessionReplay {
       recent: db.prepare('SELECT data FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT ?'),
       messages: db.prepare("SELECT data FROM events WHERE seq > ? AND seq <= ? AND kind IN ('send', 'deliver', 'drop') ORDER BY seq"),
       operations: db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? AND data NOT LIKE '%\"type\":\"invoke\"%'"),
+      clientCount: db.prepare("SELECT COUNT(*) AS n FROM events WHERE notable = 1 AND kind = 'client' AND time <= ?"),
+      clientEvents: db.prepare("SELECT data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY seq"),
       history: db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'client' AND time <= ? ORDER BY time DESC, seq DESC LIMIT ?"),
       clientsBetween: db.prepare("SELECT time, data ->> '$.event.type' AS type, data ->> '$.event.process' AS process FROM events WHERE notable = 1 AND kind = 'client' AND time > ? AND time <= ? ORDER BY seq DESC LIMIT ?"),
       snapshotsBetween: db.prepare('SELECT time, status FROM snapshots WHERE time > ? AND time <= ? ORDER BY time'),
@@ -308,6 +316,41 @@ export class SessionReplay {
       previousEventMs: previous?.t ?? null,
       nextEventMs: next?.t ?? null,
     };
+  }
+
+  private readonly verdicts = new Map<string, ModelVerdicts>();
+
+  /**
+   * Every consistency model's verdict on the client history up to the moment, searched for on
+   * demand within a small budget and remembered by the events it covers: scrubbing back and forth
+   * over a stretch with no client operation searches once. `linearizable`: what the live checker
+   * had found by then (moment's); when it held, it settles every model it implies with no search.
+   */
+  modelsAt(timeMs: number, linearizable: ReplayMoment['linearizable'], budgetMs = MOMENT_CHECK_MS): ModelVerdicts {
+    const t = Math.max(0, Math.min(timeMs, this.durationMs));
+    const count = (this.q.clientCount.get(t) as { n: number }).n;
+    const key = `${count}:${linearizable}`;
+    const known = this.verdicts.get(key);
+    if (known !== undefined) return known;
+    const history = new HistoryBuilder('kv');
+    let line = 0;
+    try {
+      for (const { data } of this.q.clientEvents.all(t) as Array<{ data: string }>) history.add((JSON.parse(data) as { event: HistoryEvent }).event, ++line);
+    } catch (error) {
+      // A history no check can read must not take the rest of the moment with it.
+      return { models: modelsNotChecked(`the recorded history cannot be checked: ${(error as Error).message}`), strongest: [], operations: 0 };
+    }
+    // An operation still open at the moment may already have taken effect, as the live checks count it.
+    const operations = [...history.operations, ...history.openAsIndefinite()];
+    const settled = linearizable === 'true' ? [{ model: 'linearizable' as const, verdict: 'true' as const, witness: null, reason: null, figures: {} }] : [];
+    let verdicts = modelVerdicts(operations, budgetMs, { results: settled, times: new Map() });
+    if (linearizable === 'false') {
+      // The live checker's violation is in the event log; this search may run out before it finds it again.
+      verdicts = { ...verdicts, models: verdicts.models.map((m) => (m.model === 'linearizable' && m.verdict === 'unknown' ? { ...m, reason: 'the live check found it broken (see the event log); the replay ran out of time finding its witness again' } : m)) };
+    }
+    if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.delete(this.verdicts.keys().next().value as string);
+    this.verdicts.set(key, verdicts);
+    return verdicts;
   }
 
   /** A node re-executed up to the moment: its log, its store and what it had on disk. */

@@ -27,6 +27,8 @@
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { ModelVerdictView } from '../../shared/bridge.ts';
+import type { ConsistencyName } from '../../shared/consistency.ts';
 // Imported, not read from disk: a bundle (out/main) inlines it, where a path relative to this
 // file would point outside the app.
 import packageJson from '../../../package.json' with { type: 'json' };
@@ -123,6 +125,17 @@ export interface SessionSummary {
   violations: number;
   linearizable: 'true' | 'false' | 'unknown';
   faults: string[];
+  /**
+   * Every consistency model's verdict on the whole client history at close, and the model the
+   * algorithm promises. Absent in sessions recorded before the app checked the models.
+   */
+  consistency?: SessionConsistency;
+}
+
+export interface SessionConsistency {
+  promises: ConsistencyName | null;
+  models: ModelVerdictView[];
+  strongest: ConsistencyName[];
 }
 
 /** The first 16 bytes, where an SQLite file says what it is (reading the whole file took ~0.1 s a session). */

@@ -10,7 +10,7 @@ export function witnessOperation(op: Operation): WitnessOperation {
 }
 
 /** The operations no legal order can place next, and the last few of the longest order found before them. */
-function witnessOf(explanation: Explanation, operations: readonly Operation[]): Witness {
+export function witnessOf(explanation: Explanation, operations: readonly Operation[]): Witness {
   const byId = new Map(operations.map((op) => [op.id, op]));
   const pick = (ids: readonly number[]): WitnessOperation[] => ids.flatMap((id) => (byId.has(id) ? [witnessOperation(byId.get(id) as Operation)] : []));
   const stuck = pick(explanation.cannotPlace);

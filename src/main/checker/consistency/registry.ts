@@ -31,9 +31,24 @@ export interface ConsistencyReport {
   strongest: ConsistencyName[];
 }
 
-export function checkConsistency(history: CheckedHistory, asked: readonly ConsistencyName[], budget: ConsistencyBudget): ConsistencyReport {
+/**
+ * `settled`: verdicts already known by other means (the window's incremental linearizability
+ * check): taken as they are, with what they imply, and never searched again.
+ */
+export function checkConsistency(history: CheckedHistory, asked: readonly ConsistencyName[], budget: ConsistencyBudget, settled: readonly ModelResult[] = []): ConsistencyReport {
   const wanted = new Set(asked);
   const known = new Map<ConsistencyName, ModelResult>();
+  const learn = (result: ModelResult): void => {
+    known.set(result.model, result);
+    if (result.verdict === 'true') {
+      for (const weaker of weakerThan(result.model)) if (!known.has(weaker)) known.set(weaker, { model: weaker, verdict: 'true', witness: null, reason: null, figures: {}, impliedBy: result.model });
+    } else if (result.verdict === 'false') {
+      for (const stronger of CONSISTENCY_NAMES) {
+        if (!known.has(stronger) && weakerThan(stronger).has(result.model)) known.set(stronger, { model: stronger, verdict: 'false', witness: result.witness, reason: null, figures: {}, impliedBy: result.model });
+      }
+    }
+  };
+  for (const result of settled) if (result.verdict !== 'unknown') learn(result);
   // Models not asked for but worth running because they may settle one that is: the weaker ones
   // of a model asked for may refute it.
   // And linearizability, usually quick, which settles every model below it when it holds.
@@ -42,15 +57,7 @@ export function checkConsistency(history: CheckedHistory, asked: readonly Consis
     if (known.has(name) || !helpful(name)) continue;
     const check = CHECKS[name];
     if (check === undefined) continue;
-    const result = check.check(history, budget);
-    known.set(name, result);
-    if (result.verdict === 'true') {
-      for (const weaker of weakerThan(name)) if (!known.has(weaker)) known.set(weaker, { model: weaker, verdict: 'true', witness: null, reason: null, figures: {}, impliedBy: name });
-    } else if (result.verdict === 'false') {
-      for (const stronger of CONSISTENCY_NAMES) {
-        if (!known.has(stronger) && weakerThan(stronger).has(name)) known.set(stronger, { model: stronger, verdict: 'false', witness: result.witness, reason: null, figures: {}, impliedBy: name });
-      }
-    }
+    learn(check.check(history, budget));
   }
   const results = asked.map((name) => known.get(name) ?? { model: name, verdict: 'unknown' as const, witness: null, reason: 'no check for this model in this build', figures: {} });
   return { results, strongest: strongestHolding(new Map(results.map((r) => [r.model, r.verdict]))) };

@@ -2,10 +2,12 @@
 // takes, each answered with a toast when it fails.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { AppState, ClientOutcome, ClientTarget, ClusterSettings, LinkRuleView, MetricsPoint, NodeAction, NodeInspection, ReplayFrame, Result, UpdateBatch, WorkloadSettings } from '../../../shared/bridge.ts';
+import type { AppState, ClientOutcome, ClientTarget, ClusterSettings, LinkRuleView, MetricsPoint, NodeAction, NodeInspection, ReplayFrame, Result, UpdateBatch, WitnessOperationView, WorkloadSettings } from '../../../shared/bridge.ts';
+import type { ConsistencyName } from '../../../shared/consistency.ts';
 import type { JournalEvent } from '../../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../../shared/protocol.ts';
 import { getBridge } from '../bridge.ts';
+import { witnessEventKeys } from '../witness.ts';
 
 export interface LoggedEvent {
   seq: number;
@@ -48,6 +50,9 @@ export const useClusterStore = defineStore('cluster', () => {
   const selectedEvent = ref<number | null>(null);
   const partitionPick = ref<NodeId[]>([]);
   const clientResults = ref<Array<{ id: number; text: string; outcome: ClientOutcome }>>([]);
+  /** The witness picked on the consistency map: its operations stand out wherever client events are listed. */
+  const witness = shallowRef<{ model: ConsistencyName; operations: WitnessOperationView[] } | null>(null);
+  const witnessKeys = computed(() => witnessEventKeys(witness.value?.operations ?? []));
   const connected = ref(false);
   /** Why the window could not get the app's state when it opened (browser mode without its token, say). */
   const connectionError = ref<string | null>(null);
@@ -185,6 +190,8 @@ export const useClusterStore = defineStore('cluster', () => {
     selectedEvent,
     partitionPick,
     clientResults,
+    witness,
+    witnessKeys,
     connected,
     connectionError,
     receivedAt,
@@ -204,6 +211,7 @@ export const useClusterStore = defineStore('cluster', () => {
           metrics.value = [];
           flights.clear();
           selectedNode.value = null;
+          witness.value = null;
         }
         return s;
       }),
