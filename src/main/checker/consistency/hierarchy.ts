@@ -22,13 +22,16 @@ export const IMPLIES: Readonly<Record<ConsistencyName, readonly ConsistencyName[
   //   pram, not monotonic-writes:            p1 cas x [2, 1]; p2 cas x [1, 2] (each reads the other)
   'causal-convergence': ['weak-causal', 'read-your-writes', 'monotonic-reads'],
   // Every edge writes-follow-reads asks for (a write read, then a later write of that process) is
-  // a causal-order edge, and monotonic-writes fails only on a cycle of read-from.
-  'weak-causal': ['writes-follow-reads', 'monotonic-writes'],
+  // a causal-order edge on one key; a cycle of them is a cycle of read-from and session order,
+  // which read-your-writes and monotonic-reads forbid as cyclic visibility. Monotonic-writes asks
+  // nothing of the reads (each may see only the write it returns): it fails only on a cycle of
+  // read-from, which every other session guarantee forbids.
+  'weak-causal': ['writes-follow-reads'],
   pram: [],
-  'read-your-writes': [],
-  'monotonic-reads': [],
+  'read-your-writes': ['writes-follow-reads'],
+  'monotonic-reads': ['writes-follow-reads'],
   'monotonic-writes': [],
-  'writes-follow-reads': [],
+  'writes-follow-reads': ['monotonic-writes'],
   // Eventual consistency speaks of the end of a history, the others of every read: no edge.
   convergent: [],
 };
