@@ -223,9 +223,9 @@ function memory(model: ConsistencyName, co: CausalOrder, meter: Meter, figures: 
     const local = new Int32Array(n).fill(-1);
     global.forEach((u, i) => (local[u] = i));
     const base = new EdgeList();
-    for (let e = 0; e < edges.from.length; e++) {
-      const a = local[edges.from[e] as number] as number;
-      const b = local[edges.to[e] as number] as number;
+    for (let e = 0; e < edges.count; e++) {
+      const a = local[edges.from(e)] as number;
+      const b = local[edges.to(e)] as number;
       if (a >= 0 && b >= 0) base.add(a, b);
     }
     const rf = new Int32Array(global.length);

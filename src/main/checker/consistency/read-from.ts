@@ -62,7 +62,6 @@ export function undefinedFor(model: ConsistencyName, history: CheckedHistory): M
   return unknownResult(model, 'defined here for registers and key-value stores');
 }
 
-const token = (v: KvScalar): string => (typeof v === 'string' ? `s${v}` : JSON.stringify(v));
 
 /** The value an operation writes, when it is known from the operation alone. */
 function writtenValue(op: Operation): KvScalar | undefined {
@@ -72,158 +71,192 @@ function writtenValue(op: Operation): KvScalar | undefined {
   return undefined;
 }
 
+/** byValue's mark for a value written more than once. */
+const SEVERAL = -1;
+// Codes of a resolved read, beside a writer's index, INITIAL and NO_READ.
+const THIN_AIR = -3;
+const AMBIGUOUS = -4;
+
 interface KeyIndex {
-  byValue: Map<string, Operation[]>;
-  appendsBySuffix: Map<string, Operation[]>;
+  id: number;
+  /** Value (a Map tells 1 from "1") -> the index of the one operation writing it, or SEVERAL. */
+  byValue: Map<KvScalar, number>;
+  appendsBySuffix: Map<string, number[]>;
   suffixLengths: number[];
 }
 
-type Writer = Operation | 'initial' | 'thin-air' | 'ambiguous';
+// The checks of one run share the history's operations array: they resolve it once. Held weakly,
+// so a run's resolution goes with its history.
+const resolutions = new WeakMap<readonly Operation[], Resolution>();
 
 export function resolveReadFrom(history: CheckedHistory): Resolution {
-  const ops = history.operations;
+  let resolution = resolutions.get(history.operations);
+  if (resolution === undefined) {
+    resolution = resolve(history.operations);
+    resolutions.set(history.operations, resolution);
+  }
+  return resolution;
+}
+
+function resolve(ops: readonly Operation[]): Resolution {
+  const count = ops.length;
   const keys = new Map<string, KeyIndex>();
-  const indexOf = (key: string): KeyIndex => {
-    let k = keys.get(key);
+  const keyOf: KeyIndex[] = new Array<KeyIndex>(count);
+  for (let i = 0; i < count; i++) {
+    const op = ops[i] as Operation;
+    let k = keys.get(op.key);
     if (k === undefined) {
-      k = { byValue: new Map(), appendsBySuffix: new Map(), suffixLengths: [] };
-      keys.set(key, k);
+      k = { id: keys.size, byValue: new Map(), appendsBySuffix: new Map(), suffixLengths: [] };
+      keys.set(op.key, k);
     }
-    return k;
-  };
-  for (const op of ops) {
-    const k = indexOf(op.key);
+    keyOf[i] = k;
     const value = writtenValue(op);
     if (value !== undefined) {
-      const t = token(value);
-      const list = k.byValue.get(t);
-      if (list === undefined) k.byValue.set(t, [op]);
-      else list.push(op);
+      k.byValue.set(value, k.byValue.has(value) ? SEVERAL : i);
     } else if (op.f === 'append') {
       const suffix = String(op.input);
       const list = k.appendsBySuffix.get(suffix);
-      if (list === undefined) k.appendsBySuffix.set(suffix, [op]);
-      else list.push(op);
+      if (list === undefined) k.appendsBySuffix.set(suffix, [i]);
+      else list.push(i);
       if (!k.suffixLengths.includes(suffix.length)) k.suffixLengths.push(suffix.length);
     }
   }
   // What each append wrote, as the reads reveal it (its own suffix after what it read).
-  const appended = new Map<Operation, string>();
-  const readFrom = new Map<Operation, Writer>();
-  const pending: Operation[] = [];
-  const resolve = (key: string, value: KvScalar, appendPrefix: boolean): Writer => {
-    const k = indexOf(key);
-    const candidates: Operation[] = [...(k.byValue.get(token(value)) ?? [])];
+  const appended = new Map<number, string>();
+  const rfOf = new Int32Array(count).fill(NO_READ);
+  const included = new Uint8Array(count);
+  const pending: number[] = [];
+  const resolve = (k: KeyIndex, value: KvScalar, appendPrefix: boolean): number => {
     // An append to an absent key starts from '', so there '' may be the initial value.
     const fromEmpty = appendPrefix && value === '';
-    const initialToo = value === null || fromEmpty;
-    if (fromEmpty) candidates.push(...(k.byValue.get(token(null)) ?? []));
-    if (typeof value === 'string') {
+    let writer = k.byValue.get(value) ?? THIN_AIR;
+    let candidates = writer === THIN_AIR ? 0 : writer === SEVERAL ? 2 : 1;
+    if (fromEmpty) {
+      const deleted = k.byValue.get(null);
+      if (deleted !== undefined) candidates += 1;
+    }
+    if (typeof value === 'string' && k.suffixLengths.length > 0) {
       for (const length of k.suffixLengths) {
         if (length > value.length || length === 0) continue;
         for (const a of k.appendsBySuffix.get(value.slice(value.length - length)) ?? []) {
           const known = appended.get(a);
-          if (known === undefined || known === value) candidates.push(a);
+          if (known !== undefined && known !== value) continue;
+          candidates++;
+          writer = a;
         }
       }
     }
-    if (candidates.length === 0) return initialToo ? 'initial' : 'thin-air';
-    if (candidates.length > 1 || initialToo) return 'ambiguous';
-    const writer = candidates[0] as Operation;
-    if (writer.f === 'append' && !appended.has(writer)) {
+    if (candidates === 0) return value === null || fromEmpty ? INITIAL : THIN_AIR;
+    if (candidates > 1 || value === null || fromEmpty) return AMBIGUOUS;
+    const op = ops[writer] as Operation;
+    if (op.f === 'append' && !appended.has(writer)) {
       appended.set(writer, value as string);
       pending.push(writer);
     }
     return writer;
   };
-  const readValue = (op: Operation): KvScalar | undefined => {
+  const readValue = (i: number): KvScalar | undefined => {
+    const op = ops[i] as Operation;
     if (op.f === 'read') return op.output;
     if (op.f === 'cas') return (op.input as [KvScalar, KvScalar])[0];
     if (op.f === 'append') {
-      const full = appended.get(op);
+      const full = appended.get(i);
       return full === undefined ? undefined : full.slice(0, full.length - String(op.input).length);
     }
     return undefined;
   };
-  const visit = (op: Operation): Writer | undefined => {
-    const value = readValue(op);
-    if (value === undefined) return undefined;
-    const writer = resolve(op.key, value, op.f === 'append');
-    readFrom.set(op, writer);
-    return writer;
-  };
-  const included = new Set<Operation>();
-  const thinAir: Operation[] = [];
-  const ambiguity: { first: Operation | null } = { first: null };
-  const settle = (op: Operation): void => {
-    const writer = visit(op);
-    if (writer === 'thin-air') thinAir.push(op);
-    else if (writer === 'ambiguous') ambiguity.first ??= op;
-    else if (writer !== undefined && writer !== 'initial' && !included.has(writer)) {
-      included.add(writer);
-      if (writer.f === 'cas' && writer.indefinite) pending.push(writer);
+  let thinAir = -1;
+  let thinAirReads = 0;
+  let ambiguous = -1;
+  const settle = (i: number): void => {
+    const value = readValue(i);
+    if (value === undefined) return;
+    const writer = resolve(keyOf[i] as KeyIndex, value, (ops[i] as Operation).f === 'append');
+    rfOf[i] = writer;
+    if (writer === THIN_AIR) {
+      if (thinAir < 0) thinAir = i;
+      thinAirReads++;
+    } else if (writer === AMBIGUOUS) {
+      if (ambiguous < 0) ambiguous = i;
+    } else if (writer >= 0 && !included[writer]) {
+      included[writer] = 1;
+      const w = ops[writer] as Operation;
+      if (w.f === 'cas' && w.indefinite) pending.push(writer);
     }
   };
-  for (const op of ops) {
+  for (let i = 0; i < count; i++) {
+    const op = ops[i] as Operation;
     if (op.indefinite) continue;
-    included.add(op);
-    if (op.f === 'read' || op.f === 'cas') settle(op);
+    included[i] = 1;
+    if (op.f === 'read' || op.f === 'cas') settle(i);
   }
   // Appends revealed by a read, and `info` cas ops found to have taken effect, read too.
-  while (pending.length > 0) settle(pending.pop() as Operation);
-  const figures = { operations: ops.length };
-  if (thinAir.length > 0) {
-    const op = thinAir[0] as Operation;
-    const value = readValue(op);
+  while (pending.length > 0) settle(pending.pop() as number);
+  const figures = { operations: count };
+  if (thinAir >= 0) {
+    const op = ops[thinAir] as Operation;
+    const value = readValue(thinAir);
     return {
       ok: false,
       result: (model) =>
         falseResult(
           model,
           { anomaly: 'thin-air read', operations: [witnessOperation(op)], why: `It reads ${JSON.stringify(value)}, which no operation on its key wrote.` },
-          { ...figures, thinAirReads: thinAir.length },
+          { ...figures, thinAirReads },
         ),
     };
   }
-  if (ambiguity.first !== null) {
-    const op = ambiguity.first;
+  if (ambiguous >= 0) {
+    const op = ops[ambiguous] as Operation;
+    const value = readValue(ambiguous);
     return {
       ok: false,
       result: (model) =>
-        unknownResult(model, `not differentiated: the value ${JSON.stringify(readValue(op))} read on line ${op.line} has more than one possible writer (these checks need each value written at most once per key)`, figures),
+        unknownResult(model, `not differentiated: the value ${JSON.stringify(value)} read on line ${op.line} has more than one possible writer (these checks need each value written at most once per key)`, figures),
     };
   }
-  const nodes = ops.filter((op) => included.has(op));
+  const nodeOf = new Int32Array(count).fill(-1);
+  const nodes: Operation[] = [];
+  for (let i = 0; i < count; i++) if (included[i]) nodeOf[i] = nodes.push(ops[i] as Operation) - 1;
   const n = nodes.length;
-  const nodeOf = new Map<Operation, number>();
-  nodes.forEach((op, i) => nodeOf.set(op, i));
   const processIds = new Map<number, number>();
-  const keyIds = new Map<string, number>();
   const process = new Int32Array(n);
   const key = new Int32Array(n);
   const writes = new Uint8Array(n);
   const rf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const op = nodes[i] as Operation;
+  const sizes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = nodeOf[i] as number;
+    if (v < 0) continue;
+    const op = ops[i] as Operation;
     let p = processIds.get(op.process);
-    if (p === undefined) processIds.set(op.process, (p = processIds.size));
-    let k = keyIds.get(op.key);
-    if (k === undefined) keyIds.set(op.key, (k = keyIds.size));
-    process[i] = p;
-    key[i] = k;
-    writes[i] = op.f === 'read' ? 0 : 1;
-    const writer = readFrom.get(op);
-    rf[i] = writer === undefined ? NO_READ : writer === 'initial' ? INITIAL : (nodeOf.get(writer as Operation) as number);
+    if (p === undefined) {
+      processIds.set(op.process, (p = processIds.size));
+      sizes.push(0);
+    }
+    sizes[p]++;
+    process[v] = p;
+    key[v] = (keyOf[i] as KeyIndex).id;
+    writes[v] = op.f === 'read' ? 0 : 1;
+    const from = rfOf[i] as number;
+    rf[v] = from >= 0 ? (nodeOf[from] as number) : from;
   }
-  const lists: number[][] = Array.from({ length: processIds.size }, () => []);
-  for (let i = 0; i < n; i++) (lists[process[i] as number] as number[]).push(i);
+  const byProcess = sizes.map((size) => new Int32Array(size));
+  const fill = new Int32Array(sizes.length);
+  for (let v = 0; v < n; v++) {
+    const p = process[v] as number;
+    (byProcess[p] as Int32Array)[fill[p]++ as number] = v;
+  }
   const position = new Int32Array(n);
-  const byProcess = lists.map((list) => {
-    list.sort((a, b) => (nodes[a] as Operation).start - (nodes[b] as Operation).start || a - b);
+  for (const list of byProcess) {
+    // A process invokes again only after its operation completed, so completion order (the
+    // history's) is usually invoke order already.
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) sorted = (nodes[list[i - 1] as number] as Operation).start <= (nodes[list[i] as number] as Operation).start;
+    if (!sorted) list.sort((a, b) => (nodes[a] as Operation).start - (nodes[b] as Operation).start || a - b);
     list.forEach((node, i) => (position[node] = i));
-    return Int32Array.from(list);
-  });
-  return { ok: true, history: { nodes, process, key, writes, rf, byProcess, position, keys: keyIds.size } };
+  }
+  return { ok: true, history: { nodes, process, key, writes, rf, byProcess, position, keys: keys.size } };
 }
 
 /** Deadline and memory checks, every few thousand steps; the memory given back at the end. */
@@ -320,23 +353,57 @@ export function topologicalOrder(size: number, offsets: Int32Array, targets: Int
   return { onCycle: v };
 }
 
-/** Builds CSR successor lists from edge pairs. */
+/** Edge pairs in growing typed arrays (a million edges without a million small objects), to CSR. */
 export class EdgeList {
-  from: number[] = [];
-  to: number[] = [];
-  add(a: number, b: number): void {
-    this.from.push(a);
-    this.to.push(b);
+  private a = new Int32Array(64);
+  private b = new Int32Array(64);
+  count = 0;
+
+  add(from: number, to: number): void {
+    if (this.count === this.a.length) {
+      const a = new Int32Array(this.count * 2);
+      const b = new Int32Array(this.count * 2);
+      a.set(this.a);
+      b.set(this.b);
+      this.a = a;
+      this.b = b;
+    }
+    this.a[this.count] = from;
+    this.b[this.count] = to;
+    this.count++;
   }
+
+  from(e: number): number {
+    return this.a[e] as number;
+  }
+
+  to(e: number): number {
+    return this.b[e] as number;
+  }
+
+  /** The first edge a -> b at or after `start`, or -1. */
+  find(a: number, b: number, start = 0): number {
+    for (let e = start; e < this.count; e++) if (this.a[e] === a && this.b[e] === b) return e;
+    return -1;
+  }
+
+  clone(): EdgeList {
+    const copy = new EdgeList();
+    copy.a = this.a.slice();
+    copy.b = this.b.slice();
+    copy.count = this.count;
+    return copy;
+  }
+
   csr(size: number): { offsets: Int32Array; targets: Int32Array } {
     const offsets = new Int32Array(size + 1);
-    for (const a of this.from) offsets[a + 1]++;
+    for (let e = 0; e < this.count; e++) offsets[(this.a[e] as number) + 1]++;
     for (let v = 0; v < size; v++) offsets[v + 1] += offsets[v] as number;
     const fill = offsets.slice(0, size);
-    const targets = new Int32Array(this.to.length);
-    for (let e = 0; e < this.from.length; e++) {
-      const a = this.from[e] as number;
-      targets[fill[a] as number] = this.to[e] as number;
+    const targets = new Int32Array(this.count);
+    for (let e = 0; e < this.count; e++) {
+      const a = this.a[e] as number;
+      targets[fill[a] as number] = this.b[e] as number;
       fill[a]++;
     }
     return { offsets, targets };

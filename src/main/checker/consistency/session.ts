@@ -80,12 +80,8 @@ class Graph {
       const a = cycle[i] as number;
       const b = cycle[(i + 1) % cycle.length] as number;
       if (a < real) out.add(a);
-      for (let e = 0; e < this.edges.from.length; e++) {
-        if (this.edges.from[e] === a && this.edges.to[e] === b) {
-          if ((this.because[e] as number) >= 0) out.add(this.because[e] as number);
-          break;
-        }
-      }
+      const e = this.edges.find(a, b);
+      if (e >= 0 && (this.because[e] as number) >= 0) out.add(this.because[e] as number);
     }
     return [...out].sort((x, y) => x - y);
   }
@@ -218,7 +214,7 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
       }
     }
   }
-  figures.arbitrationEdges = ar.edges.from.length;
+  figures.arbitrationEdges = ar.edges.count;
   if (!meter.step(ar.size)) return unknownResult(model, OUT_OF_TIME, figures);
   const arCycle = ar.cycle(n);
   if (arCycle !== null) return fail({ anomaly: ANOMALY[model], operations: arCycle.map(wop), why: WHY[model] });

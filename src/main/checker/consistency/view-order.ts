@@ -43,10 +43,8 @@ export function solveView(problem: ViewProblem, meter: Meter): ViewOutcome {
   if (!meter.take(size * words * 4 + size * 16)) return { kind: 'memory' };
   const hb = new Uint32Array(size * words);
   const has = (v: number, u: number): boolean => ((hb[v * words + (u >>> 5)] as number) & (1 << (u & 31))) !== 0;
-  const edges = new EdgeList();
-  edges.from = [...problem.base.from];
-  edges.to = [...problem.base.to];
-  const baseCount = edges.from.length;
+  const edges = problem.base.clone();
+  const baseCount = edges.count;
   const forcedBy: number[] = [];
   const added = new Set<number>();
   for (;;) {
@@ -61,14 +59,9 @@ export function solveView(problem: ViewProblem, meter: Meter): ViewOutcome {
       for (let i = 0; i < cycle.length; i++) {
         const a = cycle[i] as number;
         const b = cycle[(i + 1) % cycle.length] as number;
-        const baseEdge = problem.base.from.some((f, e) => f === a && problem.base.to[e] === b);
-        if (baseEdge) continue;
-        for (let e = baseCount; e < edges.from.length; e++) {
-          if (edges.from[e] === a && edges.to[e] === b) {
-            because.push(forcedBy[e - baseCount] as number);
-            break;
-          }
-        }
+        if (problem.base.find(a, b) >= 0) continue;
+        const e = edges.find(a, b, baseCount);
+        if (e >= 0) because.push(forcedBy[e - baseCount] as number);
       }
       return { kind: 'hb-cycle', cycle, because };
     }
