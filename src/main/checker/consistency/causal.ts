@@ -137,28 +137,17 @@ function decide(model: ConsistencyName, level: Level, h: ReadFromHistory, meter:
   return { model, verdict: 'true', witness: null, reason: null, figures };
 }
 
-/** CyclicCF: the writes, ordered by CO and by "a read of w2 had w1 in its past", must be acyclic. */
+/**
+ * CyclicCF: causal order with the conflict edges (w1 -> w2 when a read of w2 has w1 in its causal
+ * past) must be acyclic. CO is (PO ∪ RF)+, so the graph needs only PO, RF and the conflict edges.
+ */
 function convergence(model: ConsistencyName, co: CausalOrder, meter: Meter, figures: Record<string, number>): ModelResult {
   const { h, pred, words, writesByKey } = co;
   const n = h.nodes.length;
   const before = (u: number, v: number): boolean => ((pred[v * words + (u >>> 5)] as number) & (1 << (u & 31))) !== 0;
-  const writeNodes: number[] = [];
-  const index = new Int32Array(n).fill(-1);
-  for (let v = 0; v < n; v++) if (h.writes[v]) index[v] = writeNodes.push(v) - 1;
-  const count = writeNodes.length;
-  const ww = (count + 31) >>> 5;
-  if (!meter.take(count * ww * 4)) return unknownResult(model, OUT_OF_MEMORY, figures);
-  const adjacent = new Uint32Array(count * ww);
-  const link = (a: number, b: number): void => {
-    adjacent[a * ww + (b >>> 5)] |= 1 << (b & 31);
-  };
-  for (const b of writeNodes) {
-    if (!meter.step(words)) return unknownResult(model, OUT_OF_TIME, figures);
-    for (const a of writesByKey.get(h.key[b] as number) ?? []) if (before(a, b)) link(index[a] as number, index[b] as number);
-  }
-  // Writes to different keys are ordered only through CO, which is acyclic and transitive, so a
-  // cycle of the arbitration constraints stays within one key's writes.
-  let conflicts = 0;
+  const graph = co.edges.clone();
+  const baseCount = graph.count;
+  const forcedBy: number[] = [];
   for (let r = 0; r < n; r++) {
     const w2 = h.rf[r] as number;
     if (w2 < 0) continue;
@@ -166,46 +155,32 @@ function convergence(model: ConsistencyName, co: CausalOrder, meter: Meter, figu
     if (!meter.step(writes.length)) return unknownResult(model, OUT_OF_TIME, figures);
     for (const w1 of writes) {
       if (w1 === w2 || w1 === r || !before(w1, r) || before(w1, w2)) continue;
-      link(index[w1] as number, index[w2] as number);
-      conflicts++;
+      graph.add(w1, w2);
+      forcedBy.push(r);
     }
   }
-  figures.conflictEdges = conflicts;
-  const successors = (v: number, visit: (x: number) => void): void => {
-    for (let k = 0; k < ww; k++) {
-      let bits = adjacent[v * ww + k] as number;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        visit(k * 32 + (31 - Math.clz32(low)));
-        bits ^= low;
-      }
-    }
-  };
-  const edges = new EdgeList();
-  for (let v = 0; v < count; v++) successors(v, (x) => edges.add(v, x));
-  const csr = edges.csr(count);
-  const sorted = topologicalOrder(count, csr.offsets, csr.targets);
+  figures.conflictEdges = forcedBy.length;
+  const { offsets, targets } = graph.csr(n);
+  const sorted = topologicalOrder(n, offsets, targets);
   if (!('onCycle' in sorted)) return { model, verdict: 'true', witness: null, reason: null, figures };
-  const cycle = (shortestCycleThrough(sorted.onCycle, count, successors) as number[]).map((i) => writeNodes[i] as number);
-  const involved: number[] = [];
+  const cycle = shortestCycleThrough(sorted.onCycle, n, (v, visit) => {
+    for (let e = offsets[v] as number; e < (offsets[v + 1] as number); e++) visit(targets[e] as number);
+  }) as number[];
+  const involved = new Set<number>();
   for (let i = 0; i < cycle.length; i++) {
     const a = cycle[i] as number;
     const b = cycle[(i + 1) % cycle.length] as number;
-    involved.push(a);
-    if (before(a, b)) continue;
-    for (let r = 0; r < n; r++) {
-      if (h.rf[r] === b && before(a, r)) {
-        involved.push(r);
-        break;
-      }
-    }
+    involved.add(a);
+    if (co.edges.find(a, b) >= 0) continue;
+    const e = graph.find(a, b, baseCount);
+    if (e >= 0) involved.add(forcedBy[e - baseCount] as number);
   }
   return falseResult(
     model,
     {
       anomaly: 'cyclic conflict order',
-      operations: involved.map((v) => witnessOperation(h.nodes[v] as Operation)),
-      why: 'Each read returns a write although another write to its key is in its causal past, so that other write must be ordered first; around the cycle, no single order of the writes satisfies every read.',
+      operations: [...involved].sort((a, b) => a - b).map((v) => witnessOperation(h.nodes[v] as Operation)),
+      why: 'Each read returns a write although another write to its key is in its causal past, so that other write must be ordered first; with causal order, these orders form a cycle, so no single order of the writes satisfies every read.',
     },
     figures,
   );

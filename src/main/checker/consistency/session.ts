@@ -55,7 +55,7 @@ type Guarantee = 'read-your-writes' | 'monotonic-reads' | 'monotonic-writes' | '
 /** Edges with, for each, the read that forced it (-1: none). */
 class Graph {
   readonly edges = new EdgeList();
-  readonly because: number[] = [];
+  private because = new Int32Array(64);
   size: number;
   constructor(real: number) {
     this.size = real;
@@ -64,8 +64,14 @@ class Graph {
     return this.size++;
   }
   add(a: number, b: number, read = -1): void {
+    const e = this.edges.count;
     this.edges.add(a, b);
-    this.because.push(read);
+    if (e === this.because.length) {
+      const grown = new Int32Array(e * 2);
+      grown.set(this.because);
+      this.because = grown;
+    }
+    this.because[e] = read;
   }
   /** The real nodes and forcing reads of a cycle, or null when acyclic. */
   cycle(real: number): number[] | null {
@@ -124,21 +130,30 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
   const n = h.nodes.length;
   const wop = (v: number) => witnessOperation(h.nodes[v] as Operation);
   const figures: Record<string, number> = { operations: n, keys: h.keys, processes: h.byProcess.length };
-  // Edges as number arrays: about 4 per operation, 16 bytes each with their forcing read.
-  if (!meter.take(n * 4 * 24)) return unknownResult(model, OUT_OF_MEMORY, figures);
+  // About 3 edges per operation in typed arrays of doubling length (12 bytes each with its
+  // forcing read, twice that while growing), their CSR form and the topological sort.
+  if (!meter.take(n * 3 * 24 + n * 16)) return unknownResult(model, OUT_OF_MEMORY, figures);
+  // Per key, for the process at hand: reset after each process, key by key it touched.
+  const slot = new Int32Array(h.keys).fill(-1);
+  const touched: number[] = [];
+  const clearSlots = (): void => {
+    for (const k of touched) slot[k] = -1;
+    touched.length = 0;
+  };
   const fail = (witness: Witness): ModelResult => falseResult(model, witness, figures);
 
   const vis = new Graph(n);
   for (let v = 0; v < n; v++) if ((h.rf[v] as number) >= 0) vis.add(h.rf[v] as number, v, v);
   if (model === 'read-your-writes' || model === 'monotonic-reads') {
     for (const list of h.byProcess) {
-      const last = new Map<number, number>();
       for (const v of list) {
         const k = h.key[v] as number;
-        const previous = last.get(k);
-        if (previous !== undefined) vis.add(previous, v);
-        last.set(k, v);
+        const previous = slot[k] as number;
+        if (previous >= 0) vis.add(previous, v);
+        else touched.push(k);
+        slot[k] = v;
       }
+      clearSlots();
     }
   }
   if (!meter.step(n)) return unknownResult(model, OUT_OF_TIME, figures);
@@ -185,33 +200,38 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
         }
       }
     } else if (model === 'monotonic-reads') {
-      const seen = new Map<number, number>();
       for (const v of list) {
         const from = h.rf[v] as number;
         if (from === NO_READ) continue;
         const k = h.key[v] as number;
-        const previous = seen.get(k);
-        if (previous !== undefined) {
+        const previous = slot[k] as number;
+        if (previous < 0) touched.push(k);
+        else {
           const was = h.rf[previous] as number;
           if (from === INITIAL && was !== INITIAL) {
             return fail({ anomaly: ANOMALY[model], operations: [was, previous, v].map(wop), why: 'An earlier read of the process saw a write to the key, yet this later read returns the initial value.' });
           }
           if (was !== INITIAL && was !== from) ar.add(was, from, v);
         }
-        seen.set(k, v);
+        slot[k] = v;
       }
+      clearSlots();
     } else if (model === 'writes-follow-reads') {
-      const chain = new Map<number, number>();
+      // slot: the chain node every later write of the process to the key must follow.
       for (const v of list) {
         const k = h.key[v] as number;
-        const c = ar.virtual();
-        const previous = chain.get(k);
-        if (previous !== undefined) ar.add(previous, c);
-        chain.set(k, c);
         const from = h.rf[v] as number;
-        if (from >= 0) ar.add(from, c, v);
-        if (h.writes[v]) ar.add(c, v);
+        if (from >= 0) {
+          const c = ar.virtual();
+          const previous = slot[k] as number;
+          if (previous >= 0) ar.add(previous, c);
+          else touched.push(k);
+          slot[k] = c;
+          ar.add(from, c, v);
+        }
+        if (h.writes[v] && (slot[k] as number) >= 0) ar.add(slot[k] as number, v);
       }
+      clearSlots();
     }
   }
   figures.arbitrationEdges = ar.edges.count;

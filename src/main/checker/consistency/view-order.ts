@@ -77,15 +77,28 @@ export function solveView(problem: ViewProblem, meter: Meter): ViewOutcome {
         hb[target + (v >>> 5)] |= 1 << (v & 31);
       }
     }
+    const rank = new Int32Array(size);
+    for (let i = 0; i < size; i++) rank[sorted.order[i] as number] = i;
     let changed = false;
+    const candidates: number[] = [];
+    const latest: number[] = [];
     for (const r of reads) {
       const w2 = rf[r] as number;
       const writes = writesByKey.get(key[r] as number) ?? [];
       if (!meter.step(writes.length)) return { kind: 'time' };
+      candidates.length = 0;
       for (const w1 of writes) {
         if (w1 === w2 || w1 === r || !has(r, w1)) continue;
         if (w2 === INITIAL) return { kind: 'initial-read', write: w1, read: r, path: pathIn(edges, size, w1, r) };
-        if (has(w2, w1)) continue;
+        if (!has(w2, w1)) candidates.push(w1);
+      }
+      // Only the HB-latest of them need an edge: the others are before those already. (In a PRAM
+      // view that is one write per process at most, instead of every write the read came after.)
+      candidates.sort((a, b) => (rank[b] as number) - (rank[a] as number));
+      latest.length = 0;
+      for (const w1 of candidates) {
+        if (latest.some((l) => has(l, w1))) continue;
+        latest.push(w1);
         const code = w1 * size + w2;
         if (added.has(code)) continue;
         added.add(code);
