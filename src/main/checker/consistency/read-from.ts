@@ -284,6 +284,12 @@ export class Meter {
     return true;
   }
 
+  /** Gives back bytes taken earlier, before the end (a per-process view's bitsets). */
+  give(bytes: number): void {
+    this.budget.memory.used -= bytes;
+    this.held -= bytes;
+  }
+
   release(): void {
     this.budget.memory.used -= this.held;
     this.held = 0;

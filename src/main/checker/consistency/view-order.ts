@@ -38,9 +38,18 @@ export type ViewOutcome =
   | { kind: 'memory' };
 
 export function solveView(problem: ViewProblem, meter: Meter): ViewOutcome {
+  const words = (problem.size + 31) >>> 5;
+  const bytes = problem.size * words * 4 + problem.size * 16;
+  if (!meter.take(bytes)) return { kind: 'memory' };
+  try {
+    return saturate(problem, meter, words);
+  } finally {
+    meter.give(bytes);
+  }
+}
+
+function saturate(problem: ViewProblem, meter: Meter, words: number): ViewOutcome {
   const { size, reads, rf, key, writesByKey } = problem;
-  const words = (size + 31) >>> 5;
-  if (!meter.take(size * words * 4 + size * 16)) return { kind: 'memory' };
   const hb = new Uint32Array(size * words);
   const has = (v: number, u: number): boolean => ((hb[v * words + (u >>> 5)] as number) & (1 << (u & 31))) !== 0;
   const edges = problem.base.clone();
