@@ -361,9 +361,15 @@ export function topologicalOrder(size: number, offsets: Int32Array, targets: Int
 
 /** Edge pairs in growing typed arrays (a million edges without a million small objects), to CSR. */
 export class EdgeList {
-  private a = new Int32Array(64);
-  private b = new Int32Array(64);
+  private a: Int32Array;
+  private b: Int32Array;
   count = 0;
+
+  /** capacity: the edges expected, so that a large graph is not copied as it grows. */
+  constructor(capacity = 64) {
+    this.a = new Int32Array(Math.max(capacity, 16));
+    this.b = new Int32Array(Math.max(capacity, 16));
+  }
 
   add(from: number, to: number): void {
     if (this.count === this.a.length) {

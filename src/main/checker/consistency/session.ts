@@ -54,11 +54,13 @@ type Guarantee = 'read-your-writes' | 'monotonic-reads' | 'monotonic-writes' | '
 
 /** Edges with, for each, the read that forced it (-1: none). */
 class Graph {
-  readonly edges = new EdgeList();
-  private because = new Int32Array(64);
+  readonly edges: EdgeList;
+  private because: Int32Array;
   size: number;
-  constructor(real: number) {
+  constructor(real: number, capacity: number) {
     this.size = real;
+    this.edges = new EdgeList(capacity);
+    this.because = new Int32Array(Math.max(capacity, 16));
   }
   virtual(): number {
     return this.size++;
@@ -142,9 +144,14 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
   };
   const fail = (witness: Witness): ModelResult => falseResult(model, witness, figures);
 
-  const vis = new Graph(n);
-  for (let v = 0; v < n; v++) if ((h.rf[v] as number) >= 0) vis.add(h.rf[v] as number, v, v);
-  if (model === 'read-your-writes' || model === 'monotonic-reads') {
+  const sessionOrder = model === 'read-your-writes' || model === 'monotonic-reads';
+  const vis = new Graph(n, sessionOrder ? 2 * n : n);
+  // Without session order, a cycle of read-from passes only through operations that read and
+  // write (cas, append): none, no cycle.
+  let readWrites = 0;
+  for (let v = 0; v < n; v++) if (h.writes[v] && (h.rf[v] as number) >= 0) readWrites++;
+  if (sessionOrder || readWrites > 0) for (let v = 0; v < n; v++) if ((h.rf[v] as number) >= 0) vis.add(h.rf[v] as number, v, v);
+  if (sessionOrder) {
     for (const list of h.byProcess) {
       for (const v of list) {
         const k = h.key[v] as number;
@@ -166,7 +173,7 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
     });
   }
 
-  const ar = new Graph(n);
+  const ar = new Graph(n, model === 'monotonic-writes' ? 0 : 3 * n);
   // Where each write stands among its process's writes to its key (read-your-writes).
   const ownIndex = new Int32Array(model === 'read-your-writes' ? n : 0);
   for (const list of h.byProcess) {
