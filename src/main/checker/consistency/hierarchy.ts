@@ -18,7 +18,8 @@ export const IMPLIES: Readonly<Record<ConsistencyName, readonly ConsistencyName[
   // the writes its own way, and PRAM does not even order what other processes read. Found by the
   // checks against brute force (test/checker/causal-brute.test.ts, causal-models.test.ts):
   //   causal and pram, not read-your-writes: p1 write x 1, read x -> 2; p2 write x 2, read x -> 1
-  //   causal and pram, not monotonic-reads:  p1 reads x 1 then 2; p2 reads x 2 then 1
+  //   causal and pram, not monotonic-reads:  p1 write x 1; p2 write x 2; p3 reads x 1 then 2;
+  //                                          p4 reads x 2 then 1
   //   pram, not monotonic-writes:            p1 cas x [2, 1]; p2 cas x [1, 2] (each reads the other)
   'causal-convergence': ['weak-causal', 'read-your-writes', 'monotonic-reads'],
   // Every edge writes-follow-reads asks for (a write read, then a later write of that process) is

@@ -180,11 +180,14 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
     if (!meter.step(list.length)) return unknownResult(model, OUT_OF_TIME, figures);
     if (model === 'read-your-writes') {
       // Per key: the process's writes so far, and chain[k] reachable from its first k + 1 of them.
-      const own = new Map<number, { writes: number[]; chain: number[] }>();
+      const own: Array<{ writes: number[]; chain: number[] }> = [];
       for (const v of list) {
         const k = h.key[v] as number;
-        let mine = own.get(k);
-        if (mine === undefined) own.set(k, (mine = { writes: [], chain: [] }));
+        if (slot[k] === -1) {
+          slot[k] = own.push({ writes: [], chain: [] }) - 1;
+          touched.push(k);
+        }
+        const mine = own[slot[k] as number] as { writes: number[]; chain: number[] };
         const from = h.rf[v] as number;
         const m = mine.writes.length;
         if (from !== NO_READ && m > 0) {
@@ -206,6 +209,7 @@ function decide(model: Guarantee, h: ReadFromHistory, meter: Meter): ModelResult
           mine.chain.push(c);
         }
       }
+      clearSlots();
     } else if (model === 'monotonic-reads') {
       for (const v of list) {
         const from = h.rf[v] as number;
