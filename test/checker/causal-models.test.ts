@@ -169,6 +169,13 @@ describe('the history as these checks read it', () => {
     }
   });
 
+  it('a register (no keys) is one key', () => {
+    const ops = history('p1 w x 1; p1 w x 2; p2 r x 2; p2 r x 1').map((op) => ({ ...op, key: '' }));
+    const result = weakCausal.check({ dataType: 'register', operations: ops }, budget());
+    expect(result.witness?.anomaly).toBe('stale read in causal past');
+    expect(result.witness?.operations.map((o) => o.description)).toEqual(['write 1', 'write 2', 'read -> 2', 'read -> 1']);
+  });
+
   it('a value written twice and read is not differentiated: unknown', () => {
     const result = run(causal, 'p1 w x 1; p2 w x 1; p3 r x 1');
     expect(result.verdict).toBe('unknown');
