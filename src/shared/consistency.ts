@@ -30,13 +30,27 @@ export const IMPLIES: Readonly<Record<ConsistencyName, readonly ConsistencyName[
   // order contains program order: a PRAM view. Weak causality serializes each operation's past
   // on its own, which lets a process read a concurrent write and then its own older one again.
   causal: ['weak-causal', 'pram'],
-  'causal-convergence': ['weak-causal'],
+  // The session guarantees (Viotti and Vukolić's vis/ar form) ask for one arbitration of each
+  // key's writes shared by all processes, and for an acyclic visibility. Causal convergence has
+  // both (arbitration and causal order). Causal memory and PRAM have neither: each process orders
+  // the writes its own way, and PRAM does not even order what other processes read. Found by the
+  // checks against brute force (test/checker/causal-brute.test.ts, causal-models.test.ts):
+  //   causal and pram, not read-your-writes: p1 write x 1, read x -> 2; p2 write x 2, read x -> 1
+  //   causal and pram, not monotonic-reads:  p1 write x 1; p2 write x 2; p3 reads x 1 then 2;
+  //                                          p4 reads x 2 then 1
+  //   pram, not monotonic-writes:            p1 cas x [2, 1]; p2 cas x [1, 2] (each reads the other)
+  'causal-convergence': ['weak-causal', 'read-your-writes', 'monotonic-reads'],
+  // Every edge writes-follow-reads asks for (a write read, then a later write of that process) is
+  // a causal-order edge on one key; a cycle of them is a cycle of read-from and session order,
+  // which read-your-writes and monotonic-reads forbid as cyclic visibility. Monotonic-writes asks
+  // nothing of the reads (each may see only the write it returns): it fails only on a cycle of
+  // read-from, which every other session guarantee forbids.
   'weak-causal': ['writes-follow-reads'],
-  pram: ['read-your-writes', 'monotonic-reads', 'monotonic-writes'],
-  'read-your-writes': [],
-  'monotonic-reads': [],
+  pram: [],
+  'read-your-writes': ['writes-follow-reads'],
+  'monotonic-reads': ['writes-follow-reads'],
   'monotonic-writes': [],
-  'writes-follow-reads': [],
+  'writes-follow-reads': ['monotonic-writes'],
   // Eventual consistency speaks of the end of a history, the others of every read: no edge.
   convergent: [],
 };

@@ -9,6 +9,7 @@ import type { BenchFigure, BenchSuite } from './types.ts';
 const suites: Record<string, () => Promise<BenchSuite>> = {
   sim: async () => (await import('./sim-bench.ts')).simBench,
   checker: async () => (await import('./checker-bench.ts')).checkerBench,
+  consistency: async () => (await import('./consistency-bench.ts')).consistencyBench,
   cluster: async () => (await import('./cluster-bench.ts')).clusterBench,
   record: async () => (await import('./record-bench.ts')).recordBench,
   ui: async () => (await import('./ui-bench.ts')).uiBench,

@@ -7,9 +7,20 @@
 import { CONSISTENCY_NAMES, type CheckedHistory, type ConsistencyBudget, type ConsistencyCheck, type ConsistencyName, type ModelResult } from './contract.ts';
 import { strongestHolding, weakerThan } from './hierarchy.ts';
 import { linearizableCheck } from './linearizable.ts';
+import { causal, causalConvergence, weakCausal } from './causal.ts';
+import { pram } from './pram.ts';
+import { monotonicReads, monotonicWrites, readYourWrites, writesFollowReads } from './session.ts';
 
 const CHECKS: Partial<Record<ConsistencyName, ConsistencyCheck>> = {
   linearizable: linearizableCheck,
+  causal,
+  'causal-convergence': causalConvergence,
+  'weak-causal': weakCausal,
+  pram,
+  'read-your-writes': readYourWrites,
+  'monotonic-reads': monotonicReads,
+  'monotonic-writes': monotonicWrites,
+  'writes-follow-reads': writesFollowReads,
 };
 
 /** The models this build can check. */
