@@ -2,10 +2,15 @@
 // linearizable iff each key's sub-history is), with an explanation of every violation that the
 // window can draw and the CLI can print.
 
-import type { KvScalar, OpFunction } from '../../shared/history.ts';
-import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
+import type { CheckedFunction, KvScalar } from '../../shared/history.ts';
+import type { DataTypeName } from './consistency/contract.ts';
+import { HistoryBuilder, type Operation } from './history.ts';
+import { describeOperation, modelOf, partitionByKey } from './models/index.ts';
 import { withoutUnobservedInfo } from './unobserved.ts';
+import { modelSearch, type ModelSearchResult } from './wgl-model.ts';
 import { registerSearch, searchRegister, type SearchBudget, type SearchResult } from './wgl.ts';
+
+export { describeOperation, partitionByKey } from './models/index.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
 
@@ -15,7 +20,7 @@ export type Verdict = 'true' | 'false' | 'unknown';
 export interface ExplainedOperation {
   id: number;
   process: number;
-  f: OpFunction;
+  f: CheckedFunction;
   description: string;
   start: number;
   /** null: the outcome is unknown (`info`); the bar runs to the end of the history. */
@@ -29,8 +34,8 @@ export interface Explanation {
   processes: Array<{ process: number; operations: ExplainedOperation[] }>;
   /** The longest legal order found, operation ids in order. */
   longestPrefix: number[];
-  /** The register's value after that prefix. */
-  stateAfterPrefix: KvScalar;
+  /** The register's value (a counter's sum, a set's elements) after that prefix. */
+  stateAfterPrefix: KvScalar | KvScalar[];
   /** Operations real time allows next, none of which can take effect in that state. */
   cannotPlace: number[];
 }
@@ -45,27 +50,7 @@ export interface CheckResult {
   unknownKeys: string[];
 }
 
-export function describeOperation(op: Operation): string {
-  const key = op.key === '' ? '' : ` ${op.key}`;
-  const v = (x: unknown): string => JSON.stringify(x);
-  const outcome = op.indefinite ? ' (unknown outcome)' : '';
-  switch (op.f) {
-    case 'read':
-      return `read${key} -> ${v(op.output)}`;
-    case 'write':
-      return `write${key} ${v(op.input)}${outcome}`;
-    case 'cas': {
-      const [expected, next] = op.input as [KvScalar, KvScalar];
-      return `cas${key} ${v(expected)} -> ${v(next)}${outcome}`;
-    }
-    case 'append':
-      return `append${key} ${v(op.input)}${outcome}`;
-    case 'delete':
-      return `delete${key}${outcome}`;
-  }
-}
-
-function explain(key: string, ops: Operation[], prefix: number[], state: KvScalar, stuck: number[]): Explanation {
+function explain(key: string, ops: Operation[], prefix: number[], state: KvScalar | KvScalar[], stuck: number[]): Explanation {
   const byProcess = new Map<number, ExplainedOperation[]>();
   for (const op of ops) {
     const list = byProcess.get(op.process) ?? [];
@@ -87,6 +72,8 @@ export interface CheckOptions {
   /** Bytes the searches may keep in their caches together (estimated); past it, 'unknown'. */
   maxCacheBytes?: number;
   now?: () => number;
+  /** What the operations act on; register and kv (the default) take the register's own fast search. */
+  dataType?: DataTypeName;
 }
 
 /**
@@ -97,16 +84,6 @@ export interface CheckOptions {
 export const DEFAULT_MAX_CACHE_BYTES = 1024 * 2 ** 20;
 /** How many pauses (see registerSearch) a key's search runs in its turn before the next key's. */
 const PAUSES_PER_TURN = 16;
-
-export function partitionByKey(operations: readonly Operation[]): Map<string, Operation[]> {
-  const byKey = new Map<string, Operation[]>();
-  for (const op of operations) {
-    const list = byKey.get(op.key);
-    if (list === undefined) byKey.set(op.key, [op]);
-    else list.push(op);
-  }
-  return byKey;
-}
 
 /** The deadline and memory bound a check's searches share. */
 function budgetOf(options: CheckOptions): SearchBudget {
@@ -137,12 +114,15 @@ export function checkOperations(operations: readonly Operation[], options: Check
   const budget = budgetOf(options);
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
+  const dataType = options.dataType ?? 'kv';
+  const registers = dataType === 'register' || dataType === 'kv';
   let open = keys.map((key) => {
-    const ops = withoutUnobservedInfo(byKey.get(key) as Operation[]);
-    return { key, ops, steps: registerSearch(ops, budget) };
+    // What makes an unobserved info operation safe to drop is a register's argument (see there).
+    const ops = registers ? withoutUnobservedInfo(byKey.get(key) as Operation[]) : (byKey.get(key) as Operation[]);
+    return { key, ops, steps: registers ? registerSearch(ops, budget) : modelSearch(ops, modelOf(dataType), budget) };
   });
   const unknownKeys: string[] = [];
-  const found = (key: string, ops: Operation[], result: SearchResult): CheckResult => {
+  const found = (key: string, ops: Operation[], result: ModelSearchResult): CheckResult => {
     // The others' caches go now, not when the collector finds them.
     for (const search of open) search.steps.return(result);
     return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
@@ -258,7 +238,7 @@ export class IncrementalChecker {
   settledOperations = 0;
 
   /** `settleAfter`: how many operations a cut must leave behind it (fewer are not worth a search of their own). */
-  constructor(model: ModelName, options: { settleAfter?: number } = {}) {
+  constructor(model: 'register' | 'kv', options: { settleAfter?: number } = {}) {
     this.builder = new HistoryBuilder(model);
     this.settleAfter = options.settleAfter ?? 256;
   }

@@ -32,6 +32,9 @@ export function stepRegister(state: RegisterState, op: Operation): RegisterState
       return (state === null ? '' : String(state)) + (op.input as string);
     case 'delete':
       return null;
+    default:
+      // A counter's or a set's operation: no register has it.
+      return undefined;
   }
 }
 
