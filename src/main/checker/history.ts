@@ -73,7 +73,7 @@ export function validateEvent(raw: unknown, line: number, model: ModelName): Che
   if (model === 'kv' && e.key === undefined) throw new HistoryError(line, 'the kv model needs a "key" on every event');
   if (e.time !== undefined && !Number.isInteger(e.time)) throw new HistoryError(line, '"time" must be an integer number of nanoseconds');
   if (e.final !== undefined && typeof e.final !== 'boolean') throw new HistoryError(line, '"final" must be true or false');
-  if (e.final === true && f !== 'read') throw new HistoryError(line, `"final" marks reads only, not a ${f}`);
+  if (e.final === true && f !== 'read') throw new HistoryError(line, `"final" marks reads only, not "${f}"`);
   const value = e.value === undefined ? null : e.value;
   if (e.type === 'invoke') {
     if (f === 'add' && model === 'counter') {

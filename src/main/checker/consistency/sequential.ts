@@ -1,0 +1,189 @@
+// Sequential consistency (Lamport 1979): one total order of all the operations that keeps each
+// process's own order (program order; real time between processes does not count) and is legal
+// for the data type.
+//
+// Not compositional: each key's history may have a sequential order while the whole has none
+// (IRIW: two readers that see two independent writes in opposite orders). A kv history is
+// searched whole, its state the value of every key (keys no operation touches are left out).
+//
+// The search is a depth-first walk over "which process places its next operation", memoized on
+// (each process's position, which operations of unknown outcome are placed, the state): a point
+// reached twice fails the second time as it did the first. An operation of unknown outcome
+// (`info`) may take effect anywhere after its process's earlier operations, or never; it is not
+// held in its process's order with the operations after it (Jepsen's processes never invoke again
+// after an info, so nothing is lost, and a history that does is still judged by the definition).
+// Candidates are tried in the order of their start, so a history that is linearizable usually
+// goes straight down without backtracking.
+
+import type { Operation } from '../history.ts';
+import { describeOperation, modelOf, partitionByKey } from '../models/index.ts';
+import { withoutUnobservedInfo } from '../unobserved.ts';
+import { STEPS_PER_PAUSE } from '../wgl.ts';
+import type { CheckedHistory, ConsistencyBudget, ConsistencyCheck, ModelResult, WitnessOperation } from './contract.ts';
+
+/** A memo entry's cost beside its text: the Set's slot and the string's header. */
+const MEMO_ENTRY_BYTES = 64;
+
+export function witnessOperation(op: Operation): WitnessOperation {
+  return { id: op.id, process: op.process, description: describeOperation(op), line: op.line };
+}
+
+interface Placeable {
+  op: Operation;
+  key: number;
+  process: number;
+  /** Definite: its index in its process's chain. Info: how many of its process's definite operations must be placed first. */
+  index: number;
+  /** Info operations only: its bit among them. */
+  info: number;
+}
+
+export function checkSequential(history: CheckedHistory, budget: ConsistencyBudget): ModelResult {
+  const model = modelOf(history.dataType);
+  const registers = history.dataType === 'register' || history.dataType === 'kv';
+  // Dropping an info operation no read can have seen changes no verdict for any order, not only
+  // a real-time one: the argument in unobserved.ts never uses real time.
+  const byKey = partitionByKey(history.operations);
+  const keys = [...byKey.keys()].sort();
+  const ops: Operation[] = [];
+  for (const key of keys) ops.push(...(registers ? withoutUnobservedInfo(byKey.get(key) as Operation[]) : (byKey.get(key) as Operation[])));
+  const keyIndex = new Map(keys.map((k, i) => [k, i]));
+  const figures: Record<string, number> = { operations: history.operations.length, processes: 0, statesVisited: 0, longestOrder: 0 };
+  if (ops.length === 0) return { model: 'sequential', verdict: 'true', witness: null, reason: null, figures };
+
+  const processes = [...new Set(ops.map((op) => op.process))].sort((a, b) => a - b);
+  figures.processes = processes.length;
+  const chains: Placeable[][] = processes.map(() => []);
+  const infos: Placeable[] = [];
+  processes.forEach((process, p) => {
+    const own = ops.filter((op) => op.process === process).sort((a, b) => a.start - b.start || a.id - b.id);
+    for (const op of own) {
+      const chain = chains[p] as Placeable[];
+      if (op.indefinite) infos.push({ op, key: keyIndex.get(op.key) as number, process: p, index: chain.length, info: infos.length });
+      else chain.push({ op, key: keyIndex.get(op.key) as number, process: p, index: chain.length, info: -1 });
+    }
+  });
+  const definite = chains.reduce((n, c) => n + c.length, 0);
+
+  const pos = new Int32Array(processes.length);
+  const infoPlaced = new Uint8Array(infos.length);
+  const states: unknown[] = keys.map(() => model.init());
+  const stateKeys: string[] = states.map((s) => model.key(s));
+  let placed = 0;
+  const memo = new Set<string>();
+  let memoBytes = 0;
+  const memoKey = (): string => `${pos.join(',')}|${infoPlaced.join('')}|${stateKeys.join('\u0001')}`;
+
+  const candidates = (): Placeable[] => {
+    const out: Placeable[] = [];
+    for (let p = 0; p < chains.length; p++) {
+      const next = (chains[p] as Placeable[])[pos[p] as number];
+      if (next !== undefined) out.push(next);
+    }
+    for (const info of infos) if (infoPlaced[info.info] === 0 && (pos[info.process] as number) >= info.index) out.push(info);
+    return out.sort((a, b) => a.op.start - b.op.start || a.op.id - b.op.id);
+  };
+  interface Frame {
+    candidates: Placeable[];
+    next: number;
+    /** The candidate placed below this frame, and the key's state before it. */
+    placed: Placeable | null;
+    before: unknown;
+  }
+  const place = (c: Placeable, state: unknown): void => {
+    states[c.key] = state;
+    stateKeys[c.key] = model.key(state);
+    if (c.info >= 0) infoPlaced[c.info] = 1;
+    else {
+      pos[c.process]++;
+      placed++;
+    }
+  };
+  const unplace = (c: Placeable, before: unknown): void => {
+    states[c.key] = before;
+    stateKeys[c.key] = model.key(before);
+    if (c.info >= 0) infoPlaced[c.info] = 0;
+    else {
+      pos[c.process]--;
+      placed--;
+    }
+  };
+
+  // The deepest point reached, for the witness: each process's position there, and the states.
+  let deepest = { placed: -1, pos: new Int32Array(0), states: [] as unknown[] };
+  const stack: Frame[] = [{ candidates: candidates(), next: 0, placed: null, before: null }];
+  let steps = 0;
+  let verdict: 'true' | 'false' | 'unknown' = 'false';
+  let reason: string | null = null;
+  try {
+    search: while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as Frame;
+      if (frame.placed !== null) {
+        unplace(frame.placed, frame.before);
+        frame.placed = null;
+      }
+      if (++steps % STEPS_PER_PAUSE === 0) {
+        if (budget.memory.used > budget.memory.max) {
+          verdict = 'unknown';
+          reason = `out of memory: the search held about ${Math.round(memoBytes / 2 ** 20)} MB of states visited`;
+          break;
+        }
+        if (budget.deadline !== Number.POSITIVE_INFINITY && budget.now() > budget.deadline) {
+          verdict = 'unknown';
+          reason = `out of time after ${memo.size} states of the search`;
+          break;
+        }
+      }
+      while (frame.next < frame.candidates.length) {
+        const c = frame.candidates[frame.next++] as Placeable;
+        const before = states[c.key];
+        const after = model.step(before, c.op);
+        if (after === undefined) continue;
+        place(c, after);
+        if (placed === definite) {
+          verdict = 'true';
+          break search;
+        }
+        const key = memoKey();
+        if (memo.has(key)) {
+          unplace(c, before);
+          continue;
+        }
+        memo.add(key);
+        const bytes = MEMO_ENTRY_BYTES + 2 * key.length;
+        memoBytes += bytes;
+        budget.memory.used += bytes;
+        if (placed > deepest.placed) deepest = { placed, pos: pos.slice(), states: [...states] };
+        frame.placed = c;
+        frame.before = before;
+        stack.push({ candidates: candidates(), next: 0, placed: null, before: null });
+        continue search;
+      }
+      stack.pop();
+    }
+  } finally {
+    budget.memory.used -= memoBytes;
+  }
+  figures.statesVisited = memo.size;
+  figures.longestOrder = verdict === 'true' ? definite : Math.max(0, deepest.placed);
+  if (verdict !== 'false') return { model: 'sequential', verdict, witness: null, reason, figures };
+
+  if (deepest.placed < 0) deepest = { placed: 0, pos: new Int32Array(processes.length), states: keys.map(() => model.init()) };
+  const stuck: Operation[] = [];
+  chains.forEach((chain, p) => {
+    const next = chain[deepest.pos[p] as number];
+    if (next !== undefined) stuck.push(next.op);
+  });
+  const touched = [...new Set(stuck.map((op) => keyIndex.get(op.key) as number))].sort((a, b) => a - b);
+  const leaves = touched.map((k) => `${keys[k] === '' ? '' : `${keys[k]} = `}${model.describeState(deepest.states[k])}`).join(', ');
+  const why =
+    `No order of all ${definite} completed operations keeps each process's own order and is legal for a ${history.dataType}: ` +
+    `the longest such order places ${deepest.placed}, leaving ${leaves}, and no process's next operation can come after it.`;
+  return { model: 'sequential', verdict: 'false', witness: { anomaly: 'no sequential order', operations: stuck.map(witnessOperation), why }, reason: null, figures };
+}
+
+export const sequentialCheck: ConsistencyCheck = {
+  name: 'sequential',
+  summary: 'one order of all operations, each process in its own order, legal for the data type (Lamport 1979)',
+  check: checkSequential,
+};
