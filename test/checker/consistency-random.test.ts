@@ -199,6 +199,14 @@ describe('the hierarchy on random histories', () => {
     expect(linearizable).toBe(200);
   });
 
+  it('a long linearizable kv history (3,000 operations, some of unknown outcome) is found sequential, searched whole', () => {
+    const events = generateHistory(createRng('long-sequential'), { processes: 5, operations: 3000, keys: 3, mix: { read: 4, write: 3, cas: 2, append: 1 }, infoRate: 0.05 });
+    const ops = parseHistory(toJsonLines(events), 'kv').operations;
+    const result = checkSequential({ dataType: 'kv', operations: ops }, budget());
+    expect(result.verdict).toBe('true');
+    expect(result.figures.longestOrder).toBe(ops.filter((op) => !op.indefinite).length);
+  });
+
   it('and on the tiny ones of every data type: linearizable implies sequential', () => {
     for (const dataType of DATA_TYPES) {
       for (let seed = 1; seed <= 100; seed++) {
