@@ -69,6 +69,14 @@ describe('sequential', () => {
     expect(sequential('register', [...op(1, 'write', 2), ...info(1, 'write', 1), ...op(2, 'read', 1), ...op(2, 'read', 2)]).verdict).toBe('false');
   });
 
+  it('many operations of unknown outcome (more than a memo word holds), each read once', () => {
+    const events: Ev[] = [];
+    for (let p = 1; p <= 40; p++) events.push({ process: p, f: 'write', value: p });
+    for (let p = 1; p <= 40; p++) events.push({ process: p, type: 'info', f: 'write', value: p });
+    for (let v = 1; v <= 40; v++) events.push(...op(41, 'read', v));
+    expect(sequential('register', events).verdict).toBe('true');
+  });
+
   it('past the deadline or the memory: unknown with the reason, and the memory given back', () => {
     // Six writers of unique values and a read of a value none wrote: every interleaving is tried.
     const events: Ev[] = [];

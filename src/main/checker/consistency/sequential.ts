@@ -13,8 +13,8 @@
 // held in its process's order with the operations after it (Jepsen's processes never invoke again
 // after an info, so nothing is lost, and a history that does is still judged by the definition).
 // The walk first keeps to the orders real time allows (a linearizable history is sequential, and
-// that search is short), and only when none is legal tries every order; candidates are tried in
-// the order of their start.
+// that search is short), for a bounded number of steps, and when it found none tries every order;
+// candidates are tried in the order of their start (in every order: those of unknown outcome last).
 
 import type { Operation } from '../history.ts';
 import { describeOperation, modelOf, partitionByKey } from '../models/index.ts';
@@ -68,12 +68,20 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
 
   const pos = new Int32Array(processes.length);
   const infoPlaced = new Uint8Array(infos.length);
+  // The same, sixteen to a character in the memo's keys: a long history keeps hundreds of info operations.
+  const infoWords = new Uint16Array((infos.length + 15) >>> 4);
   const states: unknown[] = keys.map(() => model.init());
   const stateKeys: string[] = states.map((s) => model.key(s));
   let placed = 0;
   const memo = new Set<string>();
   let memoBytes = 0;
-  const memoKey = (): string => `${pos.join(',')}|${infoPlaced.join('')}|${stateKeys.join('\u0001')}`;
+  const infoText = (): string => {
+    // In slices: a spread of a very long array would overflow the stack.
+    let text = '';
+    for (let i = 0; i < infoWords.length; i += 4096) text += String.fromCharCode(...infoWords.subarray(i, i + 4096));
+    return text;
+  };
+  const memoKey = (): string => `${pos.join(',')}|${infoText()}|${stateKeys.join('\u0001')}`;
 
   /**
    * realTime: only what real time allows next (called before every unplaced operation returned),
@@ -93,7 +101,11 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
     for (const info of infos) if (infoPlaced[info.info] === 0 && (pos[info.process] as number) >= info.index) out.push(info);
     // Calls and returns at equal times are concurrent, as in the linearizability search.
     const allowed = realTime ? out.filter((c) => c.op.start <= firstReturn) : out;
-    return allowed.sort((a, b) => a.op.start - b.op.start || a.op.id - b.op.id);
+    // In real time, each in the order of its start, as the linearizability search tries them. In
+    // any order, those of unknown outcome last: placed only where nothing else fits, which is
+    // where a read shows them; tried first, every pile of them placed ahead is a branch to undo.
+    const infoLast = !realTime;
+    return allowed.sort((a, b) => (infoLast ? Number(a.op.indefinite) - Number(b.op.indefinite) : 0) || a.op.start - b.op.start || a.op.id - b.op.id);
   };
   interface Frame {
     candidates: Placeable[];
@@ -105,7 +117,10 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   const place = (c: Placeable, state: unknown): void => {
     states[c.key] = state;
     stateKeys[c.key] = model.key(state);
-    if (c.info >= 0) infoPlaced[c.info] = 1;
+    if (c.info >= 0) {
+      infoPlaced[c.info] = 1;
+      infoWords[c.info >>> 4] = (infoWords[c.info >>> 4] as number) | (1 << (c.info & 15));
+    }
     else {
       pos[c.process]++;
       placed++;
@@ -114,7 +129,10 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   const unplace = (c: Placeable, before: unknown): void => {
     states[c.key] = before;
     stateKeys[c.key] = model.key(before);
-    if (c.info >= 0) infoPlaced[c.info] = 0;
+    if (c.info >= 0) {
+      infoPlaced[c.info] = 0;
+      infoWords[c.info >>> 4] = (infoWords[c.info >>> 4] as number) & ~(1 << (c.info & 15));
+    }
     else {
       pos[c.process]--;
       placed--;
@@ -126,7 +144,9 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   let steps = 0;
   let reason: string | null = null;
   let visited = 0;
-  const run = (realTime: boolean): 'true' | 'false' | 'unknown' => {
+  /** `maxSteps`: past it, the run gives up ('false': none found, which proves nothing for a run in real time). */
+  const run = (realTime: boolean, maxSteps: number): 'true' | 'false' | 'unknown' => {
+    const firstStep = steps;
     const stack: Frame[] = [{ candidates: candidates(realTime), next: 0, placed: null, before: null }];
     try {
       search: while (stack.length > 0) {
@@ -135,6 +155,7 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
           unplace(frame.placed, frame.before);
           frame.placed = null;
         }
+        if (steps - firstStep > maxSteps) return 'false';
         if (++steps % STEPS_PER_PAUSE === 0) {
           if (budget.memory.used > budget.memory.max) {
             reason = `out of memory: the search held about ${Math.round(memoBytes / 2 ** 20)} MB of states visited`;
@@ -182,8 +203,11 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
       memoBytes = 0;
     }
   };
-  let verdict = run(true);
-  if (verdict === 'false') verdict = run(false);
+  // The run in real time is a short cut, so it gets a bounded share: a few steps per operation. Its
+  // start order places every operation of unknown outcome as early as it can, which a history of
+  // many such operations, each read late, makes a search of all their subsets.
+  let verdict = run(true, 10_000 + 20 * ops.length);
+  if (verdict === 'false') verdict = run(false, Number.POSITIVE_INFINITY);
   figures.statesVisited = visited;
   figures.longestOrder = verdict === 'true' ? definite : Math.max(0, deepest.placed);
   if (verdict !== 'false') return { model: 'sequential', verdict, witness: null, reason, figures };
