@@ -4,7 +4,7 @@ import { checkConvergent, convergentCheck } from '../../src/main/checker/consist
 import { checkSequential, sequentialCheck } from '../../src/main/checker/consistency/sequential.ts';
 import { staleness } from '../../src/main/checker/consistency/staleness.ts';
 import { parseHistory } from '../../src/main/checker/history.ts';
-import { checkOperations } from '../../src/main/checker/index.ts';
+import { checkOperations, renderExplanation, type Explanation } from '../../src/main/checker/index.ts';
 
 const budget = (over: Partial<ConsistencyBudget> = {}): ConsistencyBudget => ({ now: () => 0, deadline: Number.POSITIVE_INFINITY, memory: { used: 0, max: Number.POSITIVE_INFINITY }, ...over });
 
@@ -206,5 +206,36 @@ describe('staleness', () => {
     const unknown = [{ process: 1, f: 'write', value: 5 }, { process: 1, type: 'info', f: 'write', value: 5 }, ...op(2, 'write', 6), ...op(3, 'read', 5)];
     expect(staleness(history('register', unknown), false)).toMatchObject({ reads: 0, staleReads: 0 });
     expect(staleness(history('register', [...op(1, 'write', 1), ...op(2, 'read', null)]), false)).toMatchObject({ reads: 1, staleReads: 1 });
+  });
+});
+
+describe('linearizability of counters and sets', () => {
+  it('a counter read that misses an add acknowledged before it began, explained with the counter', () => {
+    const events = [...op(1, 'add', 2), ...op(2, 'read', 0)];
+    expect(sequential('counter', events).verdict).toBe('true');
+    const result = checkOperations(history('counter', events).operations, { dataType: 'counter' });
+    expect(result.linearizable).toBe('false');
+    expect(result.explanation).toMatchObject({ key: '', dataType: 'counter', longestPrefix: [0], stateAfterPrefix: 2, cannotPlace: [1] });
+    expect(renderExplanation(result.explanation as Explanation, history('counter', events).operations)).toContain('consistent with real time and with a counter');
+  });
+
+  it('a set read of an element removed before it began; concurrent ones may see either', () => {
+    const stale = [...op(1, 'add', 'a'), ...op(1, 'remove', 'a'), ...op(2, 'read', ['a'])];
+    const result = checkOperations(history('set', stale).operations, { dataType: 'set' });
+    expect(result.linearizable).toBe('false');
+    expect(result.explanation).toMatchObject({ dataType: 'set', longestPrefix: [0, 1], stateAfterPrefix: [], cannotPlace: [2] });
+    const concurrent: Ev[] = [...op(1, 'add', 'a'), { process: 1, f: 'remove', value: 'a' }, ...op(2, 'read', ['a']), ...op(3, 'read', []), { process: 1, type: 'ok', f: 'remove', value: 'a' }];
+    expect(checkOperations(history('set', concurrent).operations, { dataType: 'set' }).linearizable).toBe('true');
+  });
+
+  it('keyed counters are searched key by key, and a search past its memory says unknown', () => {
+    const events = [...op(1, 'add', 1, { key: 'a' }), ...op(2, 'add', 5, { key: 'b' }), ...op(3, 'read', 1, { key: 'a' }), ...op(3, 'read', 5, { key: 'b' })];
+    expect(checkOperations(history('counter', events).operations, { dataType: 'counter' })).toMatchObject({ linearizable: 'true', keys: 2 });
+    const busy: Ev[] = [];
+    for (let p = 1; p <= 12; p++) busy.push({ process: p, f: 'add', value: p });
+    for (let p = 1; p <= 12; p++) busy.push({ process: p, type: 'info', f: 'add', value: p });
+    busy.push(...op(13, 'read', 1000));
+    expect(checkOperations(history('counter', busy).operations, { dataType: 'counter' }).linearizable).toBe('false');
+    expect(checkOperations(history('counter', busy).operations, { dataType: 'counter', maxCacheBytes: 0 })).toMatchObject({ linearizable: 'unknown', unknownKeys: [''] });
   });
 });

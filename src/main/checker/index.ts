@@ -36,6 +36,8 @@ export interface Explanation {
   longestPrefix: number[];
   /** The register's value (a counter's sum, a set's elements) after that prefix. */
   stateAfterPrefix: KvScalar | KvScalar[];
+  /** Present for the data types other than the register (a kv key is one): what "legal" was judged by. */
+  dataType?: 'counter' | 'set';
   /** Operations real time allows next, none of which can take effect in that state. */
   cannotPlace: number[];
 }
@@ -125,7 +127,9 @@ export function checkOperations(operations: readonly Operation[], options: Check
   const found = (key: string, ops: Operation[], result: ModelSearchResult): CheckResult => {
     // The others' caches go now, not when the collector finds them.
     for (const search of open) search.steps.return(result);
-    return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
+    const explanation = explain(key, ops, result.longestPrefix, result.stateAfterPrefix, result.stuck);
+    if (dataType === 'counter' || dataType === 'set') explanation.dataType = dataType;
+    return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation, unknownKeys: [] };
   };
   while (open.length > 0) {
     const still: typeof open = [];
@@ -178,12 +182,12 @@ export function renderExplanation(explanation: Explanation, operations: readonly
     const op = byId.get(id) as Operation;
     return `process ${op.process}: ${describeOperation(op)} (line ${op.line})`;
   };
-  const lines = [`  key ${JSON.stringify(explanation.key)}: no order of its operations is consistent with real time and with a register.`];
+  const lines = [`  key ${JSON.stringify(explanation.key)}: no order of its operations is consistent with real time and with a ${explanation.dataType ?? 'register'}.`];
   lines.push(`  The longest legal order found (${explanation.longestPrefix.length} of ${explanation.processes.reduce((n, p) => n + p.operations.length, 0)} operations):`);
   const shown = explanation.longestPrefix.slice(-8);
   if (shown.length < explanation.longestPrefix.length) lines.push(`    ... ${explanation.longestPrefix.length - shown.length} earlier operations`);
   for (const id of shown) lines.push(`    ${name(id)}`);
-  lines.push(`  leaves the value ${JSON.stringify(explanation.stateAfterPrefix)}, and none of these can come next:`);
+  lines.push(`  leaves the ${explanation.dataType === 'set' ? 'set' : 'value'} ${JSON.stringify(explanation.stateAfterPrefix)}, and none of these can come next:`);
   for (const id of explanation.cannotPlace) lines.push(`    ${name(id)}`);
   return lines.join('\n');
 }
