@@ -3,7 +3,9 @@ import type { ConsistencyBudget, DataTypeName } from '../../src/main/checker/con
 import { checkConvergent, convergentCheck } from '../../src/main/checker/consistency/convergent.ts';
 import { checkSequential, sequentialCheck } from '../../src/main/checker/consistency/sequential.ts';
 import { staleness } from '../../src/main/checker/consistency/staleness.ts';
-import { parseHistory } from '../../src/main/checker/history.ts';
+import { generateHistory } from '../../src/main/checker/generate.ts';
+import { parseHistory, type Operation } from '../../src/main/checker/history.ts';
+import { createRng } from '../../src/shared/rng.ts';
 import { checkOperations, renderExplanation, type Explanation } from '../../src/main/checker/index.ts';
 
 const budget = (over: Partial<ConsistencyBudget> = {}): ConsistencyBudget => ({ now: () => 0, deadline: Number.POSITIVE_INFINITY, memory: { used: 0, max: Number.POSITIVE_INFINITY }, ...over });
@@ -237,5 +239,74 @@ describe('linearizability of counters and sets', () => {
     busy.push(...op(13, 'read', 1000));
     expect(checkOperations(history('counter', busy).operations, { dataType: 'counter' }).linearizable).toBe('false');
     expect(checkOperations(history('counter', busy).operations, { dataType: 'counter', maxCacheBytes: 0 })).toMatchObject({ linearizable: 'unknown', unknownKeys: [''] });
+  });
+});
+
+describe('staleness against its definition', () => {
+  it('counts only versions newer in every real-time order: a write that overlapped the one read is not counted', () => {
+    const events: Ev[] = [
+      { process: 1, f: 'write', key: 'x', value: 1 },
+      { process: 2, f: 'write', key: 'x', value: 2 },
+      { process: 2, type: 'ok', f: 'write', key: 'x', value: 2 },
+      { process: 1, type: 'ok', f: 'write', key: 'x', value: 1 },
+      ...op(3, 'read', 2, { key: 'x' }),
+    ];
+    expect(staleness(history('kv', events), false)).toMatchObject({ reads: 1, staleReads: 0 });
+  });
+
+  it('delimited appends are read as whole elements: 2, is not in 12,', () => {
+    const events = [...op(1, 'append', '12,', { key: 'l' }), ...op(1, 'append', '2,', { key: 'l' }), ...op(2, 'read', '12,', { key: 'l' })];
+    expect(staleness(history('kv', events), false)).toMatchObject({ reads: 1, staleReads: 1, versionsBehind: { median: 1, max: 1 } });
+    expect(checkConvergent(history('kv', [...events, ...op(3, 'read', '12,', { key: 'l', final: true })])).figures.lost).toBe(1);
+  });
+
+  it('150 generated histories with stale reads put in: the figures a pass over every write gives, and none before', () => {
+    let staleSeen = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const rng = createRng(`staleness-${seed}`);
+      const appends = seed % 3 === 0;
+      const events = generateHistory(rng, { processes: 4, operations: 60, keys: 2, mix: appends ? { read: 3, append: 2 } : { read: 3, write: 2, cas: 1 }, infoRate: 0.1 });
+      const parsed = history('kv', events as Ev[]);
+      // Linearizable as generated: not one stale read.
+      expect(staleness(parsed, true).staleReads, `seed ${seed}`).toBe(0);
+      // Some reads return an older value (registers) or lose their last suffix (appends).
+      const written = new Map<string, unknown[]>();
+      const changed = events.map((e) => {
+        if (e.type === 'ok' && e.f !== 'read') written.set(e.key as string, [...(written.get(e.key as string) ?? []), Array.isArray(e.value) ? e.value[1] : e.value]);
+        if (e.type !== 'ok' || e.f !== 'read' || !rng.chance(0.3)) return e;
+        if (appends) return typeof e.value === 'string' ? { ...e, value: e.value.split(',').slice(0, -2).map((s) => `${s},`).join('') } : e;
+        const older = written.get(e.key as string) ?? [];
+        return { ...e, value: older.length === 0 ? null : older[rng.int(0, older.length)] };
+      });
+      const ops = history('kv', changed as Ev[]).operations;
+      const figures = staleness({ dataType: 'kv', operations: ops }, true);
+      // From the definition: acknowledged versions that began after the read version's write completed and completed before the read began.
+      const behind: number[] = [];
+      const times: number[] = [];
+      for (const read of ops.filter((o) => o.f === 'read')) {
+        const writes = ops.filter((o) => o.key === read.key && o.f !== 'read');
+        let newer: typeof writes;
+        if (appends) {
+          const held = typeof read.output === 'string' ? read.output.split(',').slice(0, -1).map((s) => `${s},`) : [];
+          newer = writes.filter((w) => !w.indefinite && w.end < read.start && !held.includes(w.input as string));
+        } else {
+          const valueOf = (w: Operation): unknown => (w.f === 'cas' ? (w.input as unknown[])[1] : w.input);
+          const writer = writes.find((w) => valueOf(w) === read.output);
+          if (read.output !== null && (writer === undefined || writer.indefinite)) continue;
+          const since = read.output === null ? Number.NEGATIVE_INFINITY : (writer as Operation).end;
+          newer = writes.filter((w) => !w.indefinite && w.start > since && w.end < read.start);
+        }
+        if (newer.length > 0) {
+          behind.push(newer.length);
+          times.push((read.start - Math.min(...newer.map((w) => w.end))) / 1e6);
+        }
+      }
+      const max = (xs: number[]): number => (xs.length === 0 ? 0 : Math.max(...xs));
+      expect(figures.staleReads, `seed ${seed}`).toBe(behind.length);
+      expect(figures.versionsBehind.max, `seed ${seed}`).toBe(max(behind));
+      expect(figures.msBehind.max, `seed ${seed}`).toBeCloseTo(max(times), 9);
+      staleSeen += behind.length;
+    }
+    expect(staleSeen).toBeGreaterThan(300);
   });
 });

@@ -12,7 +12,8 @@
 // - counter: the final value lies between what the acknowledged adds give with the adds of
 //   unknown outcome that lower it, and with those that raise it (for a g-counter: between the
 //   acknowledged sum and that plus every add of unknown outcome).
-// - append (a kv key of appends and reads): every acknowledged append's suffix is in the final value.
+// - append (a kv key of appends and reads): every acknowledged append's suffix is in the final
+//   value (as appends.ts reads a value: whole elements when the suffixes are delimited).
 // - register, kv: the final value is one a "last write" wrote: a write, cas or delete (acknowledged
 //   or of unknown outcome) that no acknowledged write began after it completed; with no
 //   acknowledged write at all, the initial null is allowed too. A write some acknowledged write
@@ -29,6 +30,7 @@ import type { KvScalar } from '../../../shared/history.ts';
 import type { Operation } from '../history.ts';
 import { canonicalSet, partitionByKey } from '../models/index.ts';
 import type { CheckedHistory, ConsistencyCheck, ModelResult, Witness } from './contract.ts';
+import { AppendIndex } from './appends.ts';
 import { witnessOperation } from './sequential.ts';
 
 interface KeyVerdict {
@@ -115,19 +117,20 @@ function judgeCounter(key: string, ops: readonly Operation[], final: number, fin
 function judgeAppends(key: string, ops: readonly Operation[], final: KvScalar, finalRead: Operation, reads: readonly Operation[]): KeyVerdict {
   const out: KeyVerdict = { witness: null, lost: 0, neverRead: 0, stale: 0, recovered: 0 };
   const text = typeof final === 'string' ? final : '';
-  const holds = (read: Operation, suffix: string): boolean => typeof read.output === 'string' && read.output.includes(suffix);
-  const lostOps: Operation[] = [];
-  for (const op of ops) {
-    if (op.f !== 'append') continue;
-    const suffix = op.input as string;
-    if (op.indefinite) {
-      if (text.includes(suffix)) out.recovered++;
-    } else if (!text.includes(suffix)) {
-      out.lost++;
-      lostOps.push(op);
-      if (!reads.some((r) => holds(r, suffix))) out.neverRead++;
-    } else if (missedLater(op, reads, (r) => holds(r, suffix))) out.stale++;
+  const index = new AppendIndex(ops);
+  const atEnd = index.held(text);
+  const textOf = (r: Operation): string => (typeof r.output === 'string' ? r.output : '');
+  const lostOps = index.byEnd.filter((op) => !atEnd.has(op));
+  out.lost = lostOps.length;
+  if (lostOps.length > 0) {
+    const everRead = new Set<Operation>();
+    for (const r of reads) for (const op of index.held(textOf(r))) everRead.add(op);
+    out.neverRead = lostOps.filter((op) => !everRead.has(op)).length;
   }
+  const missedLater = new Set<Operation>();
+  for (const r of reads) if (!r.final) for (const op of index.missedBefore(textOf(r), r.start)) missedLater.add(op);
+  out.stale = [...missedLater].filter((op) => atEnd.has(op)).length;
+  out.recovered = ops.filter((op) => op.f === 'append' && op.indefinite && text.includes(op.input as string)).length;
   if (lostOps.length > 0) {
     out.witness = {
       anomaly: 'lost write',
@@ -142,7 +145,9 @@ function judgeRegister(key: string, ops: readonly Operation[], final: KvScalar, 
   const out: KeyVerdict = { witness: null, lost: 0, neverRead: 0, stale: 0, recovered: 0 };
   const writes = ops.filter((op) => op.f === 'write' || op.f === 'cas' || op.f === 'delete');
   const acknowledged = writes.filter((op) => !op.indefinite);
-  const isLast = (w: Operation): boolean => !acknowledged.some((other) => other.start > w.end);
+  // No acknowledged write began after it completed: it ended at or after the latest such start.
+  const latestStart = acknowledged.reduce((latest, w) => Math.max(latest, w.start), Number.NEGATIVE_INFINITY);
+  const isLast = (w: Operation): boolean => w.end >= latestStart;
   const last = writes.filter(isLast);
   const allowed = last.some((w) => newValue(w) === final) || (acknowledged.length === 0 && final === null);
   for (const w of last) {
