@@ -16,7 +16,9 @@ export class AppendIndex {
     this.byEnd = appends.filter((op) => op.f === 'append' && !op.indefinite).sort((a, b) => a.end - b.end || a.id - b.id);
     for (const op of this.byEnd) {
       const suffix = op.input as string;
-      this.bySuffix.set(suffix, [...(this.bySuffix.get(suffix) ?? []), op]);
+      const same = this.bySuffix.get(suffix);
+      if (same === undefined) this.bySuffix.set(suffix, [op]);
+      else same.push(op);
     }
     const first = this.byEnd[0]?.input as string | undefined;
     const d = first === undefined || first.length === 0 ? null : first[first.length - 1];

@@ -60,7 +60,13 @@ function judgeSet(key: string, ops: readonly Operation[], final: readonly KvScal
   const at = new Set(canonicalSet(final));
   const removed = new Set(ops.filter((op) => op.f === 'remove').map((op) => JSON.stringify(op.input)));
   const adds = new Map<string, Operation[]>();
-  for (const op of ops) if (op.f === 'add') adds.set(JSON.stringify(op.input), [...(adds.get(JSON.stringify(op.input)) ?? []), op]);
+  for (const op of ops) {
+    if (op.f !== 'add') continue;
+    const element = JSON.stringify(op.input);
+    const same = adds.get(element);
+    if (same === undefined) adds.set(element, [op]);
+    else same.push(op);
+  }
   const readSets = new Map(reads.map((r) => [r, new Set(canonicalSet(r.output as KvScalar[]))]));
   const lostOps: Operation[] = [];
   for (const [element, own] of adds) {

@@ -56,8 +56,14 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   figures.processes = processes.length;
   const chains: Placeable[][] = processes.map(() => []);
   const infos: Placeable[] = [];
+  const byProcess = new Map<number, Operation[]>();
+  for (const op of ops) {
+    const own = byProcess.get(op.process);
+    if (own === undefined) byProcess.set(op.process, [op]);
+    else own.push(op);
+  }
   processes.forEach((process, p) => {
-    const own = ops.filter((op) => op.process === process).sort((a, b) => a.start - b.start || a.id - b.id);
+    const own = (byProcess.get(process) as Operation[]).sort((a, b) => a.start - b.start || a.id - b.id);
     for (const op of own) {
       const chain = chains[p] as Placeable[];
       if (op.indefinite) infos.push({ op, key: keyIndex.get(op.key) as number, process: p, index: chain.length, info: infos.length });
@@ -75,13 +81,30 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   let placed = 0;
   const memo = new Set<string>();
   let memoBytes = 0;
-  const infoText = (): string => {
+  // Each process's position, kept short: a bit for each process done with its operations, and the
+  // positions of those part way (the rest have placed none). Jepsen gives a process that got an
+  // info a new number, so a history can have thousands of processes, nearly all of them done or
+  // not begun at any point of the search, and a key with every position made each thousands long.
+  const doneWords = new Uint16Array((processes.length + 15) >>> 4);
+  const partWay = new Set<number>();
+  const bitsText = (words: Uint16Array): string => {
     // In slices: a spread of a very long array would overflow the stack.
     let text = '';
-    for (let i = 0; i < infoWords.length; i += 4096) text += String.fromCharCode(...infoWords.subarray(i, i + 4096));
+    for (let i = 0; i < words.length; i += 4096) text += String.fromCharCode(...words.subarray(i, i + 4096));
     return text;
   };
-  const memoKey = (): string => `${pos.join(',')}|${infoText()}|${stateKeys.join('\u0001')}`;
+  const memoKey = (): string => {
+    const positions = [...partWay].sort((a, b) => a - b).map((p) => `${p}:${pos[p] as number}`);
+    return `${bitsText(doneWords)}|${positions.join(',')}|${bitsText(infoWords)}|${stateKeys.join('\u0001')}`;
+  };
+  const moved = (p: number): void => {
+    const at = pos[p] as number;
+    const length = (chains[p] as Placeable[]).length;
+    if (at === length) doneWords[p >>> 4] = (doneWords[p >>> 4] as number) | (1 << (p & 15));
+    else doneWords[p >>> 4] = (doneWords[p >>> 4] as number) & ~(1 << (p & 15));
+    if (at > 0 && at < length) partWay.add(p);
+    else partWay.delete(p);
+  };
 
   /**
    * realTime: only what real time allows next (called before every unplaced operation returned),
@@ -120,10 +143,10 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
     if (c.info >= 0) {
       infoPlaced[c.info] = 1;
       infoWords[c.info >>> 4] = (infoWords[c.info >>> 4] as number) | (1 << (c.info & 15));
-    }
-    else {
+    } else {
       pos[c.process]++;
       placed++;
+      moved(c.process);
     }
   };
   const unplace = (c: Placeable, before: unknown): void => {
@@ -132,10 +155,10 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
     if (c.info >= 0) {
       infoPlaced[c.info] = 0;
       infoWords[c.info >>> 4] = (infoWords[c.info >>> 4] as number) & ~(1 << (c.info & 15));
-    }
-    else {
+    } else {
       pos[c.process]--;
       placed--;
+      moved(c.process);
     }
   };
 
