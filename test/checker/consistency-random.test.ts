@@ -101,7 +101,15 @@ function tinyHistory(rng: Rng, dataType: DataTypeName): Event[] {
     const { process: _p, f, key } = pending;
     events.push({ process: _p, type, f, ...(key === undefined ? {} : { key }), value });
   }
-  return events.map(({ process, type, f, key, value }) => ({ process, type, f, ...(key === undefined ? {} : { key }), value }));
+  // Half as Jepsen numbers processes: one that got an info goes on under a new number.
+  const renumber = rng.chance(0.5);
+  const current = new Map<number, number>();
+  let fresh = 10;
+  return events.map(({ process, type, f, key, value }) => {
+    const id = current.get(process) ?? process;
+    if (renumber && type === 'info') current.set(process, fresh++);
+    return { process: id, type, f, ...(key === undefined ? {} : { key }), value };
+  });
 }
 
 /** Whether some order of some of the operations is legal: every definite one placed, `before` kept. */
@@ -205,6 +213,21 @@ describe('the hierarchy on random histories', () => {
     const result = checkSequential({ dataType: 'kv', operations: ops }, budget());
     expect(result.verdict).toBe('true');
     expect(result.figures.longestOrder).toBe(ops.filter((op) => !op.indefinite).length);
+  });
+
+  it('twenty processes that each write and read back their value, and one that reads every value in turn (not linearizable: the writes were done before)', () => {
+    const lines: string[] = [];
+    const ev = (process: number, type: string, f: string, value: unknown): void => void lines.push(JSON.stringify({ process, type, f, value }));
+    for (let p = 1; p <= 20; p++) ev(p, 'invoke', 'write', p);
+    for (let p = 1; p <= 20; p++) ev(p, 'ok', 'write', p);
+    for (let p = 1; p <= 20; p++) ev(p, 'invoke', 'read', null);
+    for (let p = 1; p <= 20; p++) ev(p, 'ok', 'read', p);
+    for (let v = 1; v <= 20; v++) {
+      ev(21, 'invoke', 'read', null);
+      ev(21, 'ok', 'read', v);
+    }
+    const ops = parseHistory(lines.join('\n'), 'register').operations;
+    expect(checkSequential({ dataType: 'register', operations: ops }, budget()).verdict).toBe('true');
   });
 
   it('and on the tiny ones of every data type: linearizable implies sequential', () => {

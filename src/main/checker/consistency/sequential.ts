@@ -115,12 +115,20 @@ export function checkSequential(history: CheckedHistory, budget: ConsistencyBudg
   const candidates = (realTime: boolean): Placeable[] => {
     const out: Placeable[] = [];
     let firstReturn = Number.POSITIVE_INFINITY;
+    let readNow: Placeable | null = null;
     for (let p = 0; p < chains.length; p++) {
       const next = (chains[p] as Placeable[])[pos[p] as number];
       if (next === undefined) continue;
       out.push(next);
       if (next.op.end < firstReturn) firstReturn = next.op.end;
+      if (readNow === null && next.op.f === 'read' && model.step(states[next.key], next.op) !== undefined) readNow = next;
     }
+    // A read that fits now goes now, and alone: in any order that places it later, the operations
+    // in between see the same states without it (a read changes nothing), so moving it here keeps
+    // the order legal, its process's order, and real time (it is a candidate, so nothing unplaced
+    // returned before it began). Without this, writes that readers order one way are tried in
+    // every subset before the reads that pin them down.
+    if (readNow !== null && (!realTime || readNow.op.start <= firstReturn)) return [readNow];
     for (const info of infos) if (infoPlaced[info.info] === 0 && (pos[info.process] as number) >= info.index) out.push(info);
     // Calls and returns at equal times are concurrent, as in the linearizability search.
     const allowed = realTime ? out.filter((c) => c.op.start <= firstReturn) : out;
