@@ -28,4 +28,24 @@ export interface HistoryEvent {
 }
 
 export const OP_FUNCTIONS: readonly OpFunction[] = ['read', 'write', 'cas', 'append', 'delete'];
+
+/**
+ * What a history handed to the checker may hold: the cluster's operations, and the counter's and
+ * the set's `add` and `remove`. Kept apart from OpFunction so that the simulator's and the
+ * cluster's exhaustive switches over what they serve stay exhaustive.
+ */
+export type CheckedFunction = OpFunction | 'add' | 'remove';
+export const CHECKED_FUNCTIONS: readonly CheckedFunction[] = [...OP_FUNCTIONS, 'add', 'remove'];
+
+/** An event as the checker reads it: a set's read completes with its elements; any read may be final. */
+export interface CheckedEvent {
+  process: number;
+  type: HistoryEventType;
+  f: CheckedFunction;
+  key?: string;
+  value: OpValue | KvScalar[];
+  time?: number;
+  /** A read issued after the faults healed and a quiet period: what `convergent` judges. */
+  final?: boolean;
+}
 export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = ['invoke', 'ok', 'fail', 'info'];

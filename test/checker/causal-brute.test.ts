@@ -30,7 +30,7 @@ function randomHistory(rng: Rng): Operation[] {
     const f = roll < 0.45 ? 'read' : roll < 0.8 ? 'write' : 'cas';
     const indefinite = f !== 'read' && rng.chance(0.2);
     const input: Operation['input'] = f === 'write' ? ++value : f === 'cas' ? [null, ++value] : null;
-    ops.push({ id: i, process: rng.int(1, processes + 1), f, key: rng.chance(0.5) ? 'x' : 'y', input, output: null, start: i * 10, end: indefinite ? Infinity : i * 10 + 5, indefinite, line: i + 1 });
+    ops.push({ id: i, process: rng.int(1, processes + 1), f, key: rng.chance(0.5) ? 'x' : 'y', input, output: null, start: i * 10, end: indefinite ? Infinity : i * 10 + 5, indefinite, final: false, line: i + 1 });
   }
   const written = (key: string): KvScalar[] => ops.filter((o) => o.key === key && o.f !== 'read').map((o) => (o.f === 'write' ? (o.input as KvScalar) : (o.input as [KvScalar, KvScalar])[1]));
   const pick = (key: string): KvScalar => {

@@ -29,7 +29,7 @@ function history(text: string): Operation[] {
       const fs: Record<string, Operation['f']> = { w: 'write', r: 'read', cas: 'cas', app: 'append', del: 'delete' };
       const fn = fs[f] as Operation['f'];
       const input: Operation['input'] = fn === 'cas' ? [value(a), value(b)] : fn === 'read' || fn === 'delete' ? null : value(a);
-      return { id: i, process: Number(p.slice(1)), f: fn, key, input, output: fn === 'read' ? value(a) : null, start: i * 10, end: indefinite ? Infinity : i * 10 + 5, indefinite, line: i + 1 };
+      return { id: i, process: Number(p.slice(1)), f: fn, key, input, output: fn === 'read' ? value(a) : null, start: i * 10, end: indefinite ? Infinity : i * 10 + 5, indefinite, final: false, line: i + 1 };
     });
 }
 

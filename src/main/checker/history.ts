@@ -2,7 +2,8 @@
 // real-time intervals. Pure: no file or clock access, so it runs in the live cluster, the CLI and
 // (later) the window alike.
 
-import { HISTORY_EVENT_TYPES, OP_FUNCTIONS, type HistoryEvent, type KvScalar, type OpFunction } from '../../shared/history.ts';
+import { CHECKED_FUNCTIONS, HISTORY_EVENT_TYPES, type CheckedEvent, type CheckedFunction, type KvScalar } from '../../shared/history.ts';
+import type { DataTypeName } from './consistency/contract.ts';
 
 export class HistoryError extends Error {
   readonly line: number;
@@ -12,18 +13,30 @@ export class HistoryError extends Error {
   }
 }
 
-export type ModelName = 'register' | 'kv';
+/** `check --model`: the data type the history's operations act on. */
+export type ModelName = DataTypeName;
+
+/** The operations each data type has; anything else on a line is an error that names the line. */
+const FUNCTIONS_OF: Readonly<Record<ModelName, readonly CheckedFunction[]>> = {
+  register: ['read', 'write', 'cas'],
+  kv: ['read', 'write', 'cas', 'append', 'delete'],
+  counter: ['read', 'add'],
+  set: ['read', 'add', 'remove'],
+};
+const MODEL_FOR: Partial<Record<CheckedFunction, string>> = { append: 'kv', delete: 'kv', add: 'counter or set', remove: 'set', write: 'register or kv', cas: 'register or kv' };
 
 /** One operation: its invoke and its completion, folded together. */
 export interface Operation {
   id: number;
   process: number;
-  f: OpFunction;
+  f: CheckedFunction;
   key: string;
-  /** What the invoke asked for: a write's value, a cas's [expected, new], an append's suffix. */
+  /** What the invoke asked for: a write's value, a cas's [expected, new], an append's suffix, an add's amount or element. */
   input: KvScalar | [KvScalar, KvScalar];
-  /** A completed read's value. */
-  output: KvScalar;
+  /** A completed read's value: a set's read, its elements. */
+  output: KvScalar | KvScalar[];
+  /** A read issued after faults healed and a quiet period (`"final": true` on its invoke or completion). */
+  final: boolean;
   /** Position in real time of the invoke and the completion; `end` is Infinity for `info`. */
   start: number;
   end: number;
@@ -39,6 +52,8 @@ export interface ParsedHistory {
   /** Operations that certainly did not happen (`fail`): counted, never checked. */
   failed: number;
   events: number;
+  /** Whether positions are the events' `time` (nanoseconds) rather than their order in the file. */
+  timed: boolean;
 }
 
 function isScalar(v: unknown): v is KvScalar {
@@ -46,30 +61,44 @@ function isScalar(v: unknown): v is KvScalar {
 }
 
 /** Checks one event's shape; returns it typed. */
-export function validateEvent(raw: unknown, line: number, model: ModelName): HistoryEvent {
+export function validateEvent(raw: unknown, line: number, model: ModelName): CheckedEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HistoryError(line, 'expected a JSON object');
   const e = raw as Record<string, unknown>;
   if (!Number.isInteger(e.process)) throw new HistoryError(line, '"process" must be an integer');
   if (!HISTORY_EVENT_TYPES.includes(e.type as never)) throw new HistoryError(line, `"type" must be one of ${HISTORY_EVENT_TYPES.join(', ')}, got ${JSON.stringify(e.type)}`);
-  if (!OP_FUNCTIONS.includes(e.f as never)) throw new HistoryError(line, `unknown "f" ${JSON.stringify(e.f)} (expected one of ${OP_FUNCTIONS.join(', ')})`);
-  const f = e.f as OpFunction;
-  if (model === 'register' && (f === 'append' || f === 'delete')) throw new HistoryError(line, `"${f}" is not an operation of the register model (use --model kv)`);
+  if (!CHECKED_FUNCTIONS.includes(e.f as never)) throw new HistoryError(line, `unknown "f" ${JSON.stringify(e.f)} (expected one of ${CHECKED_FUNCTIONS.join(', ')})`);
+  const f = e.f as CheckedFunction;
+  if (!FUNCTIONS_OF[model].includes(f)) throw new HistoryError(line, `"${f}" is not an operation of the ${model} model (use --model ${MODEL_FOR[f] ?? 'kv'})`);
   if (e.key !== undefined && typeof e.key !== 'string') throw new HistoryError(line, '"key" must be a string');
   if (model === 'kv' && e.key === undefined) throw new HistoryError(line, 'the kv model needs a "key" on every event');
   if (e.time !== undefined && !Number.isInteger(e.time)) throw new HistoryError(line, '"time" must be an integer number of nanoseconds');
+  if (e.final !== undefined && typeof e.final !== 'boolean') throw new HistoryError(line, '"final" must be true or false');
+  if (e.final === true && f !== 'read') throw new HistoryError(line, `"final" marks reads only, not "${f}"`);
   const value = e.value === undefined ? null : e.value;
   if (e.type === 'invoke') {
-    if (f === 'cas') {
+    if (f === 'add' && model === 'counter') {
+      if (!Number.isSafeInteger(value)) throw new HistoryError(line, 'a counter add needs an integer value');
+    } else if (f === 'add' || f === 'remove') {
+      if (!isScalar(value)) throw new HistoryError(line, `a set ${f} needs a scalar value (a string, number, boolean or null)`);
+    } else if (f === 'cas') {
       if (!Array.isArray(value) || value.length !== 2 || !isScalar(value[0]) || !isScalar(value[1])) throw new HistoryError(line, 'a cas value must be [expected, new]');
     } else if (f === 'append') {
       if (typeof value !== 'string') throw new HistoryError(line, 'an append value must be a string');
     } else if (f === 'write') {
       if (!isScalar(value)) throw new HistoryError(line, 'a write value must be a string, number, boolean or null');
     }
-  } else if (e.type === 'ok' && f === 'read' && !isScalar(value)) {
-    throw new HistoryError(line, 'a read must complete with a string, number, boolean or null');
+  } else if (e.type === 'ok' && f === 'read') {
+    if (model === 'counter') {
+      if (!Number.isSafeInteger(value)) throw new HistoryError(line, 'a counter read must complete with an integer');
+    } else if (model === 'set') {
+      if (!Array.isArray(value) || !value.every(isScalar)) throw new HistoryError(line, 'a set read must complete with an array of scalars (the whole set)');
+    } else if (!isScalar(value)) {
+      throw new HistoryError(line, 'a read must complete with a string, number, boolean or null');
+    }
   }
-  return { process: e.process as number, type: e.type as HistoryEvent['type'], f, key: e.key as string | undefined, value: value as HistoryEvent['value'], time: e.time as number | undefined };
+  const event: CheckedEvent = { process: e.process as number, type: e.type as CheckedEvent['type'], f, key: e.key as string | undefined, value: value as CheckedEvent['value'], time: e.time as number | undefined };
+  if (e.final === true) event.final = true;
+  return event;
 }
 
 /** Pairs invokes with completions. Accumulates, so the live cluster can feed events as they come. */
@@ -78,10 +107,14 @@ export class HistoryBuilder {
   failed = 0;
   events = 0;
   invoked = 0;
-  private readonly open = new Map<number, { event: HistoryEvent; line: number; position: number }>();
+  private readonly open = new Map<number, { event: CheckedEvent; line: number; position: number }>();
   private readonly model: ModelName;
   private position = 0;
   private sawTime: boolean | null = null;
+  /** Whether the events carry `time`; null before the first. */
+  get timed(): boolean {
+    return this.sawTime === true;
+  }
   /** The latest time (or position) of any event so far: every later operation starts at or after it. */
   latest = Number.NEGATIVE_INFINITY;
 
@@ -115,7 +148,7 @@ export class HistoryBuilder {
     return this.push(open.event, open.line, open.position, event.type === 'ok' ? position : Number.POSITIVE_INFINITY, event);
   }
 
-  private push(invoke: HistoryEvent, line: number, start: number, end: number, completion: HistoryEvent | null): Operation | null {
+  private push(invoke: CheckedEvent, line: number, start: number, end: number, completion: CheckedEvent | null): Operation | null {
     const indefinite = end === Number.POSITIVE_INFINITY;
     // A read that may or may not have happened tells nothing and changes nothing.
     if (invoke.f === 'read' && indefinite) return null;
@@ -123,9 +156,10 @@ export class HistoryBuilder {
       id: this.operations.length,
       process: invoke.process,
       f: invoke.f,
-      key: this.model === 'register' ? '' : (invoke.key as string),
+      key: this.model === 'register' ? '' : (invoke.key ?? ''),
       input: invoke.value as Operation['input'],
-      output: invoke.f === 'read' && completion !== null ? (completion.value as KvScalar) : null,
+      output: invoke.f === 'read' && completion !== null ? (completion.value as Operation['output']) : null,
+      final: invoke.final === true || completion?.final === true,
       start,
       end,
       indefinite,
@@ -148,7 +182,7 @@ export class HistoryBuilder {
     let id = this.operations.length;
     for (const [, open] of this.open) {
       if (open.event.f === 'read') continue;
-      out.push({ id: id++, process: open.event.process, f: open.event.f, key: this.model === 'register' ? '' : (open.event.key as string), input: open.event.value as Operation['input'], output: null, start: open.position, end: Number.POSITIVE_INFINITY, indefinite: true, line: open.line });
+      out.push({ id: id++, process: open.event.process, f: open.event.f, key: this.model === 'register' ? '' : (open.event.key ?? ''), input: open.event.value as Operation['input'], output: null, final: false, start: open.position, end: Number.POSITIVE_INFINITY, indefinite: true, line: open.line });
     }
     return out;
   }
@@ -180,5 +214,5 @@ export function parseHistory(text: string, model: ModelName, lineNumbers?: reado
     builder.add(raw, number);
   }
   builder.finish();
-  return { operations: builder.operations, invoked: builder.invoked, failed: builder.failed, events: builder.events };
+  return { operations: builder.operations, invoked: builder.invoked, failed: builder.failed, events: builder.events, timed: builder.timed };
 }

@@ -2,10 +2,15 @@
 // linearizable iff each key's sub-history is), with an explanation of every violation that the
 // window can draw and the CLI can print.
 
-import type { KvScalar, OpFunction } from '../../shared/history.ts';
-import { HistoryBuilder, type ModelName, type Operation } from './history.ts';
+import type { CheckedFunction, KvScalar } from '../../shared/history.ts';
+import type { DataTypeName } from './consistency/contract.ts';
+import { HistoryBuilder, type Operation } from './history.ts';
+import { describeOperation, modelOf, partitionByKey } from './models/index.ts';
 import { withInfoSettled } from './unobserved.ts';
-import { searchRegister, startRegisterSearch, type SearchBudget, type SearchResult } from './wgl.ts';
+import { modelSearch, type ModelSearchResult } from './wgl-model.ts';
+import { searchRegister, startRegisterSearch, STEPS_PER_CHECK, type RegisterSearch, type SearchBudget, type SearchResult } from './wgl.ts';
+
+export { describeOperation, partitionByKey } from './models/index.ts';
 
 export { HistoryError, parseHistory, HistoryBuilder, type ModelName, type Operation, type ParsedHistory } from './history.ts';
 
@@ -15,7 +20,7 @@ export type Verdict = 'true' | 'false' | 'unknown';
 export interface ExplainedOperation {
   id: number;
   process: number;
-  f: OpFunction;
+  f: CheckedFunction;
   description: string;
   start: number;
   /** null: the outcome is unknown (`info`); the bar runs to the end of the history. */
@@ -29,8 +34,10 @@ export interface Explanation {
   processes: Array<{ process: number; operations: ExplainedOperation[] }>;
   /** The longest legal order found, operation ids in order. */
   longestPrefix: number[];
-  /** The register's value after that prefix. */
-  stateAfterPrefix: KvScalar;
+  /** The register's value (a counter's sum, a set's elements) after that prefix. */
+  stateAfterPrefix: KvScalar | KvScalar[];
+  /** Present for the data types other than the register (a kv key is one): what "legal" was judged by. */
+  dataType?: 'counter' | 'set';
   /** Operations real time allows next, none of which can take effect in that state. */
   cannotPlace: number[];
 }
@@ -45,27 +52,7 @@ export interface CheckResult {
   unknownKeys: string[];
 }
 
-export function describeOperation(op: Operation): string {
-  const key = op.key === '' ? '' : ` ${op.key}`;
-  const v = (x: unknown): string => JSON.stringify(x);
-  const outcome = op.indefinite ? ' (unknown outcome)' : '';
-  switch (op.f) {
-    case 'read':
-      return `read${key} -> ${v(op.output)}`;
-    case 'write':
-      return `write${key} ${v(op.input)}${outcome}`;
-    case 'cas': {
-      const [expected, next] = op.input as [KvScalar, KvScalar];
-      return `cas${key} ${v(expected)} -> ${v(next)}${outcome}`;
-    }
-    case 'append':
-      return `append${key} ${v(op.input)}${outcome}`;
-    case 'delete':
-      return `delete${key}${outcome}`;
-  }
-}
-
-function explain(key: string, ops: Operation[], prefix: number[], state: KvScalar, stuck: number[]): Explanation {
+function explain(key: string, ops: Operation[], prefix: number[], state: KvScalar | KvScalar[], stuck: number[]): Explanation {
   const byProcess = new Map<number, ExplainedOperation[]>();
   for (const op of ops) {
     const list = byProcess.get(op.process) ?? [];
@@ -87,6 +74,8 @@ export interface CheckOptions {
   /** Bytes the searches may keep in their caches together (estimated); past it, 'unknown'. */
   maxCacheBytes?: number;
   now?: () => number;
+  /** What the operations act on; register and kv (the default) take the register's own fast search. */
+  dataType?: DataTypeName;
 }
 
 /**
@@ -98,14 +87,20 @@ export const DEFAULT_MAX_CACHE_BYTES = 1024 * 2 ** 20;
 /** The steps a key's search takes in its turn before the next key's. */
 const STEPS_PER_TURN = 1 << 14;
 
-export function partitionByKey(operations: readonly Operation[]): Map<string, Operation[]> {
-  const byKey = new Map<string, Operation[]>();
-  for (const op of operations) {
-    const list = byKey.get(op.key);
-    if (list === undefined) byKey.set(op.key, [op]);
-    else list.push(op);
-  }
-  return byKey;
+/** A counter's or a set's search, taking turns as a register's does (its generator pauses every STEPS_PER_CHECK steps). */
+function modelTurns(ops: readonly Operation[], dataType: DataTypeName, budget: SearchBudget): RegisterSearch<ModelSearchResult> {
+  const steps = modelSearch(ops, modelOf(dataType), budget);
+  return {
+    run(count: number): ModelSearchResult | null {
+      for (let done = 0; ; done += STEPS_PER_CHECK) {
+        const next = steps.next();
+        if (next.done === true) return next.value;
+        if (done + STEPS_PER_CHECK >= count) return null;
+      }
+    },
+    // Ending the generator runs its finally, which gives its cache's memory back.
+    release: () => void steps.return(undefined as never),
+  };
 }
 
 /** The deadline and memory bound a check's searches share. */
@@ -137,9 +132,12 @@ export function checkOperations(operations: readonly Operation[], options: Check
   const budget = budgetOf(options);
   const byKey = partitionByKey(operations);
   const keys = [...byKey.keys()].sort();
+  const dataType = options.dataType ?? 'kv';
+  const registers = dataType === 'register' || dataType === 'kv';
   let open = keys.map((key) => {
-    const ops = withInfoSettled(byKey.get(key) as Operation[]);
-    return { key, ops, search: startRegisterSearch(ops, budget) };
+    // Dropping and settling info operations rest on a register's arguments (see unobserved.ts).
+    const ops = registers ? withInfoSettled(byKey.get(key) as Operation[]) : (byKey.get(key) as Operation[]);
+    return { key, ops, search: registers ? startRegisterSearch(ops, budget) : modelTurns(ops, dataType, budget) };
   });
   const unknownKeys: string[] = [];
   try {
@@ -154,7 +152,9 @@ export function checkOperations(operations: readonly Operation[], options: Check
         }
         turn.search.release();
         if (result.verdict === 'not_linearizable') {
-          return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation: explain(turn.key, turn.ops, result.longestPrefix, result.stateAfterPrefix, result.stuck), unknownKeys: [] };
+          const explanation = explain(turn.key, turn.ops, result.longestPrefix, result.stateAfterPrefix, result.stuck);
+          if (dataType === 'counter' || dataType === 'set') explanation.dataType = dataType;
+          return { linearizable: 'false', operations: operations.length, keys: keys.length, explanation, unknownKeys: [] };
         }
         if (result.verdict === 'unknown') unknownKeys.push(turn.key);
       }
@@ -203,12 +203,12 @@ export function renderExplanation(explanation: Explanation, operations: readonly
     const op = byId.get(id) as Operation;
     return `process ${op.process}: ${describeOperation(op)} (line ${op.line})`;
   };
-  const lines = [`  key ${JSON.stringify(explanation.key)}: no order of its operations is consistent with real time and with a register.`];
+  const lines = [`  key ${JSON.stringify(explanation.key)}: no order of its operations is consistent with real time and with a ${explanation.dataType ?? 'register'}.`];
   lines.push(`  The longest legal order found (${explanation.longestPrefix.length} of ${explanation.processes.reduce((n, p) => n + p.operations.length, 0)} operations):`);
   const shown = explanation.longestPrefix.slice(-8);
   if (shown.length < explanation.longestPrefix.length) lines.push(`    ... ${explanation.longestPrefix.length - shown.length} earlier operations`);
   for (const id of shown) lines.push(`    ${name(id)}`);
-  lines.push(`  leaves the value ${JSON.stringify(explanation.stateAfterPrefix)}, and none of these can come next:`);
+  lines.push(`  leaves the ${explanation.dataType === 'set' ? 'set' : 'value'} ${JSON.stringify(explanation.stateAfterPrefix)}, and none of these can come next:`);
   for (const id of explanation.cannotPlace) lines.push(`    ${name(id)}`);
   return lines.join('\n');
 }
@@ -263,7 +263,7 @@ export class IncrementalChecker {
   settledOperations = 0;
 
   /** `settleAfter`: how many operations a cut must leave behind it (fewer are not worth a search of their own). */
-  constructor(model: ModelName, options: { settleAfter?: number } = {}) {
+  constructor(model: 'register' | 'kv', options: { settleAfter?: number } = {}) {
     this.builder = new HistoryBuilder(model);
     this.settleAfter = options.settleAfter ?? 256;
   }

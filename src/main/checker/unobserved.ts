@@ -45,7 +45,8 @@ export function withoutUnobservedInfo(ops: readonly Operation[]): Operation[] {
   let appends = false;
   let overwrites = false;
   for (const op of ops) {
-    if (op.f === 'read') reads.push(op.output);
+    // Register and kv reads are scalars (the parser sees to it).
+    if (op.f === 'read') reads.push(op.output as KvScalar);
     else if (op.f === 'append') appends = true;
     else overwrites = true;
     if (op.f === 'cas') expected.add((op.input as [KvScalar, KvScalar])[0]);

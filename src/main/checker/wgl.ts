@@ -32,6 +32,9 @@ export function stepRegister(state: RegisterState, op: Operation): RegisterState
       return (state === null ? '' : String(state)) + (op.input as string);
     case 'delete':
       return null;
+    default:
+      // A counter's or a set's operation: no register has it.
+      return undefined;
   }
 }
 
@@ -117,8 +120,8 @@ export interface SearchFrom {
   finals?: Array<{ state: RegisterState; unplaced: number[] }>;
 }
 
-/** Steps between two looks at the budget. */
-const STEPS_PER_CHECK = 1024;
+/** Steps between two looks at the budget (and the pauses of a search run in turns). */
+export const STEPS_PER_CHECK = 1024;
 
 /** Searches one register's history (one key's operations) for a legal linearization. */
 export function searchRegister(ops: readonly Operation[], budget: SearchBudget | null, from: SearchFrom = {}): SearchResult {
@@ -131,9 +134,9 @@ export function searchRegister(ops: readonly Operation[], budget: SearchBudget |
 }
 
 /** A search that runs a number of steps at a time, so that several can take turns. */
-export interface RegisterSearch {
+export interface RegisterSearch<R = SearchResult> {
   /** Runs until an answer (returned), or `steps` more steps (null: call again to go on). */
-  run(steps: number): SearchResult | null;
+  run(steps: number): R | null;
   /** Gives back the cache's memory to the budget; the search is over. */
   release(): void;
 }

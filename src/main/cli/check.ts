@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { checkOperations, HistoryError, parseHistory, renderExplanation, type ModelName, type ParsedHistory } from '../checker/index.ts';
 import { CONSISTENCY_NAMES, type ConsistencyName, type ModelResult } from '../checker/consistency/contract.ts';
 import { availableModels, checkConsistency, type ConsistencyReport } from '../checker/consistency/registry.ts';
+import { staleness, type StalenessFigures } from '../checker/consistency/staleness.ts';
 import { choiceOption, durationOption, parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
@@ -37,9 +38,18 @@ function consistencyOption(value: string): ConsistencyName[] {
   return [...new Set(names)] as ConsistencyName[];
 }
 
+/** How stale the reads were, in one line: how many, by how many versions, for how long. */
+function renderStaleness(figures: StalenessFigures): string {
+  const unit = figures.unit === 'ms' ? ' ms' : ' event(s)';
+  const fixed = (n: number): string => (figures.unit === 'ms' ? n.toFixed(1) : String(n));
+  if (figures.staleReads === 0) return `  staleness: none of ${figures.reads} reads judged was stale`;
+  return `  staleness: ${figures.staleReads} of ${figures.reads} reads stale, by ${figures.versionsBehind.median} version(s) (median; max ${figures.versionsBehind.max}), ${fixed(figures.msBehind.median)}${unit} after the version missed was acknowledged (median; max ${fixed(figures.msBehind.max)}${unit})`;
+}
+
 /** The report as a person reads it: the strongest models, then each model, each failure's witness under it. */
-export function renderConsistency(file: string, report: ConsistencyReport): string[] {
+export function renderConsistency(file: string, report: ConsistencyReport, stale?: StalenessFigures): string[] {
   const lines = [`${file}: strongest: ${report.strongest.length > 0 ? report.strongest.join(', ') : 'none'}`];
+  if (stale !== undefined && stale.reads > 0) lines.push(renderStaleness(stale));
   for (const result of report.results) {
     lines.push(`  ${result.model}: ${result.verdict}`);
     if (result.impliedBy !== undefined) lines.push(`    ${result.verdict === 'true' ? 'holds since' : 'fails since'} ${result.impliedBy} ${result.verdict === 'true' ? 'holds' : 'does not'}`);
@@ -53,10 +63,10 @@ export function renderConsistency(file: string, report: ConsistencyReport): stri
   return lines;
 }
 
-function reportJson(file: string, parsed: ParsedHistory, report: ConsistencyReport, ms: number): string {
+function reportJson(file: string, parsed: ParsedHistory, report: ConsistencyReport, stale: StalenessFigures, ms: number): string {
   const models: Record<string, Omit<ModelResult, 'model'>> = {};
   for (const { model, ...rest } of report.results) models[model] = rest;
-  return JSON.stringify({ file, strongest: report.strongest, models, ops: parsed.invoked, ms });
+  return JSON.stringify({ file, strongest: report.strongest, models, staleness: stale, ops: parsed.invoked, ms });
 }
 
 /** What a file's checks may keep in memory together (estimated); past it, unknown. */
@@ -112,8 +122,8 @@ export const checkCommand: CommandMain = async (argv, io) => {
     io.out(HELP);
     return 0;
   }
-  if (!args.options.has('model')) throw new UsageError('--model is required (register or kv)');
-  const model = choiceOption<ModelName>(args, 'model', ['register', 'kv'], 'kv');
+  if (!args.options.has('model')) throw new UsageError('--model is required (register, kv, counter or set)');
+  const model = choiceOption<ModelName>(args, 'model', ['register', 'kv', 'counter', 'set'], 'kv');
   const timeoutMs = durationOption(args, 'timeout', 30_000);
   const json = args.options.has('json');
   const consistencyValue = stringOption(args, 'consistency');
@@ -147,15 +157,17 @@ export const checkCommand: CommandMain = async (argv, io) => {
     if (parsed.events === 0) io.err(`${file}: warning: the history holds no operations`);
     if (consistency !== null) {
       const now = (): number => performance.now();
-      const report = checkConsistency({ dataType: model, operations: parsed.operations }, consistency, { now, deadline: now() + timeoutMs, memory: { used: 0, max: CHECK_MEMORY_BYTES } });
+      const history = { dataType: model, operations: parsed.operations };
+      const report = checkConsistency(history, consistency, { now, deadline: now() + timeoutMs, memory: { used: 0, max: CHECK_MEMORY_BYTES } });
+      const stale = staleness(history, parsed.timed);
       const ms = Math.round(performance.now() - started);
       if (report.results.some((r) => r.verdict === 'false')) anyFalse = true;
       if (report.results.some((r) => r.verdict === 'unknown')) anyUnknown = true;
-      if (json) io.out(reportJson(file, parsed, report, ms));
-      else for (const line of renderConsistency(file, report)) io.out(line);
+      if (json) io.out(reportJson(file, parsed, report, stale, ms));
+      else for (const line of renderConsistency(file, report, stale)) io.out(line);
       continue;
     }
-    const result = checkOperations(parsed.operations, { timeoutMs });
+    const result = checkOperations(parsed.operations, { timeoutMs, dataType: model });
     const ms = Math.round(performance.now() - started);
     if (result.linearizable === 'false') anyFalse = true;
     if (result.linearizable === 'unknown') anyUnknown = true;

@@ -28,10 +28,7 @@ export const linearizableCheck: ConsistencyCheck = {
   summary: 'every operation takes effect at one instant between its call and its return (Herlihy and Wing 1990)',
   check(history, budget: ConsistencyBudget): ModelResult {
     const figures = { operations: history.operations.length };
-    if (history.dataType !== 'register' && history.dataType !== 'kv') {
-      return { model: 'linearizable', verdict: 'unknown', witness: null, reason: `not defined here for ${history.dataType} histories yet`, figures };
-    }
-    const result = checkOperations(history.operations, { timeoutMs: Math.max(0, budget.deadline - budget.now()), now: budget.now, maxCacheBytes: Math.max(0, budget.memory.max - budget.memory.used) });
+    const result = checkOperations(history.operations, { dataType: history.dataType, timeoutMs: Math.max(0, budget.deadline - budget.now()), now: budget.now, maxCacheBytes: Math.max(0, budget.memory.max - budget.memory.used) });
     if (result.linearizable === 'false' && result.explanation) return { model: 'linearizable', verdict: 'false', witness: witnessOf(result.explanation, history.operations), reason: null, figures: { ...figures, keys: result.keys } };
     if (result.linearizable === 'unknown') return { model: 'linearizable', verdict: 'unknown', witness: null, reason: `the search ran out of its budget on key(s) ${result.unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`, figures: { ...figures, keys: result.keys } };
     return { model: 'linearizable', verdict: 'true', witness: null, reason: null, figures: { ...figures, keys: result.keys } };

@@ -157,7 +157,7 @@ function resolve(ops: readonly Operation[]): Resolution {
   };
   const readValue = (i: number): KvScalar | undefined => {
     const op = ops[i] as Operation;
-    if (op.f === 'read') return op.output;
+    if (op.f === 'read') return op.output as KvScalar;
     if (op.f === 'cas') return (op.input as [KvScalar, KvScalar])[0];
     if (op.f === 'append') {
       const full = appended.get(i);

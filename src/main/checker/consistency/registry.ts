@@ -10,9 +10,12 @@ import { linearizableCheck } from './linearizable.ts';
 import { causal, causalConvergence, weakCausal } from './causal.ts';
 import { pram } from './pram.ts';
 import { monotonicReads, monotonicWrites, readYourWrites, writesFollowReads } from './session.ts';
+import { sequentialCheck } from './sequential.ts';
+import { convergentCheck } from './convergent.ts';
 
 const CHECKS: Partial<Record<ConsistencyName, ConsistencyCheck>> = {
   linearizable: linearizableCheck,
+  sequential: sequentialCheck,
   causal,
   'causal-convergence': causalConvergence,
   'weak-causal': weakCausal,
@@ -21,6 +24,7 @@ const CHECKS: Partial<Record<ConsistencyName, ConsistencyCheck>> = {
   'monotonic-reads': monotonicReads,
   'monotonic-writes': monotonicWrites,
   'writes-follow-reads': writesFollowReads,
+  convergent: convergentCheck,
 };
 
 /** The models this build can check. */

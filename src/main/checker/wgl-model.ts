@@ -1,0 +1,195 @@
+// Wing-Gong with Lowe's memoization over any data model (counter, set): the search of wgl.ts
+// without what only a register needs (cut states, sparse cache sets). The register keeps its own
+// search there: a step through a model's functions and a state key built as text cost it speed
+// it has been measured on. Same list of calls and returns in real-time order, same cache of
+// (operations linearized, state) cutting branches known to fail, same budget and pauses.
+
+import type { KvScalar } from '../../shared/history.ts';
+import type { Operation } from './history.ts';
+import type { DataModel } from './models/model.ts';
+import { STEPS_PER_CHECK, type SearchBudget, type SearchResult } from './wgl.ts';
+
+export type ModelSearchResult = Omit<SearchResult, 'stateAfterPrefix'> & { stateAfterPrefix: KvScalar | KvScalar[] };
+
+interface Entry {
+  op: number;
+  isCall: boolean;
+  time: number;
+  match: Entry | null;
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+/** A cache entry's cost beside its bitset and its state's text (see wgl.ts's ENTRY_BYTES). */
+const ENTRY_BYTES = 400;
+
+/** Searches one key's operations for an order that real time allows and the model accepts; pauses as registerSearch does. */
+export function* modelSearch<S>(ops: readonly Operation[], model: DataModel<S>, budget: SearchBudget | null): Generator<number, ModelSearchResult, void> {
+  const memory = budget?.memory ?? { used: 0, max: Number.POSITIVE_INFINITY };
+  let cacheBytes = 0;
+  try {
+    return yield* search();
+  } finally {
+    memory.used -= cacheBytes;
+  }
+
+  function* search(): Generator<number, ModelSearchResult, void> {
+    const n = ops.length;
+    const initial = model.init();
+    const raw: Entry[] = [];
+    for (let i = 0; i < n; i++) {
+      const op = ops[i] as Operation;
+      const call: Entry = { op: i, isCall: true, time: op.start, match: null, prev: null, next: null };
+      const ret: Entry = { op: i, isCall: false, time: op.end, match: call, prev: null, next: null };
+      call.match = ret;
+      raw.push(call, ret);
+    }
+    // Calls before returns at equal times: operations that touch in time are concurrent.
+    raw.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1));
+    const head: Entry = { op: -1, isCall: false, time: -Infinity, match: null, prev: null, next: null };
+    let last = head;
+    for (const e of raw) {
+      last.next = e;
+      e.prev = last;
+      last = e;
+    }
+    const lift = (call: Entry): void => {
+      const ret = call.match as Entry;
+      (call.prev as Entry).next = call.next;
+      if (call.next) call.next.prev = call.prev;
+      (ret.prev as Entry).next = ret.next;
+      if (ret.next) ret.next.prev = ret.prev;
+    };
+    const unlift = (call: Entry): void => {
+      const ret = call.match as Entry;
+      (ret.prev as Entry).next = ret;
+      if (ret.next) ret.next.prev = ret;
+      (call.prev as Entry).next = call;
+      if (call.next) call.next.prev = call;
+    };
+
+    const words = (n + 31) >>> 5;
+    const bits = new Uint32Array(words);
+    const zobrist = new Int32Array(n);
+    let seed = 0x2545f491;
+    for (let i = 0; i < n; i++) {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      zobrist[i] = seed;
+    }
+    let setHash = 0;
+    const flip = (op: number): void => {
+      bits[op >>> 5] = ((bits[op >>> 5] as number) ^ (1 << (op & 31))) >>> 0;
+      setHash ^= zobrist[op] as number;
+    };
+    const hashText = (text: string): number => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+      return h;
+    };
+    const cache = new Map<number, Array<{ set: Uint32Array; state: string }>>();
+    const memoize = budget?.memoize ?? true;
+    const seen = (stateKey: string): boolean => {
+      if (!memoize) return false;
+      const hash = (setHash ^ hashText(stateKey)) | 0;
+      let bucket = cache.get(hash);
+      if (bucket === undefined) {
+        bucket = [];
+        cache.set(hash, bucket);
+      } else {
+        for (const item of bucket) if (item.state === stateKey && item.set.every((w, i) => w === bits[i])) return true;
+      }
+      bucket.push({ set: bits.slice(), state: stateKey });
+      const bytes = ENTRY_BYTES + 4 * words + 2 * stateKey.length;
+      cacheBytes += bytes;
+      memory.used += bytes;
+      return false;
+    };
+    const overBudget = (): SearchResult['exhausted'] | null => {
+      if (memory.used > memory.max) return 'memory';
+      if (budget !== null && budget.deadline !== Number.POSITIVE_INFINITY && budget.now() > budget.deadline) return 'time';
+      return null;
+    };
+
+    const stack: Array<{ entry: Entry; state: S }> = [];
+    let state = initial;
+    let best: number[] = [];
+    let bestState = initial;
+    let iterations = 0;
+    // Copying the order only when a backtrack would lose it keeps a long search linear (wgl.ts does the same, more finely).
+    let bestOnStack = false;
+    const keepBest = (): void => {
+      if (!bestOnStack) return;
+      best = stack.map((s) => s.entry.op);
+      bestOnStack = false;
+    };
+    let entry = head.next;
+    for (;;) {
+      const placedAll = entry === null || (!entry.isCall && entry.time === Number.POSITIVE_INFINITY);
+      if (placedAll) break;
+      if (++iterations % STEPS_PER_CHECK === 0) {
+        const exhausted = overBudget();
+        if (exhausted !== null) {
+          keepBest();
+          return { verdict: 'unknown', exhausted, longestPrefix: best, stateAfterPrefix: model.value(bestState), stuck: [], iterations };
+        }
+        yield iterations;
+      }
+      const current = entry as Entry;
+      if (current.isCall) {
+        const next = model.step(state, ops[current.op] as Operation);
+        let moved = false;
+        if (next !== undefined) {
+          flip(current.op);
+          if (!seen(model.key(next))) {
+            stack.push({ entry: current, state });
+            state = next;
+            lift(current);
+            moved = true;
+            if (stack.length > best.length && !bestOnStack) bestOnStack = true;
+            if (bestOnStack) bestState = state;
+            entry = head.next;
+          } else {
+            flip(current.op);
+          }
+        }
+        if (!moved) entry = current.next;
+        continue;
+      }
+      // A return whose operation is not placed: back up.
+      keepBest();
+      const top = stack.pop();
+      if (top === undefined) return { verdict: 'not_linearizable', longestPrefix: best, stateAfterPrefix: model.value(bestState), stuck: stuckAfter(ops, best), iterations };
+      state = top.state;
+      flip(top.entry.op);
+      unlift(top.entry);
+      entry = top.entry.next;
+    }
+    keepBest();
+    return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: model.value(state), stuck: [], iterations };
+  }
+}
+
+/** The operations real time allows right after `prefix`: called before any other one returned. */
+function stuckAfter(ops: readonly Operation[], prefix: readonly number[]): number[] {
+  const placed = new Set(prefix);
+  let firstReturn = Number.POSITIVE_INFINITY;
+  ops.forEach((op, i) => {
+    if (!placed.has(i) && op.end < firstReturn) firstReturn = op.end;
+  });
+  const out: number[] = [];
+  ops.forEach((op, i) => {
+    if (!placed.has(i) && op.start <= firstReturn) out.push(i);
+  });
+  return out;
+}
+
+/** The same search run to its end. */
+export function searchModel<S>(ops: readonly Operation[], model: DataModel<S>, budget: SearchBudget | null): ModelSearchResult {
+  const steps = modelSearch(ops, model, budget);
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
