@@ -122,7 +122,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await until('cut links drawn', async () => (await page.locator('.link.cut-both').count()) === 6);
 
     const clients = page.getByRole('region', { name: 'Clients' });
-    // The old leader, cut off from the majority, cannot commit: its client never hears (info).
+    // The old leader, cut off from the majority, cannot commit.
     await clients.getByLabel('Key', { exact: true }).fill('minority');
     await clients.getByLabel('Value', { exact: true }).fill('1');
     await clients.getByLabel('Target', { exact: true }).selectOption(leader);
@@ -142,7 +142,9 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await until('both answers', async () => (await results.locator('li').count()) >= 2, 30_000);
     const texts = await results.locator('li').allTextContents();
     expect(texts.find((t) => t.includes('majority'))).toMatch(/^ok/);
-    expect(texts.find((t) => t.includes('minority'))).toMatch(/^info/);
+    // Never ok: info while the old leader still believes it leads, or a definite fail once
+    // CheckQuorum has made it step down (a slow machine can take that long to send).
+    expect(texts.find((t) => t.includes('minority'))).toMatch(/^(info|fail)/);
     await page.screenshot({ path: join(SHOTS, 'partition.png') });
 
     await page.getByRole('button', { name: 'Heal', exact: true }).first().click();
