@@ -6,19 +6,12 @@
 
 import type { KvScalar } from '../../shared/history.ts';
 import type { Operation } from './history.ts';
+import { callReturnList, lift, unlift, zobristKeys, type Entry } from './call-list.ts';
 import type { DataModel } from './models/model.ts';
 import { STEPS_PER_CHECK, type SearchBudget, type SearchResult } from './wgl.ts';
 
 export type ModelSearchResult = Omit<SearchResult, 'stateAfterPrefix'> & { stateAfterPrefix: KvScalar | KvScalar[] };
 
-interface Entry {
-  op: number;
-  isCall: boolean;
-  time: number;
-  match: Entry | null;
-  prev: Entry | null;
-  next: Entry | null;
-}
 
 /** A cache entry's cost beside its bitset and its state's text (see wgl.ts's ENTRY_BYTES). */
 const ENTRY_BYTES = 400;
@@ -36,48 +29,11 @@ export function* modelSearch<S>(ops: readonly Operation[], model: DataModel<S>, 
   function* search(): Generator<number, ModelSearchResult, void> {
     const n = ops.length;
     const initial = model.init();
-    const raw: Entry[] = [];
-    for (let i = 0; i < n; i++) {
-      const op = ops[i] as Operation;
-      const call: Entry = { op: i, isCall: true, time: op.start, match: null, prev: null, next: null };
-      const ret: Entry = { op: i, isCall: false, time: op.end, match: call, prev: null, next: null };
-      call.match = ret;
-      raw.push(call, ret);
-    }
-    // Calls before returns at equal times: operations that touch in time are concurrent.
-    raw.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1));
-    const head: Entry = { op: -1, isCall: false, time: -Infinity, match: null, prev: null, next: null };
-    let last = head;
-    for (const e of raw) {
-      last.next = e;
-      e.prev = last;
-      last = e;
-    }
-    const lift = (call: Entry): void => {
-      const ret = call.match as Entry;
-      (call.prev as Entry).next = call.next;
-      if (call.next) call.next.prev = call.prev;
-      (ret.prev as Entry).next = ret.next;
-      if (ret.next) ret.next.prev = ret.prev;
-    };
-    const unlift = (call: Entry): void => {
-      const ret = call.match as Entry;
-      (ret.prev as Entry).next = ret;
-      if (ret.next) ret.next.prev = ret;
-      (call.prev as Entry).next = call;
-      if (call.next) call.next.prev = call;
-    };
+    const { head } = callReturnList(ops);
 
     const words = (n + 31) >>> 5;
     const bits = new Uint32Array(words);
-    const zobrist = new Int32Array(n);
-    let seed = 0x2545f491;
-    for (let i = 0; i < n; i++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      zobrist[i] = seed;
-    }
+    const zobrist = zobristKeys(n);
     let setHash = 0;
     const flip = (op: number): void => {
       bits[op >>> 5] = ((bits[op >>> 5] as number) ^ (1 << (op & 31))) >>> 0;

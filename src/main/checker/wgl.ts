@@ -13,6 +13,7 @@
 
 import type { KvScalar } from '../../shared/history.ts';
 import type { Operation } from './history.ts';
+import { callReturnList, lift, unlift, zobristKeys, type Entry } from './call-list.ts';
 
 /** The state of one register; `null` is absent. */
 export type RegisterState = KvScalar;
@@ -66,14 +67,6 @@ const BUCKET_BYTES = 80;
 /** Keys of more operations than this many words of bits keep the cache's sets sparse (see the top). */
 const SPARSE_FROM_WORDS = 128;
 
-interface Entry {
-  op: number;
-  isCall: boolean;
-  time: number;
-  match: Entry | null;
-  prev: Entry | null;
-  next: Entry | null;
-}
 
 export interface SearchResult {
   verdict: 'linearizable' | 'not_linearizable' | 'unknown';
@@ -166,38 +159,8 @@ export function startRegisterSearch(ops: readonly Operation[], budget: SearchBud
     const neverReturned: number[] = [];
     ops.forEach((op, i) => op.end === Number.POSITIVE_INFINITY && neverReturned.push(i));
 
-    // Calls sort before returns at equal times: operations that touch in time are concurrent.
-    const raw: Entry[] = [];
-    for (let i = 0; i < n; i++) {
-      const op = ops[i] as Operation;
-      const call: Entry = { op: i, isCall: true, time: op.start, match: null, prev: null, next: null };
-      const ret: Entry = { op: i, isCall: false, time: op.end, match: call, prev: null, next: null };
-      call.match = ret;
-      raw.push(call, ret);
-    }
-    raw.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1));
-    const head: Entry = { op: -1, isCall: false, time: -Infinity, match: null, prev: null, next: null };
-    let last = head;
-    for (const e of raw) {
-      last.next = e;
-      e.prev = last;
-      last = e;
-    }
+    const { head, ordered: raw } = callReturnList(ops);
 
-    const lift = (call: Entry): void => {
-      const ret = call.match as Entry;
-      (call.prev as Entry).next = call.next;
-      if (call.next) call.next.prev = call.prev;
-      (ret.prev as Entry).next = ret.next;
-      if (ret.next) ret.next.prev = ret.prev;
-    };
-    const unlift = (call: Entry): void => {
-      const ret = call.match as Entry;
-      (ret.prev as Entry).next = ret;
-      if (ret.next) ret.next.prev = ret;
-      (call.prev as Entry).next = call;
-      if (call.next) call.next.prev = call;
-    };
 
     // Each operation's bit: the rank of its call in real time.
     const rank = new Int32Array(n);
@@ -211,14 +174,7 @@ export function startRegisterSearch(ops: readonly Operation[], budget: SearchBud
     const partWords = new Set<number>();
     const sparse = budget?.sets === undefined ? words > SPARSE_FROM_WORDS : budget.sets === 'sparse';
     const FULL = 0xffffffff;
-    const zobrist = new Int32Array(n);
-    let seed = 0x2545f491;
-    for (let i = 0; i < n; i++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      zobrist[i] = seed;
-    }
+    const zobrist = zobristKeys(n);
     let setHash = 0;
     const include = (op: number): void => {
       const r = rank[op] as number;
