@@ -240,7 +240,16 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
       localReads.push(i);
     }
     if (!meter.step(size)) return unknownResult(model, OUT_OF_TIME, figures);
-    const outcome = solveView({ size, base, reads: localReads, rf, key, writesByKey }, meter);
+    // Monotonic writes: every write lies on its process's chain of writes, a path of the base.
+    const chains =
+      model === 'monotonic-writes'
+        ? h.byProcess.map((list) => {
+            const chain: number[] = [];
+            for (const u of list) if (h.writes[u]) chain.push(local[u] as number);
+            return Int32Array.from(chain);
+          })
+        : undefined;
+    const outcome = solveView({ size, base, reads: localReads, rf, key, writesByKey, ...(chains === undefined ? {} : { chains }) }, meter);
     // Local nodes to operations, a chain node to the read it stands for.
     const realOps = (list: number[]): Witness['operations'] =>
       [...new Set(list.map((i) => global[i] as number).map((u) => (u < n ? u : (readOfVirtual[u - n] as number))))].sort((a, b) => a - b).map((u) => witnessOperation(h.nodes[u] as Operation));
