@@ -207,9 +207,35 @@ function brute(model: string, history: Operation[]): boolean {
 
 const render = (ops: Operation[]): string => ops.map((o) => `p${o.process} ${o.f} ${o.key} ${JSON.stringify(o.f === 'read' ? o.output : o.input)}${o.indefinite ? ' ?' : ''}`).join('; ');
 
+// Beside the random ones: the shapes that separate the models (src/shared/consistency.ts's
+// counterexamples and the bad patterns), which small random histories rarely hit.
+const SHAPES = [
+  'p1 w x 1; p2 w x 2; p3 r x 1; p3 r x 2; p3 r x 1',
+  'p1 w x 1; p2 w x 2; p1 r x 2; p2 r x 1',
+  'p1 w z 1; p1 w x 1; p1 w y 1; p2 w x 2; p2 r z null; p2 r y 1; p2 r x 2',
+  'p1 w x 1; p2 r x 1; p2 w y 1; p3 r y 1; p3 r x null',
+  'p1 w x 1; p1 w x 2; p2 r x 2; p2 r x 1',
+  'p1 r x 2; p1 w x 1; p2 r x 1; p2 w x 2',
+  'p1 cas x 2 1; p2 cas x 1 2',
+  'p1 w x 1; p1 w y 1; p2 w x 2; p3 r y 1; p3 r x 2; p3 r x 1',
+  'p1 w x 1; p2 w x 2; p3 r x 1; p3 r x 2; p4 r x 2; p4 r x 1',
+  'p1 w x 1; p1 r x null',
+  'p1 r x 1; p1 w x 1',
+];
+
+function shape(text: string): Operation[] {
+  return text.split('; ').map((s, i) => {
+    const [p, f, key, a, b] = s.split(' ') as [string, string, string, string, string?];
+    const value = (t: string): KvScalar => JSON.parse(t) as KvScalar;
+    const fn: Operation['f'] = f === 'w' ? 'write' : f === 'r' ? 'read' : 'cas';
+    const input: Operation['input'] = fn === 'cas' ? [value(a), value(b as string)] : fn === 'write' ? value(a) : null;
+    return { id: i, process: Number(p.slice(1)), f: fn, key, input, output: fn === 'read' ? value(a) : null, start: i * 10, end: i * 10 + 5, indefinite: false, line: i + 1 };
+  });
+}
+
 describe('against brute force, on random differentiated histories', () => {
   const rng = createRng('causal-brute');
-  const histories = Array.from({ length: 400 }, () => randomHistory(rng));
+  const histories = [...Array.from({ length: 400 }, () => randomHistory(rng)), ...SHAPES.map(shape)];
   const verdicts = histories.map((h) => new Map(CHECKS.map((c) => [c.name, c.check({ dataType: 'kv', operations: h }, budget()).verdict] as const)));
 
   for (const check of CHECKS) {

@@ -196,6 +196,7 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
   }
   figures.baseEdges = shared.count;
   let added = 0;
+  let rounds = 0;
   const real = n + virtuals;
   const local = new Int32Array(real).fill(-1);
   for (let p = 0; p < h.byProcess.length; p++) {
@@ -260,6 +261,7 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
         return unknownResult(model, OUT_OF_MEMORY, figures);
       case 'ok':
         added += outcome.addedEdges;
+        rounds = Math.max(rounds, outcome.rounds ?? 0);
         break;
       case 'base-cycle':
         return falseResult(model, { anomaly: ANOMALY[model], operations: realOps(outcome.cycle), why: BASE_CYCLE[model] }, figures);
@@ -286,6 +288,7 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
     }
   }
   figures.happensBeforeEdges = added;
+  if (rounds > 0) figures.saturationRounds = rounds;
   return { model, verdict: 'true', witness: null, reason: null, figures };
 }
 

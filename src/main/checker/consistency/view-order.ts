@@ -35,7 +35,8 @@ export interface ViewProblem {
 }
 
 export type ViewOutcome =
-  | { kind: 'ok'; addedEdges: number }
+  /** rounds: of the saturation, when the chains' one counted them. */
+  | { kind: 'ok'; addedEdges: number; rounds?: number }
   | { kind: 'base-cycle'; cycle: number[] }
   /** A cycle through added edges: `because` gives, for each added edge on it, the read that forced it. */
   | { kind: 'hb-cycle'; cycle: number[]; because: number[] }
@@ -182,6 +183,7 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
   const baseCount = edges.count;
   const forcedBy: number[] = [];
   const added = new Set<number>();
+  let rounds = 0;
   for (;;) {
     const { offsets, targets } = edges.csr(size);
     const sorted = topologicalOrder(size, offsets, targets);
@@ -212,10 +214,13 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
       }
     }
     let changed = false;
+    rounds++;
+    const candidates: number[] = [];
     for (const r of reads) {
       const w2 = rf[r] as number;
       const k = key[r] as number;
       if (!meter.step(c)) return { kind: 'time' };
+      candidates.length = 0;
       for (let q = 0; q < c; q++) {
         const list = (keyed[q] as Map<number, number[]>).get(k);
         if (list === undefined) continue;
@@ -227,6 +232,11 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
         if (w1 === w2) continue;
         if (w2 === INITIAL) return { kind: 'initial-read', write: w1, read: r, path: pathIn(edges, size, w1, r) };
         if (has(w2, w1)) continue;
+        candidates.push(w1);
+      }
+      // Only the HB-latest candidates need an edge: the others are HB-before one of those.
+      for (const w1 of candidates) {
+        if (candidates.some((l) => l !== w1 && has(l, w1))) continue;
         const code = w1 * size + w2;
         if (added.has(code)) continue;
         added.add(code);
@@ -235,7 +245,7 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
         changed = true;
       }
     }
-    if (!changed) return { kind: 'ok', addedEdges: forcedBy.length };
+    if (!changed) return { kind: 'ok', addedEdges: forcedBy.length, rounds };
   }
 }
 
