@@ -31,8 +31,13 @@
 //
 // Monotonic writes and writes-follow-reads: the base ties keys together (a process's writes, or
 // what it read, order writes to other keys), so each process's view is view-order.ts's problem
-// (Bouajjani et al.'s happens-before saturation), exact for differentiated histories. The
-// chains "before every later write" are virtual nodes, so the base stays linear in the history.
+// (Bouajjani et al.'s happens-before saturation), exact for differentiated histories. For
+// monotonic writes every write lies on its process's chain of writes, so the saturation keeps a
+// vector clock per node (one entry per process) instead of a bitset (view-order.ts,
+// saturateChains): O(rounds × (operations + edges) × processes) per view. For
+// writes-follow-reads the writes of a process are not ordered among themselves, and the
+// saturation keeps bitsets (quadratic: out of memory on large histories). The chains "before
+// every later write" of writes-follow-reads are virtual nodes, so its base stays linear.
 
 import type { Operation } from '../history.ts';
 import type { ConsistencyCheck, ModelResult, Witness } from './contract.ts';
