@@ -202,8 +202,34 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
   figures.baseEdges = shared.count;
   let added = 0;
   let rounds = 0;
-  const real = n + virtuals;
-  const local = new Int32Array(real).fill(-1);
+  // Every view holds every write and chain node, numbered the same in all of them (0..shared-1);
+  // each view's own reads follow.
+  const sharedGlobal: number[] = [];
+  const localOf = new Int32Array(n + virtuals).fill(-1);
+  for (let u = 0; u < n; u++) if (h.writes[u]) localOf[u] = sharedGlobal.push(u) - 1;
+  for (let c = n; c < n + virtuals; c++) localOf[c] = sharedGlobal.push(c) - 1;
+  const shared0 = sharedGlobal.length;
+  const sharedBase = new EdgeList(shared.count);
+  for (let e = 0; e < shared.count; e++) sharedBase.add(localOf[shared.from(e)] as number, localOf[shared.to(e)] as number);
+  const sharedKey = new Int32Array(shared0).fill(-1);
+  const writesByKey = new Map<number, number[]>();
+  for (let i = 0; i < shared0; i++) {
+    const u = sharedGlobal[i] as number;
+    if (u >= n) continue;
+    sharedKey[i] = h.key[u] as number;
+    const l = writesByKey.get(sharedKey[i] as number);
+    if (l === undefined) writesByKey.set(sharedKey[i] as number, [i]);
+    else l.push(i);
+  }
+  // Monotonic writes: every write lies on its process's chain of writes, a path of the base.
+  const chains =
+    model === 'monotonic-writes'
+      ? h.byProcess.map((list) => {
+          const chain: number[] = [];
+          for (const u of list) if (h.writes[u]) chain.push(localOf[u] as number);
+          return Int32Array.from(chain);
+        })
+      : undefined;
   for (let p = 0; p < h.byProcess.length; p++) {
     const mine = h.byProcess[p] as Int32Array;
     const reads: number[] = [];
@@ -211,50 +237,30 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
     // A process that reads nothing has nothing to explain: its view is any order of the base,
     // which is acyclic unless another process's view already found the cycle.
     if (reads.length === 0 && p > 0) continue;
-    const global: number[] = [];
-    local.fill(-1);
-    for (let u = 0; u < n; u++) if (h.writes[u] || h.process[u] === p) local[u] = global.push(u) - 1;
-    for (let c = n; c < real; c++) local[c] = global.push(c) - 1;
-    const base = new EdgeList(shared.count + 2 * reads.length);
-    for (let e = 0; e < shared.count; e++) {
-      const a = local[shared.from(e)] as number;
-      const b = local[shared.to(e)] as number;
-      if (a >= 0 && b >= 0) base.add(a, b);
-    }
-    const size = global.length;
+    const own = reads.filter((u) => !h.writes[u]);
+    const size = shared0 + own.length;
+    const global = new Int32Array(size);
+    global.set(sharedGlobal);
+    own.forEach((u, i) => (global[shared0 + i] = u));
+    const ownIndex = new Map<number, number>(own.map((u, i) => [u, shared0 + i]));
+    const localOfNode = (u: number): number => (h.writes[u] ? (localOf[u] as number) : (ownIndex.get(u) as number));
+    const base = sharedBase.clone();
     const rf = new Int32Array(size).fill(NO_READ);
-    const key = new Int32Array(size).fill(-1);
-    const writesByKey = new Map<number, number[]>();
-    for (let i = 0; i < size; i++) {
-      const u = global[i] as number;
-      if (u >= n) continue;
-      key[i] = h.key[u] as number;
-      if (!h.writes[u]) continue;
-      const l = writesByKey.get(key[i] as number);
-      if (l === undefined) writesByKey.set(key[i] as number, [i]);
-      else l.push(i);
-    }
+    const key = new Int32Array(size);
+    key.set(sharedKey);
+    for (const u of own) key[localOfNode(u)] = h.key[u] as number;
     const localReads: number[] = [];
     let previous = -1;
     for (const u of reads) {
-      const i = local[u] as number;
+      const i = localOfNode(u);
       const from = h.rf[u] as number;
-      rf[i] = from >= 0 ? (local[from] as number) : from;
-      if (from >= 0) base.add(local[from] as number, i);
+      rf[i] = from >= 0 ? (localOf[from] as number) : from;
+      if (from >= 0) base.add(localOf[from] as number, i);
       if (previous >= 0) base.add(previous, i);
       previous = i;
       localReads.push(i);
     }
     if (!meter.step(size)) return unknownResult(model, OUT_OF_TIME, figures);
-    // Monotonic writes: every write lies on its process's chain of writes, a path of the base.
-    const chains =
-      model === 'monotonic-writes'
-        ? h.byProcess.map((list) => {
-            const chain: number[] = [];
-            for (const u of list) if (h.writes[u]) chain.push(local[u] as number);
-            return Int32Array.from(chain);
-          })
-        : undefined;
     const outcome = solveView({ size, base, reads: localReads, rf, key, writesByKey, ...(chains === undefined ? {} : { chains }) }, meter);
     // Local nodes to operations, a chain node to the read it stands for.
     const realOps = (list: number[]): Witness['operations'] =>

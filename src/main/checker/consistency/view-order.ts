@@ -182,8 +182,9 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
   const edges = problem.base.clone();
   const baseCount = edges.count;
   const forcedBy: number[] = [];
-  const added = new Set<number>();
   let rounds = 0;
+  // Each read's clock when it was last examined.
+  const seen = new Int32Array(reads.length * c).fill(-2);
   for (;;) {
     const { offsets, targets } = edges.csr(size);
     const sorted = topologicalOrder(size, offsets, targets);
@@ -216,10 +217,21 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
     let changed = false;
     rounds++;
     const candidates: number[] = [];
-    for (const r of reads) {
+    for (let j = 0; j < reads.length; j++) {
+      const r = reads[j] as number;
       const w2 = rf[r] as number;
       const k = key[r] as number;
       if (!meter.step(c)) return { kind: 'time' };
+      // A read whose clock did not grow since it was last examined has the same candidates, and
+      // their edges are in already (or they were, and stay, HB-before w2).
+      let grew = false;
+      for (let q = 0; q < c; q++) {
+        if (seen[j * c + q] !== clock[r * c + q]) {
+          seen[j * c + q] = clock[r * c + q] as number;
+          grew = true;
+        }
+      }
+      if (!grew) continue;
       candidates.length = 0;
       for (let q = 0; q < c; q++) {
         const list = (keyed[q] as Map<number, number[]>).get(k);
@@ -236,13 +248,16 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
       }
       // Only the HB-latest candidates need an edge: the others are HB-before one of those.
       for (const w1 of candidates) {
-        if (candidates.some((l) => l !== w1 && has(l, w1))) continue;
-        const code = w1 * size + w2;
-        if (added.has(code)) continue;
-        added.add(code);
+        // w2's clock takes w1's at once (the rest of the growth waits for the next round's pass):
+        // a candidate HB-before one already added needs no edge, the same edge is not added
+        // twice, and the clocks stay within HB.
+        if (has(w2, w1)) continue;
         edges.add(w1, w2);
         forcedBy.push(r);
         changed = true;
+        const a = w1 * c;
+        const b = w2 * c;
+        for (let q = 0; q < c; q++) if ((clock[a + q] as number) > (clock[b + q] as number)) clock[b + q] = clock[a + q] as number;
       }
     }
     if (!changed) return { kind: 'ok', addedEdges: forcedBy.length, rounds };
