@@ -39,7 +39,7 @@ export const consistencyBench: BenchSuite = {
     figures.push({ name: 'consistency.readFrom.1m', label: `read-from of ${big.length.toLocaleString('en-US')} operations (once per history, shared by the checks)`, value: resolveMs, unit: 'ms', better: 'lower' });
     for (const check of SESSION_GUARANTEES) {
       const { ms, verdict } = timed(check, big);
-      figures.push({ name: `consistency.${check.name}.1m`, label: `${check.name} after it (${verdict})`, value: ms, unit: 'ms', better: 'lower', target: { text: '<= 2,000 ms with read-from', met: ms + resolveMs <= 2000 } });
+      figures.push({ name: `consistency.${check.name}.1m`, label: `${check.name} after it (${verdict})`, value: ms, unit: 'ms', better: 'lower', target: { text: '<= 2,000 ms with read-from, with a verdict', met: verdict !== 'unknown' && ms + resolveMs <= 2000 } });
     }
     for (const [keys, processes] of [[1, 5], [5, 5], [20, 10]] as const) {
       progress(`causal family: 10,000 operations, ${processes} processes, ${keys} key(s)`);

@@ -20,7 +20,8 @@
 // "fixed" operations (all of p's operations; for monotonic reads p's reading operations, a cas or
 // an append among them writing too) in program order and nothing else: every other write is
 // "free" and may go anywhere. Nothing ties two keys together (a free write matters to its key
-// alone), so V_p exists iff it exists key by key. On one key, scan p's fixed operations in program
+// alone, and placed right before the fixed operation it was placed before on its key, the views
+// of the keys merge into one), so V_p exists iff it exists key by key. On one key, scan p's fixed operations in program
 // order keeping `cur`, the last write placed so far (initially none). At a read of w: if w = cur,
 // fine; if w is a free write not placed yet, it must be placed right before the read (after cur,
 // or cur would be the last write) — place it, cur = w; otherwise (the initial value, a fixed
