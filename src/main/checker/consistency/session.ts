@@ -179,6 +179,8 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
   let virtuals = 0;
   // The read each chain node stands for.
   const readOfVirtual: number[] = [];
+  // Writes-follow-reads: (write read, read) pairs not yet behind a chain node.
+  const pending: number[] = [];
   for (const list of h.byProcess) {
     if (!meter.step(list.length)) return unknownResult(model, OUT_OF_TIME, figures);
     let previous = -1;
@@ -188,17 +190,23 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
         if (previous >= 0) shared.add(previous, v);
         previous = v;
       } else {
+        // The reads since the process's last write share one chain node, made at its next write
+        // (none after its last write: no write follows them).
         const from = h.rf[v] as number;
-        if (from >= 0) {
+        if (from >= 0) pending.push(from, v);
+        if (!h.writes[v]) continue;
+        if (pending.length > 0) {
           const c = n + virtuals++;
-          readOfVirtual.push(v);
-          shared.add(from, c);
+          readOfVirtual.push(pending[pending.length - 1] as number);
+          for (let i = 0; i < pending.length; i += 2) shared.add(pending[i] as number, c);
           if (previous >= 0) shared.add(previous, c);
           previous = c;
+          pending.length = 0;
         }
-        if (h.writes[v] && previous >= 0) shared.add(previous, v);
+        if (previous >= 0) shared.add(previous, v);
       }
     }
+    pending.length = 0;
   }
   figures.baseEdges = shared.count;
   let added = 0;
