@@ -22,35 +22,47 @@ export type ConsistencyName = (typeof CONSISTENCY_NAMES)[number];
 
 export type ConsistencyVerdict = 'true' | 'false' | 'unknown';
 
-/** stronger -> the models it directly implies. */
+/**
+ * stronger -> the models it directly implies. Jepsen's map edges, each confirmed against the
+ * brute-force checkers of test/checker/causal-brute.test.ts (the hierarchy property over random
+ * histories), and a few more argued here. The session guarantees are defined per observer, as
+ * PRAM is (src/main/checker/consistency/session.ts): for each process a view of all the writes
+ * and of its own operations respecting a base order; a model whose base contains another's
+ * (same views) implies it.
+ */
 export const IMPLIES: Readonly<Record<ConsistencyName, readonly ConsistencyName[]>> = {
   linearizable: ['sequential'],
   sequential: ['causal', 'causal-convergence'],
-  // Causal memory serializes each process's view with all writes in causal order, and causal
-  // order contains program order: a PRAM view. Weak causality serializes each operation's past
-  // on its own, which lets a process read a concurrent write and then its own older one again.
-  causal: ['weak-causal', 'pram'],
-  // The session guarantees (Viotti and Vukolić's vis/ar form) ask for one arbitration of each
-  // key's writes shared by all processes, and for an acyclic visibility. Causal convergence has
-  // both (arbitration and causal order). Causal memory and PRAM have neither: each process orders
-  // the writes its own way, and PRAM does not even order what other processes read. Found by the
-  // checks against brute force (test/checker/causal-brute.test.ts, causal-models.test.ts):
-  //   causal and pram, not read-your-writes: p1 write x 1, read x -> 2; p2 write x 2, read x -> 1
-  //   causal and pram, not monotonic-reads:  p1 write x 1; p2 write x 2; p3 reads x 1 then 2;
-  //                                          p4 reads x 2 then 1
-  //   pram, not monotonic-writes:            p1 cas x [2, 1]; p2 cas x [1, 2] (each reads the other)
-  'causal-convergence': ['weak-causal', 'read-your-writes', 'monotonic-reads'],
-  // Every edge writes-follow-reads asks for (a write read, then a later write of that process) is
-  // a causal-order edge on one key; a cycle of them is a cycle of read-from and session order,
-  // which read-your-writes and monotonic-reads forbid as cyclic visibility. Monotonic-writes asks
-  // nothing of the reads (each may see only the write it returns): it fails only on a cycle of
-  // read-from, which every other session guarantee forbids.
-  'weak-causal': ['writes-follow-reads'],
-  pram: [],
-  'read-your-writes': ['writes-follow-reads'],
-  'monotonic-reads': ['writes-follow-reads'],
-  'monotonic-writes': [],
-  'writes-follow-reads': ['monotonic-writes'],
+  // Causal memory serializes each process's view with all writes in causal order, which contains
+  // program order (PRAM's base) and "a write read, then a later write of its reader"
+  // (writes-follow-reads' base). Weak causality serializes each operation's past on its own,
+  // which lets a process read a concurrent write and then its own older one again.
+  causal: ['weak-causal', 'pram', 'writes-follow-reads'],
+  // Argued (beyond Jepsen's map): with causal convergence's arbitration ar (a total order
+  // extending causal order, each read returning the ar-last write to its key in its causal past),
+  // one process's operations on one key, in program order, read and write ar-non-decreasing
+  // writes (an earlier read's write and an earlier own write are in a later read's causal past;
+  // a write comes after what its process read before it), the initial value lowest. So no read
+  // returns the initial value, an own write or a write already seen other than the last one, the
+  // only ways read-your-writes' scan can fail (session.ts). Not claimed: monotonic writes,
+  // writes-follow-reads and PRAM (causal convergence, not PRAM: p1 write z 1, write x 1,
+  // write y 1; p2 write x 2, read z null, read y 1, read x 2).
+  'causal-convergence': ['weak-causal', 'read-your-writes'],
+  // Refuted, Jepsen's weak-causal -> writes-follow-reads (and monotonic reads): p1 write x 1;
+  // p2 write x 2; p3 read x 1, read x 2, read x 1 is weakly causal (each read alone is legal in
+  // its causal past), but p3's reads go back in time, which writes-follow-reads' base (p3's reads
+  // in order) forbids.
+  'weak-causal': [],
+  // PRAM's base (every process's program order) contains those of read-your-writes (p's program
+  // order), monotonic reads (p's reads in order) and monotonic writes (each process's writes in
+  // order, p's reads in order).
+  pram: ['read-your-writes', 'monotonic-reads', 'monotonic-writes'],
+  // Argued (beyond Jepsen's map): each of these three bases contains monotonic reads' (p's reads
+  // in p's program order), over the same views.
+  'read-your-writes': ['monotonic-reads'],
+  'monotonic-reads': [],
+  'monotonic-writes': ['monotonic-reads'],
+  'writes-follow-reads': ['monotonic-reads'],
   // Eventual consistency speaks of the end of a history, the others of every read: no edge.
   convergent: [],
 };
