@@ -229,7 +229,7 @@ function shape(text: string): Operation[] {
     const value = (t: string): KvScalar => JSON.parse(t) as KvScalar;
     const fn: Operation['f'] = f === 'w' ? 'write' : f === 'r' ? 'read' : 'cas';
     const input: Operation['input'] = fn === 'cas' ? [value(a), value(b as string)] : fn === 'write' ? value(a) : null;
-    return { id: i, process: Number(p.slice(1)), f: fn, key, input, output: fn === 'read' ? value(a) : null, start: i * 10, end: i * 10 + 5, indefinite: false, line: i + 1 };
+    return { id: i, process: Number(p.slice(1)), f: fn, key, input, output: fn === 'read' ? value(a) : null, start: i * 10, end: i * 10 + 5, indefinite: false, final: false, line: i + 1 };
   });
 }
 

@@ -56,8 +56,10 @@ describe('check --consistency', () => {
     expect(result.stdout).toMatch(/read-your-writes: false\n {4}anomaly: /);
     expect(result.stdout).toMatch(/ {2}sequential: false\n/);
     const strongest = (result.stdout.split('\n')[0] as string).replace(/^.*strongest: /, '').split(', ');
-    expect(strongest).toContain('monotonic-reads');
+    // Monotonic reads holds (one read), implied by the strongest that hold; read-your-writes does not.
+    expect(result.stdout).toMatch(/\n {2}monotonic-reads: true\n/);
     expect(strongest).not.toContain('read-your-writes');
+    expect(strongest).not.toContain('sequential');
     expect(result.stdout).toMatch(/\n {2}staleness: 1 of 1 reads stale/);
     expect(result.status).toBe(1);
   });
