@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { checkOperations, HistoryError, parseHistory, renderExplanation, type ModelName, type ParsedHistory } from '../checker/index.ts';
-import { CONSISTENCY_NAMES, type ConsistencyName, type ModelResult } from '../checker/consistency/contract.ts';
-import { availableModels, checkConsistency, type ConsistencyReport } from '../checker/consistency/registry.ts';
-import { staleness, type StalenessFigures } from '../checker/consistency/staleness.ts';
+import { CONSISTENCY_NAMES, type ConsistencyName } from '../../shared/consistency.ts';
+import type { ModelResult } from '../checker/consistency/contract.ts';
+import type { ConsistencyReport } from '../checker/consistency/registry.ts';
+import type { StalenessFigures } from '../checker/consistency/staleness.ts';
 import { choiceOption, durationOption, parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
@@ -25,10 +26,14 @@ With --consistency, the models named (or all of them) instead: for each file
 exit codes: 0 every model asked for holds (without --consistency: linearizable), 1 one does
 not, 3 one is unknown and none does not, 2 bad input`;
 
+/** The checks behind --consistency, loaded only when asked for: plain `check` starts without them. */
+async function consistencyTools(): Promise<typeof import('../checker/consistency/registry.ts') & typeof import('../checker/consistency/staleness.ts')> {
+  return { ...(await import('../checker/consistency/registry.ts')), ...(await import('../checker/consistency/staleness.ts')) };
+}
+
 /** The models --consistency names: all of them, or a comma-separated list. */
-function consistencyOption(value: string): ConsistencyName[] {
-  const available = availableModels();
-  if (value === 'all') return available;
+function consistencyOption(value: string, available: readonly ConsistencyName[]): ConsistencyName[] {
+  if (value === 'all') return [...available];
   const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
   if (names.length === 0) throw new UsageError(`--consistency needs all or model names (${CONSISTENCY_NAMES.join(', ')})`);
   for (const name of names) {
@@ -127,7 +132,8 @@ export const checkCommand: CommandMain = async (argv, io) => {
   const timeoutMs = durationOption(args, 'timeout', 30_000);
   const json = args.options.has('json');
   const consistencyValue = stringOption(args, 'consistency');
-  const consistency = consistencyValue === undefined ? null : consistencyOption(consistencyValue);
+  const tools = consistencyValue === undefined ? null : await consistencyTools();
+  const consistency = consistencyValue === undefined || tools === null ? null : consistencyOption(consistencyValue, tools.availableModels());
   if (args.positionals.length === 0) throw new UsageError('give at least one history file (or - for standard input)');
   let anyFalse = false;
   let anyUnknown = false;
@@ -155,11 +161,11 @@ export const checkCommand: CommandMain = async (argv, io) => {
     }
     // Nothing to check is not a pass: a wrong file, or a run whose clients never got going.
     if (parsed.events === 0) io.err(`${file}: warning: the history holds no operations`);
-    if (consistency !== null) {
+    if (consistency !== null && tools !== null) {
       const now = (): number => performance.now();
       const history = { dataType: model, operations: parsed.operations };
-      const report = checkConsistency(history, consistency, { now, deadline: now() + timeoutMs, memory: { used: 0, max: CHECK_MEMORY_BYTES } });
-      const stale = staleness(history, parsed.timed);
+      const report = tools.checkConsistency(history, consistency, { now, deadline: now() + timeoutMs, memory: { used: 0, max: CHECK_MEMORY_BYTES } });
+      const stale = tools.staleness(history, parsed.timed);
       const ms = Math.round(performance.now() - started);
       if (report.results.some((r) => r.verdict === 'false')) anyFalse = true;
       if (report.results.some((r) => r.verdict === 'unknown')) anyUnknown = true;

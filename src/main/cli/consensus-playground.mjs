@@ -11,6 +11,11 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node caches what it compiled (type stripping included) on disk, keyed by each file's content:
+// a command starts in about half the time from the second run on (0.42 s -> 0.17-0.23 s for
+// `check` on a small file, measured on this project's 2-core machine).
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('./cli.ts');
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(line + '\n'),
