@@ -3,7 +3,7 @@
 // histories small enough for that.
 
 import { describe, expect, it } from 'vitest';
-import { checkSequential } from '../../src/main/checker/consistency/sequential.ts';
+import { checkSequential, searchSequentialOrder } from '../../src/main/checker/consistency/sequential.ts';
 import type { ConsistencyBudget, DataTypeName } from '../../src/main/checker/consistency/contract.ts';
 import { generateHistory, toJsonLines } from '../../src/main/checker/generate.ts';
 import { parseHistory, type Operation } from '../../src/main/checker/history.ts';
@@ -180,6 +180,8 @@ describe('against the definitions, on tiny histories of every data type (400 for
         const result = checkSequential({ dataType, operations: ops }, budget());
         expect(result.verdict, `${dataType} seed ${seed}`).toBe(String(expected));
         expect(result.witness === null, `${dataType} seed ${seed}`).toBe(expected);
+        // The search of every order on its own too: the linearization tried first settles most.
+        expect(searchSequentialOrder({ dataType, operations: ops }, budget()).verdict, `${dataType} seed ${seed}, searched`).toBe(String(expected));
         seen[String(expected) as 'true' | 'false']++;
         if (expected && !bruteLinearizable(ops, dataType)) seen.notLinearizable++;
       }
@@ -210,7 +212,8 @@ describe('the hierarchy on random histories', () => {
   it('a long linearizable kv history (3,000 operations, some of unknown outcome) is found sequential, searched whole', () => {
     const events = generateHistory(createRng('long-sequential'), { processes: 5, operations: 3000, keys: 3, mix: { read: 4, write: 3, cas: 2, append: 1 }, infoRate: 0.05 });
     const ops = parseHistory(toJsonLines(events), 'kv').operations;
-    const result = checkSequential({ dataType: 'kv', operations: ops }, budget());
+    // The search of every order itself, not the linearization checkSequential tries first.
+    const result = searchSequentialOrder({ dataType: 'kv', operations: ops }, budget());
     expect(result.verdict).toBe('true');
     expect(result.figures.longestOrder).toBe(ops.filter((op) => !op.indefinite).length);
   });
