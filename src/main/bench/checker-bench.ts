@@ -11,7 +11,8 @@ import type { BenchFigure, BenchSuite } from './types.ts';
 
 const casHeavy = { read: 3, write: 2, cas: 5 };
 
-function registerHistory(seed: number, processes: number, operations: number): string {
+/** Jepsen-shaped single-register histories, cas-heavy, ~10% info; (a) is 100 of them, seeds 100.., 5 processes, 85 operations. */
+export function registerHistory(seed: number, processes: number, operations: number): string {
   return toJsonLines(generateHistory(createRng(seed), { processes, operations, keys: 1, mix: casHeavy, infoRate: 0.1, register: true }));
 }
 

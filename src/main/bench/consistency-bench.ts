@@ -4,7 +4,8 @@
 // 10,000, each within 2 s.
 
 import { checkOperations, HistoryBuilder, parseHistory, type Operation } from '../checker/index.ts';
-import { generateHistory, toJsonLines } from '../checker/generate.ts';
+import { generateHistory } from '../checker/generate.ts';
+import { registerHistory } from './checker-bench.ts';
 import { sequentialCheck } from '../checker/consistency/sequential.ts';
 import { causal, causalConvergence, weakCausal } from '../checker/consistency/causal.ts';
 import type { ConsistencyCheck } from '../checker/consistency/contract.ts';
@@ -40,10 +41,8 @@ export const consistencyBench: BenchSuite = {
     };
 
     progress('sequential against linearizable: the 100 register histories of the checker bench');
-    // The same histories as the checker bench's (a): 5 processes, ~170 events, cas-heavy, ~10% info.
-    const registers = Array.from({ length: 100 }, (_, i) =>
-      parseHistory(toJsonLines(generateHistory(createRng(100 + i), { processes: 5, operations: 85, keys: 1, mix: { read: 3, write: 2, cas: 5 }, infoRate: 0.1, register: true })), 'register').operations,
-    );
+    // The same histories as the checker bench's (a).
+    const registers = Array.from({ length: 100 }, (_, i) => parseHistory(registerHistory(100 + i, 5, 85), 'register').operations);
     for (const ops of registers.slice(0, 5)) sequentialCheck.check({ dataType: 'register', operations: ops }, { now: () => performance.now(), deadline: Infinity, memory: { used: 0, max: 2 ** 30 } }); // warm up
     const sequentialStart = performance.now();
     const sequentialVerdicts = registers.map((ops) => sequentialCheck.check({ dataType: 'register', operations: ops }, { now: () => performance.now(), deadline: performance.now() + 30_000, memory: { used: 0, max: 2 ** 30 } }).verdict);

@@ -64,6 +64,27 @@ export function solveView(problem: ViewProblem, meter: Meter): ViewOutcome {
   }
 }
 
+/**
+ * The shortest cycle through `onCycle` as an outcome: of the base alone when no edge was added yet,
+ * otherwise with, for each added edge on it, the read that forced it.
+ */
+function cycleOutcome(problem: ViewProblem, edges: EdgeList, baseCount: number, forcedBy: readonly number[], onCycle: number, offsets: Int32Array, targets: Int32Array): ViewOutcome {
+  const size = problem.size;
+  const cycle = shortestCycleThrough(onCycle, size, (v, visit) => {
+    for (let e = offsets[v] as number; e < (offsets[v + 1] as number); e++) visit(targets[e] as number);
+  }) as number[];
+  if (forcedBy.length === 0) return { kind: 'base-cycle', cycle };
+  const because: number[] = [];
+  for (let i = 0; i < cycle.length; i++) {
+    const a = cycle[i] as number;
+    const b = cycle[(i + 1) % cycle.length] as number;
+    if (problem.base.find(a, b) >= 0) continue;
+    const e = edges.find(a, b, baseCount);
+    if (e >= 0) because.push(forcedBy[e - baseCount] as number);
+  }
+  return { kind: 'hb-cycle', cycle, because };
+}
+
 function saturate(problem: ViewProblem, meter: Meter, words: number): ViewOutcome {
   const { size, reads, rf, key, writesByKey } = problem;
   const hb = new Uint32Array(size * words);
@@ -75,21 +96,7 @@ function saturate(problem: ViewProblem, meter: Meter, words: number): ViewOutcom
   for (;;) {
     const { offsets, targets } = edges.csr(size);
     const sorted = topologicalOrder(size, offsets, targets);
-    if ('onCycle' in sorted) {
-      const cycle = shortestCycleThrough(sorted.onCycle, size, (v, visit) => {
-        for (let e = offsets[v] as number; e < (offsets[v + 1] as number); e++) visit(targets[e] as number);
-      }) as number[];
-      if (forcedBy.length === 0) return { kind: 'base-cycle', cycle };
-      const because: number[] = [];
-      for (let i = 0; i < cycle.length; i++) {
-        const a = cycle[i] as number;
-        const b = cycle[(i + 1) % cycle.length] as number;
-        if (problem.base.find(a, b) >= 0) continue;
-        const e = edges.find(a, b, baseCount);
-        if (e >= 0) because.push(forcedBy[e - baseCount] as number);
-      }
-      return { kind: 'hb-cycle', cycle, because };
-    }
+    if ('onCycle' in sorted) return cycleOutcome(problem, edges, baseCount, forcedBy, sorted.onCycle, offsets, targets);
     hb.fill(0);
     for (let i = 0; i < size; i++) {
       const v = sorted.order[i] as number;
@@ -188,21 +195,7 @@ function saturateChains(problem: ViewProblem, chains: readonly Int32Array[], met
   for (;;) {
     const { offsets, targets } = edges.csr(size);
     const sorted = topologicalOrder(size, offsets, targets);
-    if ('onCycle' in sorted) {
-      const cycle = shortestCycleThrough(sorted.onCycle, size, (v, visit) => {
-        for (let e = offsets[v] as number; e < (offsets[v + 1] as number); e++) visit(targets[e] as number);
-      }) as number[];
-      if (forcedBy.length === 0) return { kind: 'base-cycle', cycle };
-      const because: number[] = [];
-      for (let i = 0; i < cycle.length; i++) {
-        const a = cycle[i] as number;
-        const b = cycle[(i + 1) % cycle.length] as number;
-        if (problem.base.find(a, b) >= 0) continue;
-        const e = edges.find(a, b, baseCount);
-        if (e >= 0) because.push(forcedBy[e - baseCount] as number);
-      }
-      return { kind: 'hb-cycle', cycle, because };
-    }
+    if ('onCycle' in sorted) return cycleOutcome(problem, edges, baseCount, forcedBy, sorted.onCycle, offsets, targets);
     clock.fill(-1);
     for (let v = 0; v < size; v++) if ((chainOf[v] as number) >= 0) clock[v * c + (chainOf[v] as number)] = indexOf[v] as number;
     for (let i = 0; i < size; i++) {
