@@ -7,10 +7,11 @@ import type { StalenessFigures } from '../checker/consistency/staleness.ts';
 import { choiceOption, durationOption, parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
-const HELP = `usage: consensus-playground check --model register|kv FILE... [--consistency all|NAME,NAME...] [--timeout 30s] [--json]
+const HELP = `usage: consensus-playground check --model register|kv|counter|set FILE... [--consistency all|NAME,NAME...] [--timeout 30s] [--json]
 
 Checks client histories (JSON Lines, one operation event per line) for linearizability.
-'-' reads standard input. For each file one line:
+--model says what they act on: one register, a key-value store (each key a register), counters
+(add, read) or sets (add, remove, read of the whole set). '-' reads standard input. For each file one line:
   FILE: linearizable: true|false|unknown, ops: N, keys: K, ms: T
 then, for a history that is not linearizable, why. An empty history is linearizable, with a
 warning on standard error.
