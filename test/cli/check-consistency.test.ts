@@ -64,6 +64,21 @@ describe('check --consistency', () => {
     expect(result.status).toBe(1);
   });
 
+  it('lets a model that holds settle a weaker one its own check cannot judge', () => {
+    // A counter: the register-family checks answer unknown for it, but sequential holds, and
+    // every model below sequential holds with it. The final read lost the acknowledged add.
+    const file = historyFile('counter.jsonl', [
+      { process: 1, type: 'invoke', f: 'add', value: 1 },
+      { process: 1, type: 'ok', f: 'add', value: 1 },
+      { process: 3, type: 'invoke', f: 'read', value: null },
+      { process: 3, type: 'ok', f: 'read', value: 0, final: true },
+    ]);
+    const result = run('--model', 'counter', '--consistency', 'all', file);
+    expect(result.stdout).toMatch(/\n {2}causal: true\n {4}holds since sequential holds\n/);
+    expect(result.stdout).toMatch(/\n {2}convergent: false\n {4}anomaly: lost write/);
+    expect(result.status).toBe(1);
+  });
+
   it('prints the same as JSON', () => {
     const result = run('--model', 'kv', '--consistency', 'linearizable,sequential', '--json', join(fixtures, 'stale-read.jsonl'));
     const report = JSON.parse(result.stdout) as { strongest: string[]; models: Record<string, { verdict: string; witness: { anomaly: string; operations: Array<{ line: number }> } | null }> };

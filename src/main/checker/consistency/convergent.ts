@@ -41,7 +41,7 @@ interface KeyVerdict {
   recovered: number;
 }
 
-const show = (key: string): string => (key === '' ? 'the register' : `key ${JSON.stringify(key)}`);
+const show = (key: string): string => (key === '' ? 'the object (no key)' : `key ${JSON.stringify(key)}`);
 const canonical = (value: Operation['output']): string => (Array.isArray(value) ? canonicalSet(value).join('\n') : JSON.stringify(value));
 
 function newValue(op: Operation): KvScalar {

@@ -55,11 +55,14 @@ export function checkConsistency(history: CheckedHistory, asked: readonly Consis
   const known = new Map<ConsistencyName, ModelResult>();
   const learn = (result: ModelResult): void => {
     known.set(result.model, result);
+    // What a verdict implies replaces what is not known yet, an earlier check's 'unknown' included
+    // (a weak model not defined for counters is still implied by a strong one that holds).
+    const open = (name: ConsistencyName): boolean => known.get(name)?.verdict !== 'true' && known.get(name)?.verdict !== 'false';
     if (result.verdict === 'true') {
-      for (const weaker of weakerThan(result.model)) if (!known.has(weaker)) known.set(weaker, { model: weaker, verdict: 'true', witness: null, reason: null, figures: {}, impliedBy: result.model });
+      for (const weaker of weakerThan(result.model)) if (open(weaker)) known.set(weaker, { model: weaker, verdict: 'true', witness: null, reason: null, figures: {}, impliedBy: result.model });
     } else if (result.verdict === 'false') {
       for (const stronger of CONSISTENCY_NAMES) {
-        if (!known.has(stronger) && weakerThan(stronger).has(result.model)) known.set(stronger, { model: stronger, verdict: 'false', witness: result.witness, reason: null, figures: {}, impliedBy: result.model });
+        if (open(stronger) && weakerThan(stronger).has(result.model)) known.set(stronger, { model: stronger, verdict: 'false', witness: result.witness, reason: null, figures: {}, impliedBy: result.model });
       }
     }
   };
