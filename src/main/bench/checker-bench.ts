@@ -7,7 +7,7 @@ import { generateHistory, injectAnomaly, toJsonLines } from '../checker/generate
 import { searchRegister } from '../checker/wgl.ts';
 import { createRng } from '../../shared/rng.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
-import type { BenchFigure, BenchSuite } from './types.ts';
+import { ResidentPeak, type BenchFigure, type BenchSuite } from './types.ts';
 
 const casHeavy = { read: 3, write: 2, cas: 5 };
 
@@ -53,18 +53,14 @@ export const checkerBench: BenchSuite = {
   name: 'linearizability checker',
   async run(progress) {
     const figures: BenchFigure[] = [];
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampleMemory = (): void => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    };
+    const memory = new ResidentPeak();
 
     progress('(a) 100 register histories, 5 processes, ~170 events, cas-heavy, ~10% info');
     const a = Array.from({ length: 100 }, (_, i) => registerHistory(100 + i, 5, 85));
     const aParsed = a.map((text) => parseHistory(text, 'register'));
     for (const p of aParsed.slice(0, 5)) checkOperations(p.operations); // warm up the JIT
     const aRun = time(() => a.map((text) => checkOperations(parseHistory(text, 'register').operations, { timeoutMs: 30_000 }).linearizable));
-    sampleMemory();
+    memory.sample();
     const aBase = time(() =>
       aParsed.map((p) => searchRegister(p.operations as Operation[], { now: () => performance.now(), deadline: performance.now() + 2000, memoize: false }).verdict),
     );
@@ -87,7 +83,7 @@ export const checkerBench: BenchSuite = {
       return parseHistory(toJsonLines(events), 'register');
     });
     const brokenRun = time(() => broken.map((p) => checkOperations(p.operations, { timeoutMs: 30_000 }).linearizable));
-    sampleMemory();
+    memory.sample();
     const brokenBase = time(() => {
       const deadline = performance.now() + 5000;
       return broken.map((p) => searchRegister(p.operations as Operation[], { now: () => performance.now(), deadline, memoize: false }).verdict);
@@ -107,7 +103,7 @@ export const checkerBench: BenchSuite = {
     progress('(b) one kv history, 50 processes, ~3,500 events, read/write/append over 10 keys');
     const b = toJsonLines(generateHistory(createRng(7), { processes: 50, operations: 1750, keys: 10, mix: { read: 4, write: 3, append: 3 }, infoRate: 0.05 }));
     const bRun = time(() => checkOperations(parseHistory(b, 'kv').operations, { timeoutMs: 30_000 }));
-    sampleMemory();
+    memory.sample();
     const bKeys = partitionByKey(parseHistory(b, 'kv').operations);
     const bBase = time(() => {
       const deadline = performance.now() + 5000;
@@ -127,14 +123,14 @@ export const checkerBench: BenchSuite = {
     progress('(c) one register history, 10 processes, ~800 events, without partitioning');
     const c = parseHistory(registerHistory(11, 10, 400), 'register');
     const cRun = time(() => checkOperations(c.operations, { timeoutMs: 30_000 }));
-    sampleMemory();
+    memory.sample();
     figures.push({ name: 'checker.c.total', label: `(c) register history, ${c.events} events: ${cRun.value.linearizable}`, value: cRun.ms, unit: 'ms', better: 'lower' });
 
     for (const processes of [5, 10, 20]) {
       for (const operations of [100, 400, 1600]) {
         const parsed = parseHistory(registerHistory(1000 + processes + operations, processes, operations), 'register');
         const run = time(() => checkOperations(parsed.operations, { timeoutMs: 10_000 }));
-        sampleMemory();
+        memory.sample();
         figures.push({
           name: `checker.scale.p${processes}.e${operations * 2}`,
           label: `scaling: ${processes} processes, ${parsed.events} events: ${run.value.linearizable}`,
@@ -153,7 +149,7 @@ export const checkerBench: BenchSuite = {
     checkOperations(shortOps); // warm up
     const shortRun = time(() => checkOperations(shortOps, { timeoutMs: 60_000 }));
     const longRun = time(() => checkOperations(longOps, { timeoutMs: 60_000 }));
-    sampleMemory();
+    memory.sample();
     const linear = shortRun.ms * (longOps.length / shortOps.length);
     figures.push({
       name: 'checker.long.40k',
@@ -186,7 +182,7 @@ export const checkerBench: BenchSuite = {
     };
     const cutting = liveCheck(256);
     const whole = liveCheck(Number.POSITIVE_INFINITY);
-    sampleMemory();
+    memory.sample();
     figures.push({
       name: 'checker.live.worst',
       label: `(e) live check of ${feed.length} events, every 1,000 (${cutting.verdict}): the slowest check`,
@@ -207,7 +203,7 @@ export const checkerBench: BenchSuite = {
       if (broken) injectStaleRead(events);
       const parsed = parseHistory(toJsonLines(events), 'kv');
       const run = time(() => checkOperations(parsed.operations, { timeoutMs: 30_000 }));
-      sampleMemory();
+      memory.sample();
       const base = time(() => {
         const deadline = performance.now() + 5000;
         const verdicts = [...partitionByKey(parsed.operations).values()].map((ops) => searchRegister(ops, { now: () => performance.now(), deadline, cutAppends: false, memory: { used: 0, max: 2 * 2 ** 30 } }).verdict);
@@ -224,7 +220,7 @@ export const checkerBench: BenchSuite = {
       });
     }
 
-    const usedMiB = (peakRss - rssBefore) / 2 ** 20;
+    const usedMiB = memory.addedMiB();
     figures.push({ name: 'checker.memory', label: 'resident memory added while checking (peak sampled)', value: usedMiB, unit: 'MiB', better: 'lower', target: { text: '<= 1,024 MiB', met: usedMiB <= 1024 } });
     return figures;
   },

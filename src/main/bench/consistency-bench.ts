@@ -13,7 +13,7 @@ import { pram } from '../checker/consistency/pram.ts';
 import { resolveReadFrom } from '../checker/consistency/read-from.ts';
 import { SESSION_GUARANTEES } from '../checker/consistency/session.ts';
 import { createRng } from '../../shared/rng.ts';
-import type { BenchFigure, BenchSuite } from './types.ts';
+import { ResidentPeak, type BenchFigure, type BenchSuite } from './types.ts';
 
 function operations(seed: string, count: number, keys: number, processes: number): { ops: Operation[]; readMs: number } {
   const events = generateHistory(createRng(seed), { processes, operations: count, keys, mix: { read: 2, write: 1, cas: 0.5 }, infoRate: 0.01 });
@@ -34,11 +34,7 @@ export const consistencyBench: BenchSuite = {
   name: 'consistency models',
   async run(progress) {
     const figures: BenchFigure[] = [];
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampleMemory = (): void => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    };
+    const memory = new ResidentPeak();
 
     progress('sequential against linearizable: the 100 register histories of the checker bench');
     // The same histories as the checker bench's (a).
@@ -50,7 +46,7 @@ export const consistencyBench: BenchSuite = {
     const linearizableStart = performance.now();
     registers.forEach((ops) => checkOperations(ops, { timeoutMs: 30_000 }));
     const linearizableMs = performance.now() - linearizableStart;
-    sampleMemory();
+    memory.sample();
     figures.push({
       name: 'consistency.sequential.registers',
       label: `sequential, 100 register histories (${sequentialVerdicts.filter((v) => v === 'true').length} true, ${sequentialVerdicts.filter((v) => v === 'unknown').length} unknown)`,
@@ -70,7 +66,7 @@ export const consistencyBench: BenchSuite = {
     figures.push({ name: 'consistency.readFrom.1m', label: `read-from of ${big.length.toLocaleString('en-US')} operations (once per history, shared by the checks)`, value: resolveMs, unit: 'ms', better: 'lower' });
     for (const check of SESSION_GUARANTEES) {
       const { ms, verdict } = timed(check, big);
-      sampleMemory();
+      memory.sample();
       figures.push({
         name: `consistency.${check.name}.1m`,
         label: `${check.name} after it (${verdict})`,
@@ -99,8 +95,7 @@ export const consistencyBench: BenchSuite = {
         });
       }
     }
-    sampleMemory();
-    const usedMiB = (peakRss - rssBefore) / 2 ** 20;
+    const usedMiB = memory.addedMiB();
     figures.push({ name: 'consistency.memory', label: 'resident memory added while checking (peak sampled)', value: usedMiB, unit: 'MiB', better: 'lower', target: { text: '<= 1,024 MiB', met: usedMiB <= 1024 } });
     return figures;
   },

@@ -21,3 +21,19 @@ export interface BenchSuite {
   name: string;
   run(progress: (line: string) => void): Promise<BenchFigure[]>;
 }
+
+/** The resident memory a suite adds, as the peak of samples taken after each heavy step. */
+export class ResidentPeak {
+  private readonly before = process.memoryUsage().rss;
+  private peak = this.before;
+
+  sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage().rss);
+  }
+
+  /** MiB above what the process held when this was made. */
+  addedMiB(): number {
+    this.sample();
+    return (this.peak - this.before) / 2 ** 20;
+  }
+}
