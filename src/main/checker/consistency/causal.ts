@@ -27,9 +27,9 @@ import {
   topologicalOrder,
   undefinedFor,
   unknownResult,
-  witnessOperation,
 } from './read-from.ts';
 import { pathIn, solveView } from './view-order.ts';
+import { witnessOperation } from './witness.ts';
 
 interface CausalOrder {
   h: ReadFromHistory;

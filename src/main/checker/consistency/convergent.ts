@@ -31,7 +31,7 @@ import type { Operation } from '../history.ts';
 import { canonicalSet, partitionByKey } from '../models/index.ts';
 import type { CheckedHistory, ConsistencyCheck, ModelResult, Witness } from './contract.ts';
 import { AppendIndex } from './appends.ts';
-import { witnessOperation } from './sequential.ts';
+import { witnessOperation } from './witness.ts';
 
 interface KeyVerdict {
   witness: Witness | null;

@@ -1,13 +1,10 @@
 // Linearizability (Herlihy and Wing 1990) as a consistency check: the key-by-key Wing-Gong search
 // of ../index.ts, its explanation turned into a witness.
 
-import { checkOperations, describeOperation, type Explanation } from '../index.ts';
+import { checkOperations, type Explanation } from '../index.ts';
+import { witnessOperation } from './witness.ts';
 import type { Operation } from '../history.ts';
 import type { ConsistencyBudget, ConsistencyCheck, ModelResult, Witness, WitnessOperation } from './contract.ts';
-
-export function witnessOperation(op: Operation): WitnessOperation {
-  return { id: op.id, process: op.process, description: describeOperation(op), line: op.line };
-}
 
 /** The operations no legal order can place next, and the last few of the longest order found before them. */
 export function witnessOf(explanation: Explanation, operations: readonly Operation[]): Witness {

@@ -9,7 +9,8 @@
 
 import type { Operation } from '../history.ts';
 import type { ConsistencyCheck, ModelResult } from './contract.ts';
-import { EdgeList, falseResult, Meter, OUT_OF_MEMORY, OUT_OF_TIME, resolveReadFrom, undefinedFor, unknownResult, witnessOperation } from './read-from.ts';
+import { EdgeList, falseResult, Meter, OUT_OF_MEMORY, OUT_OF_TIME, resolveReadFrom, undefinedFor, unknownResult } from './read-from.ts';
+import { witnessOperation } from './witness.ts';
 import { solveView } from './view-order.ts';
 
 export const pram: ConsistencyCheck = {

@@ -17,8 +17,8 @@
 
 import type { KvScalar } from '../../../shared/history.ts';
 import type { Operation } from '../history.ts';
-import { describeOperation } from '../index.ts';
-import type { CheckedHistory, ConsistencyBudget, ConsistencyName, ModelResult, Witness, WitnessOperation } from './contract.ts';
+import type { CheckedHistory, ConsistencyBudget, ConsistencyName, ModelResult, Witness } from './contract.ts';
+import { witnessOperation } from './witness.ts';
 
 /** rf[] for a read of the initial value. */
 export const INITIAL = -1;
@@ -43,10 +43,6 @@ export interface ReadFromHistory {
 }
 
 export type Resolution = { ok: true; history: ReadFromHistory } | { ok: false; result: (model: ConsistencyName) => ModelResult };
-
-export function witnessOperation(op: Operation): WitnessOperation {
-  return { id: op.id, process: op.process, description: describeOperation(op), line: op.line };
-}
 
 export function falseResult(model: ConsistencyName, witness: Witness, figures: Record<string, number>): ModelResult {
   return { model, verdict: 'false', witness, reason: null, figures };

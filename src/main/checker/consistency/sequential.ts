@@ -17,18 +17,15 @@
 // candidates are tried in the order of their start (in every order: those of unknown outcome last).
 
 import type { Operation } from '../history.ts';
-import { describeOperation, modelOf, partitionByKey } from '../models/index.ts';
+import { modelOf, partitionByKey } from '../models/index.ts';
+import { witnessOperation } from './witness.ts';
 import { withoutUnobservedInfo } from '../unobserved.ts';
 import { checkOperations } from '../index.ts';
 import { STEPS_PER_CHECK } from '../wgl.ts';
-import type { CheckedHistory, ConsistencyBudget, ConsistencyCheck, ModelResult, WitnessOperation } from './contract.ts';
+import type { CheckedHistory, ConsistencyBudget, ConsistencyCheck, ModelResult } from './contract.ts';
 
 /** A memo entry's cost beside its text: the Set's slot and the string's header. */
 const MEMO_ENTRY_BYTES = 64;
-
-export function witnessOperation(op: Operation): WitnessOperation {
-  return { id: op.id, process: op.process, description: describeOperation(op), line: op.line };
-}
 
 interface Placeable {
   op: Operation;

@@ -54,9 +54,9 @@ import {
   resolveReadFrom,
   undefinedFor,
   unknownResult,
-  witnessOperation,
 } from './read-from.ts';
 import { pathIn, solveView } from './view-order.ts';
+import { witnessOperation } from './witness.ts';
 
 type Guarantee = 'read-your-writes' | 'monotonic-reads' | 'monotonic-writes' | 'writes-follow-reads';
 
