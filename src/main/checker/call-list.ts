@@ -54,6 +54,20 @@ export function unlift(call: Entry): void {
   if (call.next) call.next.prev = call;
 }
 
+/** The operations that real time allows right after `prefix`: called before any other one returned. */
+export function stuckAfter(ops: readonly Operation[], prefix: readonly number[]): number[] {
+  const placed = new Set(prefix);
+  let firstReturn = Number.POSITIVE_INFINITY;
+  ops.forEach((op, i) => {
+    if (!placed.has(i) && op.end < firstReturn) firstReturn = op.end;
+  });
+  const out: number[] = [];
+  ops.forEach((op, i) => {
+    if (!placed.has(i) && op.start <= firstReturn) out.push(i);
+  });
+  return out;
+}
+
 /** A random 32-bit key per operation (xorshift, fixed seed): a set's hash is the XOR of its members'. */
 export function zobristKeys(n: number): Int32Array {
   const keys = new Int32Array(n);

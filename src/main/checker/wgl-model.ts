@@ -6,7 +6,7 @@
 
 import type { KvScalar } from '../../shared/history.ts';
 import type { Operation } from './history.ts';
-import { callReturnList, lift, unlift, zobristKeys, type Entry } from './call-list.ts';
+import { callReturnList, lift, stuckAfter, unlift, zobristKeys, type Entry } from './call-list.ts';
 import type { DataModel } from './models/model.ts';
 import { STEPS_PER_CHECK, type SearchBudget, type SearchResult } from './wgl.ts';
 
@@ -124,28 +124,5 @@ export function* modelSearch<S>(ops: readonly Operation[], model: DataModel<S>, 
     }
     keepBest();
     return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: model.value(state), stuck: [], iterations };
-  }
-}
-
-/** The operations real time allows right after `prefix`: called before any other one returned. */
-function stuckAfter(ops: readonly Operation[], prefix: readonly number[]): number[] {
-  const placed = new Set(prefix);
-  let firstReturn = Number.POSITIVE_INFINITY;
-  ops.forEach((op, i) => {
-    if (!placed.has(i) && op.end < firstReturn) firstReturn = op.end;
-  });
-  const out: number[] = [];
-  ops.forEach((op, i) => {
-    if (!placed.has(i) && op.start <= firstReturn) out.push(i);
-  });
-  return out;
-}
-
-/** The same search run to its end. */
-export function searchModel<S>(ops: readonly Operation[], model: DataModel<S>, budget: SearchBudget | null): ModelSearchResult {
-  const steps = modelSearch(ops, model, budget);
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return next.value;
   }
 }

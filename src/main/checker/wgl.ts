@@ -13,7 +13,7 @@
 
 import type { KvScalar } from '../../shared/history.ts';
 import type { Operation } from './history.ts';
-import { callReturnList, lift, unlift, zobristKeys, type Entry } from './call-list.ts';
+import { callReturnList, lift, stuckAfter, unlift, zobristKeys, type Entry } from './call-list.ts';
 
 /** The state of one register; `null` is absent. */
 export type RegisterState = KvScalar;
@@ -379,18 +379,4 @@ export function startRegisterSearch(ops: readonly Operation[], budget: SearchBud
       return { verdict: 'linearizable', longestPrefix: best, stateAfterPrefix: bestState, stuck: [], iterations };
     };
   }
-}
-
-/** The operations that real time allows right after `prefix`: called before any other one returned. */
-function stuckAfter(ops: readonly Operation[], prefix: readonly number[]): number[] {
-  const placed = new Set(prefix);
-  let firstReturn = Number.POSITIVE_INFINITY;
-  ops.forEach((op, i) => {
-    if (!placed.has(i) && op.end < firstReturn) firstReturn = op.end;
-  });
-  const out: number[] = [];
-  ops.forEach((op, i) => {
-    if (!placed.has(i) && op.start <= firstReturn) out.push(i);
-  });
-  return out;
 }
