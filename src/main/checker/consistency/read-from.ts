@@ -324,10 +324,10 @@ export function shortestCycleThrough(start: number, size: number, successors: (v
  * A topological order of a graph given by successor lists in CSR form (Kahn), or, when it has a
  * cycle, a node on one.
  */
-export function topologicalOrder(size: number, offsets: Int32Array, targets: Int32Array): { order: Int32Array } | { onCycle: number } {
-  const indegree = new Int32Array(size);
+export function topologicalOrder(size: number, offsets: Int32Array, targets: Int32Array, scratch?: Scratch): { order: Int32Array } | { onCycle: number } {
+  const indegree = scratch?.int32('topological.indegree', size, 0) ?? new Int32Array(size);
   for (let e = 0; e < targets.length; e++) indegree[targets[e] as number]++;
-  const order = new Int32Array(size);
+  const order = scratch?.int32('topological.order', size, 0) ?? new Int32Array(size);
   let tail = 0;
   for (let v = 0; v < size; v++) if (indegree[v] === 0) order[tail++] = v;
   for (let head = 0; head < tail; head++) {
@@ -353,6 +353,39 @@ export function topologicalOrder(size: number, offsets: Int32Array, targets: Int
     v = pred[v] as number;
   }
   return { onCycle: v };
+}
+
+/**
+ * Buffers that the views of one check reuse: a view's arrays (tens of megabytes on a history of a
+ * million operations) would otherwise be garbage that each next view's allocations make the
+ * collector sweep, with the whole history, again and again.
+ */
+export class Scratch {
+  private readonly buffers = new Map<string, Int32Array<ArrayBuffer>>();
+  private readonly lists = new Map<string, EdgeList>();
+
+  /** The slot's buffer as `length` numbers, each set to `fill`. */
+  int32(slot: string, length: number, fill: number): Int32Array<ArrayBuffer> {
+    let buffer = this.buffers.get(slot);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = new Int32Array(Math.ceil(length * 1.25) + 16);
+      this.buffers.set(slot, buffer);
+    }
+    const view = buffer.subarray(0, length);
+    view.fill(fill);
+    return view;
+  }
+
+  /** The slot's edge list, emptied. */
+  edges(slot: string): EdgeList {
+    let list = this.lists.get(slot);
+    if (list === undefined) {
+      list = new EdgeList();
+      this.lists.set(slot, list);
+    }
+    list.count = 0;
+    return list;
+  }
 }
 
 /** Edge pairs in growing typed arrays (a million edges without a million small objects), to CSR. */
@@ -403,15 +436,34 @@ export class EdgeList {
     return copy;
   }
 
-  csr(size: number): { offsets: Int32Array; targets: Int32Array } {
-    const offsets = new Int32Array(size + 1);
-    for (let e = 0; e < this.count; e++) offsets[(this.a[e] as number) + 1]++;
+  /** Copies `other`'s edges into this list, keeping this list's arrays when they are large enough. */
+  copyFrom(other: EdgeList, room = 0): this {
+    if (this.a.length < other.count + room) {
+      this.a = new Int32Array(other.count + room);
+      this.b = new Int32Array(other.count + room);
+    }
+    this.a.set(other.a.subarray(0, other.count));
+    this.b.set(other.b.subarray(0, other.count));
+    this.count = other.count;
+    return this;
+  }
+
+  /**
+   * Successors per node; with `reverse`, predecessors. With `scratch`, in its buffers under
+   * `slot` (valid until the next call with the same slot).
+   */
+  csr(size: number, reverse = false, scratch?: Scratch, slot = 'csr'): { offsets: Int32Array; targets: Int32Array } {
+    const from = reverse ? this.b : this.a;
+    const to = reverse ? this.a : this.b;
+    const offsets = scratch?.int32(`${slot}.offsets`, size + 1, 0) ?? new Int32Array(size + 1);
+    for (let e = 0; e < this.count; e++) offsets[(from[e] as number) + 1]++;
     for (let v = 0; v < size; v++) offsets[v + 1] += offsets[v] as number;
-    const fill = offsets.slice(0, size);
-    const targets = new Int32Array(this.count);
+    const fill = scratch?.int32(`${slot}.fill`, size, 0) ?? new Int32Array(size);
+    fill.set(offsets.subarray(0, size));
+    const targets = scratch?.int32(`${slot}.targets`, this.count, 0) ?? new Int32Array(this.count);
     for (let e = 0; e < this.count; e++) {
-      const a = this.a[e] as number;
-      targets[fill[a] as number] = this.b[e] as number;
+      const a = from[e] as number;
+      targets[fill[a] as number] = to[e] as number;
       fill[a]++;
     }
     return { offsets, targets };

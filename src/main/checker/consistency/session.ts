@@ -32,13 +32,9 @@
 //
 // Monotonic writes and writes-follow-reads: the base ties keys together (a process's writes, or
 // what it read, order writes to other keys), so each process's view is view-order.ts's problem
-// (Bouajjani et al.'s happens-before saturation), exact for differentiated histories. For
-// monotonic writes every write lies on its process's chain of writes, so the saturation keeps a
-// vector clock per node (one entry per process) instead of a bitset (view-order.ts,
-// saturateChains): O(rounds × (operations + edges) × processes) per view. For
-// writes-follow-reads the writes of a process are not ordered among themselves, and the
-// saturation keeps bitsets (quadratic: out of memory on large histories). The chains "before
-// every later write" of writes-follow-reads are virtual nodes, so its base stays linear.
+// (Bouajjani et al.'s happens-before saturation), exact for differentiated histories, in
+// about O(operations + edges) per view. The chains "before every later write" of
+// writes-follow-reads are virtual nodes, so its base stays linear.
 
 import type { Operation } from '../history.ts';
 import type { ConsistencyCheck, ModelResult, Witness } from './contract.ts';
@@ -52,6 +48,7 @@ import {
   OUT_OF_TIME,
   type ReadFromHistory,
   resolveReadFrom,
+  Scratch,
   undefinedFor,
   unknownResult,
 } from './read-from.ts';
@@ -210,7 +207,6 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
   }
   figures.baseEdges = shared.count;
   let added = 0;
-  let rounds = 0;
   // Every view holds every write and chain node, numbered the same in all of them (0..shared-1);
   // each view's own reads follow.
   const sharedGlobal: number[] = [];
@@ -230,15 +226,9 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
     if (l === undefined) writesByKey.set(sharedKey[i] as number, [i]);
     else l.push(i);
   }
-  // Monotonic writes: every write lies on its process's chain of writes, a path of the base.
-  const chains =
-    model === 'monotonic-writes'
-      ? h.byProcess.map((list) => {
-          const chain: number[] = [];
-          for (const u of list) if (h.writes[u]) chain.push(localOf[u] as number);
-          return Int32Array.from(chain);
-        })
-      : undefined;
+  const scratch = new Scratch();
+  // Each view's local number of each of its process's own reads.
+  const ownLocal = new Int32Array(n);
   for (let p = 0; p < h.byProcess.length; p++) {
     const mine = h.byProcess[p] as Int32Array;
     const reads: number[] = [];
@@ -248,14 +238,17 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
     if (reads.length === 0 && p > 0) continue;
     const own = reads.filter((u) => !h.writes[u]);
     const size = shared0 + own.length;
-    const global = new Int32Array(size);
+    const global = scratch.int32('session.global', size, 0);
     global.set(sharedGlobal);
-    own.forEach((u, i) => (global[shared0 + i] = u));
-    const ownIndex = new Map<number, number>(own.map((u, i) => [u, shared0 + i]));
-    const localOfNode = (u: number): number => (h.writes[u] ? (localOf[u] as number) : (ownIndex.get(u) as number));
-    const base = sharedBase.clone();
-    const rf = new Int32Array(size).fill(NO_READ);
-    const key = new Int32Array(size);
+    own.forEach((u, i) => {
+      global[shared0 + i] = u;
+      ownLocal[u] = shared0 + i;
+    });
+    const localOfNode = (u: number): number => (h.writes[u] ? (localOf[u] as number) : (ownLocal[u] as number));
+    // Room for the reads' edges and the forced edges solveView adds (about one per write).
+    const base = scratch.edges('session.base').copyFrom(sharedBase, 2 * reads.length + size);
+    const rf = scratch.int32('session.rf', size, NO_READ);
+    const key = scratch.int32('session.key', size, 0);
     key.set(sharedKey);
     for (const u of own) key[localOfNode(u)] = h.key[u] as number;
     const localReads: number[] = [];
@@ -270,7 +263,7 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
       localReads.push(i);
     }
     if (!meter.step(size)) return unknownResult(model, OUT_OF_TIME, figures);
-    const outcome = solveView({ size, base, reads: localReads, rf, key, writesByKey, ...(chains === undefined ? {} : { chains }) }, meter);
+    const outcome = solveView({ size, base, reads: localReads, rf, key, writesByKey }, meter, scratch);
     // Local nodes to operations, a chain node to the read it stands for.
     const realOps = (list: number[]): Witness['operations'] =>
       [...new Set(list.map((i) => global[i] as number).map((u) => (u < n ? u : (readOfVirtual[u - n] as number))))].sort((a, b) => a - b).map((u) => witnessOperation(h.nodes[u] as Operation));
@@ -281,7 +274,6 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
         return unknownResult(model, OUT_OF_MEMORY, figures);
       case 'ok':
         added += outcome.addedEdges;
-        rounds = Math.max(rounds, outcome.rounds ?? 0);
         break;
       case 'base-cycle':
         return falseResult(model, { anomaly: ANOMALY[model], operations: realOps(outcome.cycle), why: BASE_CYCLE[model] }, figures);
@@ -308,7 +300,6 @@ function saturate(model: 'monotonic-writes' | 'writes-follow-reads', h: ReadFrom
     }
   }
   figures.happensBeforeEdges = added;
-  if (rounds > 0) figures.saturationRounds = rounds;
   return { model, verdict: 'true', witness: null, reason: null, figures };
 }
 
