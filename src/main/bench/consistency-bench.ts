@@ -12,11 +12,13 @@ import type { ConsistencyCheck } from '../checker/consistency/contract.ts';
 import { pram } from '../checker/consistency/pram.ts';
 import { resolveReadFrom } from '../checker/consistency/read-from.ts';
 import { SESSION_GUARANTEES } from '../checker/consistency/session.ts';
+import { convergentCheck } from '../checker/consistency/convergent.ts';
 import { createRng } from '../../shared/rng.ts';
 import { ResidentPeak, type BenchFigure, type BenchSuite } from './types.ts';
 
 function operations(seed: string, count: number, keys: number, processes: number): { ops: Operation[]; readMs: number } {
-  const events = generateHistory(createRng(seed), { processes, operations: count, keys, mix: { read: 2, write: 1, cas: 0.5 }, infoRate: 0.01 });
+  // Final reads too, for convergence (the other checks read them as plain reads).
+  const events = generateHistory(createRng(seed), { processes, operations: count, keys, mix: { read: 2, write: 1, cas: 0.5 }, infoRate: 0.01, finalReads: true });
   const started = performance.now();
   const builder = new HistoryBuilder('kv');
   events.forEach((event, i) => builder.add(event, i + 1));
@@ -72,7 +74,7 @@ export const consistencyBench: BenchSuite = {
     resolveReadFrom({ dataType: 'kv', operations: big });
     const resolveMs = performance.now() - resolve;
     figures.push({ name: 'consistency.readFrom.1m', label: `read-from of ${big.length.toLocaleString('en-US')} operations (once per history, shared by the checks)`, value: resolveMs, unit: 'ms', better: 'lower' });
-    for (const check of SESSION_GUARANTEES) {
+    for (const check of [...SESSION_GUARANTEES, convergentCheck]) {
       const { ms, verdict } = timed(check, big);
       memory.sample();
       figures.push({

@@ -17,11 +17,16 @@ export interface GenerateOptions {
   infoRate: number;
   /** Omit keys (register model). */
   register?: boolean;
+  /** End with one final read (`"final": true`) of every key, after every operation completed. */
+  finalReads?: boolean;
 }
 
-export function generateHistory(rng: Rng, options: GenerateOptions): HistoryEvent[] {
+/** An event of a generated history: final reads carry `final: true`. */
+export type GeneratedEvent = HistoryEvent & { final?: true };
+
+export function generateHistory(rng: Rng, options: GenerateOptions): GeneratedEvent[] {
   const state = new Map<string, KvScalar>();
-  const events: HistoryEvent[] = [];
+  const events: GeneratedEvent[] = [];
   let time = 0;
   let counter = 0;
   const fs = (Object.entries(options.mix) as Array<[OpFunction, number]>).filter(([, w]) => w > 0);
@@ -101,6 +106,15 @@ export function generateHistory(rng: Rng, options: GenerateOptions): HistoryEven
       } else {
         events.push({ process, type: 'ok', f: op.f, ...keyField(op.key), value: op.f === 'read' ? op.result : op.value, time });
       }
+    }
+  }
+  if (options.finalReads) {
+    const keys = options.register ? [''] : Array.from({ length: options.keys }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      time += 1;
+      events.push({ process: 1, type: 'invoke', f: 'read', ...keyField(key), value: null, time, final: true });
+      events.push({ process: 1, type: 'ok', f: 'read', ...keyField(key), value: state.get(key) ?? null, time: time + 1, final: true });
+      time += 1;
     }
   }
   return events;
