@@ -18,6 +18,8 @@
 // crash can make the node contradict what it already told a peer.
 
 import type { ConsistencyName } from '../shared/consistency.ts';
+import type { MessageKind, NodeAction, OptionField, StatusField } from './descriptor.ts';
+import type { MonitorOptions, SafetyMonitor } from './monitor.ts';
 import type { Rng } from '../shared/rng.ts';
 import type {
   AdminRequest,
@@ -145,14 +147,34 @@ export interface NodeDetail {
   progress: PeerProgress[];
 }
 
+/**
+ * One algorithm, behind the one contract: the node factory and what the rest of the product needs
+ * to know about it (descriptor.ts). Registered in index.ts, the only list of algorithms.
+ */
 export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode> {
   readonly name: string;
+  /** For people: "Raft", "Multi-Paxos". */
+  readonly title: string;
+  /** A paragraph for the New cluster dialog: what it does, what to try. */
+  readonly summary: string;
+  /** Its options with labels, bounds and defaults (the window's form, the CLI's --set). */
+  readonly options: readonly OptionField[];
   readonly defaultOptions: O;
+  /** The fields its status() reports, in the order the inspector shows them. */
+  readonly status: readonly StatusField[];
+  /** Its message types, by `body.type`. */
+  readonly messages: Readonly<Record<string, MessageKind>>;
+  /** The operator commands a node card offers. */
+  readonly actions: readonly NodeAction[];
   /**
    * The consistency model its clients' histories keep (src/shared/consistency.ts): the window
    * raises an alarm when it breaks, and shows stronger models breaking as what the design gives up.
    */
   readonly promises: ConsistencyName;
+  /** Its own safety monitors, one set per run, fed by the harness after every Ready. */
+  createMonitor(options?: MonitorOptions): SafetyMonitor;
+  /** Options a fuzz run draws: every switch, and extreme settings. */
+  randomOptions(rng: Rng): Partial<O>;
   /** Restores a node from what its storage holds (an empty storage means a fresh node). */
   create(context: NodeContext<O>, persisted: PersistedState): N;
 }

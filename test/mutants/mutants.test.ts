@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
-import { createSafetyMonitor, type SafetyProperty } from '../../src/main/invariants/index.ts';
+import { createRaftMonitor as createSafetyMonitor } from '../../src/nodes/raft/monitors.ts';
+
+type SafetyProperty = string;
 import { defaultFuzzOptions, runFuzz } from '../../src/main/sim/fuzz.ts';
 import { raftAlgorithm, type RaftNode } from '../../src/nodes/raft/raft.ts';
 import type { Algorithm } from '../../src/nodes/types.ts';

@@ -5,6 +5,7 @@ import { raftAlgorithm } from '../../src/nodes/raft/raft.ts';
 import { createRng } from '../../src/shared/rng.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, Ready } from '../../src/nodes/types.ts';
 import type { TraceEvent } from '../../src/main/sim/simulation.ts';
+import { defineAlgorithm } from '../../src/nodes/define.ts';
 
 function raftRun(seed: number, faults = true): Simulation {
   const sim = new Simulation({ algorithm: raftAlgorithm, nodes: 5, seed, workload: { rate: 50 } });
@@ -15,7 +16,7 @@ function raftRun(seed: number, faults = true): Simulation {
 
 /** A toy algorithm: every node forwards a `ping` to the next on each tick, for network tests. */
 function pingAlgorithm(received: Array<{ at: string; from: string; n: number }>): Algorithm<Record<string, never>> {
-  return {
+  return defineAlgorithm({
     name: 'ping',
     defaultOptions: {},
     promises: 'convergent',
@@ -42,7 +43,7 @@ function pingAlgorithm(received: Array<{ at: string; from: string; n: number }>)
       };
       return node;
     },
-  };
+  });
 }
 
 describe('simulation', () => {

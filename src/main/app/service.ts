@@ -44,7 +44,7 @@ import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
-import { createSafetyMonitor, type SafetyMonitor } from '../invariants/index.ts';
+import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { WindowFeed } from './window-feed.ts';
 import type { ThreadScripts } from './threads.ts';
 import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
@@ -88,7 +88,7 @@ export class PlaygroundService {
   readonly dataDir: string;
   private cluster: Cluster | null = null;
   private settings: ClusterSettings | null = null;
-  private monitor: SafetyMonitor = createSafetyMonitor();
+  private monitor: SafetyMonitor | null = null;
   private checker = new IncrementalChecker('kv');
   private health: HealthView = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: null, models: modelsNotChecked(), strongest: [] };
   /** The failing key's explanation behind health.explanation, as the checker gave it. */
@@ -160,9 +160,11 @@ export class PlaygroundService {
     const electionTicks = ticks(settings.electionTimeoutMs);
     const heartbeatTicks = ticks(settings.heartbeatMs);
     if (heartbeatTicks >= electionTicks) throw new UserError('the heartbeat must be shorter than the election timeout');
-    this.monitor = createSafetyMonitor();
+    const algorithm = getAlgorithm(settings.algorithm);
+    if (algorithm === undefined) throw new UserError(`there is no algorithm ${JSON.stringify(settings.algorithm)}`);
+    this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
-    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: getAlgorithm(settings.algorithm)?.promises ?? null, models: modelsNotChecked(), strongest: [] };
+    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: algorithm.promises, models: modelsNotChecked(), strongest: [] };
     this.explanation = null;
     this.alarmed.clear();
     this.consistencyErrorShown = false;
@@ -356,7 +358,7 @@ export class PlaygroundService {
   private checkHealth(): void {
     this.checkRecording();
     this.checkConsistencyThread();
-    const violations = this.monitor.violations().map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
+    const violations = (this.monitor?.violations() ?? []).map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
     if (this.health.linearizable === 'false') {
       this.health = { ...this.health, violations };
       this.consistency?.maybeRound(() => this.settled());

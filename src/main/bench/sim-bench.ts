@@ -7,13 +7,14 @@ import type { Algorithm, ConsensusNode, Envelope, Ready } from '../../nodes/type
 import { raftAlgorithm } from '../../nodes/raft/raft.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
+import { defineAlgorithm } from '../../nodes/define.ts';
 
 const WORKLOAD = { clients: 5, rate: 50, keys: 8 };
 const LIGHT_WORKLOAD = { clients: 5, rate: 10, keys: 8 };
 const SIMULATED_MS = 600_000;
 
 /** Each node sends one message to every peer per tick and ignores what it receives. */
-const floodAlgorithm: Algorithm<Record<string, never>> = {
+const floodAlgorithm: Algorithm<Record<string, never>> = defineAlgorithm({
   // It serves no client: nothing to keep.
   promises: 'convergent',
   name: 'flood',
@@ -37,7 +38,7 @@ const floodAlgorithm: Algorithm<Record<string, never>> = {
     };
     return node;
   },
-};
+});
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any algorithm runs in the same simulator
 function measure(algorithm: Algorithm<any>, nodes: number, workload: typeof WORKLOAD | null): { speed: number; messagesPerSecond: number; delivered: number } {

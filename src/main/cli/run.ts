@@ -8,7 +8,6 @@ import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
-import { createSafetyMonitor } from '../invariants/index.ts';
 import { scheduleFaults, shuffled } from '../sim/faults.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
@@ -179,7 +178,7 @@ async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, 
 }
 
 function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null, stepTap?: StepTap): RunOutcome {
-  const monitor = createSafetyMonitor();
+  const monitor = (getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>).createMonitor();
   const journal = recorder === null ? null : simJournal((event) => recorder.journal([event]));
   const sim = new Simulation({
     recorder: recorder ?? undefined,
@@ -269,7 +268,7 @@ function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], int
 }
 
 async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null): Promise<RunOutcome> {
-  const monitor = createSafetyMonitor();
+  const monitor = (getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>).createMonitor();
   const session = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${settings.seed}`;
   const cluster = new Cluster({
     algorithm: settings.algo,

@@ -3,8 +3,7 @@
 
 import { createRng } from '../../shared/rng.ts';
 import type { Algorithm } from '../../nodes/types.ts';
-import type { RaftOptions } from '../../nodes/raft/options.ts';
-import { createSafetyMonitor, SafetyViolation, type SafetyProperty } from '../invariants/index.ts';
+import { SafetyViolation } from '../../nodes/monitor.ts';
 import { checkOperations, HistoryBuilder } from '../checker/index.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import { scheduleFaults, type FaultKind } from './faults.ts';
@@ -28,7 +27,7 @@ export interface FuzzOptions {
 
 export interface FuzzRunResult {
   seed: number;
-  violation: { property: SafetyProperty | 'linearizability' | 'error'; step: number; message: string } | null;
+  violation: { property: string; step: number; message: string } | null;
   /** The client history's verdict ('unknown' when the search ran out of time). */
   linearizable: 'true' | 'false' | 'unknown' | 'not checked';
   simulatedMs: number;
@@ -54,31 +53,9 @@ export const defaultFuzzOptions = {
   rate: 40,
 };
 
-/**
- * Raft options drawn from the run's seed: the fuzzer covers every switch, and small batches and
- * windows, which make the dangerous interleavings (Figure 8) likely enough to be found.
- */
-export function randomRaftOptions(seed: number): Partial<RaftOptions> {
-  const rng = createRng(seed).fork('options');
-  const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length)] as T;
-  // Short election timeouts against slow links make elections collide: split votes, competing
-  // candidates and stale leaders are where the subtle bugs live.
-  const electionTicks = pick([3, 5, 15]);
-  return {
-    electionTicks,
-    heartbeatTicks: Math.max(1, Math.floor(electionTicks / 3)),
-    preVote: rng.chance(0.5),
-    checkQuorum: rng.chance(0.5),
-    readMode: pick(['read_index', 'lease', 'log'] as const),
-    snapshotInterval: pick([0, 10, 50]),
-    maxEntriesPerMessage: pick([1, 4, 64]),
-    maxInflight: pick([1, 2, 64]),
-  };
-}
-
 export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
-  const monitor = createSafetyMonitor({ throwOnViolation: true });
-  const algorithmOptions = options.algorithm.name.startsWith('raft') ? randomRaftOptions(seed) : {};
+  const monitor = options.algorithm.createMonitor({ throwOnViolation: true });
+  const algorithmOptions = options.algorithm.randomOptions(createRng(seed).fork('options'));
   const sim = new Simulation({
     algorithm: options.algorithm,
     nodes: options.nodes,

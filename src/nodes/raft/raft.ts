@@ -48,6 +48,8 @@ import type {
 import { defaultRaftOptions, type RaftOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { committedIndex, quorumSize, tallyVotes } from './quorum.ts';
+import { RAFT_ACTIONS, RAFT_MESSAGES, RAFT_OPTION_FIELDS, RAFT_STATUS_FIELDS, RAFT_SUMMARY, RAFT_TITLE, randomRaftOptions } from './descriptor.ts';
+import { createRaftMonitor } from './monitors.ts';
 
 type CampaignKind = 'pre' | 'real' | 'transfer';
 
@@ -1064,8 +1066,16 @@ export type RaftNodeClass = new (context: NodeContext<RaftOptions>, persisted: P
 export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algorithm<RaftOptions, RaftNode> {
   return {
     name,
+    title: RAFT_TITLE,
+    summary: RAFT_SUMMARY,
+    options: RAFT_OPTION_FIELDS,
     defaultOptions: defaultRaftOptions,
+    status: RAFT_STATUS_FIELDS,
+    messages: RAFT_MESSAGES,
+    actions: RAFT_ACTIONS,
     promises: 'linearizable',
+    createMonitor: createRaftMonitor,
+    randomOptions: randomRaftOptions,
     create: (context, persisted) => new nodeClass(context, persisted),
   };
 }

@@ -6,41 +6,24 @@
 // Each check costs O(entries changed) per Ready, not O(log): they run after every simulator step.
 
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
-import type { PersistedState, Ready } from '../../nodes/types.ts';
-import { digestReady, type AppliedDigest, type EntryDigest, type ReadyDigest } from '../../nodes/ready-digest.ts';
-import type { ClusterObserver } from '../sim/observer.ts';
+import type { PersistedState, Ready } from '../types.ts';
+import { digestReady, type AppliedDigest, type EntryDigest, type ReadyDigest } from '../ready-digest.ts';
+import { SafetyViolation, type MonitorOptions, type SafetyMonitor } from '../monitor.ts';
 
-export type SafetyProperty =
+export type RaftSafetyProperty =
   | 'election_safety'
   | 'log_matching'
   | 'leader_completeness'
   | 'state_machine_safety'
   | 'acknowledged_write_lost';
 
-export const SAFETY_PROPERTIES: readonly SafetyProperty[] = [
+export const RAFT_SAFETY_PROPERTIES: readonly RaftSafetyProperty[] = [
   'election_safety',
   'log_matching',
   'leader_completeness',
   'state_machine_safety',
   'acknowledged_write_lost',
 ];
-
-export class SafetyViolation extends Error {
-  readonly property: SafetyProperty;
-  readonly node: NodeId | undefined;
-  readonly timeUs: number;
-  constructor(property: SafetyProperty, message: string, timeUs: number, node?: NodeId) {
-    super(message);
-    this.name = 'SafetyViolation';
-    this.property = property;
-    this.node = node;
-    this.timeUs = timeUs;
-  }
-}
-
-export function describeViolation(v: SafetyViolation): string {
-  return `${v.property} at ${(v.timeUs / 1000).toFixed(1)} ms${v.node ? ` on ${v.node}` : ''}: ${v.message}`;
-}
 
 /** The durable log of one node as the monitor knows it: the snapshot's edge, then terms by index. */
 interface DurableLog {
@@ -57,13 +40,6 @@ interface EntryRecord {
   prevTerm: number;
 }
 
-export interface SafetyMonitor extends ClusterObserver {
-  violations(): SafetyViolation[];
-  /** End-of-run checks: every acknowledged write is still applied somewhere. */
-  finalCheck(): void;
-  summary(): { leaders: number; appliedIndex: number; acknowledged: number; violations: number };
-}
-
 /** (index, term) as one number: terms stay far below 2^21 in any run. */
 function entryKey(index: number, term: number): number {
   return index * 2_097_152 + term;
@@ -76,7 +52,7 @@ function termAt(log: DurableLog, index: number): number {
   return t === undefined ? -1 : t;
 }
 
-export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}): SafetyMonitor {
+export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
   const throwOnViolation = options.throwOnViolation ?? false;
   const found: SafetyViolation[] = [];
   const logs = new Map<NodeId, DurableLog>();
@@ -86,7 +62,7 @@ export function createSafetyMonitor(options: { throwOnViolation?: boolean } = {}
   let highestApplied = { index: 0, term: 0 };
   const acknowledged = new Map<number, { term: number; fingerprint: string; what: string }>();
 
-  const violate = (property: SafetyProperty, message: string, timeUs: number, node?: NodeId): void => {
+  const violate = (property: RaftSafetyProperty, message: string, timeUs: number, node?: NodeId): void => {
     const v = new SafetyViolation(property, message, timeUs, node);
     found.push(v);
     if (throwOnViolation) throw v;

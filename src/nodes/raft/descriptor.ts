@@ -1,0 +1,88 @@
+// Raft as the rest of the product sees it: its options with their labels and bounds, the fields of
+// its status, its messages, the buttons on its node cards and the options a fuzz run draws.
+
+import type { MessageKind, NodeAction, OptionField, StatusField } from '../descriptor.ts';
+import type { Rng } from '../../shared/rng.ts';
+import type { RaftOptions } from './options.ts';
+
+export const RAFT_TITLE = 'Raft';
+
+export const RAFT_SUMMARY =
+  'Consensus by a strong leader (Ongaro and Ousterhout, 2014). Nodes elect a leader for a term; the leader appends every write to its log and commits it once a majority has it. Kill the leader and watch a new election; cut the cluster in two and watch the minority stop answering while the majority goes on.';
+
+export const RAFT_OPTION_FIELDS: readonly OptionField[] = [
+  { key: 'electionTicks', kind: 'ticks', label: 'Election timeout', description: 'A follower that hears no leader for this long (each node draws between this and twice this) starts an election.', default: 15, min: 2, max: 1000 },
+  { key: 'heartbeatTicks', kind: 'ticks', label: 'Heartbeat', description: 'How often a leader reminds followers it is alive; must be well below the election timeout.', default: 5, min: 1, max: 500 },
+  { key: 'preVote', kind: 'boolean', label: 'PreVote', description: 'Before a real election a node asks whether it could win, so a node cut off and rejoining does not depose a working leader.', default: true },
+  { key: 'checkQuorum', kind: 'boolean', label: 'CheckQuorum', description: 'A leader that has not heard from a majority for an election timeout steps down, so clients stop talking to a deposed leader.', default: true },
+  {
+    key: 'readMode',
+    kind: 'choice',
+    label: 'Reads',
+    description: 'How the leader serves a read: after a round of heartbeats confirms it still leads (ReadIndex), from its lease (fast, but trusts clocks), or through the log like a write.',
+    default: 'read_index',
+    choices: [
+      { value: 'read_index', label: 'ReadIndex' },
+      { value: 'lease', label: 'Lease' },
+      { value: 'log', label: 'Through the log' },
+    ],
+  },
+  { key: 'snapshotInterval', kind: 'integer', label: 'Snapshot every', unit: 'entries', description: 'A node replaces its applied log with a snapshot after this many entries; 0 keeps the whole log.', default: 1000, min: 0, max: 1_000_000 },
+  { key: 'maxInflight', kind: 'integer', label: 'Appends in flight', description: 'Appends a leader sends one follower before it waits for acknowledgements.', default: 64, min: 1, max: 4096 },
+  { key: 'maxEntriesPerMessage', kind: 'integer', label: 'Entries per append', description: 'The most log entries one append carries.', default: 64, min: 1, max: 4096 },
+];
+
+export const RAFT_STATUS_FIELDS: readonly StatusField[] = [
+  { key: 'role', label: 'Role', kind: 'role' },
+  { key: 'term', label: 'Term', kind: 'number', description: 'The election the node is in; a higher term deposes every older leader.' },
+  { key: 'leader', label: 'Leader', kind: 'node' },
+  { key: 'votedFor', label: 'Voted for', kind: 'node' },
+  { key: 'lastIndex', label: 'Last index', kind: 'number' },
+  { key: 'commit', label: 'Commit', kind: 'number' },
+  { key: 'applied', label: 'Applied', kind: 'number' },
+  { key: 'snapshotIndex', label: 'Snapshot', kind: 'number' },
+  { key: 'voters', label: 'Voters', kind: 'nodes' },
+];
+
+export const RAFT_MESSAGES: Readonly<Record<string, MessageKind>> = {
+  append_entries: { label: 'Append', colour: '#2f6fde', description: 'The leader sends log entries (or none, with the commit index) to a follower.' },
+  append_entries_response: { label: 'Append reply', colour: '#7fa8ec', description: 'A follower says whether the entries matched its log, and how far it now matches.' },
+  heartbeat: { label: 'Heartbeat', colour: '#2f6fde', description: 'The leader asserts its leadership and confirms reads.' },
+  heartbeat_response: { label: 'Heartbeat reply', colour: '#7fa8ec', description: 'A follower acknowledges the leader of its term.' },
+  request_vote: { label: 'Vote request', colour: '#e07b00', description: 'A candidate (or pre-candidate) asks for a vote, with how up to date its log is.' },
+  request_vote_response: { label: 'Vote', colour: '#e6b400', description: 'A node grants or refuses its vote.' },
+  install_snapshot: { label: 'Snapshot', colour: '#2a9d8f', description: 'The leader sends a follower its snapshot, when the entries it needs were compacted away.' },
+  timeout_now: { label: 'Timeout now', colour: '#9b4dca', description: 'The leader hands over: the target starts an election at once.' },
+};
+
+export const RAFT_ACTIONS: readonly NodeAction[] = [
+  { id: 'campaign', label: 'Timeout', description: 'Make this node time out now and start an election.', command: () => ({ type: 'campaign' }) },
+  {
+    id: 'transfer',
+    label: 'Transfer',
+    description: 'Ask this node, if it leads, to hand leadership to another member.',
+    needsPeer: 'member',
+    command: (peer) => ({ type: 'transfer_leadership', to: peer ?? '' }),
+  },
+];
+
+/**
+ * Options drawn from the run's seed: the fuzzer covers every switch, and small batches and
+ * windows, which make the dangerous interleavings (Figure 8) likely enough to be found.
+ */
+export function randomRaftOptions(rng: Rng): Partial<RaftOptions> {
+  const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length)] as T;
+  // Short election timeouts against slow links make elections collide: split votes, competing
+  // candidates and stale leaders are where the subtle bugs live.
+  const electionTicks = pick([3, 5, 15]);
+  return {
+    electionTicks,
+    heartbeatTicks: Math.max(1, Math.floor(electionTicks / 3)),
+    preVote: rng.chance(0.5),
+    checkQuorum: rng.chance(0.5),
+    readMode: pick(['read_index', 'lease', 'log'] as const),
+    snapshotInterval: pick([0, 10, 50]),
+    maxEntriesPerMessage: pick([1, 4, 64]),
+    maxInflight: pick([1, 2, 64]),
+  };
+}
