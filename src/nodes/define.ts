@@ -14,6 +14,7 @@ export function defineAlgorithm<O, N extends ConsensusNode = ConsensusNode>(core
     status: [],
     messages: {},
     actions: [],
+    membership: false,
     createMonitor: noMonitor,
     randomOptions: () => ({}),
     ...core,

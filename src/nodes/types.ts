@@ -166,6 +166,13 @@ export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode>
   readonly messages: Readonly<Record<string, MessageKind>>;
   /** The operator commands a node card offers. */
   readonly actions: readonly NodeAction[];
+  /** It serves `add_server` and `remove_server` (the window's Add node and Remove). */
+  readonly membership: boolean;
+  /** Status fields whose every change the window shows at once (default: role, term, leader). */
+  readonly significantStatus?: readonly string[];
+  /** The option (in ticks) a follower waits for its leader before it acts, if it has one. */
+  readonly leaderTimeoutOption?: string;
+
   /**
    * The consistency model its clients' histories keep (src/shared/consistency.ts): the window
    * raises an alarm when it breaks, and shows stronger models breaking as what the design gives up.

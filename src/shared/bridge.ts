@@ -4,6 +4,7 @@
 // the bridge.
 
 import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName, type ConsistencyVerdict } from './consistency.ts';
+import type { AlgorithmInfo } from './algorithm.ts';
 import type { HistoryEvent } from './history.ts';
 import type { JournalEvent } from './journal.ts';
 import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
@@ -13,49 +14,29 @@ export type AppMode = 'electron' | 'browser';
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface ClusterSettings {
+  /** A name from the algorithm registry (AppState.algorithms). */
   algorithm: string;
+  /**
+   * The algorithm's own options, by the keys of its option fields (AlgorithmInfo.options; times in
+   * ticks of TICK_MS). Missing ones take their defaults; the running cluster's state shows them all.
+   */
+  options: Record<string, unknown>;
   /** 1 to 15 */
   nodes: number;
-  /** The shortest election timeout; each node draws its own between this and twice this. */
-  electionTimeoutMs: number;
-  heartbeatMs: number;
   seed: number;
   sync: 'full' | 'normal';
-  preVote: boolean;
-  checkQuorum: boolean;
-  leaseReads: boolean;
   /** Delay of every link, so that messages can be watched crossing it. */
   networkDelayMs: number;
   /** 0.01 to 100 */
   speed: number;
-  /** A node compacts its log into a snapshot after this many applied entries; 0 keeps the whole log. */
-  snapshotEvery: number;
 }
 
-export const DEFAULT_SETTINGS: ClusterSettings = {
-  algorithm: 'raft',
-  nodes: 5,
-  electionTimeoutMs: 150,
-  heartbeatMs: 50,
-  seed: 1,
-  sync: 'normal',
-  preVote: true,
-  checkQuorum: true,
-  leaseReads: false,
-  networkDelayMs: 20,
-  speed: 0.25,
-  snapshotEvery: 1000,
-};
-
-/** The bounds of every setting, checked by the app and by the window's forms alike. */
+/** The bounds of every harness setting, checked by the app and by the window's forms alike. */
 export const SETTING_LIMITS = {
   nodes: { min: 1, max: 15, integer: true },
-  electionTimeoutMs: { min: 20, max: 10_000, integer: false },
-  heartbeatMs: { min: 10, max: 5_000, integer: false },
   seed: { min: 0, max: 4_294_967_295, integer: true },
   networkDelayMs: { min: 0, max: 10_000, integer: false },
   speed: { min: 0.01, max: 100, integer: false },
-  snapshotEvery: { min: 0, max: 1_000_000, integer: true },
 } as const;
 
 export type NumericSetting = keyof typeof SETTING_LIMITS;
@@ -209,6 +190,10 @@ export interface WorkloadSettings {
 
 export interface AppState {
   settings: ClusterSettings;
+  /** Every algorithm the app can run, as its descriptor describes it (the first is the default). */
+  algorithms: AlgorithmInfo[];
+  /** The harness's tick: an option in ticks lasts this many milliseconds each. */
+  tickMs: number;
   nodes: NodeView[];
   network: NetworkView;
   clock: ClockView;
@@ -239,7 +224,8 @@ export const MAX_CALL_BYTES = 1 * 2 ** 20;
 export const BRIDGE_PROTOCOL = 'playground';
 export const TOKEN_PROTOCOL_PREFIX = 'token.';
 
-export type NodeAction = 'kill' | 'restart' | 'pause' | 'resume' | 'timeout' | 'transfer' | 'remove';
+/** What the harness does to a node, whatever the algorithm; its own commands go by nodeCommand. */
+export type NodeAction = 'kill' | 'restart' | 'pause' | 'resume' | 'remove';
 
 export type ClientTarget = NodeId | 'leader';
 
@@ -325,6 +311,8 @@ export interface PlaygroundApi {
   getState(): Promise<Result<AppState>>;
   newCluster(settings: ClusterSettings): Promise<Result<AppState>>;
   nodeAction(node: NodeId, action: NodeAction): Promise<Result<string>>;
+  /** One of the algorithm's node actions (AlgorithmInfo.actions), by id, on that node's card. */
+  nodeCommand(node: NodeId, action: string): Promise<Result<string>>;
   addNode(): Promise<Result<NodeId>>;
   cutLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
   healLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
@@ -367,6 +355,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'getState',
   'newCluster',
   'nodeAction',
+  'nodeCommand',
   'addNode',
   'cutLink',
   'healLink',

@@ -4,6 +4,12 @@
 
 import type { KvScalar } from './history.ts';
 
+/**
+ * The length of one logical tick, the only clock a node sees: the harnesses (simulator, live
+ * cluster) feed one `tick` input per TICK_MS of their time; algorithms count timeouts in ticks.
+ */
+export const TICK_MS = 10;
+
 /** Nodes are named n1..nN. Clients are not nodes; they are numbered processes. */
 export type NodeId = string;
 

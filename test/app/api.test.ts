@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type AppState } from '../../src/shared/bridge.ts';
+import { type AppState } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../../src/main/app/cluster-settings.ts';
 import { dispatch } from '../../src/main/app/api.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 import { main } from '../../src/main/cli/cli.ts';
@@ -28,7 +29,12 @@ describe('the app behind the window', () => {
       ['dropTables', [], /unknown operation/],
       ['newCluster', [{ ...DEFAULT_SETTINGS, nodes: 0 }], /nodes: at least 1 node/],
       ['newCluster', [{ ...DEFAULT_SETTINGS, nodes: 'five' }], /nodes/],
-      ['newCluster', [{ ...DEFAULT_SETTINGS, snapshotEvery: -1 }], /snapshotEvery: at least 0 entries/],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, options: { snapshotInterval: -1 } }], /option snapshotInterval: a whole number from 0 to/],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, options: { warpDrive: true } }], /unknown option\(s\) warpDrive; known: /],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, options: { electionTicks: 5, heartbeatTicks: 5 } }], /Heartbeat must be shorter than the election timeout/],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, algorithm: 'zab' }], /algorithm/],
+      ['newCluster', [{ ...DEFAULT_SETTINGS, options: { nested: { a: 1 } } }], /options/],
+      ['nodeCommand', ['n1', 'self-destruct'], /has no action "self-destruct"; it has /],
       ['setLinkRule', [null, null, { delayMs: -5 }], /a delay cannot be negative/],
       ['nodeAction', ['n99', 'kill'], /there is no node "n99"/],
       ['nodeAction', ['n1', 'explode'], /invalid nodeAction/],

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, MAX_CALL_BYTES, type AppState } from '../../src/shared/bridge.ts';
+import { MAX_CALL_BYTES, type AppState } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../../src/main/app/cluster-settings.ts';
 import { dispatch, MAX_SESSIONS_PER_CALL, validateCall } from '../../src/main/app/api.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 

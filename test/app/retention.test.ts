@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type RetentionView } from '../../src/shared/bridge.ts';
+import { type RetentionView } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../../src/main/app/cluster-settings.ts';
 import { dispatch } from '../../src/main/app/api.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 import { DEFAULT_RETENTION_BYTES, MIB } from '../../src/main/record/retention.ts';

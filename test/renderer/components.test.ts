@@ -4,7 +4,9 @@
 import { mount, flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTINGS, modelsNotChecked, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
+import { modelsNotChecked, type AppState, type PlaygroundBridge } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../../src/main/app/cluster-settings.ts';
+import { algorithmInfo, algorithms, getAlgorithm } from '../../src/nodes/index.ts';
 import { setBridge } from '../../src/renderer/src/bridge.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import NodeCard from '../../src/renderer/src/components/NodeCard.vue';
@@ -23,7 +25,9 @@ import type { HealthView, ModelVerdictView } from '../../src/shared/bridge.ts';
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
 
 const state: AppState = {
-  settings: DEFAULT_SETTINGS,
+  settings: { ...DEFAULT_SETTINGS, options: { ...(getAlgorithm(DEFAULT_SETTINGS.algorithm)?.defaultOptions as Record<string, unknown>) } },
+  algorithms: Object.values(algorithms).map(algorithmInfo),
+  tickMs: 10,
   nodes: [
     { id: 'n1', state: 'up', status: status('n1', 'leader'), failure: null, file: '/d/n1.sqlite' },
     { id: 'n2', state: 'down', status: null, failure: null, file: '/d/n2.sqlite' },
@@ -45,6 +49,7 @@ function fakeBridge(): PlaygroundBridge {
     getState: ok(state),
     newCluster: ok(state),
     nodeAction: vi.fn(async () => ({ ok: false as const, error: 'n1 is already down' })),
+    nodeCommand: ok('sent'),
     addNode: ok('n4'),
     cutLink: ok(state.network),
     healLink: ok(state.network),
@@ -87,6 +92,7 @@ describe('window components', () => {
     // Campaigning is for a running node that does not lead.
     expect(leader.findAll('button').map((b) => b.text())).not.toContain('Transfer leadership here');
     const follower = mount(NodeCard, { props: { node: { ...state.nodes[0]!, id: 'n2', status: status('n2', 'follower') } } });
+    // The algorithm's own actions come from its descriptor.
     expect(follower.findAll('button').map((b) => b.text())).toEqual(expect.arrayContaining(['Timeout now', 'Transfer leadership here']));
     const down = mount(NodeCard, { props: { node: state.nodes[1]! } });
     expect(down.find('.role').text()).toBe('down');
@@ -122,6 +128,13 @@ describe('window components', () => {
     }
   });
 
+  it("sends the algorithm's own actions by their id", async () => {
+    const follower = mount(NodeCard, { props: { node: { ...state.nodes[0]!, id: 'n2', status: status('n2', 'follower') } } });
+    await follower.findAll('button').find((b) => b.text() === 'Transfer leadership here')!.trigger('click');
+    await flushPromises();
+    expect(bridge.nodeCommand).toHaveBeenCalledWith('n2', 'transfer');
+  });
+
   it('asks the app to kill a node, and shows its refusal as a toast', async () => {
     const card = mount(NodeCard, { props: { node: state.nodes[0]! } });
     await card.findAll('button').find((b) => b.text() === 'Kill')!.trigger('click');
@@ -144,7 +157,8 @@ describe('window components', () => {
     await dialog.find('input[aria-label="Heartbeat (ms)"]').setValue('40');
     await dialog.find('form').trigger('submit');
     await flushPromises();
-    expect(bridge.newCluster).toHaveBeenCalledWith(expect.objectContaining({ nodes: 3, heartbeatMs: 40 }));
+    // Times are shown in milliseconds and sent in the algorithm's ticks (10 ms each here).
+    expect(bridge.newCluster).toHaveBeenCalledWith(expect.objectContaining({ algorithm: DEFAULT_SETTINGS.algorithm, nodes: 3, options: expect.objectContaining({ heartbeatTicks: 4, electionTicks: 15 }) }));
   });
 
   it('cuts one link one way, and offers to heal it once the state says it is cut', async () => {

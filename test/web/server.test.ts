@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { DEFAULT_SETTINGS } from '../../src/shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../../src/main/app/cluster-settings.ts';
 import { createRng } from '../../src/shared/rng.ts';
 import { PlaygroundService } from '../../src/main/app/service.ts';
 import { requestPath, startWebServer, type WebServer } from '../../src/main/web/server.ts';

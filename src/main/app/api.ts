@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { API_METHODS, MAX_CALL_BYTES, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
+import { algorithmNames } from '../../nodes/index.ts';
 import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record/retention.ts';
 
 const nodeId = z.string().regex(/^n\d{1,2}$/, 'a node is named n1, n2, ...');
@@ -13,7 +14,7 @@ const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
 const key = z.string().min(1, 'a key cannot be empty').max(200, 'a key has at most 200 characters');
 const scalar = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
 
-const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', electionTimeoutMs: ' ms', heartbeatMs: ' ms', seed: '', networkDelayMs: ' ms', speed: 'x', snapshotEvery: ' entries' };
+const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', seed: '', networkDelayMs: ' ms', speed: 'x' };
 
 function limited(setting: NumericSetting): z.ZodNumber {
   const { min, max, integer } = SETTING_LIMITS[setting];
@@ -22,19 +23,16 @@ function limited(setting: NumericSetting): z.ZodNumber {
   return integer ? number.int('a whole number') : number;
 }
 
+// The algorithm's options are checked against its own fields (cluster-settings.ts) once the
+// algorithm is known; here only their shape: a flat object of plain values.
 const settings = z.strictObject({
-  algorithm: z.enum(['raft']),
+  algorithm: z.enum(algorithmNames() as [string, ...string[]]),
+  options: z.record(z.string().max(100), z.union([z.boolean(), z.number().finite(), z.string().max(200)])).refine((o) => Object.keys(o).length <= 100, 'at most 100 options'),
   nodes: limited('nodes'),
-  electionTimeoutMs: limited('electionTimeoutMs'),
-  heartbeatMs: limited('heartbeatMs'),
   seed: limited('seed'),
   sync: z.enum(['full', 'normal']),
-  preVote: z.boolean(),
-  checkQuorum: z.boolean(),
-  leaseReads: z.boolean(),
   networkDelayMs: limited('networkDelayMs'),
   speed: limited('speed'),
-  snapshotEvery: limited('snapshotEvery'),
 });
 
 const linkRule = z.strictObject({
@@ -74,7 +72,8 @@ const moment = z.number().min(0, 'a moment cannot be negative').max(365 * 24 * 3
 const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   getState: z.tuple([]),
   newCluster: z.tuple([settings]),
-  nodeAction: z.tuple([nodeId, z.enum(['kill', 'restart', 'pause', 'resume', 'timeout', 'transfer', 'remove'])]),
+  nodeAction: z.tuple([nodeId, z.enum(['kill', 'restart', 'pause', 'resume', 'remove'])]),
+  nodeCommand: z.tuple([nodeId, z.string().min(1).max(100)]),
   addNode: z.tuple([]),
   cutLink: z.tuple([nodeId, nodeId, z.boolean()]),
   healLink: z.tuple([nodeId, nodeId, z.boolean()]),
@@ -135,6 +134,8 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.newCluster(a[0]);
     case 'nodeAction':
       return service.nodeAction(a[0], a[1]);
+    case 'nodeCommand':
+      return service.nodeCommand(a[0], a[1]);
     case 'addNode':
       return service.addNode();
     case 'cutLink':

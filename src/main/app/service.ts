@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  DEFAULT_SETTINGS,
   type AppState,
   type ReplayFrame,
   type SessionListItem,
@@ -35,11 +34,16 @@ import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import { percentile } from '../../shared/stats.ts';
 import type { KvOp, LogEntry, NodeId } from '../../shared/protocol.ts';
-import { TICK_MS } from '../../nodes/raft/options.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
+import { recordedSettings, resolveSettings, SettingsError } from './cluster-settings.ts';
+import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
-import { getAlgorithm } from '../../nodes/index.ts';
+import { algorithmInfo, algorithms, getAlgorithm } from '../../nodes/index.ts';
+
+/** What the window is told about every algorithm (it never changes while the app runs). */
+const ALGORITHMS = Object.values(algorithms).map(algorithmInfo);
 import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
@@ -155,13 +159,14 @@ export class PlaygroundService {
 
   private async startCluster(settings: ClusterSettings, session?: string): Promise<AppState> {
     if (this.closing) throw new UserError('the app is closing');
+    // Checked before anything stops: bad settings leave the running cluster running.
+    let algorithm: Algorithm<unknown>;
+    try {
+      ({ algorithm, settings } = resolveSettings(settings));
+    } catch (error) {
+      throw error instanceof SettingsError ? new UserError(error.message) : error;
+    }
     await this.stopRunningCluster();
-    const ticks = (ms: number): number => Math.max(1, Math.round(ms / TICK_MS));
-    const electionTicks = ticks(settings.electionTimeoutMs);
-    const heartbeatTicks = ticks(settings.heartbeatMs);
-    if (heartbeatTicks >= electionTicks) throw new UserError('the heartbeat must be shorter than the election timeout');
-    const algorithm = getAlgorithm(settings.algorithm);
-    if (algorithm === undefined) throw new UserError(`there is no algorithm ${JSON.stringify(settings.algorithm)}`);
     this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
     this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: algorithm.promises, models: modelsNotChecked(), strongest: [] };
@@ -174,7 +179,7 @@ export class PlaygroundService {
     this.latencies = [];
     this.highestCommit = 0;
     this.electionsSeen = 0;
-    this.feed = new WindowFeed();
+    this.feed = new WindowFeed(algorithm.significantStatus);
     this.session++;
     session ??= `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
     // Every session is recorded beside its node files, to replay, verify and export later.
@@ -193,14 +198,7 @@ export class PlaygroundService {
       sync: settings.sync,
       speed: settings.speed,
       network: startingLinkRule(settings),
-      algorithmOptions: {
-        electionTicks,
-        heartbeatTicks,
-        preVote: settings.preVote,
-        checkQuorum: settings.checkQuorum,
-        readMode: settings.leaseReads ? 'lease' : 'read_index',
-        snapshotInterval: settings.snapshotEvery,
-      },
+      algorithmOptions: settings.options,
       observers: [this.monitor],
       workerUrl: this.threads.nodeHost,
       recorder,
@@ -291,6 +289,8 @@ export class PlaygroundService {
     if (cluster === null || settings === null) throw new UserError('no cluster is running');
     return {
       settings,
+      algorithms: ALGORITHMS,
+      tickMs: TICK_MS,
       nodes: cluster.nodeIds.map((id) => this.nodeView(cluster, id)),
       network: this.networkView(),
       clock: this.clockView(),
@@ -470,20 +470,8 @@ export class PlaygroundService {
       case 'resume':
         cluster.resume(id);
         return `${id} resumed`;
-      case 'timeout': {
-        if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
-        const reply = await cluster.admin(id, { type: 'campaign' });
-        return reply !== null && reply.kind === 'admin' && !reply.ok ? `${id}: ${reply.message}` : `${id} starts an election`;
-      }
-      case 'transfer': {
-        const leader = cluster.leader();
-        if (leader === null) throw new UserError('there is no leader to transfer from');
-        if (leader === id) throw new UserError(`${id} already leads`);
-        const reply = await cluster.admin(leader, { type: 'transfer_leadership', to: id });
-        if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
-        return `${leader} hands leadership to ${id}`;
-      }
       case 'remove': {
+        if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes`);
         const reply = await cluster.removeServer(id);
         if (reply === null) throw new UserError(`no answer from the leader about removing ${id}`);
         if (reply.kind === 'admin' && !reply.ok) throw new UserError(`removing ${id} failed: ${reply.message}`);
@@ -492,7 +480,36 @@ export class PlaygroundService {
     }
   }
 
+  /** One of the algorithm's own node actions (its descriptor's), on the node whose card it is. */
+  async nodeCommand(id: NodeId, actionId: string): Promise<string> {
+    const cluster = this.live();
+    this.node(id);
+    const algorithm = this.algorithm();
+    const action = algorithm.actions.find((a) => a.id === actionId);
+    if (action === undefined) throw new UserError(`${algorithm.title} has no action ${JSON.stringify(actionId)}; it has ${algorithm.actions.map((a) => a.id).join(', ') || 'none'}`);
+    if (action.needsPeer !== undefined) throw new UserError(`${action.label} needs another node, which the window cannot give yet`);
+    if ((action.sendTo ?? 'self') === 'self') {
+      if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
+      const reply = await cluster.admin(id, action.command(null));
+      if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${id} refused: ${reply.message}`);
+      return reply !== null && reply.kind === 'admin' ? `${id}: ${reply.message}` : `${action.label}: sent to ${id}`;
+    }
+    const leader = cluster.leader();
+    if (leader === null) throw new UserError('there is no leader to ask');
+    if (leader === id) throw new UserError(`${id} already leads`);
+    const reply = await cluster.admin(leader, action.command(id));
+    if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
+    return reply !== null && reply.kind === 'admin' ? `${leader}: ${reply.message}` : `${action.label}: sent to ${leader}`;
+  }
+
+  private algorithm(): Algorithm<unknown> {
+    const algorithm = getAlgorithm(this.settings?.algorithm ?? '');
+    if (algorithm === undefined) throw new UserError('no cluster is running: start one with New cluster');
+    return algorithm;
+  }
+
   async addNode(): Promise<NodeId> {
+    if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes: its cluster keeps the nodes it started with`);
     const { node, reply } = await this.live().addServer();
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${node} started, but the leader did not add it: ${reply.message}`);
     return node;
@@ -703,11 +720,10 @@ export class PlaygroundService {
   }
 
   private replaySettings(replay: SessionReplay): ClusterSettings {
-    const recorded = replay.meta.settings as Partial<ClusterSettings>;
-    const known = Object.fromEntries(Object.entries(recorded).filter(([key]) => key in DEFAULT_SETTINGS)) as Partial<ClusterSettings>;
+    const recorded = recordedSettings(replay.meta.settings, replay.meta.algorithm, TICK_MS);
     // A session from the command line has no delay setting; its links' own delay is what the window shows moving.
-    const delay = known.networkDelayMs ?? replay.startingLinkRule.delayMs;
-    return { ...DEFAULT_SETTINGS, ...known, networkDelayMs: delay, algorithm: replay.meta.algorithm, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
+    const delay = typeof replay.meta.settings.networkDelayMs === 'number' ? recorded.networkDelayMs : replay.startingLinkRule.delayMs;
+    return { ...recorded, networkDelayMs: delay, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
   }
 
   replayMoment(name: string, timeMs: number): ReplayFrame {
@@ -717,6 +733,8 @@ export class PlaygroundService {
     const verdicts = replay.modelsAt(m.timeMs, m.linearizable);
     const state: AppState = {
       settings,
+      algorithms: ALGORITHMS,
+      tickMs: TICK_MS,
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
       network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },

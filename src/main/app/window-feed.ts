@@ -12,6 +12,9 @@ import type { NodeId } from '../../shared/protocol.ts';
 /** Sends shown per batch: at 20 batches a second, about a thousand messages a second on screen. */
 export const MESSAGES_PER_BATCH = 50;
 
+/** The conventions every algorithm may report: who leads, in which term, and each node's role. */
+export const DEFAULT_SIGNIFICANT: readonly string[] = ['role', 'term', 'leader'];
+
 export class WindowFeed {
   private events: Array<JournalEvent | null> = [];
   private skipped = 0;
@@ -25,6 +28,12 @@ export class WindowFeed {
   /** Where in `events` each node's latest commit-only state change sits, to be replaced. */
   private readonly progressAt = new Map<NodeId, number>();
   private important = 0;
+  /** The status fields whose change is always shown (the algorithm's; role, term and leader by default). */
+  private readonly significant: readonly string[];
+
+  constructor(significant: readonly string[] = DEFAULT_SIGNIFICANT) {
+    this.significant = significant;
+  }
 
   add(event: JournalEvent): void {
     switch (event.kind) {
@@ -55,7 +64,8 @@ export class WindowFeed {
         return this.skip();
       }
       case 'state': {
-        const role = `${event.status.role}/${event.status.term}/${event.status.leader ?? ''}`;
+        const status = event.status as unknown as Record<string, unknown>;
+        const role = this.significant.map((key) => JSON.stringify(status[key] ?? null)).join('/');
         if (this.roles.get(event.node) !== role) {
           this.roles.set(event.node, role);
           this.progressAt.delete(event.node);

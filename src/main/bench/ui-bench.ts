@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
-import { DEFAULT_SETTINGS, type UpdateBatch } from '../../shared/bridge.ts';
+import { type UpdateBatch } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../app/cluster-settings.ts';
 import { PlaygroundService } from '../app/service.ts';
 import { startWebServer, type WebServer } from '../web/server.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
@@ -254,7 +255,7 @@ export const uiBench: BenchSuite = {
       await service.setWorkload(null);
 
       progress(`log: a 3-node cluster without snapshots writes ${LOG_ENTRIES.toLocaleString('en-US')} entries`);
-      await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 0, snapshotEvery: 0 });
+      await service.newCluster({ ...DEFAULT_SETTINGS, nodes: 3, speed: 1, networkDelayMs: 0, options: { snapshotInterval: 0 } });
       await service.setWorkload({ rate: 10_000, clients: 200, keys: 64, mix: { read: 0, write: 1, cas: 0, append: 0, delete: 0 } });
       const leader = async (): Promise<{ id: string; last: number }> => {
         const up = service.state().nodes.find((n) => n.status?.role === 'leader');

@@ -1,6 +1,9 @@
-// A small argument parser shared by every subcommand: `--name value`, `--name=value`, boolean
-// switches and positional arguments. Every mistake becomes a UsageError naming the option, which
-// the CLI prints as one line and turns into exit code 2.
+// Every subcommand's arguments, through Node's own parser (node:util parseArgs, strict): `--name
+// value`, `--name=value`, switches, repeatable options and positional arguments. Every mistake
+// becomes a UsageError naming the option, which the CLI prints as one line and turns into exit
+// code 2.
+
+import { parseArgs as parseNodeArgs } from 'node:util';
 
 export class UsageError extends Error {}
 
@@ -9,53 +12,55 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   /** Short alias without the dash, e.g. 'n'. */
   short?: string;
+  /** May be given more than once (`--set a=1 --set b=2`): every value is kept, in order. */
+  multiple?: boolean;
 }
 
 export interface ParsedArgs {
+  /** The last value of each option given (true for a switch). */
   options: Map<string, string | true>;
+  /** Every value of each repeatable option, in order. */
+  lists: Map<string, string[]>;
   positionals: string[];
 }
 
 export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
-  const options = new Map<string, string | true>();
-  const positionals: string[] = [];
-  const byShort = new Map<string, string>();
-  for (const [name, s] of Object.entries(spec)) if (s.short) byShort.set(s.short, name);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-' || !arg.startsWith('-')) {
-      positionals.push(arg);
-      continue;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    } else {
-      const long = byShort.get(arg.slice(1));
-      if (long === undefined) throw new UsageError(`unknown option ${arg}`);
-      name = long;
-    }
-    const s = spec[name];
-    if (s === undefined) throw new UsageError(`unknown option --${name}`);
-    if (s.type === 'boolean') {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      options.set(name, true);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    options.set(name, value);
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(usageMessage(error as Error & { code?: string }, argv, spec));
   }
-  return { options, positionals };
+  const options = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (Array.isArray(value)) {
+      const strings = value.filter((v): v is string => typeof v === 'string');
+      lists.set(name, strings);
+      const last = strings[strings.length - 1];
+      if (last !== undefined) options.set(name, last);
+    } else if (typeof value === 'string') options.set(name, value);
+    else if (value === true) options.set(name, true);
+  }
+  return { options, lists, positionals: parsed.positionals };
+}
+
+/** Node's messages name the rule; ours name the option and what to do, as before. */
+function usageMessage(error: Error & { code?: string }, argv: string[], spec: Record<string, OptionSpec>): string {
+  const quoted = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1];
+  const name = quoted?.replace(/^-+/, '');
+  const long = name !== undefined && name.length === 1 ? (Object.entries(spec).find(([, s]) => s.short === name)?.[0] ?? name) : name;
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted ?? argv.find((a) => a.startsWith('-')) ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (long !== undefined && spec[long]?.type === 'boolean') return `--${long} takes no value`;
+      return long !== undefined ? `--${long} needs a value (write --${long}=VALUE for one that starts with a dash)` : error.message;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return error.message;
+    default:
+      return error.message;
+  }
 }
 
 export function intOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {

@@ -84,6 +84,10 @@ export const generateCommand: CommandMain = async (argv, io) => {
   const withDefaults = [...(forwarded.some((a) => a.startsWith('--duration')) ? [] : ['--duration', '60s']), ...(forwarded.some((a) => a.startsWith('--faults')) ? [] : ['--faults', 'partition,kill,pause,drop,delay,dup']), ...forwarded];
   const base = parseRunArgs(withDefaults);
   if (base === 'help') return 0;
+  if ('options' in base) {
+    io.out(base.options);
+    return 0;
+  }
   mkdirSync(sessionsDir, { recursive: true });
 
   // Sessions are independent: as many at once as there are cores (simulated ones); worker-thread

@@ -4,7 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
-import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
+import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm } from '../../nodes/index.ts';
+import { OptionError, parseAssignments, relationProblem, type OptionField } from '../../shared/algorithm.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
@@ -27,7 +29,9 @@ default each node is a worker thread with its own SQLite file; --sim runs the de
 simulator instead (same seed, same run).
 
 options:
-  --algo NAME           ${algorithmNames().join(', ')} (default raft)
+  --algo NAME           ${algorithmNames().join(', ')} (default ${DEFAULT_ALGORITHM})
+  --set KEY=VALUE       one of the algorithm's options (repeat for more)
+  --options             list the algorithm's options (with --algo NAME), then exit
   --nodes N             1 to 15 (default 5)
   --seed S              0 to 4294967295 (default 1)
   --duration D          how long faults and clients run, e.g. 30s (default 30s)
@@ -40,9 +44,6 @@ options:
   --history FILE        also write the client history there (JSON Lines); a new file, never
                         one that exists
   --sync full|normal    SQLite synchronous mode (default full)
-  --read MODE           read_index, lease or log (default read_index)
-  --no-prevote          turn PreVote off
-  --no-checkquorum      turn CheckQuorum off
   --sim                 use the simulator instead of worker threads
   --record FILE         record the session into FILE (.session.sqlite): every event, every
                         node's inputs and outputs, the history; replay and export read it
@@ -97,7 +98,7 @@ function startRecorder(settings: RunSettings, tap?: JournalTap): SessionRecorder
   return new SessionRecorder(recordFile, { mode: settings.sim ? 'sim' : 'live', algorithm: settings.algo, nodes: settings.nodes, seed: settings.seed, settings: { ...recorded, startingLinkRule } }, { tap });
 }
 
-export function parseRunArgs(argv: string[]): RunSettings | 'help' {
+export function parseRunArgs(argv: string[]): RunSettings | 'help' | { options: string } {
   const args = parseArgs(argv, {
     algo: { type: 'string' },
     nodes: { type: 'string' },
@@ -111,17 +112,27 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
     'data-dir': { type: 'string' },
     history: { type: 'string' },
     sync: { type: 'string' },
-    read: { type: 'string' },
-    'no-prevote': { type: 'boolean' },
-    'no-checkquorum': { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    options: { type: 'boolean' },
     sim: { type: 'boolean' },
     record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (args.options.has('help')) return 'help';
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
-  const algo = stringOption(args, 'algo') ?? 'raft';
-  if (getAlgorithm(algo) === undefined) throw new UsageError(`--algo must be one of ${algorithmNames().join(', ')}, got ${JSON.stringify(algo)}`);
+  const algo = stringOption(args, 'algo') ?? DEFAULT_ALGORITHM;
+  const algorithm = getAlgorithm(algo);
+  if (algorithm === undefined) throw new UsageError(`--algo must be one of ${algorithmNames().join(', ')}, got ${JSON.stringify(algo)}`);
+  let algorithmOptions: Record<string, unknown>;
+  try {
+    algorithmOptions = parseAssignments(algorithm.options, args.lists.get('set') ?? []);
+  } catch (error) {
+    if (error instanceof OptionError) throw new UsageError(`--set: ${error.message}`);
+    throw error;
+  }
+  if (args.options.has('options')) return { options: describeOptions(algorithm.title, algorithm.options) };
+  const relation = relationProblem(algorithm.options, { ...(algorithm.defaultOptions as Record<string, unknown>), ...algorithmOptions });
+  if (relation !== null) throw new UsageError(`--set: ${relation}`);
   const faultsText = stringOption(args, 'faults') ?? 'none';
   const parts = faultsText.split(',').map((f) => f.trim()).filter(Boolean);
   if (parts.length === 0 || parts.some((p) => p !== 'none' && !(RUN_FAULTS as readonly string[]).includes(p))) {
@@ -131,7 +142,6 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
   if (durationMs <= 0 || durationMs > 24 * 3_600_000) throw new UsageError('--duration must be more than 0 and at most 24h');
   const faultIntervalMs = durationOption(args, 'fault-interval', 2000);
   if (faultIntervalMs < 10) throw new UsageError('--fault-interval must be at least 10ms');
-  const readMode = choiceOption(args, 'read', ['read_index', 'lease', 'log'] as const, 'read_index');
   return {
     algo,
     nodes: intOption(args, 'nodes', 5, 1, 15),
@@ -145,10 +155,28 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
     dataDir: dataDirOption(stringOption(args, 'data-dir')),
     historyFile: historyOption(stringOption(args, 'history')),
     sync: choiceOption(args, 'sync', ['full', 'normal'] as const, 'full'),
-    algorithmOptions: { readMode, preVote: !args.options.has('no-prevote'), checkQuorum: !args.options.has('no-checkquorum') },
+    algorithmOptions,
     sim: args.options.has('sim'),
     recordFile: recordOption(stringOption(args, 'record')),
   };
+}
+
+/** One line per option: key, what it takes, its default, what it does. */
+export function describeOptions(title: string, fields: readonly OptionField[]): string {
+  if (fields.length === 0) return `${title} has no options.`;
+  const takes = (f: OptionField): string => {
+    switch (f.kind) {
+      case 'boolean':
+        return 'true|false';
+      case 'choice':
+        return f.choices.map((c) => c.value).join('|');
+      case 'ticks':
+        return `${f.min}..${f.max} ticks of ${TICK_MS} ms`;
+      case 'integer':
+        return `${f.min}..${f.max}${f.unit === undefined ? '' : ` ${f.unit}`}`;
+    }
+  };
+  return [`${title} options (--set KEY=VALUE):`, ...fields.map((f) => `  ${f.key}=${takes(f)} (default ${String(f.default)}): ${f.label}. ${f.description}`)].join('\n');
 }
 
 interface RunOutcome {
@@ -330,6 +358,10 @@ export const runCommand: CommandMain = async (argv, io) => {
   const settings = parseRunArgs(argv);
   if (settings === 'help') {
     io.out(HELP);
+    return 0;
+  }
+  if ('options' in settings) {
+    io.out(settings.options);
     return 0;
   }
   return runSession(settings, io);

@@ -15,7 +15,7 @@ import type { ReadyDigest } from '../../nodes/ready-digest.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
-import { TICK_MS } from '../../nodes/raft/options.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
 import type { ClusterObserver } from '../sim/observer.ts';
 import type { RecordingSink } from '../record/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';

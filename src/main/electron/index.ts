@@ -14,7 +14,7 @@ import {
   type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
-import { DEFAULT_SETTINGS } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../app/cluster-settings.ts';
 import { dispatch } from '../app/api.ts';
 import { PlaygroundService } from '../app/service.ts';
 import { builtThreadScripts } from '../app/threads.ts';

@@ -12,7 +12,8 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { percentile } from '../../shared/stats.ts';
-import { DEFAULT_SETTINGS, MAX_LINK_DELAY_MS, modelsNotChecked, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
+import { MAX_LINK_DELAY_MS, modelsNotChecked, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
+import { DEFAULT_SETTINGS } from '../app/cluster-settings.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
@@ -369,10 +370,10 @@ export class SessionReplay {
       run.consumed++;
     }
     const persisted = run.storage.load();
-    const raft = run.node as ConsensusNode & { keyValues?(): Array<[string, unknown]> };
+    const node = run.node as ConsensusNode & { keyValues?(): Array<[string, unknown]> };
     const first = persisted.snapshot ? persisted.snapshot.index + 1 : 1;
     const last = persisted.entries.length > 0 ? (persisted.entries[persisted.entries.length - 1] as LogEntry).index : first - 1;
-    return { log: { first, last, entries: persisted.entries }, kv: raft.keyValues?.() ?? [], persisted };
+    return { log: { first, last, entries: persisted.entries }, kv: node.keyValues?.() ?? [], persisted };
   }
 
   private startLife(life: LifeRecord): ReExecuted {

@@ -32,6 +32,7 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 // Imported, not read from disk: a bundle (out/main) inlines it, where a path relative to this
 // file would point outside the app.
 import packageJson from '../../../package.json' with { type: 'json' };
+import { DEFAULT_ALGORITHM } from '../../nodes/index.ts';
 
 export const SESSION_SCHEMA_VERSION = 2;
 export const SESSION_SUFFIX = '.session.sqlite';
@@ -199,7 +200,8 @@ export function openSessionFile(path: string, options: { migrate?: boolean; quic
       schemaVersion: SESSION_SCHEMA_VERSION,
       appVersion: raw.get('app_version') ?? 'unknown',
       mode: (parsed('mode') as 'live' | 'sim') ?? 'live',
-      algorithm: String(parsed('algorithm') ?? 'raft'),
+      // Sessions older than the algorithm's name in their meta ran the only algorithm there was.
+      algorithm: String(parsed('algorithm') ?? DEFAULT_ALGORITHM),
       nodes: Number(parsed('nodes') ?? 0),
       seed: Number(parsed('seed') ?? 0),
       settings: (parsed('settings') as Record<string, unknown>) ?? {},

@@ -7,7 +7,7 @@ import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus
 import { createRng, type Rng } from '../../shared/rng.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, Ready } from '../../nodes/types.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
-import { TICK_MS } from '../../nodes/raft/options.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
 import { EventQueue } from './event-queue.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from './network-rules.ts';
 import { WorkloadGenerator, type OperationMix } from './workload.ts';

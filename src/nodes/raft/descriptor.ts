@@ -12,7 +12,7 @@ export const RAFT_SUMMARY =
 
 export const RAFT_OPTION_FIELDS: readonly OptionField[] = [
   { key: 'electionTicks', kind: 'ticks', label: 'Election timeout', description: 'A follower that hears no leader for this long (each node draws between this and twice this) starts an election.', default: 15, min: 2, max: 1000 },
-  { key: 'heartbeatTicks', kind: 'ticks', label: 'Heartbeat', description: 'How often a leader reminds followers it is alive; must be well below the election timeout.', default: 5, min: 1, max: 500 },
+  { key: 'heartbeatTicks', kind: 'ticks', label: 'Heartbeat', description: 'How often a leader reminds followers it is alive; must be well below the election timeout.', default: 5, min: 1, max: 500, below: 'electionTicks' },
   { key: 'preVote', kind: 'boolean', label: 'PreVote', description: 'Before a real election a node asks whether it could win, so a node cut off and rejoining does not depose a working leader.', default: true },
   { key: 'checkQuorum', kind: 'boolean', label: 'CheckQuorum', description: 'A leader that has not heard from a majority for an election timeout steps down, so clients stop talking to a deposed leader.', default: true },
   {
@@ -56,12 +56,12 @@ export const RAFT_MESSAGES: Readonly<Record<string, MessageKind>> = {
 };
 
 export const RAFT_ACTIONS: readonly NodeAction[] = [
-  { id: 'campaign', label: 'Timeout', description: 'Make this node time out now and start an election.', command: () => ({ type: 'campaign' }) },
+  { id: 'campaign', label: 'Timeout now', description: 'Make the node start an election now, as if its election timer ran out.', command: () => ({ type: 'campaign' }) },
   {
     id: 'transfer',
-    label: 'Transfer',
-    description: 'Ask this node, if it leads, to hand leadership to another member.',
-    needsPeer: 'member',
+    label: 'Transfer leadership here',
+    description: 'Ask the leader to hand leadership to this node (it catches the node up, then tells it to campaign).',
+    sendTo: 'leader',
     command: (peer) => ({ type: 'transfer_leadership', to: peer ?? '' }),
   },
 ];

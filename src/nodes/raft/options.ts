@@ -22,9 +22,7 @@ export interface RaftOptions {
   maxEntriesPerMessage: number;
 }
 
-/** With ticks of 10 ms: election 150-300 ms, heartbeat 50 ms. */
-export const TICK_MS = 10;
-
+/** With the harness's ticks of 10 ms (TICK_MS): election 150-300 ms, heartbeat 50 ms. */
 export const defaultRaftOptions: RaftOptions = {
   electionTicks: 15,
   heartbeatTicks: 5,

@@ -1073,6 +1073,8 @@ export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algo
     status: RAFT_STATUS_FIELDS,
     messages: RAFT_MESSAGES,
     actions: RAFT_ACTIONS,
+    membership: true,
+    leaderTimeoutOption: 'electionTicks',
     promises: 'linearizable',
     createMonitor: createRaftMonitor,
     randomOptions: randomRaftOptions,

@@ -26,13 +26,3 @@ export function themeColor(element: Element, property: string): string {
   return value;
 }
 
-/** The message types' colors, by the custom property that holds each. */
-export const MESSAGE_COLORS: Record<string, string> = {
-  append_entries: '--msg-append',
-  append_entries_response: '--msg-append-response',
-  request_vote: '--msg-vote',
-  request_vote_response: '--msg-vote-response',
-  heartbeat: '--msg-append',
-  heartbeat_response: '--msg-append-response',
-  timeout_now: '--msg-timeout',
-};

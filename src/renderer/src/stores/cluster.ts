@@ -52,6 +52,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const clientResults = ref<Array<{ id: number; text: string; outcome: ClientOutcome }>>([]);
   /** The witness picked on the consistency map: its operations stand out wherever client events are listed. */
   const witness = shallowRef<{ model: ConsistencyName; operations: WitnessOperationView[] } | null>(null);
+  /** The running (or replayed) algorithm's descriptor, as the app sent it. */
+  const algorithm = computed(() => state.value?.algorithms.find((a) => a.name === state.value?.settings.algorithm) ?? null);
   const witnessKeys = computed(() => witnessEventKeys(witness.value?.operations ?? []));
   const connected = ref(false);
   /** Why the window could not get the app's state when it opened (browser mode without its token, say). */
@@ -131,6 +133,7 @@ export const useClusterStore = defineStore('cluster', () => {
     }
     if (batch.events.length > 0) {
       const next = events.value.length + batch.events.length > EVENT_LIMIT ? events.value.slice(-(EVENT_LIMIT - batch.events.length)) : events.value.slice();
+      const leaderOf = new Map(batch.state.nodes.map((n) => [n.id, n.status?.leader ?? null]));
       for (const event of batch.events) {
         next.push({ seq: ++seq, event });
         if (event.kind === 'send') {
@@ -138,7 +141,8 @@ export const useClusterStore = defineStore('cluster', () => {
           if (flights.size > FLIGHT_LIMIT) flights.delete(flights.keys().next().value as number);
         } else if (event.kind === 'deliver' || event.kind === 'drop') {
           endFlight(event.src, event.dest, event.type);
-          if (event.kind === 'deliver' && event.type === 'append_entries') heardAt.set(event.dest, now);
+          // Whatever the algorithm, a message from the node's leader resets its wait for that leader.
+          if (event.kind === 'deliver' && leaderOf.get(event.dest) === event.src) heardAt.set(event.dest, now);
         } else if (event.kind === 'state') heardAt.set(event.node, now);
         // The app's own failures (a recording that cannot write, say) must not hide in the log.
         else if (event.kind === 'error') toast(event.message);
@@ -216,6 +220,10 @@ export const useClusterStore = defineStore('cluster', () => {
         return s;
       }),
     nodeAction: (node: NodeId, action: NodeAction) => run(bridge.nodeAction(node, action), (text) => text),
+    nodeCommand: (node: NodeId, action: string) => run(bridge.nodeCommand(node, action), (text) => text),
+    /** The colour the algorithm gives a message type, or null for one it does not list. */
+    messageColour: (type: string): string | null => algorithm.value?.messages[type]?.colour ?? null,
+    algorithm,
     addNode: () => run(bridge.addNode(), (id) => `${id} added`),
     toggleLink: (from: NodeId, to: NodeId) => (isCut(from, to) || isCut(to, from) ? run(bridge.healLink(from, to, true)) : run(bridge.cutLink(from, to, true))),
     cutLink: (from: NodeId, to: NodeId, bothWays: boolean) => run(bridge.cutLink(from, to, bothWays), () => (bothWays ? `${from} ↔ ${to} cut` : `${from} → ${to} cut; ${to} → ${from} still delivers`)),
