@@ -11,6 +11,35 @@ function forbid(...rules) {
   return ['error', { patterns: rules.map(([group, message]) => ({ group, message })) }];
 }
 
+// The arrows between src/main's folders, bottom up: a folder imports only the folders listed for
+// it (and src/nodes, src/shared). Type-only imports count too, so that the picture stays simple.
+export const MAIN_LAYERS = {
+  runtime: [],
+  checker: [],
+  sim: ['runtime', 'checker'],
+  scenario: ['runtime', 'sim', 'checker'],
+  cluster: ['runtime', 'sim', 'checker'],
+  record: ['runtime', 'sim', 'cluster', 'checker'],
+  app: ['runtime', 'record', 'cluster', 'sim', 'checker'],
+  web: ['runtime', 'app', 'record', 'cluster', 'sim', 'checker'],
+  electron: ['runtime', 'app', 'web', 'record', 'cluster', 'sim', 'checker'],
+  cli: ['runtime', 'app', 'record', 'cluster', 'scenario', 'sim', 'checker'],
+  bench: ['runtime', 'cli', 'web', 'app', 'record', 'cluster', 'scenario', 'sim', 'checker'],
+};
+
+function mainLayer(folder) {
+  const forbidden = Object.keys(MAIN_LAYERS).filter((f) => f !== folder && !MAIN_LAYERS[folder].includes(f));
+  const patterns = [{ group: ['**/renderer/**', '**/preload/**'], message: 'src/main does not import the window or the preload' }];
+  if (folder !== 'electron') patterns.push({ group: ['electron'], message: "only src/main/electron may import 'electron': everything else must run in plain Node" });
+  if (forbidden.length > 0) {
+    patterns.push({
+      regex: `^(?:\\.\\./)+(?:${forbidden.join('|')})/`,
+      message: `src/main/${folder} imports only ${MAIN_LAYERS[folder].map((f) => `src/main/${f}`).join(', ') || 'nothing else in src/main'} (the layers in eslint.config.js)`,
+    });
+  }
+  return { files: [`src/main/${folder}/**`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
 const pureTimeAndChance = {
   'no-restricted-properties': [
     'error',
@@ -84,12 +113,7 @@ export default tseslint.config(
       ),
     },
   },
-  {
-    files: ['src/main/electron/**'],
-    rules: {
-      'no-restricted-imports': forbid([['**/renderer/**', '**/preload/**'], 'src/main does not import the window or the preload']),
-    },
-  },
+  ...Object.keys(MAIN_LAYERS).map(mainLayer),
   {
     files: ['src/renderer/**'],
     rules: {

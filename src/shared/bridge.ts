@@ -31,6 +31,9 @@ export interface ClusterSettings {
   speed: number;
 }
 
+/** A new cluster's delay on every link: slow enough to watch messages cross. */
+export const DEFAULT_NETWORK_DELAY_MS = 20;
+
 /** The bounds of every harness setting, checked by the app and by the window's forms alike. */
 export const SETTING_LIMITS = {
   nodes: { min: 1, max: 15, integer: true },

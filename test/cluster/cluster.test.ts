@@ -13,7 +13,7 @@ import { defaultWorkload } from '../../src/main/sim/simulation.ts';
 import type { ClientReply } from '../../src/shared/protocol.ts';
 import { SqliteStorage } from '../../src/nodes/host/sqlite-storage.ts';
 import { encodeInputBatch } from '../../src/nodes/host/wire.ts';
-import type { RecordingSink } from '../../src/main/record/sink.ts';
+import type { RecordingSink } from '../../src/main/runtime/sink.ts';
 
 const running: Cluster[] = [];
 const dirs: string[] = [];

@@ -1,7 +1,12 @@
 // The layer arrows are only worth having if they bite: each forbidden import must be an error in
 // its layer, and the allowed ones must pass.
 import { ESLint } from 'eslint';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- the lint configuration is plain JavaScript, without types
+import { MAIN_LAYERS as LAYERS } from '../../eslint.config.js';
+
+const MAIN_LAYERS = LAYERS as Record<string, string[]>;
 
 const eslint = new ESLint({ cwd: process.cwd() });
 
@@ -35,6 +40,32 @@ const allowed: Array<[layer: string, file: string, code: string]> = [
   ['renderer', 'src/renderer/src/x.ts', "import type { NodeId } from '../../shared/protocol.ts';\nexport const x = (id: NodeId) => id;\n"],
   ['preload', 'src/preload/x.ts', "import { contextBridge } from 'electron';\nexport const x = contextBridge;\n"],
 ];
+
+// src/main's folders, bottom up: each imports only the folders below it that eslint.config.js lists.
+const layerCases = Object.entries(MAIN_LAYERS).flatMap(([folder, allowedFolders]) => {
+  const forbiddenFolders = Object.keys(MAIN_LAYERS).filter((f) => f !== folder && !allowedFolders.includes(f));
+  const file = `src/main/${folder}/x.ts`;
+  const deeper = `src/main/${folder}/inner/x.ts`;
+  return [
+    ...forbiddenFolders.map((f) => ({ folder, file, code: `import { y } from '../${f}/y.ts';\nexport const x = y;\n`, bites: true })),
+    ...forbiddenFolders.slice(0, 1).map((f) => ({ folder, file: deeper, code: `import type { Y } from '../../${f}/y.ts';\nexport const x = (y: Y) => y;\n`, bites: true })),
+    ...allowedFolders.map((f) => ({ folder, file, code: `import { y } from '../${f}/y.ts';\nexport const x = y;\n`, bites: false })),
+  ];
+});
+
+describe('the arrows between src/main folders', () => {
+  it('has a rule for every folder of src/main', () => {
+    const folders = readdirSync('src/main', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(folders.filter((f) => !(f in MAIN_LAYERS))).toEqual([]);
+  });
+  for (const { folder, file, code, bites } of layerCases) {
+    it(`${bites ? 'forbid' : 'allow'} in ${file}: ${code.split('\n')[0]}`, async () => {
+      const errors = (await errorsFor(file, code)).filter((e) => e.startsWith('no-restricted-imports'));
+      if (bites) expect(errors.some((e) => e.includes(`src/main/${folder} imports only`)), errors.join('\n')).toBe(true);
+      else expect(errors).toEqual([]);
+    });
+  }
+});
 
 describe('layer rules', () => {
   for (const [layer, file, code] of cases) {

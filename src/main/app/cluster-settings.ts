@@ -2,7 +2,7 @@
 // algorithm's options, checked against the algorithm's descriptor and completed with its defaults.
 
 import { checkOptions, OptionError, relationProblem } from '../../shared/algorithm.ts';
-import type { ClusterSettings } from '../../shared/bridge.ts';
+import { DEFAULT_NETWORK_DELAY_MS, type ClusterSettings } from '../../shared/bridge.ts';
 import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm } from '../../nodes/index.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 
@@ -12,7 +12,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   nodes: 5,
   seed: 1,
   sync: 'normal',
-  networkDelayMs: 20,
+  networkDelayMs: DEFAULT_NETWORK_DELAY_MS,
   speed: 0.25,
 };
 

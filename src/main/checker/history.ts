@@ -3,7 +3,6 @@
 // (later) the window alike.
 
 import { CHECKED_FUNCTIONS, HISTORY_EVENT_TYPES, type CheckedEvent, type CheckedFunction, type KvScalar } from '../../shared/history.ts';
-import type { DataTypeName } from './consistency/contract.ts';
 
 export class HistoryError extends Error {
   readonly line: number;
@@ -14,6 +13,8 @@ export class HistoryError extends Error {
 }
 
 /** `check --model`: the data type the history's operations act on. */
+/** The data types a history can be checked as (`check --model`). */
+export type DataTypeName = 'register' | 'kv' | 'counter' | 'set';
 export type ModelName = DataTypeName;
 
 /** The operations each data type has; anything else on a line is an error that names the line. */

@@ -16,7 +16,7 @@ import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedO
 import type { CliIo, CommandMain } from './cli.ts';
 import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
 import { simJournal } from '../record/sim-journal.ts';
-import type { JournalTap, StepTap } from '../record/sink.ts';
+import type { JournalTap, StepTap } from '../runtime/sink.ts';
 
 const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
 type RunFault = (typeof RUN_FAULTS)[number];

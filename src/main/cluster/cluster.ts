@@ -16,8 +16,8 @@ import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from
 import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
-import type { ClusterObserver } from '../sim/observer.ts';
-import type { RecordingSink } from '../record/sink.ts';
+import type { ClusterObserver } from '../runtime/observer.ts';
+import type { RecordingSink } from '../runtime/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 

@@ -13,7 +13,7 @@ import { encodeInputBatch, encodeInputBatchWithRefs } from '../../nodes/host/wir
 import { RowWriter } from './row-writer.ts';
 import { createSessionFile, type SessionSummary } from './session-file.ts';
 import { chunkBuffers, chunkData, EVENTS_INSERT, type Row, type Table, type WriterAnswer, type WriterMessage } from './writer-protocol.ts';
-import type { JournalTap, LifeContext, RecordingSink } from './sink.ts';
+import type { JournalTap, LifeContext, RecordingSink } from '../runtime/sink.ts';
 
 /** Half the second a crash may lose: each transaction rewrites the pages it touches whole. */
 export const FLUSH_MS = 500;

@@ -12,7 +12,7 @@ import { createRng } from '../../shared/rng.ts';
 import { countOutputs, parseChunk, readInputs, readOutputs, type OutputRecord } from './chunks.ts';
 import { messagesDigest } from './digest.ts';
 import { persistedFromJson } from './recorder.ts';
-import type { LifeContext } from './sink.ts';
+import type { LifeContext } from '../runtime/sink.ts';
 import { SessionFileError } from './session-file.ts';
 
 export interface LifeRecord {

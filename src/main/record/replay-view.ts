@@ -12,8 +12,7 @@ import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import { percentile } from '../../shared/stats.ts';
-import { MAX_LINK_DELAY_MS, modelsNotChecked, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
-import { DEFAULT_SETTINGS } from '../app/cluster-settings.ts';
+import { DEFAULT_NETWORK_DELAY_MS, MAX_LINK_DELAY_MS, modelsNotChecked, startingLinkRule, type MetricsPoint } from '../../shared/bridge.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
@@ -125,7 +124,7 @@ export class SessionReplay {
     const delay = meta.settings.networkDelayMs;
     this.startingLinkRule =
       recordedRule === undefined
-        ? startingLinkRule({ networkDelayMs: typeof delay === 'number' && delay >= 0 && delay <= MAX_LINK_DELAY_MS ? delay : DEFAULT_SETTINGS.networkDelayMs })
+        ? startingLinkRule({ networkDelayMs: typeof delay === 'number' && delay >= 0 && delay <= MAX_LINK_DELAY_MS ? delay : DEFAULT_NETWORK_DELAY_MS })
         : { ...defaultLinkRule, ...ruleFrom(recordedRule) };
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));

@@ -13,7 +13,7 @@ import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import type { BufferPool } from './chunks.ts';
 import { eachLineFile, MemoryLines, sessionLine, sessionLinePrefix, TransitionLines, type PartCounts, type SessionShare } from './export.ts';
 import { stateOf, stepOutputs, type NodeState } from './reexecute.ts';
-import type { JournalTap, StepTap } from './sink.ts';
+import type { JournalTap, StepTap } from '../runtime/sink.ts';
 
 interface LifeCapture {
   number: number;

@@ -3,7 +3,7 @@
 
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
-import type { ClusterObserver } from '../sim/observer.ts';
+import type { ClusterObserver } from '../runtime/observer.ts';
 import type { TraceEvent } from '../sim/simulation.ts';
 
 export function simJournal(emit: (event: JournalEvent) => void): { trace: (event: TraceEvent) => void; observer: ClusterObserver } {

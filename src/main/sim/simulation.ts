@@ -13,8 +13,8 @@ import { defaultLinkRule, NetworkRules, type LinkRule } from './network-rules.ts
 import { WorkloadGenerator, type OperationMix } from './workload.ts';
 
 export type { OperationMix };
-import type { ClusterObserver } from './observer.ts';
-import type { RecordingSink, StepTap } from '../record/sink.ts';
+import type { ClusterObserver } from '../runtime/observer.ts';
+import type { RecordingSink, StepTap } from '../runtime/sink.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
 

@@ -3,13 +3,13 @@
 // name (registry.ts), and the hierarchy between them is data (hierarchy.ts), so the CLI, the
 // window and the recorder serve every model through the same few calls.
 
-import type { Operation } from '../history.ts';
+import type { DataTypeName, Operation } from '../history.ts';
+
+export type { DataTypeName };
 
 export { CONSISTENCY_NAMES, type ConsistencyName, type ConsistencyVerdict } from '../../../shared/consistency.ts';
 import type { ConsistencyName, ConsistencyVerdict } from '../../../shared/consistency.ts';
 
-/** The data types a history can be checked as (`check --model`). */
-export type DataTypeName = 'register' | 'kv' | 'counter' | 'set';
 
 /** One operation of a witness, as a person finds it in the history file. */
 export interface WitnessOperation {
