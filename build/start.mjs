@@ -47,7 +47,7 @@ async function browserMode() {
   const { startWebServer } = await import('../src/main/web/server.ts');
   const { PlaygroundService } = await import('../src/main/app/service.ts');
   const { builtThreadScripts } = await import('../src/main/app/threads.ts');
-  const { DEFAULT_SETTINGS } = await import('../src/shared/bridge.ts');
+  const { DEFAULT_SETTINGS } = await import('../src/main/app/cluster-settings.ts');
   // Threads start from the build just checked: a bundled script loads in a third of the time its
   // TypeScript sources take (a node's restart 135 -> 67 ms, five nodes' start 460 -> 195 ms).
   const service = new PlaygroundService(dataDir, { threads: builtThreadScripts(join(root, 'out', 'main')) });

@@ -187,3 +187,25 @@ describe('check', () => {
     expect(r.out).toContain('process 2: read x -> 2 (line 5)');
   });
 });
+
+describe("a session's meta table is checked, not trusted", () => {
+  it('names the malformed field, and a summary that does not read leaves the recording replayable', async () => {
+    const broken = join(dir, 'broken-meta.session.sqlite');
+    copyFileSync(session, broken);
+    const db = new Database(broken);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'nodes'").run(JSON.stringify('three'));
+    db.close();
+    await refused(/broken-meta\.session\.sqlite has a malformed meta table: nodes: /, 'replay', broken);
+
+    const noSummary = join(dir, 'bad-summary.session.sqlite');
+    copyFileSync(session, noSummary);
+    const db2 = new Database(noSummary);
+    db2.prepare("UPDATE meta SET value = ? WHERE key = 'summary'").run(JSON.stringify({ durationMs: 'long' }));
+    db2.close();
+    const r = await cli('replay', '--verify', noSummary);
+    // Never closed cleanly as far as the file says: re-executed all the same, and said so (exit 1).
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/summary: none/);
+    expect(r.out).toMatch(/re-executed and identical/);
+  });
+});

@@ -3,61 +3,17 @@
 // anything runs, and every failure comes back as a value with a message a person can act on.
 
 import * as z from 'zod';
-import { API_METHODS, MAX_CALL_BYTES, MAX_LINK_DELAY_MS, SETTING_LIMITS, type ApiMethod, type NumericSetting, type Result } from '../../shared/bridge.ts';
+import { API_METHODS, MAX_CALL_BYTES, type ApiMethod, type Result } from '../../shared/bridge.ts';
+import { clusterSettingsSchema, kvOpSchema, limited, linkRuleSchema, nodeIdSchema, workloadSchema } from '../../shared/schemas.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 import { algorithmNames } from '../../nodes/index.ts';
 import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record/retention.ts';
 
-const nodeId = z.string().regex(/^n\d{1,2}$/, 'a node is named n1, n2, ...');
-const probability = z.number().min(0, 'at least 0').max(1, 'at most 1 (100%)');
-const key = z.string().min(1, 'a key cannot be empty').max(200, 'a key has at most 200 characters');
-const scalar = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
-
-const UNITS: Record<NumericSetting, string> = { nodes: ' node(s)', seed: '', networkDelayMs: ' ms', speed: 'x' };
-
-function limited(setting: NumericSetting): z.ZodNumber {
-  const { min, max, integer } = SETTING_LIMITS[setting];
-  const unit = UNITS[setting];
-  const number = z.number().min(min, `at least ${min}${unit}`).max(max, `at most ${max}${unit}`);
-  return integer ? number.int('a whole number') : number;
-}
-
-// The algorithm's options are checked against its own fields (cluster-settings.ts) once the
-// algorithm is known; here only their shape: a flat object of plain values.
-const settings = z.strictObject({
-  algorithm: z.enum(algorithmNames() as [string, ...string[]]),
-  options: z.record(z.string().max(100), z.union([z.boolean(), z.number().finite(), z.string().max(200)])).refine((o) => Object.keys(o).length <= 100, 'at most 100 options'),
-  nodes: limited('nodes'),
-  seed: limited('seed'),
-  sync: z.enum(['full', 'normal']),
-  networkDelayMs: limited('networkDelayMs'),
-  speed: limited('speed'),
-});
-
-const linkRule = z.strictObject({
-  drop: probability.optional(),
-  delayMs: z.number().min(0, 'a delay cannot be negative').max(MAX_LINK_DELAY_MS, `at most ${MAX_LINK_DELAY_MS} ms`).optional(),
-  jitterMs: z.number().min(0, 'jitter cannot be negative').max(MAX_LINK_DELAY_MS, `at most ${MAX_LINK_DELAY_MS} ms`).optional(),
-  duplicate: probability.optional(),
-  reorder: probability.optional(),
-});
-
-const op = z.discriminatedUnion('f', [
-  z.strictObject({ f: z.literal('read'), key }),
-  z.strictObject({ f: z.literal('write'), key, value: scalar }),
-  z.strictObject({ f: z.literal('cas'), key, expected: scalar, value: scalar }),
-  z.strictObject({ f: z.literal('append'), key, value: z.string().max(10_000) }),
-  z.strictObject({ f: z.literal('delete'), key }),
-]);
-
-const weight = z.number().min(0).max(1000);
-const workload = z.strictObject({
-  rate: z.number().min(0, 'a rate cannot be negative').max(10_000, 'at most 10,000 operations/s'),
-  clients: z.number().int().min(1, 'at least 1 client').max(200, 'at most 200 clients'),
-  keys: z.number().int().min(1, 'at least 1 key').max(10_000, 'at most 10,000 keys'),
-  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight }),
-});
+// The shapes live in src/shared/schemas.ts, where the window checks its forms with them too; the
+// algorithm's name is checked here against the registry.
+const settings = clusterSettingsSchema.extend({ algorithm: z.enum(algorithmNames() as [string, ...string[]]) });
+const { nodeId, linkRule, op, workload } = { nodeId: nodeIdSchema, linkRule: linkRuleSchema, op: kvOpSchema, workload: workloadSchema };
 
 // A session is named by its file in the data folder, never by a path: the window cannot reach
 // anything else on the disk.

@@ -33,6 +33,7 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 // file would point outside the app.
 import packageJson from '../../../package.json' with { type: 'json' };
 import { DEFAULT_ALGORITHM } from '../../nodes/index.ts';
+import { sessionMetaSchema, sessionSummarySchema } from '../../shared/schemas.ts';
 
 export const SESSION_SCHEMA_VERSION = 2;
 export const SESSION_SUFFIX = '.session.sqlite';
@@ -196,17 +197,28 @@ export function openSessionFile(path: string, options: { migrate?: boolean; quic
       const value = raw.get(key);
       return value === undefined ? undefined : JSON.parse(value);
     };
+    // Checked, not cast: a meta table edited by hand or by another program says what is wrong with it.
+    const fields = sessionMetaSchema.safeParse({
+      mode: parsed('mode') ?? 'live',
+      // Sessions older than the algorithm's name in their meta ran the only algorithm there was.
+      algorithm: parsed('algorithm') ?? DEFAULT_ALGORITHM,
+      nodes: parsed('nodes') ?? 0,
+      seed: parsed('seed') ?? 0,
+      settings: parsed('settings') ?? {},
+      startedAt: parsed('started_at') ?? '',
+    });
+    if (!fields.success) {
+      const issue = fields.error.issues[0];
+      throw new SessionFileError(`${path} has a malformed meta table: ${issue?.path.join('.') || 'meta'}: ${issue?.message ?? 'invalid'}`);
+    }
+    // A summary that does not read is the summary of a session never closed cleanly: the
+    // recording itself is still replayed and verified.
+    const summary = sessionSummarySchema.safeParse(parsed('summary'));
     const meta: SessionMeta = {
       schemaVersion: SESSION_SCHEMA_VERSION,
       appVersion: raw.get('app_version') ?? 'unknown',
-      mode: (parsed('mode') as 'live' | 'sim') ?? 'live',
-      // Sessions older than the algorithm's name in their meta ran the only algorithm there was.
-      algorithm: String(parsed('algorithm') ?? DEFAULT_ALGORITHM),
-      nodes: Number(parsed('nodes') ?? 0),
-      seed: Number(parsed('seed') ?? 0),
-      settings: (parsed('settings') as Record<string, unknown>) ?? {},
-      startedAt: String(parsed('started_at') ?? ''),
-      summary: (parsed('summary') as SessionSummary | undefined) ?? null,
+      ...fields.data,
+      summary: summary.success ? (summary.data as unknown as SessionSummary) : null,
     };
     // `quick`: a list of sessions reads only the meta of each; opening one checks it whole.
     const integrity = options.quick ? 'ok' : db.pragma('quick_check', { simple: true });
