@@ -2,9 +2,8 @@
 // operations the window may ask for (the PlaygroundApi of src/shared/bridge.ts). Plain Node: the
 // Electron shell and browser mode both put a transport in front of it and nothing else.
 
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   type AppState,
   type ReplayFrame,
@@ -21,7 +20,6 @@ import {
   type NodeInspection,
   type NodeView,
   type RetentionView,
-  type TableView,
   type UpdateBatch,
   type WorkloadSettings,
   modelsNotChecked,
@@ -33,35 +31,30 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import { percentile } from '../../shared/stats.ts';
-import type { KvOp, LogEntry, NodeId } from '../../shared/protocol.ts';
+import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
-import { recordedSettings, resolveSettings, SettingsError } from './cluster-settings.ts';
+import { resolveSettings, SettingsError } from './cluster-settings.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
-import { algorithmInfo, algorithms, getAlgorithm } from '../../nodes/index.ts';
+import { getAlgorithm } from '../../nodes/index.ts';
 
-/** What the window is told about every algorithm (it never changes while the app runs). */
-const ALGORITHMS = Object.values(algorithms).map(algorithmInfo);
 import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { WindowFeed } from './window-feed.ts';
+import { NodeFiles } from './node-files.ts';
+import { ALGORITHMS, SessionLibrary } from './session-library.ts';
+import { UserError } from './user-error.ts';
 import type { ThreadScripts } from './threads.ts';
 import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
-import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/session-file.ts';
-import { SessionReplay } from '../record/replay-view.ts';
-import { exportSessions } from '../record/export.ts';
+import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
-import { DEFAULT_APP_SETTINGS, loadAppSettings, saveAppSettings, type AppSettings } from './app-settings.ts';
-import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes, planRetention } from '../record/retention.ts';
-import { removeSessionFromDisk, sessionDiskBytes, sessionsOnDisk } from '../record/session-disk.ts';
 
-/** A mistake of the person using the app: shown to them as it is. */
-export class UserError extends Error {}
+export { UserError };
 
 const BATCH_MS = 50;
 const CHECK_MS = 1000;
@@ -71,8 +64,6 @@ const FINAL_CHECK_MS = 500;
 const LIVE_CHECKED: ConsistencyName = 'linearizable';
 /** A recording that stays behind is said again this often, not on every health check. */
 const RECORDING_BEHIND_REPEAT_MS = 10_000;
-/** How often the sessions' disk use is held to the limit while the app runs (about 2 MB recorded meanwhile). */
-const RETENTION_MS = 60_000;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
 
@@ -116,9 +107,10 @@ export class PlaygroundService {
   private manualProcess = MANUAL_PROCESS_BASE;
   private session = 0;
   private readonly historyStart = process.hrtime.bigint();
-  private readers = new Map<NodeId, Database.Database>();
+  private readonly nodeFiles = new NodeFiles();
 
   private readonly threads: ThreadScripts;
+  private readonly sessions: SessionLibrary;
   private recorder: SessionRecorder | null = null;
   private recordingErrorShown = false;
   private consistencyErrorShown = false;
@@ -131,7 +123,11 @@ export class PlaygroundService {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
-    this.startRetention();
+    this.sessions = new SessionLibrary(
+      dataDir,
+      () => ({ recording: this.recorder ? basename(this.recorder.path) : null, running: this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null }),
+      (work) => this.oneAtATime(work),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -185,7 +181,7 @@ export class PlaygroundService {
     // Every session is recorded beside its node files, to replay, verify and export later.
     const recorder = new SessionRecorder(join(this.dataDir, `${session}${SESSION_SUFFIX}`), { mode: 'live', algorithm: settings.algorithm, nodes: settings.nodes, seed: settings.seed, settings: { ...settings, startingLinkRule: startingLinkRule(settings) } }, { writerUrl: this.threads.recorderWriter });
     this.recorder = recorder;
-    this.enforceRetention();
+    this.sessions.enforceRetention();
     this.recordingErrorShown = false;
     this.recordingBehindSaidAt = -Infinity;
     this.opCounts = { ok: 0, fail: 0, info: 0 };
@@ -229,8 +225,7 @@ export class PlaygroundService {
     for (const timer of [this.checkTimer, this.secondTimer]) if (timer) clearInterval(timer);
     this.checkTimer = null;
     this.secondTimer = null;
-    for (const reader of this.readers.values()) reader.close();
-    this.readers.clear();
+    this.nodeFiles.close();
     const cluster = this.cluster;
     this.cluster = null;
     // Stopping flushes the journal's last events: the recording must still be listening.
@@ -258,10 +253,8 @@ export class PlaygroundService {
 
   private async closeNow(): Promise<void> {
     await this.stopRunningCluster();
-    for (const replay of this.replays.values()) replay.close();
-    this.replays.clear();
+    this.sessions.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.listeners.clear();
   }
 
@@ -639,126 +632,42 @@ export class PlaygroundService {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Recorded sessions
+  // Recorded sessions (session-library.ts), and forking a live cluster from one
 
-  private readonly replays = new Map<string, SessionReplay>();
-  /** Each listed session file as last read, with the time and size it had then. */
-  private readonly sessionSummaries = new Map<string, { stamp: string; item: Omit<SessionListItem, 'recording' | 'bytes'> }>();
-
-  private sessionFile(name: string): string {
-    const file = join(this.dataDir, name);
-    if (!existsSync(file)) throw new UserError(`there is no session ${name} in ${this.dataDir}`);
-    return file;
-  }
-
-  /** What deleting a session frees. */
-  private sessionBytes(name: string): number {
-    return sessionDiskBytes(this.dataDir, name);
-  }
-
-  /**
-   * Every session in the data folder, newest first: each one is on disk until deleted, however
-   * many there are. A file is read once while it stays as it was (its time and size), so listing
-   * hundreds costs a stat each.
-   */
   listSessions(): SessionListItem[] {
-    const recordingNow = this.recorder ? basename(this.recorder.path) : null;
-    const files = readdirSync(this.dataDir)
-      .filter((n) => n.endsWith(SESSION_SUFFIX))
-      .map((name) => ({ name, stat: statSync(join(this.dataDir, name)) }))
-      .sort((a, b) => b.stat.mtimeMs - a.stat.mtimeMs);
-    const listed = new Set(files.map((f) => f.name));
-    for (const name of this.sessionSummaries.keys()) if (!listed.has(name)) this.sessionSummaries.delete(name);
-    return files.map(({ name, stat }) => {
-      const recording = name === recordingNow;
-      const stamp = `${stat.mtimeMs}:${stat.size}`;
-      let read = this.sessionSummaries.get(name);
-      if (read === undefined || read.stamp !== stamp) {
-        read = { stamp, item: this.readSessionSummary(name) };
-        this.sessionSummaries.set(name, read);
-      }
-      const item = read.item;
-      return { ...item, recording, verdict: recording && !item.verdict.startsWith('cannot') ? 'recording' : item.verdict, bytes: this.sessionBytes(name) };
-    });
-  }
-
-  /** What the list shows of a session file, but for what changes while it is recorded. */
-  private readSessionSummary(name: string): Omit<SessionListItem, 'recording' | 'bytes'> {
-    try {
-      const { db, meta } = openSessionFile(join(this.dataDir, name), { quick: true });
-      db.close();
-      const s = meta.summary;
-      let verdict = s === null ? 'not closed (the app stopped abruptly)' : `${s.linearizable === 'true' ? 'linearizable' : s.linearizable === 'false' ? 'NOT linearizable' : 'linearizability unknown'}, ${s.violations === 0 ? 'no violations' : `${s.violations} violation(s)`}`;
-      // A broken promise is said like a violation; models stronger than the promise may break by design.
-      const kept = s?.consistency;
-      const broken = (kept?.models ?? []).filter((m) => m.verdict === 'false' && promiseRelation(m.model, kept?.promises ?? null) !== 'not promised' && !verdict.includes(`NOT ${m.model}`));
-      if (broken.length > 0) verdict += `, NOT ${broken.map((m) => m.model).join(', ')}`;
-      return { name, mode: meta.mode, algorithm: meta.algorithm, nodes: meta.nodes, seed: meta.seed, startedAt: meta.startedAt, durationMs: s?.durationMs ?? null, faults: s?.faults ?? [], verdict, strongest: kept?.strongest ?? null };
-    } catch (error) {
-      return { name, mode: 'live', algorithm: '?', nodes: 0, seed: 0, startedAt: '', durationMs: null, faults: [], verdict: `cannot be opened: ${(error as Error).message}`, strongest: null };
-    }
-  }
-
-  private replay(name: string): SessionReplay {
-    let replay = this.replays.get(name);
-    if (replay === undefined) {
-      try {
-        replay = new SessionReplay(this.sessionFile(name));
-      } catch (error) {
-        if (error instanceof SessionFileError) throw new UserError(error.message);
-        throw error;
-      }
-      // A few open at a time is plenty; the oldest closes.
-      if (this.replays.size >= 3) {
-        const [oldest, open] = this.replays.entries().next().value as [string, SessionReplay];
-        open.close();
-        this.replays.delete(oldest);
-      }
-      this.replays.set(name, replay);
-    }
-    return replay;
-  }
-
-  private replaySettings(replay: SessionReplay): ClusterSettings {
-    const recorded = recordedSettings(replay.meta.settings, replay.meta.algorithm, TICK_MS);
-    // A session from the command line has no delay setting; its links' own delay is what the window shows moving.
-    const delay = typeof replay.meta.settings.networkDelayMs === 'number' ? recorded.networkDelayMs : replay.startingLinkRule.delayMs;
-    return { ...recorded, networkDelayMs: delay, nodes: replay.nodeIds.length || replay.meta.nodes, seed: replay.meta.seed };
+    return this.sessions.listSessions();
   }
 
   replayMoment(name: string, timeMs: number): ReplayFrame {
-    const replay = this.replay(name);
-    const settings = this.replaySettings(replay);
-    const m = replay.moment(timeMs);
-    const verdicts = replay.modelsAt(m.timeMs, m.linearizable);
-    const state: AppState = {
-      settings,
-      algorithms: ALGORITHMS,
-      tickMs: TICK_MS,
-      nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
-      network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
-      clock: { virtualMs: m.timeMs, speed: 1, paused: true },
-      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: verdicts.models, strongest: verdicts.strongest },
-      workload: null,
-      dataDir: this.dataDir,
-    };
-    const metrics = replay.metricsBefore(m.timeMs);
-    return { name, durationMs: replay.durationMs, firstViolationMs: replay.firstViolationMs, state, events: m.events, inFlight: m.inFlight, history: m.history, metrics, countsMessages: replay.countsMessages, previousEventMs: m.previousEventMs, nextEventMs: m.nextEventMs };
+    return this.sessions.replayMoment(name, timeMs);
   }
 
   replayInspect(name: string, node: NodeId, timeMs: number, logFrom: number, logCount: number): NodeInspection {
-    const replay = this.replay(name);
-    if (!replay.nodeIds.includes(node)) throw new UserError(`${node} is not in this session`);
-    const view = replay.moment(timeMs).nodes.find((n) => n.id === node);
-    const detail = replay.nodeAt(node, timeMs);
-    const entries = detail.log.entries.filter((e) => e.index >= logFrom).slice(0, logCount);
-    return {
-      node: { id: node, state: view?.state ?? 'down', status: view?.status ?? null, failure: null, file: `${name} (recorded)` },
-      progress: [],
-      kv: detail.kv,
-      log: { first: detail.log.first, last: detail.log.last, entries },
-      tables: [],
-    };
+    return this.sessions.replayInspect(name, node, timeMs, logFrom, logCount);
+  }
+
+  deleteSessions(names: string[]): Promise<SessionListItem[]> {
+    return this.sessions.deleteSessions(names);
+  }
+
+  exportSession(name: string): Promise<string> {
+    return this.sessions.exportSession(name);
+  }
+
+  /** The data set of the session being recorded now, up to this moment (File > Export). */
+  async exportCurrentSession(): Promise<string> {
+    const recorder = this.recorder;
+    if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
+    await recorder.synced();
+    return this.sessions.exportSession(basename(recorder.path));
+  }
+
+  getRetention(): RetentionView {
+    return this.sessions.getRetention();
+  }
+
+  setRetention(limitBytes: number): Promise<RetentionView> {
+    return this.sessions.setRetention(limitBytes);
   }
 
   /**
@@ -771,8 +680,8 @@ export class PlaygroundService {
 
   private async fork(name: string, timeMs: number): Promise<AppState> {
     if (this.closing) throw new UserError('the app is closing');
-    const replay = this.replay(name);
-    const settings = this.replaySettings(replay);
+    const replay = this.sessions.replay(name);
+    const settings = this.sessions.replaySettings(replay);
     const m = replay.moment(timeMs);
     const session = `fork-${new Date().toISOString().replace(/[:.]/g, '-')}-${++this.session}`;
     const dir = join(this.dataDir, session);
@@ -799,151 +708,19 @@ export class PlaygroundService {
     return this.state();
   }
 
-  /**
-   * Removes recorded sessions: each one's file and the folder of node files it ran on. Every name
-   * is checked before anything goes: one that cannot be deleted leaves them all in place.
-   */
-  deleteSessions(names: string[]): Promise<SessionListItem[]> {
-    return this.oneAtATime(() => this.deleteSessionsNow(names));
-  }
-
-  private deleteSessionsNow(names: string[]): SessionListItem[] {
-    const recording = this.recorder ? basename(this.recorder.path) : null;
-    const running = this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null;
-    for (const name of names) {
-      this.sessionFile(name); // refuses a name with no session behind it
-      if (name === recording) throw new UserError(`${name} is being recorded now: start a new cluster first`);
-      if (name === running) throw new UserError(`${name} has a cluster running on its node files: start a new cluster first`);
-    }
-    for (const name of names) {
-      this.replays.get(name)?.close();
-      this.replays.delete(name);
-      removeSessionFromDisk(this.dataDir, name);
-    }
-    return this.listSessions();
-  }
-
-  /** The data set of the session being recorded now, up to this moment (File > Export). */
-  async exportCurrentSession(): Promise<string> {
-    const recorder = this.recorder;
-    if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
-    await recorder.synced();
-    return this.exportSession(basename(recorder.path));
-  }
-
-  async exportSession(name: string): Promise<string> {
-    const file = this.sessionFile(name);
-    const dir = join(this.dataDir, 'exports', `${name.replace(SESSION_SUFFIX, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    try {
-      await exportSessions([file], dir);
-    } catch (error) {
-      if (error instanceof SessionFileError) throw new UserError(error.message);
-      throw error;
-    }
-    return dir;
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Disk retention: the sessions together keep at most a limit; the oldest go first
-
-  private appSettings: AppSettings = DEFAULT_APP_SETTINGS;
-  private settingsMessage: string | null = null;
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private lastPruned: RetentionView['lastPruned'] = null;
-
-  private startRetention(): void {
-    const loaded = loadAppSettings(this.dataDir);
-    this.appSettings = loaded.settings;
-    this.settingsMessage = loaded.message;
-    if (loaded.message) console.warn(loaded.message);
-    // In turn with starting and stopping: a session being closed is no longer the running one, but
-    // its recording is still being written.
-    this.retentionTimer = setInterval(() => void this.oneAtATime(() => this.enforceRetention()), RETENTION_MS);
-    // An idle app should not stay alive for this timer alone.
-    this.retentionTimer.unref();
-  }
-
-  /**
-   * Deletes the oldest sessions past the limit. The one being recorded is never deleted, nor one
-   * open for replay (the window may be showing it); both count towards the total all the same.
-   * A failure to delete is said and left for the next round: it must never stop a cluster.
-   */
-  private enforceRetention(): void {
-    try {
-      const recordingNow = this.recorder ? basename(this.recorder.path) : null;
-      const running = this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null;
-      const candidates = sessionsOnDisk(this.dataDir).map((s) => ({ ...s, protected: s.name === recordingNow || s.name === running || this.replays.has(s.name) }));
-      const plan = planRetention(candidates, this.appSettings.retentionBytes);
-      if (plan.delete.length === 0) return;
-      for (const name of plan.delete) removeSessionFromDisk(this.dataDir, name);
-      this.lastPruned = { at: new Date().toISOString(), sessions: plan.delete, freedBytes: plan.freedBytes };
-      console.warn(`deleted ${plan.delete.length} old session(s), ${formatBytes(plan.freedBytes)}, to keep the sessions under ${formatBytes(this.appSettings.retentionBytes)}`);
-    } catch (error) {
-      console.error('keeping the sessions under their limit failed:', error);
-    }
-  }
-
-  getRetention(): RetentionView {
-    const usedBytes = sessionsOnDisk(this.dataDir).reduce((sum, s) => sum + s.bytes, 0);
-    return { limitBytes: this.appSettings.retentionBytes, usedBytes, minBytes: MIN_RETENTION_BYTES, maxBytes: MAX_RETENTION_BYTES, lastPruned: this.lastPruned, message: this.settingsMessage };
-  }
-
-  setRetention(limitBytes: number): Promise<RetentionView> {
-    return this.oneAtATime(() => this.setRetentionNow(limitBytes));
-  }
-
-  private setRetentionNow(limitBytes: number): RetentionView {
-    if (!Number.isInteger(limitBytes) || limitBytes < MIN_RETENTION_BYTES || limitBytes > MAX_RETENTION_BYTES) throw new UserError(`the limit must be a whole number of bytes from ${formatBytes(MIN_RETENTION_BYTES)} to ${formatBytes(MAX_RETENTION_BYTES)}`);
-    try {
-      saveAppSettings(this.dataDir, { ...this.appSettings, retentionBytes: limitBytes });
-    } catch (error) {
-      throw new UserError(`the setting cannot be saved: ${(error as Error).message}`);
-    }
-    this.appSettings = { ...this.appSettings, retentionBytes: limitBytes };
-    this.settingsMessage = null;
-    this.enforceRetention();
-    return this.getRetention();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Inspecting a node
-
-  private reader(id: NodeId): Database.Database | null {
-    let reader = this.readers.get(id);
-    if (reader === undefined) {
-      try {
-        reader = new Database(this.live().nodeFile(id), { readonly: true, fileMustExist: true });
-      } catch {
-        return null;
-      }
-      this.readers.set(id, reader);
-    }
-    return reader;
-  }
+  // Inspecting a node: what it says of itself, and its file (node-files.ts)
 
   async inspectNode(id: NodeId, logFrom: number, logCount: number): Promise<NodeInspection> {
     const cluster = this.live();
     this.node(id);
     const detail = await cluster.inspect(id);
-    const db = this.reader(id);
     const inspection: NodeInspection = { node: this.nodeView(cluster, id), progress: detail?.progress ?? [], kv: [], log: { first: 0, last: 0, entries: [] }, tables: [] };
-    if (db === null) return inspection;
     try {
-      const range = db.prepare('SELECT MIN(idx) AS first, MAX(idx) AS last FROM log').get() as { first: number | null; last: number | null };
-      const rows = db.prepare('SELECT idx, term, data FROM log WHERE idx >= ? ORDER BY idx LIMIT ?').all(logFrom, logCount) as Array<{ idx: number; term: number; data: string }>;
-      inspection.log = { first: range.first ?? 0, last: range.last ?? 0, entries: rows.map((r): LogEntry => ({ index: r.idx, term: r.term, data: JSON.parse(r.data) })) };
-      inspection.kv = (db.prepare('SELECT key, value FROM kv ORDER BY key').all() as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value)]);
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
-      inspection.tables = tables.map((name): TableView => {
-        const quoted = `"${name.replaceAll('"', '""')}"`;
-        const statement = db.prepare(`SELECT * FROM ${quoted} LIMIT 20`);
-        const columns = statement.columns().map((c) => c.name);
-        const total = (db.prepare(`SELECT COUNT(*) AS n FROM ${quoted}`).get() as { n: number }).n;
-        return { name, columns, rows: (statement.raw().all() as unknown[][]), total };
-      });
+      const file = this.nodeFiles.read(id, cluster.nodeFile(id), logFrom, logCount);
+      return file === null ? inspection : { ...inspection, ...file };
     } catch (error) {
       throw new UserError(`${id}'s file cannot be read: ${(error as Error).message}`);
     }
-    return inspection;
   }
 }
