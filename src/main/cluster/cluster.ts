@@ -20,6 +20,7 @@ import type { ClusterObserver } from '../runtime/observer.ts';
 import type { RecordingSink } from '../runtime/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
+import { describeFault, type Fault } from '../../shared/fault.ts';
 
 /** Shared by every Ready without replies; never written to. */
 const NO_REPLIES: Reply[] = [];
@@ -376,14 +377,14 @@ export class Cluster {
     this.clockPaused = true;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = null;
-    this.fault('clock paused');
+    this.clockNote('clock paused');
   }
 
   resumeClock(): void {
     if (!this.clockPaused) return;
     this.clockPaused = false;
     this.realBase = performance.now();
-    this.fault('clock resumed');
+    this.clockNote('clock resumed');
     this.schedulePump();
   }
 
@@ -392,7 +393,7 @@ export class Cluster {
     this.virtualBase = this.virtualNow();
     this.realBase = performance.now();
     this.speed = speed;
-    this.fault(`speed ${speed}x`);
+    this.clockNote(`speed ${speed}x`);
     this.schedulePump();
   }
 
@@ -435,7 +436,12 @@ export class Cluster {
     this.send(member, [{ kind: 'wire', envelope }]);
   }
 
-  private fault(description: string): void {
+  private fault(fault: Fault): void {
+    this.journal({ kind: 'fault', time: this.now(), description: describeFault(fault), fault });
+  }
+
+  /** What the clock did: journaled beside the faults, but not a fault of the cluster. */
+  private clockNote(description: string): void {
     this.journal({ kind: 'fault', time: this.now(), description });
   }
 
@@ -449,13 +455,13 @@ export class Cluster {
     this.member(from);
     this.member(to);
     this.network.cut(from, to);
-    this.fault(`cut ${from}->${to}`);
+    this.fault({ kind: 'cut', from, to });
   }
 
   partition(groups: NodeId[][]): void {
     for (const group of groups) for (const id of group) this.member(id);
     this.network.partition(groups, this.nodeIds);
-    this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
+    this.fault({ kind: 'partition', groups });
   }
 
   isolate(id: NodeId): void {
@@ -467,12 +473,12 @@ export class Cluster {
     this.member(from);
     this.member(to);
     this.network.uncut(from, to);
-    this.fault(`heal ${from}->${to}`);
+    this.fault({ kind: 'uncut', from, to });
   }
 
   heal(): void {
     this.network.heal();
-    this.fault('heal');
+    this.fault({ kind: 'heal' });
   }
 
   /** A rule for one direction of one link; null returns it to the rule every link has. */
@@ -480,7 +486,7 @@ export class Cluster {
     this.member(from);
     this.member(to);
     this.network.setLink(from, to, rule);
-    this.fault(`link ${from}->${to} ${rule === null ? 'default' : JSON.stringify(rule)}`);
+    this.fault({ kind: 'link', from, to, rule });
   }
 
   networkView(): { cuts: Array<[NodeId, NodeId]>; defaultRule: LinkRule; links: Array<{ from: NodeId; to: NodeId; rule: LinkRule }> } {
@@ -489,12 +495,12 @@ export class Cluster {
 
   setNetwork(rule: Partial<LinkRule>): void {
     this.network.setDefault(rule);
-    this.fault(`network ${JSON.stringify(rule)}`);
+    this.fault({ kind: 'network', rule });
   }
 
   resetNetwork(): void {
     this.network.reset();
-    this.fault('network reset');
+    this.fault({ kind: 'network', rule: null });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -510,7 +516,7 @@ export class Cluster {
     member.paused = false;
     member.held = [];
     member.outbox = [];
-    this.fault(`kill ${id}`);
+    this.fault({ kind: 'crash', node: id });
     for (const o of this.observers) o.onNodeCrash?.(id, this.now() * 1000);
     await worker.terminate();
   }
@@ -519,7 +525,7 @@ export class Cluster {
     const member = this.member(id);
     if (member.worker !== null) return;
     member.restarts++;
-    this.fault(`restart ${id}`);
+    this.fault({ kind: 'restart', node: id });
     await this.spawn(member);
   }
 
@@ -527,14 +533,14 @@ export class Cluster {
     const member = this.member(id);
     if (member.paused || member.worker === null) return;
     member.paused = true;
-    this.fault(`pause ${id}`);
+    this.fault({ kind: 'pause', node: id });
   }
 
   resume(id: NodeId): void {
     const member = this.member(id);
     if (!member.paused) return;
     member.paused = false;
-    this.fault(`resume ${id}`);
+    this.fault({ kind: 'resume', node: id });
     const held = member.held;
     member.held = [];
     if (held.length > 0) this.send(member, held);
@@ -542,7 +548,7 @@ export class Cluster {
 
   admin(id: NodeId, command: AdminCommand, timeoutMs = 2000): Promise<Reply | null> {
     const requestId = this.nextAdminId++;
-    this.fault(`admin ${id} ${command.type}`);
+    this.fault({ kind: 'admin', node: id, command: command.type });
     return this.awaitAnswer(this.pendingAdmin, requestId, timeoutMs, () => this.send(this.member(id), [{ kind: 'admin', request: { requestId, command } }]));
   }
 
@@ -573,7 +579,7 @@ export class Cluster {
     const id = `n${this.members.size + 1}`;
     const member: Member = { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: [], failed: null, started: null };
     this.members.set(id, member);
-    this.fault(`add node ${id}`);
+    this.fault({ kind: 'add-node', node: id });
     await this.spawn(member);
     return { node: id, reply: await this.admin(leader, { type: 'add_server', node: id }) };
   }

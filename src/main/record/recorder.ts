@@ -337,7 +337,7 @@ export class SessionRecorder implements RecordingSink {
     for (const event of events) {
       if (this.addEvent(event)) this.takeList('events', this.eventChunk);
       if (event.kind === 'send') this.sent[event.type] = (this.sent[event.type] ?? 0) + 1;
-      else if (event.kind === 'fault') this.faults.add(event.description.split(' ')[0] as string);
+      else if (event.kind === 'fault') this.faults.add(event.fault?.kind ?? (event.description.split(' ')[0] as string));
       else if (event.kind === 'node' && (event.event === 'crashed' || event.event === 'failed')) this.latest.delete(event.node);
       else if (event.kind === 'client') this.history(event.event);
       if (event.time >= this.nextSnapshotAt) this.snapshot(event.time);

@@ -19,6 +19,7 @@ import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
 import { HistoryBuilder } from '../checker/history.ts';
 import { modelVerdicts, type ModelVerdicts } from '../checker/consistency/verdict-views.ts';
+import { parseFault, type Fault } from '../../shared/fault.ts';
 
 export type ReplayNodeState = 'up' | 'down' | 'paused' | 'failed';
 
@@ -128,9 +129,10 @@ export class SessionReplay {
         : { ...defaultLinkRule, ...ruleFrom(recordedRule) };
     const ids = new Set(this.lives.map((l) => l.node));
     this.nodeIds = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-    for (const { time, data } of db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'fault' AND data LIKE '%\"add node %' ORDER BY seq").all() as Array<{ time: number; data: string }>) {
-      const node = /^add node (\S+)$/.exec((JSON.parse(data) as { description: string }).description)?.[1];
-      if (node !== undefined && !this.addedAt.has(node)) this.addedAt.set(node, time);
+    for (const { time, data } of db.prepare("SELECT time, data FROM events WHERE notable = 1 AND kind = 'fault' ORDER BY seq").all() as Array<{ time: number; data: string }>) {
+      const event = JSON.parse(data) as { description: string; fault?: Fault };
+      const fault = event.fault ?? parseFault(event.description);
+      if (fault?.kind === 'add-node' && !this.addedAt.has(fault.node)) this.addedAt.set(fault.node, time);
     }
     this.durationMs = (db.prepare('SELECT time AS t FROM events ORDER BY seq DESC LIMIT 1').get() as { t: number } | undefined)?.t ?? 0;
     this.firstViolationMs = (db.prepare("SELECT MIN(time) AS t FROM events WHERE notable = 1 AND kind = 'violation'").get() as { t: number | null }).t;
@@ -261,7 +263,7 @@ export class SessionReplay {
       if (event.kind === 'node') {
         state.set(event.node, event.event === 'crashed' ? 'down' : event.event === 'failed' ? 'failed' : event.event === 'paused' ? 'paused' : 'up');
       } else if (event.kind === 'fault') {
-        applyFault(network, event.description, state);
+        applyFault(network, event, state);
       }
     }
     for (const row of this.q.violations.all(t) as Array<{ data: string }>) {
@@ -398,54 +400,41 @@ function drainInto(node: ConsensusNode, storage: MemoryStorage): void {
 }
 
 /**
- * One fault, as the cluster describes it in the journal (see Cluster.fault), done again to the
- * network and the nodes' states. `state` has every node started so far: a partition cuts those
- * in no group off alone, as it did live.
+ * One fault done again to the network and the nodes' states: the typed fault the journal keeps,
+ * or, for a session recorded before faults were typed, the one its sentence describes. `state`
+ * has every node started so far: a partition cuts those in no group off alone, as it did live.
  */
-function applyFault(network: NetworkRules, description: string, state: Map<NodeId, ReplayNodeState>): void {
-  const [verb, ...rest] = description.split(' ');
-  const arg = rest.join(' ');
-  // `a->b`; files from before the simulator wrote it so have `a>b` in their link rules.
-  const link = (text: string): [NodeId, NodeId] | null => {
-    const [a, b] = text.split(/->|>/);
-    return a && b ? [a, b] : null;
-  };
-  switch (verb) {
-    case 'cut': {
-      const ends = link(arg);
-      if (ends) network.cut(...ends);
+function applyFault(network: NetworkRules, event: { description: string; fault?: Fault }, state: Map<NodeId, ReplayNodeState>): void {
+  const fault = event.fault ?? parseFault(event.description);
+  if (fault === null) return;
+  switch (fault.kind) {
+    case 'cut':
+      network.cut(fault.from, fault.to);
       return;
-    }
-    case 'heal': {
-      if (arg === '') network.heal();
-      else {
-        const ends = link(arg);
-        if (ends) network.uncut(...ends);
-      }
+    case 'uncut':
+      network.uncut(fault.from, fault.to);
       return;
-    }
-    case 'partition': {
-      const groups = [...arg.matchAll(/\(([^)]*)\)/g)].map((m) => (m[1] as string).split(',').filter(Boolean));
-      network.partition(groups, [...state.keys()]);
+    case 'heal':
+      network.heal();
       return;
-    }
+    case 'partition':
+      network.partition(fault.groups, [...state.keys()]);
+      return;
     case 'network':
-      if (arg === 'reset') network.reset();
-      else network.setDefault(parsedRule(arg));
+      if (fault.rule === null) network.reset();
+      else network.setDefault(ruleFrom(fault.rule));
       return;
-    case 'link': {
-      const [ends, ...ruleText] = arg.split(' ');
-      const pair = link(ends ?? '');
-      if (pair === null) return;
-      const rule = ruleText.join(' ');
-      network.setLink(...pair, rule === 'default' || rule === 'null' ? null : parsedRule(rule));
+    case 'link':
+      network.setLink(fault.from, fault.to, fault.rule === null ? null : ruleFrom(fault.rule));
       return;
-    }
     case 'pause':
-      state.set(arg, 'paused');
+      state.set(fault.node, 'paused');
       return;
     case 'resume':
-      state.set(arg, 'up');
+      state.set(fault.node, 'up');
+      return;
+    default:
+      // Crashes, restarts and new nodes show through the nodes' own events.
       return;
   }
 }
@@ -458,15 +447,6 @@ const RULE_FIELDS: ReadonlyArray<[keyof LinkRule, number]> = [
   ['duplicate', 1],
   ['reorder', 1],
 ];
-
-/** The link rule in a fault's description (see ruleFrom). */
-function parsedRule(text: string): Partial<LinkRule> {
-  try {
-    return ruleFrom(JSON.parse(text));
-  } catch {
-    return {};
-  }
-}
 
 /**
  * The fields of a recorded link rule with a value the window could have set. A file from
