@@ -10,7 +10,7 @@ import { digestReady, type ReadyDigest } from './ready-digest.ts';
 import { SafetyViolation, type MonitorOptions, type MonitorSummary, type SafetyMonitor } from './monitor.ts';
 import type { PersistedState, Ready } from './types.ts';
 
-export type ProgressProperty = 'commit_went_back' | 'applied_went_back' | 'applied_beyond_commit' | 'restart_below_durable';
+export type ProgressProperty = 'commit_went_back' | 'applied_went_back' | 'applied_beyond_commit' | 'commit_beyond_log' | 'restart_below_durable';
 
 interface NodeProgress {
   up: boolean;
@@ -52,6 +52,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
     if (status.commit < s.commit) violate('commit_went_back', `${node}'s commit index went back from ${s.commit} to ${status.commit}`, timeUs, node);
     if (status.applied < s.applied) violate('applied_went_back', `${node}'s applied index went back from ${s.applied} to ${status.applied}`, timeUs, node);
     if (status.applied > status.commit) violate('applied_beyond_commit', `${node} applied up to ${status.applied} but its commit index is ${status.commit}`, timeUs, node);
+    if (status.commit > status.lastIndex) violate('commit_beyond_log', `${node} says ${status.commit} is committed but its log ends at ${status.lastIndex}`, timeUs, node);
     s.commit = status.commit;
     s.applied = status.applied;
   };

@@ -182,16 +182,33 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   let replayUntilUs = 0;
   const replayedTypes = new Set<string>();
   const revealKinds = [...new Set(Object.values(descriptor.messages).flatMap((m) => (m.reveals === undefined ? [] : [m.reveals])))];
+  const crashOnDelivery = new Set<Envelope>();
+  if (options.kinds.includes('reveal')) {
+    sim.onDelivered((envelope: Envelope) => {
+      if (crashOnDelivery.size === 0 || !crashOnDelivery.delete(envelope)) return;
+      const victim = envelope.dest;
+      sim.at(0.001, () => {
+        if (sim.isUp(victim)) crashFor(victim, 1 + rng.next() * 30);
+      });
+    });
+  }
   if (options.kinds.includes('reveal') || options.kinds.includes('replay')) {
     sim.onSend((envelope: Envelope) => {
       const now = sim.timeUs;
       if (revealKind !== null && now < revealUntilUs && revealCrashes > 0 && descriptor.messages[envelope.body.type]?.reveals === revealKind && rng.chance(0.5)) {
         revealCrashes--;
-        const victim = envelope.src;
-        // After the Ready that sent it was carried out, before anything else reaches the node.
-        sim.at(0.001, () => {
-          if (sim.isUp(victim)) crashFor(victim, 1 + rng.next() * 30);
-        });
+        if (rng.chance(0.5)) {
+          // The sender, after the Ready that sent it was carried out, before anything else reaches
+          // it: whatever it failed to write is gone.
+          const victim = envelope.src;
+          sim.at(0.001, () => {
+            if (sim.isUp(victim)) crashFor(victim, 1 + rng.next() * 30);
+          });
+        } else {
+          // The receiver, right after it acted on it (a leader that just counted an ack towards a
+          // commit, a candidate that just won): what it did with it must survive too.
+          crashOnDelivery.add(envelope);
+        }
       }
       // Each message type once per fault, so rare ones (a snapshot) are as likely to be held as
       // the heartbeats that outnumber them a hundred to one.

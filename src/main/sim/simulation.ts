@@ -197,6 +197,7 @@ export class Simulation<O = unknown> {
   };
   private readonly sendListeners: Array<(envelope: Envelope) => void> = [];
   private readonly electedListeners: Array<(node: NodeId, status: NodeStatus) => void> = [];
+  private readonly deliveredListeners: Array<(envelope: Envelope) => void> = [];
 
   constructor(options: SimulationOptions<O>) {
     this.seed = options.seed;
@@ -557,6 +558,11 @@ export class Simulation<O = unknown> {
     this.sendListeners.push(listener);
   }
 
+  /** Every message a live node received, after it stepped with it and its Readies were carried out. */
+  onDelivered(listener: (envelope: Envelope) => void): void {
+    this.deliveredListeners.push(listener);
+  }
+
   /** A node that becomes leader (status role 'leader'), right after its first Ready as leader went out. */
   onElected(listener: (node: NodeId, status: NodeStatus) => void): void {
     this.electedListeners.push(listener);
@@ -631,6 +637,7 @@ export class Simulation<O = unknown> {
     // Nodes do not keep their inputs, so one input object serves every delivery.
     this.messageInput.envelope = envelope;
     this.stepNode(member, this.messageInput);
+    for (let i = 0; i < this.deliveredListeners.length; i++) (this.deliveredListeners[i] as (envelope: Envelope) => void)(envelope);
   }
 
   private readonly messageInput: { kind: 'message'; envelope: Envelope } = { kind: 'message', envelope: { src: '', dest: '', body: { type: '' } } };
