@@ -28,7 +28,16 @@ export interface SafetyMonitor extends ClusterObserver {
   /** End-of-run checks (every acknowledged write is still applied somewhere). */
   finalCheck(): void;
   /** leaders: how many leaderships the run saw (leader changes); appliedIndex: the highest applied. */
-  summary(): { leaders: number; appliedIndex: number; acknowledged: number; violations: number };
+  summary(): MonitorSummary;
+}
+
+export interface MonitorSummary {
+  leaders: number;
+  appliedIndex: number;
+  acknowledged: number;
+  violations: number;
+  /** Writes committed a second time under the same client id and sequence number (retries, network copies). */
+  duplicates?: number;
 }
 
 export interface MonitorOptions {

@@ -42,6 +42,12 @@ export interface MessageKind {
   /** A CSS colour for the message dots and the timeline. */
   colour: string;
   description: string;
+  /**
+   * The message can reveal durable state its sender must not forget: a granted vote ('vote'), an
+   * acknowledged write ('ack'). A crash right after one is the moment a missing or late write
+   * shows, so the fuzzer aims crashes there.
+   */
+  reveals?: 'vote' | 'ack';
 }
 
 /** A button on a node card: an operator command. */

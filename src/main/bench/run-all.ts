@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   cluster: async () => (await import('./cluster-bench.ts')).clusterBench,
   record: async () => (await import('./record-bench.ts')).recordBench,
   ui: async () => (await import('./ui-bench.ts')).uiBench,
+  mutants: async () => (await import('./mutants-bench.ts')).mutantsBench,
 };
 
 function formatNumber(value: number): string {

@@ -1,14 +1,17 @@
 import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
 import { FAULT_KINDS, type FaultKind } from '../sim/faults.ts';
 import { defaultFuzzOptions, runFuzz } from '../sim/fuzz.ts';
-import { durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
+import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
 import type { CommandMain } from './cli.ts';
 
 const HELP = `usage: consensus-playground fuzz [options]
 
-Simulates many seeded runs of a cluster under random faults, checking after every step:
-election safety, log matching, leader completeness, state machine safety, and that no
-acknowledged write is lost; at the end of each run, that the clients' history is linearizable.
+Simulates many seeded runs of a cluster under random faults, checking after every step the
+algorithm's own safety monitors (for Raft: election safety, log matching, leader completeness,
+state machine safety, no acknowledged write lost) and that no node's commit or applied index goes
+back; after the final heal, that a leader and a committed operation come within a bound
+(liveness); at the end of each run, that the clients' history is linearizable. A run that uses
+its step budget, or whose history the checker leaves undecided, counts as a failure too.
 Run i uses seed S+i; a failing seed replays exactly.
 
 options:
@@ -17,9 +20,12 @@ options:
   --seed S             first seed, 0 to 4294967295 (default 1)
   --nodes N            nodes per cluster, 1 to 15 (default 5)
   --duration D         simulated time with faults per run, e.g. 20s (default 20s)
-  --steps K            at most K simulation events per run (default 2000000)
+  --steps K            step budget: a run needing more than K simulation events fails (default ${defaultFuzzOptions.maxSteps})
   --faults LIST        comma-separated: ${FAULT_KINDS.join(',')} or none (default all)
-  --fault-interval D   mean time between faults (default 500ms)
+  --fault-interval D   mean time between faults (default 500ms; a swarm run draws its own)
+  --swarm on|off       each run draws a random subset of the faults at extreme settings (default off:
+                       on the mutant catalogue it caught no more, and most later; npm run bench -- mutants)
+  --liveness D         after the final heal, a leader and a committed operation within D; 0 skips (default 5s)
   --rate R             client operations per simulated second (default 40)`;
 
 export const fuzzCommand: CommandMain = async (argv, io) => {
@@ -33,6 +39,8 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
     faults: { type: 'string' },
     'fault-interval': { type: 'string' },
     rate: { type: 'string' },
+    swarm: { type: 'string' },
+    liveness: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (args.options.has('help')) {
@@ -57,8 +65,12 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
   if (durationMs <= 0 || durationMs > 3_600_000) throw new UsageError('--duration must be more than 0 and at most 1h');
   const intervalMs = durationOption(args, 'fault-interval', defaultFuzzOptions.faultIntervalMs);
   if (intervalMs < 10) throw new UsageError('--fault-interval must be at least 10ms');
+  const livenessMs = durationOption(args, 'liveness', defaultFuzzOptions.livenessMs);
+  if (livenessMs < 0 || livenessMs > 3_600_000) throw new UsageError('--liveness must be from 0 to 1h');
   const options = {
     algorithm,
+    swarm: choiceOption(args, 'swarm', ['on', 'off'] as const, defaultFuzzOptions.swarm ? 'on' : 'off') === 'on',
+    livenessMs,
     runs: intOption(args, 'runs', 100, 1, 1_000_000),
     seed: seedOption(args, 'seed', 1),
     nodes: intOption(args, 'nodes', defaultFuzzOptions.nodes, 1, 15),
@@ -85,7 +97,11 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
   const simulated = result.simulatedMs / 1000;
   const wall = result.wallMs / 1000;
   const unknown = result.runs.filter((r) => r.linearizable === 'unknown').length;
-  if (unknown > 0) io.out(`linearizability undecided (search out of time) for ${unknown} run(s)`);
+  if (unknown > 0) io.out(`linearizability undecided (search out of time) for ${unknown} run(s), counted as violations`);
+  const sum = (f: (r: (typeof result.runs)[number]) => number): number => result.runs.reduce((n, r) => n + f(r), 0);
+  io.out(
+    `client duplicates: ${sum((r) => r.requestDuplicates)} requests delivered twice by the network, ${sum((r) => r.sameSeqRetries)} retries under the same sequence number; ${sum((r) => r.duplicatesCommitted)} writes committed again under a sequence number already applied (deduplicated unless a violation says otherwise)`,
+  );
   io.out(`runs: ${options.runs}, violations: ${result.violations}, simulated: ${simulated.toFixed(1)} s, wall: ${wall.toFixed(1)} s, speed: ${Math.round(simulated / Math.max(wall, 1e-9))} x`);
   return result.violations === 0 ? 0 : 1;
 };

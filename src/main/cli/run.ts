@@ -11,6 +11,7 @@ import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { scheduleFaults, shuffled } from '../sim/faults.ts';
+import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
@@ -206,7 +207,7 @@ async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, 
 }
 
 function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null, stepTap?: StepTap): RunOutcome {
-  const monitor = (getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>).createMonitor();
+  const monitor = standardMonitor(getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>);
   const journal = recorder === null ? null : simJournal((event) => recorder.journal([event]));
   const sim = new Simulation({
     recorder: recorder ?? undefined,
@@ -296,7 +297,7 @@ function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], int
 }
 
 async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null): Promise<RunOutcome> {
-  const monitor = (getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>).createMonitor();
+  const monitor = standardMonitor(getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>);
   const session = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${settings.seed}`;
   const cluster = new Cluster({
     algorithm: settings.algo,

@@ -30,6 +30,14 @@ export interface WorkloadOptions {
   timeoutMs: number;
   /** One-way delay between a client and a node. */
   clientDelayMs: number;
+  /**
+   * Probability that a client whose attempt ended uncertain (timeout, indefinite error) sends the
+   * same request, same client id and sequence number, to another node instead of giving up: only
+   * such retries make a state machine's exactly-once deduplication do any work.
+   */
+  retrySameSeq: number;
+  /** Probability that the network delivers a client's request twice (the copy arrives later). */
+  duplicateRequests: number;
 }
 
 export const defaultWorkload: WorkloadOptions = {
@@ -39,6 +47,8 @@ export const defaultWorkload: WorkloadOptions = {
   mix: { read: 0.4, write: 0.3, cas: 0.15, append: 0.1, delete: 0.05 },
   timeoutMs: 1000,
   clientDelayMs: 0.5,
+  retrySameSeq: 0,
+  duplicateRequests: 0,
 };
 
 export interface SimulationOptions<O = unknown> {
@@ -73,6 +83,10 @@ export interface SimulationStats {
   duplicated: number;
   elections: number;
   ops: { ok: number; fail: number; info: number };
+  /** Client requests the network delivered twice. */
+  requestDuplicates: number;
+  /** Uncertain operations sent again under the same client id and sequence number. */
+  sameSeqRetries: number;
 }
 
 const EV_TICK = 0;
@@ -115,6 +129,9 @@ interface OpenOp {
   op: KvOp;
   token: number;
   attempts: number;
+  /** The operation's sequence number, the same for every attempt (0 until the first is sent). */
+  seq: number;
+  uncertain: boolean;
 }
 
 interface Client {
@@ -175,7 +192,12 @@ export class Simulation<O = unknown> {
     duplicated: 0,
     elections: 0,
     ops: { ok: 0, fail: 0, info: 0 },
+    requestDuplicates: 0,
+    sameSeqRetries: 0,
   };
+  private readonly sendListeners: Array<(envelope: Envelope) => void> = [];
+  private readonly electedListeners: Array<(node: NodeId, status: NodeStatus) => void> = [];
+  private readonly deliveredListeners: Array<(envelope: Envelope) => void> = [];
 
   constructor(options: SimulationOptions<O>) {
     this.seed = options.seed;
@@ -331,11 +353,13 @@ export class Simulation<O = unknown> {
       if (ready.persist !== null) member.storage.write(ready.persist);
       const status = node.status();
       const isLeader = status.role === 'leader';
-      if (isLeader && !member.wasLeader) this.stats.elections++;
+      const elected = isLeader && !member.wasLeader;
+      if (elected) this.stats.elections++;
       member.wasLeader = isLeader;
       for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
       if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), JSON.stringify(ready.replies), status, this.now / 1000);
       for (const envelope of ready.messages) this.send(envelope);
+      if (elected) for (const listener of this.electedListeners) listener(member.id, status);
       for (const reply of ready.replies) {
         if (reply.kind === 'client') {
           const client = reply.clientId - 1;
@@ -393,6 +417,11 @@ export class Simulation<O = unknown> {
     const index = this.indexOf.get(id);
     if (index === undefined) throw new Error(`no node ${id}`);
     return this.members[index] as Member;
+  }
+
+  /** The algorithm the cluster runs: its descriptor tells fault schedules what its messages and actions are. */
+  get algorithmDescriptor(): Algorithm<O> {
+    return this.algorithm;
   }
 
   get nodeIds(): NodeId[] {
@@ -524,8 +553,34 @@ export class Simulation<O = unknown> {
     this.fault('network reset');
   }
 
+  /** Every message a node sends, before the network decides its fate (fault schedules aim with it). */
+  onSend(listener: (envelope: Envelope) => void): void {
+    this.sendListeners.push(listener);
+  }
+
+  /** Every message a live node received, after it stepped with it and its Readies were carried out. */
+  onDelivered(listener: (envelope: Envelope) => void): void {
+    this.deliveredListeners.push(listener);
+  }
+
+  /** A node that becomes leader (status role 'leader'), right after its first Ready as leader went out. */
+  onElected(listener: (node: NodeId, status: NodeStatus) => void): void {
+    this.electedListeners.push(listener);
+  }
+
+  /** Delivers a copy of a message `ms` from now, whatever became of the original: an old message replayed. */
+  deliverLate(envelope: Envelope, ms: number): void {
+    const dest = this.indexOf.get(envelope.dest);
+    if (dest === undefined) return;
+    this.stats.duplicated++;
+    this.mix(4, envelope, dest);
+    if (this.traceFn) this.traceFn({ kind: 'duplicate', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type, reason: `replayed in ${ms.toFixed(1)} ms` });
+    this.schedule(this.now + Math.max(20, Math.round(ms * 1000)), EV_DELIVER, dest, envelope, null, null, 0);
+  }
+
   private send(envelope: Envelope): void {
     this.stats.sent++;
+    for (let i = 0; i < this.sendListeners.length; i++) (this.sendListeners[i] as (envelope: Envelope) => void)(envelope);
     const dest = this.indexOf.get(envelope.dest);
     if (dest === undefined) return;
     const network = this.network;
@@ -582,6 +637,7 @@ export class Simulation<O = unknown> {
     // Nodes do not keep their inputs, so one input object serves every delivery.
     this.messageInput.envelope = envelope;
     this.stepNode(member, this.messageInput);
+    for (let i = 0; i < this.deliveredListeners.length; i++) (this.deliveredListeners[i] as (envelope: Envelope) => void)(envelope);
   }
 
   private readonly messageInput: { kind: 'message'; envelope: Envelope } = { kind: 'message', envelope: { src: '', dest: '', body: { type: '' } } };
@@ -614,7 +670,7 @@ export class Simulation<O = unknown> {
     if (client.open !== null) return; // still busy: this arrival is skipped, as a closed-loop client would
     const next = (this.generator as WorkloadGenerator).next();
     const token = this.nextToken++;
-    client.open = { ...next, token, attempts: 0 };
+    client.open = { ...next, token, attempts: 0, seq: 0, uncertain: false };
     this.record({ process: client.process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.now * 1000 });
     this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
     this.sendRequest(c);
@@ -624,9 +680,45 @@ export class Simulation<O = unknown> {
     const client = this.clients[c] as Client;
     const open = client.open as OpenOp;
     open.attempts++;
-    client.seq++;
-    const request: ClientRequest = { clientId: client.process, seq: client.seq, op: open.op };
+    // One seq per operation, for every attempt: a definite refusal speaks for the attempt it
+    // answers, not for a copy of it the network may still deliver, so under a new seq a state
+    // machine could apply the operation twice.
+    if (open.seq === 0) {
+      client.seq++;
+      open.seq = client.seq;
+    } else if (open.uncertain) {
+      this.stats.sameSeqRetries++;
+    }
+    const request: ClientRequest = { clientId: client.process, seq: open.seq, op: open.op };
     this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_ARRIVE, client.target, null, request, null, 0);
+    const w = this.workload as WorkloadOptions;
+    if (w.duplicateRequests > 0 && this.clientRng.chance(w.duplicateRequests)) {
+      this.stats.requestDuplicates++;
+      // A refusal answers one copy; the other may still take effect, so the operation can no
+      // longer end as a definite failure.
+      open.uncertain = true;
+      const lateUs = this.clientDelayUs() + Math.round(this.clientRng.next() * w.timeoutMs * 1000);
+      this.schedule(this.now + lateUs, EV_CLIENT_ARRIVE, client.target, null, request, null, 0);
+    }
+  }
+
+  /**
+   * An attempt ended without an answer that settles it: give up (the history records `info`), or
+   * with probability retrySameSeq send the same request to another node and wait again.
+   */
+  private uncertain(c: number): void {
+    const client = this.clients[c] as Client;
+    const open = client.open as OpenOp;
+    const w = this.workload as WorkloadOptions;
+    client.target = this.clientRng.int(0, this.members.length);
+    if (w.retrySameSeq <= 0 || open.attempts >= MAX_ATTEMPTS || !this.clientRng.chance(w.retrySameSeq)) {
+      this.finish(client, 'info', null);
+      return;
+    }
+    open.uncertain = true;
+    open.token = this.nextToken++;
+    this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, open.token);
+    this.sendRequest(c);
   }
 
   private clientArrive(target: number, request: ClientRequest): void {
@@ -646,7 +738,7 @@ export class Simulation<O = unknown> {
   private clientReply(c: number, reply: ClientReply, from: number): void {
     const client = this.clients[c] as Client;
     const open = client.open;
-    if (open === null || reply.seq !== client.seq) return; // an answer to an attempt we gave up on
+    if (open === null || reply.seq !== open.seq) return; // an answer to an attempt we gave up on
     if (reply.ok) {
       this.finish(client, 'ok', reply.value);
       return;
@@ -656,13 +748,12 @@ export class Simulation<O = unknown> {
       return;
     }
     if (!reply.definite) {
-      this.finish(client, 'info', null);
-      client.target = this.clientRng.int(0, this.members.length);
+      this.uncertain(c);
       return;
     }
-    // Definite: nothing happened, so it is safe to try again elsewhere under a new seq.
+    // Definite: this attempt did nothing, so it is safe to try again elsewhere.
     if (open.attempts >= MAX_ATTEMPTS) {
-      this.finish(client, 'fail', null);
+      this.finish(client, open.uncertain ? 'info' : 'fail', null);
       return;
     }
     const hinted = reply.leaderHint === null ? undefined : this.indexOf.get(reply.leaderHint);
@@ -677,8 +768,7 @@ export class Simulation<O = unknown> {
   private clientTimeout(c: number, token: number): void {
     const client = this.clients[c] as Client;
     if (client.open === null || client.open.token !== token) return;
-    this.finish(client, 'info', null);
-    client.target = this.clientRng.int(0, this.members.length);
+    this.uncertain(c);
   }
 
   /** Clients with an operation still open. */

@@ -46,11 +46,11 @@ export const RAFT_STATUS_FIELDS: readonly StatusField[] = [
 
 export const RAFT_MESSAGES: Readonly<Record<string, MessageKind>> = {
   append_entries: { label: 'Append', colour: '#2f6fde', description: 'The leader sends log entries (or none, with the commit index) to a follower.' },
-  append_entries_response: { label: 'Append reply', colour: '#7fa8ec', description: 'A follower says whether the entries matched its log, and how far it now matches.' },
+  append_entries_response: { label: 'Append reply', colour: '#7fa8ec', description: 'A follower says whether the entries matched its log, and how far it now matches.', reveals: 'ack' },
   heartbeat: { label: 'Heartbeat', colour: '#2f6fde', description: 'The leader asserts its leadership and confirms reads.' },
   heartbeat_response: { label: 'Heartbeat reply', colour: '#7fa8ec', description: 'A follower acknowledges the leader of its term.' },
   request_vote: { label: 'Vote request', colour: '#e07b00', description: 'A candidate (or pre-candidate) asks for a vote, with how up to date its log is.' },
-  request_vote_response: { label: 'Vote', colour: '#e6b400', description: 'A node grants or refuses its vote.' },
+  request_vote_response: { label: 'Vote', colour: '#e6b400', description: 'A node grants or refuses its vote.', reveals: 'vote' },
   install_snapshot: { label: 'Snapshot', colour: '#2a9d8f', description: 'The leader sends a follower its snapshot, when the entries it needs were compacted away.' },
   timeout_now: { label: 'Timeout now', colour: '#9b4dca', description: 'The leader hands over: the target starts an election at once.' },
 };
@@ -63,6 +63,20 @@ export const RAFT_ACTIONS: readonly NodeAction[] = [
     description: 'Ask the leader to hand leadership to this node (it catches the node up, then tells it to campaign).',
     sendTo: 'leader',
     command: (peer) => ({ type: 'transfer_leadership', to: peer ?? '' }),
+  },
+  {
+    id: 'add_server',
+    label: 'Add server',
+    description: 'Ask this node, if it leads, to add a new server to the voters (one server at a time).',
+    needsPeer: 'new',
+    command: (peer) => ({ type: 'add_server', node: peer ?? '' }),
+  },
+  {
+    id: 'remove_server',
+    label: 'Remove server',
+    description: 'Ask this node, if it leads, to remove a member from the voters.',
+    needsPeer: 'member',
+    command: (peer) => ({ type: 'remove_server', node: peer ?? '' }),
   },
 ];
 

@@ -7,6 +7,7 @@
 
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import type { PersistedState, Ready } from '../types.ts';
+import type { RaftMessage } from './messages.ts';
 import { digestReady, type AppliedDigest, type EntryDigest, type ReadyDigest } from '../ready-digest.ts';
 import { SafetyViolation, type MonitorOptions, type SafetyMonitor } from '../monitor.ts';
 
@@ -15,7 +16,10 @@ export type RaftSafetyProperty =
   | 'log_matching'
   | 'leader_completeness'
   | 'state_machine_safety'
-  | 'acknowledged_write_lost';
+  | 'acknowledged_write_lost'
+  | 'vote_not_durable'
+  | 'ack_not_durable'
+  | 'double_vote';
 
 export const RAFT_SAFETY_PROPERTIES: readonly RaftSafetyProperty[] = [
   'election_safety',
@@ -23,6 +27,9 @@ export const RAFT_SAFETY_PROPERTIES: readonly RaftSafetyProperty[] = [
   'leader_completeness',
   'state_machine_safety',
   'acknowledged_write_lost',
+  'vote_not_durable',
+  'ack_not_durable',
+  'double_vote',
 ];
 
 /** The durable log of one node as the monitor knows it: the snapshot's edge, then terms by index. */
@@ -33,6 +40,9 @@ interface DurableLog {
   lastApplied: number;
   role: string;
   term: number;
+  /** The term and vote on disk. */
+  durableTerm: number;
+  durableVote: NodeId | null;
 }
 
 interface EntryRecord {
@@ -154,6 +164,44 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
     }
   };
 
+  /** node:term -> the candidate it granted its vote to in that term, in any life. */
+  const grants = new Map<string, NodeId>();
+
+  /**
+   * What a Ready's messages reveal must be on disk when they leave: a granted vote (else a restart
+   * can vote again in the term) and an acknowledged append (else the leader counts an entry the
+   * follower may lose). With persistFirst false the messages may leave before this Ready's write,
+   * so they are judged against the disk as it was before it.
+   */
+  const checkRevealed = (node: NodeId, log: DurableLog, ready: Ready, timeUs: number): void => {
+    for (const envelope of ready.messages) {
+      const m = envelope.body as RaftMessage;
+      if (m.type === 'request_vote_response' && m.granted && !m.preVote) {
+        if (log.durableTerm !== m.term || log.durableVote !== envelope.dest) {
+          violate('vote_not_durable', `${node} granted its vote in term ${m.term} to ${envelope.dest}, but its disk holds term ${log.durableTerm}, vote ${log.durableVote ?? 'none'}`, timeUs, node);
+        }
+        const key = `${node}:${m.term}`;
+        const before = grants.get(key);
+        if (before !== undefined && before !== envelope.dest) {
+          violate('double_vote', `${node} granted its vote in term ${m.term} to ${before} and then to ${envelope.dest}`, timeUs, node);
+        }
+        grants.set(key, envelope.dest);
+      } else if (m.type === 'append_entries_response' && m.success) {
+        const durableLast = log.snapshotIndex + log.terms.length;
+        if (durableLast < m.matchIndex) {
+          violate('ack_not_durable', `${node} told ${envelope.dest} it holds entries up to ${m.matchIndex}, but its disk holds them only up to ${durableLast}`, timeUs, node);
+        }
+      }
+    }
+  };
+
+  const applyHardState = (log: DurableLog, ready: Ready): void => {
+    const hs = ready.persist?.hardState;
+    if (hs === undefined) return;
+    log.durableTerm = hs.term;
+    log.durableVote = hs.vote;
+  };
+
   const onReadyDigest = (node: NodeId, digest: ReadyDigest, replies: readonly Reply[], status: NodeStatus, timeUs: number): void => {
     const log = logOf(node);
     applyPersist(node, log, digest, timeUs);
@@ -164,7 +212,7 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
   const logOf = (node: NodeId): DurableLog => {
     let log = logs.get(node);
     if (log === undefined) {
-      log = { snapshotIndex: 0, snapshotTerm: 0, terms: [], lastApplied: 0, role: 'follower', term: 0 };
+      log = { snapshotIndex: 0, snapshotTerm: 0, terms: [], lastApplied: 0, role: 'follower', term: 0, durableTerm: 0, durableVote: null };
       logs.set(node, log);
     }
     return log;
@@ -177,11 +225,22 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
       log.snapshotTerm = persisted.snapshot?.term ?? 0;
       log.terms = persisted.entries.map((e) => e.term);
       log.lastApplied = log.snapshotIndex;
+      log.durableTerm = persisted.hardState.term;
+      log.durableVote = persisted.hardState.vote;
       log.role = 'follower';
       checkLeader(node, status, log, timeUs);
     },
     onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
+      if (ready.messages.length === 0) {
+        applyHardState(logOf(node), ready);
+        onReadyDigest(node, digestReady(ready), ready.replies, status, timeUs);
+        return;
+      }
+      const log = logOf(node);
+      if (ready.persistFirst === false) checkRevealed(node, log, ready, timeUs);
+      applyHardState(log, ready);
       onReadyDigest(node, digestReady(ready), ready.replies, status, timeUs);
+      if (ready.persistFirst !== false) checkRevealed(node, log, ready, timeUs);
     },
     onReadyDigest,
     onNodeCrash(node: NodeId): void {

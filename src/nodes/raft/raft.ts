@@ -231,8 +231,13 @@ export class RaftNode implements ConsensusNode {
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.drawElectionTimeout();
+  }
+
+  /** Between one and two election timeouts, so that split votes do not repeat. Overridden by a mutant. */
+  protected drawElectionTimeout(): number {
     const base = this.options.electionTicks;
-    this.randomizedElectionTimeout = base + this.rng.int(0, base);
+    return base + this.rng.int(0, base);
   }
 
   private setTerm(term: number): void {
@@ -423,14 +428,23 @@ export class RaftNode implements ConsensusNode {
     return this.vote === from || (this.vote === null && this.leader === null) || (m.preVote && m.term > this.term);
   }
 
+  /** The election restriction (§5.4.1): the candidate's log is at least as up to date. Overridden by a mutant. */
+  protected candidateUpToDate(m: RequestVote): boolean {
+    return m.lastTerm > this.log.lastTerm || (m.lastTerm === this.log.lastTerm && m.lastIndex >= this.log.lastIndex);
+  }
+
+  /** Votes, and marks the vote for the disk before the grant leaves. Overridden by a mutant. */
+  protected recordVote(candidate: NodeId): void {
+    this.vote = candidate;
+    this.hardStateDirty = true;
+  }
+
   private handleVoteRequest(from: NodeId, m: RequestVote): void {
-    const upToDate = m.lastTerm > this.log.lastTerm || (m.lastTerm === this.log.lastTerm && m.lastIndex >= this.log.lastIndex);
-    if (this.canGrantVote(from, m) && upToDate) {
+    if (this.canGrantVote(from, m) && this.candidateUpToDate(m)) {
       if (m.preVote) {
         this.send(from, { type: 'request_vote_response', term: m.term, preVote: true, granted: true });
       } else {
-        this.vote = from;
-        this.hardStateDirty = true;
+        this.recordVote(from);
         this.electionElapsed = 0;
         this.send(from, { type: 'request_vote_response', term: this.term, preVote: false, granted: true });
       }
@@ -459,9 +473,9 @@ export class RaftNode implements ConsensusNode {
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       let configMayChange = this.configIndex > m.prevIndex;
       for (let i = 0; i < m.entries.length && !configMayChange; i++) configMayChange = (m.entries[i] as LogEntry).data.type === 'config';
-      const lastNew = this.log.appendFromLeader(m.prevIndex, m.entries);
+      const lastNew = this.acceptEntries(m.prevIndex, m.entries);
       if (configMayChange) this.refreshConfig();
-      this.commitTo(Math.min(m.commit, lastNew));
+      this.commitTo(this.followerCommit(m.commit, lastNew));
       if (!m.commitOnly) this.send(from, this.appendResponse(true, lastNew, 0, 0, 0));
       return;
     }
@@ -474,6 +488,19 @@ export class RaftNode implements ConsensusNode {
     this.send(from, this.appendResponse(false, 0, m.prevIndex, conflictTerm, conflictIndex));
   }
 
+  /** Appends what the log lacks, truncating only at a conflict (§5.3). Overridden by a mutant. */
+  protected acceptEntries(prevIndex: number, entries: readonly LogEntry[]): number {
+    return this.log.appendFromLeader(prevIndex, entries);
+  }
+
+  /**
+   * A follower commits no further than the last entry this append vouched for: beyond it its log
+   * may still differ from the leader's (Figure 2, AppendEntries rule 5). Overridden by a mutant.
+   */
+  protected followerCommit(leaderCommit: number, lastNew: number): number {
+    return Math.min(leaderCommit, lastNew);
+  }
+
   private handleHeartbeat(from: NodeId, m: Heartbeat): void {
     this.commitTo(Math.min(m.commit, this.log.lastIndex));
     const response: HeartbeatResponse = { type: 'heartbeat_response', term: this.term, context: m.context };
@@ -482,7 +509,7 @@ export class RaftNode implements ConsensusNode {
 
   private handleSnapshot(from: NodeId, m: InstallSnapshot): void {
     const snap = m.snapshot;
-    if (snap.index <= this.commit) {
+    if (this.snapshotIsStale(snap)) {
       this.send(from, this.appendResponse(true, this.commit, 0, 0, 0));
       return;
     }
@@ -503,6 +530,11 @@ export class RaftNode implements ConsensusNode {
     this.voters = [...snap.voters];
     this.configIndex = snap.index;
     this.send(from, this.appendResponse(true, snap.index, 0, 0, 0));
+  }
+
+  /** A snapshot no newer than what we committed holds nothing we lack. Overridden by a mutant. */
+  protected snapshotIsStale(snap: Snapshot): boolean {
+    return snap.index <= this.commit;
   }
 
   private commitTo(index: number): void {
@@ -712,11 +744,16 @@ export class RaftNode implements ConsensusNode {
       this.readsAwaitingTermCommit.push(request);
       return;
     }
-    if (this.options.readMode === 'lease' && this.leaseHolds()) {
+    if ((this.options.readMode === 'lease' && this.leaseHolds()) || !this.readNeedsConfirmation()) {
       this.confirmedReads.push({ readIndex: this.commit, request });
       return;
     }
     this.readsToConfirm.push(request);
+  }
+
+  /** A ReadIndex read waits for a round of heartbeats that confirms this node still leads (§6.4). Overridden by a mutant. */
+  protected readNeedsConfirmation(): boolean {
+    return true;
   }
 
   /**
@@ -734,6 +771,11 @@ export class RaftNode implements ConsensusNode {
       if (since !== undefined && since >= horizon) holders++;
     }
     return holders >= quorumSize(this.voters.length);
+  }
+
+  /** A transfer lets the transferee skip the followers' lease check: this term's lease proves nothing any more. Overridden by a mutant. */
+  protected revokeLease(): void {
+    this.leaseRevoked = true;
   }
 
   private startReadRound(context: number): void {
@@ -787,7 +829,7 @@ export class RaftNode implements ConsensusNode {
       if (command.to === this.id) return reply(true, `${this.id} is already the leader`);
       if (!this.voters.includes(command.to)) return reply(false, `${command.to} is not a voting member`);
       this.leadTransferee = command.to;
-      this.leaseRevoked = true;
+      this.revokeLease();
       this.electionElapsed = 0;
       const pr = this.progress.get(command.to) as Progress;
       if (pr.match === this.log.lastIndex) this.sendTimeoutNow(command.to);
@@ -797,7 +839,7 @@ export class RaftNode implements ConsensusNode {
     // Membership change, one server at a time (thesis §4.1): a change may start only when the
     // previous one committed, and only after this leader committed an entry of its own term (the
     // fix to the single-server change bug the thesis errata describe).
-    if (!this.committedInTerm) return reply(false, 'the new leader has not committed an entry of its term yet; try again');
+    if (!this.mayChangeMembership()) return reply(false, 'the new leader has not committed an entry of its term yet; try again');
     if (this.configIndex > this.commit) return reply(false, `a membership change is still in progress (entry ${this.configIndex})`);
     let voters: NodeId[];
     if (command.type === 'add_server') {
@@ -812,6 +854,11 @@ export class RaftNode implements ConsensusNode {
     this.pendingAdmin.set(index, request.requestId);
     this.applyConfig(voters, index);
     this.maybeCommit();
+  }
+
+  /** Only once this leader committed an entry of its term (the thesis errata). Overridden by a mutant. */
+  protected mayChangeMembership(): boolean {
+    return this.committedInTerm;
   }
 
   /** A configuration takes effect as soon as it is in the log, committed or not (thesis §4.1). */
