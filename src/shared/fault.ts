@@ -4,7 +4,7 @@
 // sentences of sessions recorded before faults were typed.
 
 import type { LinkRuleView } from './bridge.ts';
-import type { NodeId } from './protocol.ts';
+import type { AdminCommand, NodeId } from './protocol.ts';
 
 export type Fault =
   /** The node's process ends at once: only what it wrote to disk survives. */
@@ -33,7 +33,7 @@ export type Fault =
    */
   | { kind: 'clock-skew'; node: NodeId; offsetMs: number; drift: number }
   /** An operator command sent to a node (campaign, transfer leadership, a membership change). */
-  | { kind: 'admin'; node: NodeId; command: string };
+  | { kind: 'admin'; node: NodeId; command: AdminCommand };
 
 export type FaultKind = Fault['kind'];
 
@@ -65,7 +65,7 @@ export function describeFault(fault: Fault): string {
     case 'clock-skew':
       return `clock ${fault.node} offset ${fault.offsetMs}ms drift ${fault.drift}`;
     case 'admin':
-      return `admin ${fault.node} ${fault.command}`;
+      return `admin ${fault.node} ${fault.command.type}`;
   }
 }
 
@@ -123,7 +123,9 @@ export function parseFault(description: string): Fault | null {
       return m ? { kind: 'clock-skew', node: m[1] as NodeId, offsetMs: Number(m[2]), drift: Number(m[3]) } : null;
     }
     case 'admin':
-      return rest.length === 2 ? { kind: 'admin', node: rest[0] as NodeId, command: rest[1] as string } : null;
+      // The sentence keeps the command's type only: a campaign reads back whole, the others did
+      // not say whom they were about.
+      return rest.length === 2 && rest[1] === 'campaign' ? { kind: 'admin', node: rest[0] as NodeId, command: { type: 'campaign' } } : null;
     default:
       return null;
   }

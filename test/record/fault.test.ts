@@ -18,7 +18,7 @@ const faults: Fault[] = [
   { kind: 'network', rule: { duplicate: 0.1 } },
   { kind: 'network', rule: null },
   { kind: 'clock-skew', node: 'n4', offsetMs: -250, drift: 0.1 },
-  { kind: 'admin', node: 'n2', command: 'campaign' },
+  { kind: 'admin', node: 'n2', command: { type: 'campaign' } },
 ];
 
 describe('faults as data', () => {
@@ -33,6 +33,6 @@ describe('faults as data', () => {
   });
 
   it('is not a fault: the clock paused, a speed, nonsense', () => {
-    for (const text of ['clock paused', 'speed 2x', '', 'crash', 'add n1', 'link nowhere', 'clock n1 fast']) expect(parseFault(text), text).toBeNull();
+    for (const text of ['clock paused', 'speed 2x', '', 'crash', 'add n1', 'link nowhere', 'clock n1 fast', 'admin n1 transfer_leadership']) expect(parseFault(text), text).toBeNull();
   });
 });

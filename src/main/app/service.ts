@@ -47,6 +47,7 @@ import { ClientPool } from '../cluster/clients.ts';
 import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { WindowFeed } from './window-feed.ts';
 import { NodeFiles } from './node-files.ts';
+import { applyFault } from '../runtime/faults.ts';
 import { ALGORITHMS, SessionLibrary } from './session-library.ts';
 import { UserError } from './user-error.ts';
 import type { ThreadScripts } from './threads.ts';
@@ -450,18 +451,18 @@ export class PlaygroundService {
     switch (action) {
       case 'kill':
         if (!cluster.isUp(id)) throw new UserError(`${id} is already down`);
-        await cluster.kill(id);
+        await applyFault(cluster, { kind: 'crash', node: id });
         return `${id} killed`;
       case 'restart':
         if (cluster.isUp(id)) throw new UserError(`${id} is running; kill it first`);
-        await cluster.restart(id);
+        await applyFault(cluster, { kind: 'restart', node: id });
         return cluster.failure(id) === null ? `${id} restarted from its file` : `${id} cannot start: ${cluster.failure(id)}`;
       case 'pause':
         if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
-        cluster.pause(id);
+        await applyFault(cluster, { kind: 'pause', node: id });
         return `${id} paused: it hears nothing and its clock stands still`;
       case 'resume':
-        cluster.resume(id);
+        await applyFault(cluster, { kind: 'resume', node: id });
         return `${id} resumed`;
       case 'remove': {
         if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes`);
@@ -513,15 +514,15 @@ export class PlaygroundService {
 
   cutLink(from: NodeId, to: NodeId, bothWays: boolean): NetworkView {
     const cluster = this.live();
-    cluster.cut(this.node(from), this.node(to));
-    if (bothWays) cluster.cut(to, from);
+    applyFault(cluster, { kind: 'cut', from: this.node(from), to: this.node(to) });
+    if (bothWays) applyFault(cluster, { kind: 'cut', from: to, to: from });
     return this.networkView();
   }
 
   healLink(from: NodeId, to: NodeId, bothWays: boolean): NetworkView {
     const cluster = this.live();
-    cluster.uncut(this.node(from), this.node(to));
-    if (bothWays) cluster.uncut(to, from);
+    applyFault(cluster, { kind: 'uncut', from: this.node(from), to: this.node(to) });
+    if (bothWays) applyFault(cluster, { kind: 'uncut', from: to, to: from });
     return this.networkView();
   }
 
@@ -535,12 +536,12 @@ export class PlaygroundService {
       }
     }
     if (groups.filter((g) => g.length > 0).length < 2 && seen.size === this.live().nodeIds.length) throw new UserError('a partition needs at least two groups');
-    this.live().partition(groups);
+    applyFault(this.live(), { kind: 'partition', groups });
     return this.networkView();
   }
 
   heal(): NetworkView {
-    this.live().heal();
+    applyFault(this.live(), { kind: 'heal' });
     return this.networkView();
   }
 
@@ -551,9 +552,8 @@ export class PlaygroundService {
   setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView> | null): NetworkView {
     const cluster = this.live();
     if (from === null && to === null) {
-      if (rule === null) cluster.resetNetwork();
-      else cluster.setNetwork(rule);
-    } else if (from !== null && to !== null) cluster.setLink(this.node(from), this.node(to), rule);
+      applyFault(cluster, { kind: 'network', rule });
+    } else if (from !== null && to !== null) applyFault(cluster, { kind: 'link', from: this.node(from), to: this.node(to), rule });
     else throw new UserError('a link rule names both ends of the link, or neither for every link');
     return this.networkView();
   }

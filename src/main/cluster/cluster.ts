@@ -21,6 +21,7 @@ import type { RecordingSink } from '../runtime/sink.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rules.ts';
 import { EventQueue } from '../sim/event-queue.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
+import type { FaultTarget } from '../runtime/faults.ts';
 
 /** Shared by every Ready without replies; never written to. */
 const NO_REPLIES: Reply[] = [];
@@ -73,7 +74,7 @@ interface Member {
 
 export class ClusterError extends Error {}
 
-export class Cluster {
+export class Cluster implements FaultTarget {
   readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers' | 'workerUrl' | 'recorder'>> & Pick<ClusterOptions, 'algorithmOptions' | 'workerUrl' | 'recorder'>;
   private readonly members = new Map<NodeId, Member>();
   private readonly rng: Rng;
@@ -521,6 +522,11 @@ export class Cluster {
     await worker.terminate();
   }
 
+  /** The fault's name for kill (FaultTarget). */
+  crash(id: NodeId): Promise<void> {
+    return this.kill(id);
+  }
+
   async restart(id: NodeId): Promise<void> {
     const member = this.member(id);
     if (member.worker !== null) return;
@@ -548,7 +554,7 @@ export class Cluster {
 
   admin(id: NodeId, command: AdminCommand, timeoutMs = 2000): Promise<Reply | null> {
     const requestId = this.nextAdminId++;
-    this.fault({ kind: 'admin', node: id, command: command.type });
+    this.fault({ kind: 'admin', node: id, command });
     return this.awaitAnswer(this.pendingAdmin, requestId, timeoutMs, () => this.send(this.member(id), [{ kind: 'admin', request: { requestId, command } }]));
   }
 
@@ -576,12 +582,19 @@ export class Cluster {
     if (this.members.size >= 15) throw new ClusterError('a cluster has at most 15 nodes');
     const leader = this.leader();
     if (leader === null) throw new ClusterError('no leader to add a server through; try again when one is elected');
+    const id = await this.addNode();
+    return { node: id, reply: await this.admin(leader, { type: 'add_server', node: id }) };
+  }
+
+  /** A new, empty node, started; it waits to be contacted until a leader adds it (FaultTarget). */
+  async addNode(): Promise<NodeId> {
+    if (this.members.size >= 15) throw new ClusterError('a cluster has at most 15 nodes');
     const id = `n${this.members.size + 1}`;
     const member: Member = { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: [], failed: null, started: null };
     this.members.set(id, member);
     this.fault({ kind: 'add-node', node: id });
     await this.spawn(member);
-    return { node: id, reply: await this.admin(leader, { type: 'add_server', node: id }) };
+    return id;
   }
 
   async removeServer(id: NodeId): Promise<Reply | null> {

@@ -22,7 +22,7 @@ export function simJournal(emit: (event: JournalEvent) => void): { trace: (event
         case 'drop':
           return emit({ kind: 'drop', time, src: event.src, dest: event.dest, type: event.type, reason: event.reason ?? 'dropped' });
         case 'fault':
-          return emit({ kind: 'fault', time, description: event.description });
+          return emit({ kind: 'fault', time, description: event.description, fault: event.fault });
         case 'history':
           return emit({ kind: 'client', time, event: event.event });
       }

@@ -17,6 +17,8 @@ import type { ClusterObserver } from '../runtime/observer.ts';
 import type { RecordingSink, StepTap } from '../runtime/sink.ts';
 import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
+import { describeFault, type Fault } from '../../shared/fault.ts';
+import type { FaultTarget } from '../runtime/faults.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -71,7 +73,7 @@ export interface SimulationOptions<O = unknown> {
 
 export type TraceEvent =
   | { kind: 'send' | 'deliver' | 'drop' | 'duplicate'; timeUs: number; src: NodeId; dest: NodeId; type: string; reason?: string }
-  | { kind: 'fault'; timeUs: number; description: string }
+  | { kind: 'fault'; timeUs: number; description: string; fault: Fault }
   | { kind: 'history'; timeUs: number; event: HistoryEvent };
 
 export interface SimulationStats {
@@ -156,7 +158,7 @@ export class SimulationError extends Error {
   }
 }
 
-export class Simulation<O = unknown> {
+export class Simulation<O = unknown> implements FaultTarget {
   readonly seed: number;
   private readonly algorithm: Algorithm<O>;
   private readonly algorithmOptions: O;
@@ -461,7 +463,7 @@ export class Simulation<O = unknown> {
     member.paused = false;
     member.held = [];
     member.wasLeader = false;
-    this.fault(`crash ${id}`);
+    this.fault({ kind: 'crash', node: id });
     for (const o of this.observers) o.onNodeCrash?.(id, this.now);
     this.stepTap?.crashed(id);
   }
@@ -470,7 +472,7 @@ export class Simulation<O = unknown> {
     const member = this.member(id);
     if (member.node !== null) return;
     member.restarts++;
-    this.fault(`restart ${id}`);
+    this.fault({ kind: 'restart', node: id });
     this.startNode(member, []);
   }
 
@@ -478,14 +480,14 @@ export class Simulation<O = unknown> {
     const member = this.member(id);
     if (member.node === null || member.paused) return;
     member.paused = true;
-    this.fault(`pause ${id}`);
+    this.fault({ kind: 'pause', node: id });
   }
 
   resume(id: NodeId): void {
     const member = this.member(id);
     if (!member.paused) return;
     member.paused = false;
-    this.fault(`resume ${id}`);
+    this.fault({ kind: 'resume', node: id });
     const held = member.held;
     member.held = [];
     for (const input of held) this.input(member, input);
@@ -493,7 +495,7 @@ export class Simulation<O = unknown> {
 
   admin(id: NodeId, command: AdminCommand): number {
     const requestId = this.nextAdminId++;
-    this.fault(`admin ${id} ${command.type}`);
+    this.fault({ kind: 'admin', node: id, command });
     this.input(this.member(id), { kind: 'admin', request: { requestId, command } });
     return requestId;
   }
@@ -501,7 +503,7 @@ export class Simulation<O = unknown> {
   /** A new, empty server; it takes part once a leader adds it with an `add_server` command. */
   addNode(): NodeId {
     const id = `n${this.members.length + 1}`;
-    this.fault(`add node ${id}`);
+    this.fault({ kind: 'add-node', node: id });
     this.createMember(id, []);
     return id;
   }
@@ -511,7 +513,7 @@ export class Simulation<O = unknown> {
 
   cut(from: NodeId, to: NodeId): void {
     this.network.cut(this.member(from).id, this.member(to).id);
-    this.fault(`cut ${from}->${to}`);
+    this.fault({ kind: 'cut', from, to });
   }
 
   cutBoth(a: NodeId, b: NodeId): void {
@@ -525,12 +527,18 @@ export class Simulation<O = unknown> {
 
   partition(groups: NodeId[][]): void {
     this.network.partition(groups, this.nodeIds);
-    this.fault(`partition ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
+    this.fault({ kind: 'partition', groups });
   }
 
   heal(): void {
     this.network.heal();
-    this.fault('heal');
+    this.fault({ kind: 'heal' });
+  }
+
+  /** Restores one direction of a link. */
+  uncut(from: NodeId, to: NodeId): void {
+    this.network.uncut(this.member(from).id, this.member(to).id);
+    this.fault({ kind: 'uncut', from, to });
   }
 
   isCut(from: NodeId, to: NodeId): boolean {
@@ -539,18 +547,17 @@ export class Simulation<O = unknown> {
 
   setNetwork(rule: Partial<LinkRule>): void {
     this.network.setDefault(rule);
-    this.fault(`network ${JSON.stringify(rule)}`);
+    this.fault({ kind: 'network', rule });
   }
 
   setLink(from: NodeId, to: NodeId, rule: Partial<LinkRule> | null): void {
     this.network.setLink(from, to, rule);
-    // Described as the live cluster describes it, so that a replay reads both alike.
-    this.fault(`link ${from}->${to} ${rule === null ? 'default' : JSON.stringify(rule)}`);
+    this.fault({ kind: 'link', from, to, rule });
   }
 
   resetNetwork(): void {
     this.network.reset();
-    this.fault('network reset');
+    this.fault({ kind: 'network', rule: null });
   }
 
   /** Every message a node sends, before the network decides its fate (fault schedules aim with it). */
@@ -794,10 +801,12 @@ export class Simulation<O = unknown> {
     this.mixNumber(this.now);
   }
 
-  private fault(description: string): void {
+  /** Journaled as data, with the sentence the live cluster writes for the same fault. */
+  private fault(fault: Fault): void {
+    const description = describeFault(fault);
     for (let i = 0; i < description.length; i++) this.mixNumber(description.charCodeAt(i));
     this.mixNumber(this.now);
-    if (this.traceFn) this.traceFn({ kind: 'fault', timeUs: this.now, description });
+    if (this.traceFn) this.traceFn({ kind: 'fault', timeUs: this.now, description, fault });
   }
 
   traceHash(): string {

@@ -1,0 +1,47 @@
+// One applyFault for every cluster: each fault done through it to the simulator changes what it
+// says, and is journaled as the same fault, typed, with the sentence a live cluster writes.
+import { describe, expect, it } from 'vitest';
+import { Simulation, type TraceEvent } from '../../src/main/sim/simulation.ts';
+import { applyFault } from '../../src/main/runtime/faults.ts';
+import { describeFault, type Fault } from '../../src/shared/fault.ts';
+import { getAlgorithm } from '../../src/nodes/index.ts';
+import { DEFAULT_ALGORITHM } from '../../src/nodes/index.ts';
+
+describe('applyFault', () => {
+  it('does each fault to the simulator and journals it typed', () => {
+    const journaled: Fault[] = [];
+    const sim = new Simulation({ algorithm: getAlgorithm(DEFAULT_ALGORITHM)!, nodes: 3, seed: 7, workload: null, trace: (e: TraceEvent) => { if (e.kind === 'fault') { journaled.push(e.fault); expect(e.description).toBe(describeFault(e.fault)); } } });
+    sim.runFor(500);
+    const done: Fault[] = [];
+    const apply = (fault: Fault): void => {
+      done.push(fault);
+      expect(applyFault(sim, fault)).toBeUndefined();
+    };
+    apply({ kind: 'cut', from: 'n1', to: 'n2' });
+    expect(sim.isCut('n1', 'n2')).toBe(true);
+    expect(sim.isCut('n2', 'n1')).toBe(false);
+    apply({ kind: 'uncut', from: 'n1', to: 'n2' });
+    expect(sim.isCut('n1', 'n2')).toBe(false);
+    apply({ kind: 'partition', groups: [['n1'], ['n2', 'n3']] });
+    expect(sim.isCut('n2', 'n1')).toBe(true);
+    apply({ kind: 'heal' });
+    expect(sim.isCut('n2', 'n1')).toBe(false);
+    apply({ kind: 'crash', node: 'n3' });
+    expect(sim.isUp('n3')).toBe(false);
+    apply({ kind: 'restart', node: 'n3' });
+    expect(sim.isUp('n3')).toBe(true);
+    apply({ kind: 'pause', node: 'n2' });
+    expect(sim.isPaused('n2')).toBe(true);
+    apply({ kind: 'resume', node: 'n2' });
+    expect(sim.isPaused('n2')).toBe(false);
+    apply({ kind: 'link', from: 'n1', to: 'n3', rule: { drop: 1 } });
+    apply({ kind: 'network', rule: { delayMs: 5 } });
+    apply({ kind: 'network', rule: null });
+    apply({ kind: 'admin', node: 'n1', command: { type: 'campaign' } });
+    apply({ kind: 'add-node', node: 'n4' });
+    expect(sim.nodeIds).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(journaled).toEqual(done);
+    expect(() => applyFault(sim, { kind: 'add-node', node: 'n9' })).toThrow(/the new node is n5, not n9/);
+    sim.runFor(500);
+  });
+});
