@@ -8,6 +8,9 @@ export const algorithms: Record<string, Algorithm<any>> = {
   raft: raftAlgorithm,
 };
 
+/** What the CLI and the scenario files run when they are not told which. */
+export const DEFAULT_ALGORITHM = 'raft';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getAlgorithm(name: string): Algorithm<any> | undefined {
   return Object.hasOwn(algorithms, name) ? algorithms[name] : undefined;
