@@ -2,10 +2,12 @@
 
 import type { Algorithm } from './types.ts';
 import { raftAlgorithm } from './raft/raft.ts';
+import { multiPaxosAlgorithm } from './multipaxos/multipaxos.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each algorithm has its own options type
 export const algorithms: Record<string, Algorithm<any>> = {
   raft: raftAlgorithm,
+  multipaxos: multiPaxosAlgorithm,
 };
 
 /** What the CLI and the scenario files run when they are not told which. */
