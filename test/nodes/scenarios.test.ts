@@ -1,5 +1,7 @@
-// Runs every scenario file in test/scenarios. Each block is a command and the output it must print.
-// To accept changed output after reviewing it: UPDATE_SCENARIOS=1 npx vitest run test/nodes/scenarios.test.ts
+// Runs every scenario file in test/scenarios and its folders (one folder per algorithm other than
+// Raft; a file names its algorithm in its first add-nodes). Each block is a command and the output
+// it must print. To accept changed output after reviewing it:
+// UPDATE_SCENARIOS=1 npx vitest run test/nodes/scenarios.test.ts
 // and read the diff like code.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,12 +10,15 @@ import { describe, expect, it } from 'vitest';
 import { InteractionEnv, normalizeOutput, parseScenario, renderScenario } from '../../src/main/scenario/interaction.ts';
 
 const dir = join(import.meta.dirname, '..', 'scenarios');
-const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.txt'))
+  .sort();
 const update = process.env.UPDATE_SCENARIOS === '1';
 
-describe('raft scenarios', () => {
-  it('has scenario files', () => {
-    expect(files.length).toBeGreaterThan(0);
+describe('scenarios', () => {
+  it('has scenario files for Raft and Multi-Paxos', () => {
+    expect(files.filter((f) => !f.includes('/')).length).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('multipaxos/')).length).toBeGreaterThan(0);
   });
   for (const file of files) {
     it(file, () => {

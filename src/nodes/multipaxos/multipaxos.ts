@@ -331,7 +331,12 @@ export class MultiPaxosNode implements ConsensusNode {
     for (const slot of bySlot.keys()) highest = Math.max(highest, slot);
     for (let slot = start; slot <= highest; slot++) {
       if (this.learned.isChosen(slot)) continue;
-      this.propose(slot, this.recoverValue(slot, bySlot.get(slot) ?? []));
+      const value = this.recoverValue(slot, bySlot.get(slot) ?? []);
+      this.propose(slot, value);
+      // A dueling proposer finds its own earlier proposal among the recovered values: it waits
+      // for that slot instead of proposing the request a second time.
+      const waiter = value.type === 'command' ? this.waiting.get(value.request.clientId) : undefined;
+      if (waiter !== undefined && waiter.slot === null && holdsRequest(value, waiter.request)) waiter.slot = slot;
     }
     this.nextSlot = highest + 1;
     this.recoveredUpTo = highest;
