@@ -9,15 +9,20 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   /** Short alias without the dash, e.g. 'n'. */
   short?: string;
+  /** A string option that may be given many times; every value is kept, in order, in `lists`. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArgs {
   options: Map<string, string | true>;
   positionals: string[];
+  /** The values of repeatable options. */
+  lists: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
   const options = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   const positionals: string[] = [];
   const byShort = new Map<string, string>();
   for (const [name, s] of Object.entries(spec)) if (s.short) byShort.set(s.short, name);
@@ -54,8 +59,9 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
       throw new UsageError(`--${name} needs a value`);
     }
     options.set(name, value);
+    if (s.repeatable) lists.set(name, [...(lists.get(name) ?? []), value]);
   }
-  return { options, positionals };
+  return { options, positionals, lists };
 }
 
 export function intOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {

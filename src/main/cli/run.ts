@@ -5,6 +5,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
+import { OptionError, parseAssignments } from '../../nodes/descriptor.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
@@ -40,9 +41,11 @@ options:
   --history FILE        also write the client history there (JSON Lines); a new file, never
                         one that exists
   --sync full|normal    SQLite synchronous mode (default full)
-  --read MODE           read_index, lease or log (default read_index)
-  --no-prevote          turn PreVote off
-  --no-checkquorum      turn CheckQuorum off
+  --set KEY=VALUE       an option of the algorithm (repeatable), e.g. --set stableLeader=false
+                        for multipaxos; each algorithm's keys are in its option fields
+  --read MODE           raft: read_index, lease or log (default read_index)
+  --no-prevote          raft: turn PreVote off
+  --no-checkquorum      raft: turn CheckQuorum off
   --sim                 use the simulator instead of worker threads
   --record FILE         record the session into FILE (.session.sqlite): every event, every
                         node's inputs and outputs, the history; replay and export read it
@@ -114,6 +117,7 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
     read: { type: 'string' },
     'no-prevote': { type: 'boolean' },
     'no-checkquorum': { type: 'boolean' },
+    set: { type: 'string', repeatable: true },
     sim: { type: 'boolean' },
     record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -132,6 +136,24 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
   const faultIntervalMs = durationOption(args, 'fault-interval', 2000);
   if (faultIntervalMs < 10) throw new UsageError('--fault-interval must be at least 10ms');
   const readMode = choiceOption(args, 'read', ['read_index', 'lease', 'log'] as const, 'read_index');
+  const algorithm = getAlgorithm(algo) as NonNullable<ReturnType<typeof getAlgorithm>>;
+  // The older switches name Raft's options; they stay as they were for any algorithm that has them.
+  const switches: Array<[flag: string, key: string, value: unknown]> = [
+    ['read', 'readMode', readMode],
+    ['no-prevote', 'preVote', !args.options.has('no-prevote')],
+    ['no-checkquorum', 'checkQuorum', !args.options.has('no-checkquorum')],
+  ];
+  const algorithmOptions: Record<string, unknown> = {};
+  for (const [flag, key, value] of switches) {
+    if (algorithm.options.some((f) => f.key === key)) algorithmOptions[key] = value;
+    else if (args.options.has(flag)) throw new UsageError(`--${flag} does not apply to ${algo}; use --set with its options (${algorithm.options.map((f) => f.key).join(', ')})`);
+  }
+  try {
+    Object.assign(algorithmOptions, parseAssignments(algorithm.options, args.lists.get('set') ?? []));
+  } catch (error) {
+    if (error instanceof OptionError) throw new UsageError(`--set: ${error.message}`);
+    throw error;
+  }
   return {
     algo,
     nodes: intOption(args, 'nodes', 5, 1, 15),
@@ -145,7 +167,7 @@ export function parseRunArgs(argv: string[]): RunSettings | 'help' {
     dataDir: dataDirOption(stringOption(args, 'data-dir')),
     historyFile: historyOption(stringOption(args, 'history')),
     sync: choiceOption(args, 'sync', ['full', 'normal'] as const, 'full'),
-    algorithmOptions: { readMode, preVote: !args.options.has('no-prevote'), checkQuorum: !args.options.has('no-checkquorum') },
+    algorithmOptions,
     sim: args.options.has('sim'),
     recordFile: recordOption(stringOption(args, 'record')),
   };
