@@ -182,6 +182,13 @@ export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode>
   createMonitor(options?: MonitorOptions): SafetyMonitor;
   /** Options a fuzz run draws: every switch, and extreme settings. */
   randomOptions(rng: Rng): Partial<O>;
+  /** One line for a message body, as scenario files print it; absent, they print its JSON. */
+  describeMessage?(body: { type: string }): string;
+  /**
+   * Where a scenario file's `add-nodes` starts from, over defaultOptions: hand-driven scenarios
+   * want short timeouts they can tick through and optional mechanisms off unless they name them.
+   */
+  readonly scenarioDefaults?: Partial<O>;
   /** Restores a node from what its storage holds (an empty storage means a fresh node). */
   create(context: NodeContext<O>, persisted: PersistedState): N;
 }

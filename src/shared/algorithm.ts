@@ -13,6 +13,8 @@ interface FieldBase {
   label: string;
   /** One or two sentences: what it does and what the user will see change. */
   description: string;
+  /** Other names `--set` and scenario files accept for the key (short forms kept for old files). */
+  aliases?: readonly string[];
 }
 
 export type OptionField = FieldBase &
@@ -150,16 +152,16 @@ export function parseAssignments(fields: readonly OptionField[], assignments: re
     if (at <= 0) throw new OptionError(`--set takes KEY=VALUE, not ${JSON.stringify(assignment)}`);
     const key = assignment.slice(0, at).trim();
     const raw = assignment.slice(at + 1).trim();
-    const field = fields.find((f) => f.key === key);
+    const field = fields.find((f) => f.key === key || f.aliases?.includes(key) === true);
     if (field === undefined) throw new OptionError(`unknown option ${JSON.stringify(key)}; known: ${fields.map((f) => f.key).join(', ')}`);
     if (field.kind === 'boolean') {
       if (!['true', 'false', 'on', 'off', '1', '0'].includes(raw)) throw new OptionError(`option ${key}: ${expected(field)}, not ${JSON.stringify(raw)}`);
-      out[key] = raw === 'true' || raw === 'on' || raw === '1';
+      out[field.key] = raw === 'true' || raw === 'on' || raw === '1';
     } else if (field.kind === 'choice') {
-      out[key] = raw;
+      out[field.key] = raw;
     } else {
       if (!/^-?\d+$/.test(raw)) throw new OptionError(`option ${key}: ${expected(field)}, not ${JSON.stringify(raw)}`);
-      out[key] = Number(raw);
+      out[field.key] = Number(raw);
     }
   }
   return checkOptions(fields, out);

@@ -1,32 +1,55 @@
 // A hand-driven cluster for scenario files (etcd's datadriven InteractionEnv): nothing happens
 // unless a command says so. Messages wait in one queue in the order they were sent until a
 // `deliver` or `stabilize` moves them, so a scenario can hold, drop or reorder any of them and
-// reproduce the exact interleavings the Raft paper draws (Figure 8 among them).
+// reproduce the exact interleavings the papers draw.
+//
+// It drives any registered algorithm: `add-nodes 3 algo=NAME KEY=VALUE...` picks the algorithm
+// and sets its options by their keys (or aliases) in the algorithm's option fields, starting from
+// its scenarioDefaults. Messages print as the algorithm describes them.
 
-import type { AdminCommand, ClientRequest, KvOp, NodeId, NodeStatus } from '../../shared/protocol.ts';
+import type { AdminCommand, ClientRequest, KvOp, LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
+import type { KvScalar } from '../../shared/history.ts';
 import { createRng } from '../../shared/rng.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
-import type { Envelope } from '../../nodes/types.ts';
-import { defaultRaftOptions, type RaftOptions } from '../../nodes/raft/options.ts';
-import { raftAlgorithm, type RaftNode } from '../../nodes/raft/raft.ts';
-import type { Algorithm } from '../../nodes/types.ts';
+import type { Algorithm, ConsensusNode, Envelope, Ready } from '../../nodes/types.ts';
+import { DEFAULT_ALGORITHM, algorithmNames, getAlgorithm } from '../../nodes/index.ts';
+import { OptionError, parseAssignments } from '../../nodes/descriptor.ts';
 import { formatEntry, formatMessage, formatReply } from './format.ts';
 
 export class ScenarioError extends Error {}
 
+/** What the `log`, `kv` and `state` commands read of a node, when its class offers it. */
+export interface ScenarioNode extends ConsensusNode {
+  entries?(): LogEntry[];
+  termAt?(index: number): number;
+  keyValues?(): Array<[string, KvScalar]>;
+  /** One line about state the status does not show (Multi-Paxos: the acceptor's promise and accepts). */
+  describeState?(): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any algorithm's options
+type AnyAlgorithm = Algorithm<any, ConsensusNode>;
+
+/** add-nodes keys that the harness takes for itself rather than the algorithm's options. */
+const HARNESS_KEYS = new Set(['algo', 'seed']);
+
 interface Member {
   id: NodeId;
   storage: MemoryStorage;
-  node: RaftNode | null;
+  node: ScenarioNode | null;
   restarts: number;
   bootstrapVoters: NodeId[];
   lastStatus: NodeStatus | null;
 }
 
 export interface InteractionOptions {
-  algorithm?: Algorithm<RaftOptions, RaftNode>;
+  /**
+   * Runs this algorithm instead of the one `add-nodes algo=NAME` names (a mutant stands in for the
+   * real one: its name must start with NAME).
+   */
+  algorithm?: AnyAlgorithm;
   /** Called for every Ready, after its persist is written (the safety monitors plug in here). */
-  onReady?: (node: NodeId, ready: ReturnType<RaftNode['ready']>, status: NodeStatus) => void;
+  onReady?: (node: NodeId, ready: Ready, status: NodeStatus) => void;
   onStart?: (node: NodeId, member: { storage: MemoryStorage; status: NodeStatus }) => void;
   onCrash?: (node: NodeId) => void;
 }
@@ -34,19 +57,24 @@ export interface InteractionOptions {
 export class InteractionEnv {
   private readonly members = new Map<NodeId, Member>();
   private queue: Envelope[] = [];
-  private options: RaftOptions = { ...defaultRaftOptions };
+  private options: Record<string, unknown> = {};
   private seed = 1;
   private readonly cuts = new Set<string>();
   private readonly seqByClient = new Map<number, number>();
   private nextAdminId = 1;
   private out: string[] = [];
-  private readonly algorithm: Algorithm<RaftOptions, RaftNode>;
+  /** Chosen by the first add-nodes. */
+  private chosenAlgorithm: AnyAlgorithm | null = null;
 
   private readonly hooks: InteractionOptions;
 
   constructor(hooks: InteractionOptions = {}) {
     this.hooks = hooks;
-    this.algorithm = hooks.algorithm ?? raftAlgorithm;
+  }
+
+  private get algorithm(): AnyAlgorithm {
+    if (this.chosenAlgorithm === null) throw new ScenarioError('no nodes yet: start with add-nodes');
+    return this.chosenAlgorithm;
   }
 
   /** Runs one command and returns what it printed. */
@@ -84,6 +112,7 @@ export class InteractionEnv {
     status: (args) => this.status(args),
     log: (args) => this.forEachNode(args, (m) => this.printLog(m)),
     kv: (args) => this.forEachNode(args, (m) => this.printKv(m)),
+    state: (args) => this.forEachNode(args, (m) => this.printState(m)),
   };
 
   private need(value: string | undefined, what: string): string {
@@ -97,7 +126,7 @@ export class InteractionEnv {
     return member;
   }
 
-  private live(member: Member): RaftNode {
+  private live(member: Member): ScenarioNode {
     if (member.node === null) throw new ScenarioError(`${member.id} is down`);
     return member.node;
   }
@@ -121,24 +150,36 @@ export class InteractionEnv {
     const count = Number(args[0]);
     if (!Number.isInteger(count) || count < 1) throw new ScenarioError('add-nodes needs a count');
     const kv = this.parseKeyValues(args.slice(1));
-    const bool = (name: string, fallback: boolean): boolean => (kv.has(name) ? kv.get(name) === 'true' : fallback);
-    const int = (name: string, fallback: number): number => (kv.has(name) ? Number(kv.get(name)) : fallback);
-    this.options = {
-      ...defaultRaftOptions,
-      preVote: bool('prevote', false),
-      checkQuorum: bool('checkquorum', false),
-      readMode: (kv.get('read') as RaftOptions['readMode'] | undefined) ?? 'read_index',
-      snapshotInterval: int('snapshot', 0),
-      electionTicks: int('election', 10),
-      heartbeatTicks: int('heartbeat', 1),
-      maxInflight: int('inflight', defaultRaftOptions.maxInflight),
-      maxEntriesPerMessage: int('max-entries', defaultRaftOptions.maxEntriesPerMessage),
-    };
-    this.seed = int('seed', 1);
+    const algorithm = this.pickAlgorithm(kv.get('algo'));
+    const assignments = [...kv].filter(([key]) => !HARNESS_KEYS.has(key)).map(([key, value]) => `${key}=${value}`);
+    let chosen: Record<string, unknown>;
+    try {
+      chosen = parseAssignments(algorithm.options, assignments);
+    } catch (error) {
+      if (error instanceof OptionError) throw new ScenarioError(`add-nodes: ${error.message}`);
+      throw error;
+    }
+    this.options = { ...(algorithm.defaultOptions as object), ...(algorithm.scenarioDefaults ?? {}), ...chosen };
+    this.seed = kv.has('seed') ? Number(kv.get('seed')) : 1;
     const start = this.members.size;
     const ids = Array.from({ length: count }, (_, i) => `n${start + i + 1}`);
     for (const id of ids) this.createMember(id, ids);
     this.print(`${ids.join(' ')} started; voters ${ids.join(',')}`);
+  }
+
+  private pickAlgorithm(named: string | undefined): AnyAlgorithm {
+    let algorithm: AnyAlgorithm;
+    if (this.hooks.algorithm !== undefined) {
+      if (named !== undefined && !this.hooks.algorithm.name.startsWith(named)) throw new ScenarioError(`the scenario is for ${named}, not ${this.hooks.algorithm.name}`);
+      algorithm = this.hooks.algorithm;
+    } else {
+      const found = getAlgorithm(named ?? DEFAULT_ALGORITHM);
+      if (found === undefined) throw new ScenarioError(`unknown algorithm ${JSON.stringify(named)}; known: ${algorithmNames().join(', ')}`);
+      algorithm = found;
+    }
+    if (this.chosenAlgorithm !== null && this.chosenAlgorithm !== algorithm) throw new ScenarioError('one algorithm per scenario');
+    this.chosenAlgorithm = algorithm;
+    return algorithm;
   }
 
   private createMember(id: NodeId, bootstrapVoters: NodeId[]): Member {
@@ -292,7 +333,7 @@ export class InteractionEnv {
 
   private deliverOne(message: Envelope, drop: boolean): void {
     const reason = drop ? 'dropped' : this.canDeliver(message);
-    const line = `${message.src}->${message.dest} ${formatMessage(message.body)}`;
+    const line = `${message.src}->${message.dest} ${formatMessage(this.algorithm, message.body)}`;
     if (reason !== null) {
       this.print(`${line}  (lost: ${reason})`);
       return;
@@ -319,7 +360,7 @@ export class InteractionEnv {
         budget > 0 &&
         (to === undefined || message.dest === to) &&
         (from === undefined || message.src === from) &&
-        (type === undefined || formatMessage(message.body).split(' ')[0] === type);
+        (type === undefined || formatMessage(this.algorithm, message.body).split(' ')[0] === type);
       if (matches) {
         taken.push(message);
         budget--;
@@ -367,21 +408,28 @@ export class InteractionEnv {
 
   private printLog(member: Member): void {
     const node = this.live(member);
+    if (node.entries === undefined) throw new ScenarioError(`${this.algorithm.name} nodes do not show a log`);
     const entries = node.entries();
     const s = node.status();
-    const head = s.snapshotIndex > 0 ? ` (snapshot at ${s.snapshotIndex}/${node.termAt(s.snapshotIndex)})` : '';
+    const head = s.snapshotIndex > 0 ? ` (snapshot at ${s.snapshotIndex}/${node.termAt?.(s.snapshotIndex) ?? '?'})` : '';
     this.print(`${member.id} log${head}: ${entries.length === 0 ? '(empty)' : entries.map(formatEntry).join(' | ')}`);
   }
 
   private printKv(member: Member): void {
-    const pairs = this.live(member)
-      .keyValues()
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const node = this.live(member);
+    if (node.keyValues === undefined) throw new ScenarioError(`${this.algorithm.name} nodes do not show their store`);
+    const pairs = node.keyValues().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.print(`${member.id} kv: ${pairs.length === 0 ? '(empty)' : pairs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
   }
 
+  private printState(member: Member): void {
+    const node = this.live(member);
+    if (node.describeState === undefined) throw new ScenarioError(`${this.algorithm.name} nodes have no state beyond their status`);
+    this.print(`${member.id} ${node.describeState()}`);
+  }
+
   /** The node objects, for tests that need to look closer than the commands do. */
-  node(id: NodeId): RaftNode | null {
+  node(id: NodeId): ScenarioNode | null {
     return this.members.get(id)?.node ?? null;
   }
 }

@@ -11,12 +11,13 @@ export const RAFT_SUMMARY =
   'Consensus by a strong leader (Ongaro and Ousterhout, 2014). Nodes elect a leader for a term; the leader appends every write to its log and commits it once a majority has it. Kill the leader and watch a new election; cut the cluster in two and watch the minority stop answering while the majority goes on.';
 
 export const RAFT_OPTION_FIELDS: readonly OptionField[] = [
-  { key: 'electionTicks', kind: 'ticks', label: 'Election timeout', description: 'A follower that hears no leader for this long (each node draws between this and twice this) starts an election.', default: 15, min: 2, max: 1000 },
-  { key: 'heartbeatTicks', kind: 'ticks', label: 'Heartbeat', description: 'How often a leader reminds followers it is alive; must be well below the election timeout.', default: 5, min: 1, max: 500, below: 'electionTicks' },
-  { key: 'preVote', kind: 'boolean', label: 'PreVote', description: 'Before a real election a node asks whether it could win, so a node cut off and rejoining does not depose a working leader.', default: true },
-  { key: 'checkQuorum', kind: 'boolean', label: 'CheckQuorum', description: 'A leader that has not heard from a majority for an election timeout steps down, so clients stop talking to a deposed leader.', default: true },
+  { key: 'electionTicks', aliases: ['election'], kind: 'ticks', label: 'Election timeout', description: 'A follower that hears no leader for this long (each node draws between this and twice this) starts an election.', default: 15, min: 2, max: 1000 },
+  { key: 'heartbeatTicks', aliases: ['heartbeat'], kind: 'ticks', label: 'Heartbeat', description: 'How often a leader reminds followers it is alive; must be well below the election timeout.', default: 5, min: 1, max: 500, below: 'electionTicks' },
+  { key: 'preVote', aliases: ['prevote'], kind: 'boolean', label: 'PreVote', description: 'Before a real election a node asks whether it could win, so a node cut off and rejoining does not depose a working leader.', default: true },
+  { key: 'checkQuorum', aliases: ['checkquorum'], kind: 'boolean', label: 'CheckQuorum', description: 'A leader that has not heard from a majority for an election timeout steps down, so clients stop talking to a deposed leader.', default: true },
   {
     key: 'readMode',
+    aliases: ['read'],
     kind: 'choice',
     label: 'Reads',
     description: 'How the leader serves a read: after a round of heartbeats confirms it still leads (ReadIndex), from its lease (fast, but trusts clocks), or through the log like a write.',
@@ -27,10 +28,23 @@ export const RAFT_OPTION_FIELDS: readonly OptionField[] = [
       { value: 'log', label: 'Through the log' },
     ],
   },
-  { key: 'snapshotInterval', kind: 'integer', label: 'Snapshot every', unit: 'entries', description: 'A node replaces its applied log with a snapshot after this many entries; 0 keeps the whole log.', default: 1000, min: 0, max: 1_000_000 },
-  { key: 'maxInflight', kind: 'integer', label: 'Appends in flight', description: 'Appends a leader sends one follower before it waits for acknowledgements.', default: 64, min: 1, max: 4096 },
-  { key: 'maxEntriesPerMessage', kind: 'integer', label: 'Entries per append', description: 'The most log entries one append carries.', default: 64, min: 1, max: 4096 },
+  { key: 'snapshotInterval', aliases: ['snapshot'], kind: 'integer', label: 'Snapshot every', unit: 'entries', description: 'A node replaces its applied log with a snapshot after this many entries; 0 keeps the whole log.', default: 1000, min: 0, max: 1_000_000 },
+  { key: 'maxInflight', aliases: ['inflight'], kind: 'integer', label: 'Appends in flight', description: 'Appends a leader sends one follower before it waits for acknowledgements.', default: 64, min: 1, max: 4096 },
+  { key: 'maxEntriesPerMessage', aliases: ['max-entries'], kind: 'integer', label: 'Entries per append', description: 'The most log entries one append carries.', default: 64, min: 1, max: 4096 },
 ];
+
+/**
+ * A hand-driven scenario starts with every optional mechanism off (PreVote, CheckQuorum,
+ * snapshots) and short timeouts, so that a file shows only what it names.
+ */
+export const RAFT_SCENARIO_DEFAULTS: Partial<RaftOptions> = {
+  preVote: false,
+  checkQuorum: false,
+  readMode: 'read_index',
+  snapshotInterval: 0,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+};
 
 export const RAFT_STATUS_FIELDS: readonly StatusField[] = [
   { key: 'role', label: 'Role', kind: 'role' },

@@ -48,7 +48,8 @@ import type {
 import { defaultRaftOptions, type RaftOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { committedIndex, quorumSize, tallyVotes } from './quorum.ts';
-import { RAFT_ACTIONS, RAFT_MESSAGES, RAFT_OPTION_FIELDS, RAFT_STATUS_FIELDS, RAFT_SUMMARY, RAFT_TITLE, randomRaftOptions } from './descriptor.ts';
+import { RAFT_ACTIONS, RAFT_MESSAGES, RAFT_OPTION_FIELDS, RAFT_SCENARIO_DEFAULTS, RAFT_STATUS_FIELDS, RAFT_SUMMARY, RAFT_TITLE, randomRaftOptions } from './descriptor.ts';
+import { describeRaftMessage } from './describe.ts';
 import { createRaftMonitor } from './monitors.ts';
 
 type CampaignKind = 'pre' | 'real' | 'transfer';
@@ -1125,6 +1126,8 @@ export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algo
     promises: 'linearizable',
     createMonitor: createRaftMonitor,
     randomOptions: randomRaftOptions,
+    describeMessage: describeRaftMessage,
+    scenarioDefaults: RAFT_SCENARIO_DEFAULTS,
     create: (context, persisted) => new nodeClass(context, persisted),
   };
 }
