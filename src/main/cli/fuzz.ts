@@ -1,4 +1,4 @@
-import { algorithmNames, getAlgorithm } from '../../nodes/index.ts';
+import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm } from '../../nodes/index.ts';
 import { FAULT_KINDS, type FaultKind } from '../sim/faults.ts';
 import { defaultFuzzOptions, runFuzz } from '../sim/fuzz.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
@@ -7,15 +7,15 @@ import type { CommandMain } from './cli.ts';
 const HELP = `usage: consensus-playground fuzz [options]
 
 Simulates many seeded runs of a cluster under random faults, checking after every step the
-algorithm's own safety monitors (for Raft: election safety, log matching, leader completeness,
-state machine safety, no acknowledged write lost) and that no node's commit or applied index goes
-back; after the final heal, that a leader and a committed operation come within a bound
+algorithm's own safety monitors (the properties its paper states: for a consensus algorithm, one
+leader per term or one value per slot, matching logs, no acknowledged write lost) and that no
+node's commit or applied index goes back; after the final heal, that a leader and a committed operation come within a bound
 (liveness); at the end of each run, that the clients' history is linearizable. A run that uses
 its step budget, or whose history the checker leaves undecided, counts as a failure too.
 Run i uses seed S+i; a failing seed replays exactly.
 
 options:
-  --algo NAME          algorithm (${algorithmNames().join(', ')}; default raft)
+  --algo NAME          algorithm (${algorithmNames().join(', ')}; default ${DEFAULT_ALGORITHM})
   --runs N             number of runs (default 100)
   --seed S             first seed, 0 to 4294967295 (default 1)
   --nodes N            nodes per cluster, 1 to 15 (default 5)
@@ -48,7 +48,7 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
     return 0;
   }
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
-  const algoName = stringOption(args, 'algo') ?? 'raft';
+  const algoName = stringOption(args, 'algo') ?? DEFAULT_ALGORITHM;
   const algorithm = getAlgorithm(algoName);
   if (algorithm === undefined) throw new UsageError(`--algo must be one of ${algorithmNames().join(', ')}, got ${JSON.stringify(algoName)}`);
   const faultsText = stringOption(args, 'faults');
