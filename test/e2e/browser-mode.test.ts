@@ -234,6 +234,55 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await follower.locator('summary').click();
   });
 
+  it('starts a Multi-Paxos cluster from the dialog, outlives its leader, commits a write, and replays the session', async () => {
+    await page.getByRole('button', { name: 'New cluster' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New cluster' });
+    await dialog.getByLabel('Algorithm').selectOption('multipaxos');
+    // The form is the algorithm's own, from its descriptor.
+    await until('the Multi-Paxos options', async () => (await dialog.textContent())?.includes('Multi-Paxos options'));
+    await expect(dialog.getByLabel('Stable leader').isChecked()).resolves.toBe(true);
+    await dialog.getByLabel('Nodes').fill('3');
+    await dialog.getByRole('button', { name: 'Start' }).click();
+    await until('three node cards', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 3);
+    const first = await leaderOf(page);
+    // Its node actions are its own: phase 1 now, no leadership transfer.
+    const follower = Object.entries(await roles(page)).find(([id, role]) => role === 'follower' && id !== first)?.[0] as string;
+    const card = page.getByRole('group', { name: `Node ${follower}` });
+    await card.locator('summary').click();
+    await expect(card.getByRole('button', { name: 'Transfer leadership here' }).count()).resolves.toBe(0);
+    await expect(card.getByRole('button', { name: 'Remove' }).count()).resolves.toBe(0);
+    await card.locator('summary').click();
+    await page.getByRole('group', { name: `Node ${first}` }).getByRole('button', { name: 'Kill' }).click();
+    const next = await leaderOf(page, first);
+    expect(next).not.toBe(first);
+    const clients = page.getByRole('region', { name: 'Clients' });
+    await clients.getByLabel('Key', { exact: true }).fill('paxos');
+    await clients.getByLabel('Value', { exact: true }).fill('7');
+    await clients.getByLabel('Target', { exact: true }).selectOption(next);
+    await clients.getByRole('button', { name: 'Send' }).click();
+    const results = clients.getByRole('list', { name: 'Client results' });
+    await until('the write acknowledged', async () => (await results.locator('li').allTextContents()).some((t) => t.includes('paxos') && t.startsWith('ok')), 30_000);
+    await page.screenshot({ path: join(SHOTS, 'multipaxos.png') });
+    // Both running nodes learn the chosen write; the recording writes it down within its next flush.
+    await until('the write chosen on both running nodes', async () => (await commits(page)).filter((c) => c >= 1).length === 2, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+    const sessions = page.getByRole('dialog', { name: 'Recorded sessions' });
+    const row = sessions.getByRole('row').filter({ hasText: 'recording' });
+    await until('the Multi-Paxos session in the list', async () => (await row.count()) === 1 && (await row.textContent())?.includes('multipaxos'));
+    await row.getByRole('button', { name: /^Replay / }).click();
+    const bar = page.getByRole('region', { name: 'Replay' });
+    await until('the replay bar', async () => bar.isVisible());
+    const scrubber = bar.getByRole('slider', { name: 'Replay time' });
+    await scrubber.fill(await scrubber.getAttribute('max') as string);
+    // At the end of the recording: the first leader down, the second leading, the write chosen.
+    await until('the recorded end', async () => (await roles(page))[first] === 'down' && (await roles(page))[next] === 'leader');
+    await until('the write chosen in the replay', async () => Math.max(...(await commits(page))) >= 1);
+    await bar.getByRole('button', { name: 'Back to live' }).click();
+    await until('the live window again', async () => !(await bar.isVisible()));
+  });
+
   it('takes the token from the address once, out of the address bar, and refuses sockets without it', async () => {
     const base = url.slice(0, url.indexOf('#'));
     const token = url.slice(url.indexOf('#token=') + '#token='.length);
@@ -241,8 +290,10 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     expect(page.url()).toBe(base);
     expect(await page.evaluate(() => sessionStorage.getItem('playground-token'))).toBe(token);
     expect(await page.evaluate(() => document.cookie)).toBe('');
+    const nodes = await page.getByRole('group', { name: /^Node n\d$/ }).count();
+    expect(nodes).toBeGreaterThan(0);
     await page.reload();
-    await until('the cluster after a reload', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 5);
+    await until('the cluster after a reload', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === nodes);
     // The files are the public build; the cluster is behind the socket, and the socket behind the token.
     const response = await fetch(base);
     expect(response.status).toBe(200);

@@ -431,10 +431,14 @@ function applyFault(network: NetworkRules, event: { description: string; fault?:
       state.set(fault.node, 'paused');
       return;
     case 'resume':
+    case 'restart':
       state.set(fault.node, 'up');
       return;
+    // A live cluster journals a crash only as the fault (the simulator also as a node event).
+    case 'crash':
+      state.set(fault.node, 'down');
+      return;
     default:
-      // Crashes, restarts and new nodes show through the nodes' own events.
       return;
   }
 }
