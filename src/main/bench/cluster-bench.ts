@@ -23,8 +23,8 @@ const THROUGHPUT_ROUNDS = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string, recorder?: SessionRecorder): Promise<Cluster> {
-  const cluster = new Cluster({ algorithm: 'raft', nodes, seed: 1, dataDir: dir, session, sync, recorder });
+async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string, recorder?: SessionRecorder, algorithm = 'raft'): Promise<Cluster> {
+  const cluster = new Cluster({ algorithm, nodes, seed: 1, dataDir: dir, session, sync, recorder });
   if (recorder) cluster.subscribe((events) => recorder.journal(events));
   await cluster.start();
   while (cluster.leader() === null) await sleep(5);
@@ -65,9 +65,9 @@ async function closedLoop(write: (clientId: number, seq: number, key: string) =>
  * batch over THROUGHPUT_MS, counted from WARMUP_MS after the load starts. With `recordTo`, the
  * session is recorded into that file as the app records it.
  */
-export async function throughput(dir: string, nodes: number, sync: SyncMode, recordTo?: string): Promise<{ perSecond: number; batch: number }> {
-  const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm: 'raft', nodes, seed: 1, settings: { sync, bench: true } });
-  const cluster = await startCluster(dir, nodes, sync, `tp-${nodes}-${sync}-${recordTo === undefined ? 'plain' : 'recorded'}-${Date.now()}`, recorder);
+export async function throughput(dir: string, nodes: number, sync: SyncMode, recordTo?: string, algorithm = 'raft'): Promise<{ perSecond: number; batch: number }> {
+  const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm, nodes, seed: 1, settings: { sync, bench: true } });
+  const cluster = await startCluster(dir, nodes, sync, `tp-${algorithm}-${nodes}-${sync}-${recordTo === undefined ? 'plain' : 'recorded'}-${Date.now()}`, recorder, algorithm);
   const leader = cluster.leader() as string;
   // The leader's log writes when the measurement starts.
   const mark = { transactions: 0, entries: 0 };
@@ -195,13 +195,16 @@ export const clusterBench: BenchSuite = {
           const cluster: Array<{ perSecond: number; batch: number }> = [];
           const bare: number[] = [];
           const skeleton: number[] = [];
+          // Multi-Paxos beside Raft, at sync full (the app's default), in the same rotation.
+          const paxos: Array<{ perSecond: number; batch: number }> = [];
           for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
             progress(`throughput: ${nodes} nodes, sync ${sync}, round ${round + 1}/${THROUGHPUT_ROUNDS}`);
             const runCluster = async (): Promise<void> => void cluster.push(await throughput(dir, nodes, sync));
             // The baseline writes in the batches the cluster's leader wrote (the first cluster run's when it goes first).
             const runBare = async (): Promise<void> => void bare.push(await writerBaseline(dir, nodes, sync, cluster[0]?.batch ?? CLIENTS));
             const runSkeleton = async (): Promise<void> => void skeleton.push(await skeletonThroughput(dir, nodes, sync));
-            const order = [runCluster, runBare, runSkeleton];
+            const runPaxos = async (): Promise<void> => void paxos.push(await throughput(dir, nodes, sync, undefined, 'multipaxos'));
+            const order = sync === 'full' ? [runCluster, runBare, runSkeleton, runPaxos] : [runCluster, runBare, runSkeleton];
             for (let i = 0; i < order.length; i++) await (order[(i + round) % order.length] as () => Promise<void>)();
           }
           const tp = { perSecond: median(cluster.map((c) => c.perSecond)), batch: median(cluster.map((c) => c.batch)) };
@@ -226,6 +229,24 @@ export const clusterBench: BenchSuite = {
             ratio: ceiling / base,
             better: 'higher',
           });
+          const consensus = [
+            { name: 'raft', title: 'Raft', perSecond: tp.perSecond },
+            ...(paxos.length > 0 ? [{ name: 'multipaxos', title: 'Multi-Paxos', perSecond: median(paxos.map((c) => c.perSecond)) }] : []),
+          ];
+          if (sync === 'full') {
+            for (const algorithm of consensus) {
+              figures.push({
+                name: `cluster.n${nodes}.${sync}.${algorithm.name}.ceiling`,
+                label: `${nodes} nodes, sync ${sync}: ${algorithm.title}'s committed writes/s against the consensus-free round`,
+                value: algorithm.perSecond,
+                unit: 'writes/s',
+                baseline: { label: 'the consensus-free round (the ceiling above)', value: ceiling },
+                ratio: algorithm.perSecond / ceiling,
+                better: 'higher',
+                ...(nodes === 3 ? { target: { text: '>= 0.7 of the ceiling', met: algorithm.perSecond >= 0.7 * ceiling } } : {}),
+              });
+            }
+          }
         }
       }
 
@@ -252,6 +273,7 @@ export const clusterBench: BenchSuite = {
       figures.push({ name: 'cluster.latency.p50', label: '3 nodes, sync normal: commit latency p50', value: p50, unit: 'ms', baseline: { label: 'a request answered by a follower (one relayed round trip)', value: hop }, ratio: p50 / hop, better: 'lower', target: { text: '<= 1 ms', met: p50 <= 1 } });
       figures.push({ name: 'cluster.latency.p99', label: '3 nodes, sync normal: commit latency p99', value: percentile(latencies, 0.99), unit: 'ms', better: 'lower' });
 
+
       progress('leader failover, 20 times');
       const failovers: number[] = [];
       for (let trial = 0; trial < 20; trial++) {
@@ -273,7 +295,24 @@ export const clusterBench: BenchSuite = {
       failovers.sort((a, b) => a - b);
       const medianFailover = percentile(failovers, 0.5);
       figures.push({ name: 'cluster.failover.median', label: 'kill the leader: until a new leader commits (median of 20)', value: medianFailover, unit: 'ms', baseline: { label: 'maximum election timeout', value: 300 }, ratio: medianFailover / 300, better: 'lower', target: { text: '<= 1.5x the maximum election timeout (450 ms)', met: medianFailover <= 450 } });
+
       await cluster.stop();
+
+      // Multi-Paxos's commit (a value chosen in phase 2, then learned) beside Raft's, same load.
+      progress('Multi-Paxos commit latency at light load, sync normal');
+      const paxos = await startCluster(dir, 3, 'normal', 'latency-multipaxos', undefined, 'multipaxos');
+      const paxosLeader = paxos.leader() as string;
+      const paxosLatencies: number[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const t = performance.now();
+        const reply = await paxos.request(paxosLeader, { clientId: 1, seq: i + 1, op: { f: 'write', key: 'x', value: i } }, 2000);
+        if (reply?.ok && i >= 50) paxosLatencies.push(performance.now() - t);
+      }
+      paxosLatencies.sort((a, b) => a - b);
+      await paxos.stop();
+      const paxosP50 = percentile(paxosLatencies, 0.5);
+      figures.push({ name: 'cluster.multipaxos.latency.p50', label: '3 nodes, sync normal: Multi-Paxos commit latency p50', value: paxosP50, unit: 'ms', baseline: { label: "Raft's, same run", value: p50 }, ratio: paxosP50 / p50, better: 'lower' });
+      figures.push({ name: 'cluster.multipaxos.latency.p99', label: '3 nodes, sync normal: Multi-Paxos commit latency p99', value: percentile(paxosLatencies, 0.99), unit: 'ms', better: 'lower' });
 
       progress('memory per node');
       const before = process.memoryUsage().rss;

@@ -5,6 +5,7 @@
 
 import type { Algorithm, ConsensusNode, Envelope, Ready } from '../../nodes/types.ts';
 import { raftAlgorithm } from '../../nodes/raft/raft.ts';
+import { multiPaxosAlgorithm } from '../../nodes/multipaxos/multipaxos.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 import { defineAlgorithm } from '../../nodes/define.ts';
@@ -50,7 +51,7 @@ function measure(algorithm: Algorithm<any>, nodes: number, workload: typeof WORK
 }
 
 export const simBench: BenchSuite = {
-  name: `simulator: Raft under a steady workload (${WORKLOAD.clients} clients over ${WORKLOAD.keys} keys), ${SIMULATED_MS / 1000} simulated s per figure`,
+  name: `simulator: Raft and Multi-Paxos under a steady workload (${WORKLOAD.clients} clients over ${WORKLOAD.keys} keys), ${SIMULATED_MS / 1000} simulated s per figure`,
   async run(progress) {
     const figures: BenchFigure[] = [];
     measure(raftAlgorithm, 3, WORKLOAD); // warm up the JIT before anything is timed
@@ -86,6 +87,17 @@ export const simBench: BenchSuite = {
         ratio: raft.messagesPerSecond / base.messagesPerSecond,
         better: 'higher',
         ...(gate ? { target: { text: '>= 200,000 msg/s', met: raft.messagesPerSecond >= 200_000 } } : {}),
+      });
+      // Multi-Paxos under the same workload, beside Raft in the same run.
+      const paxos = measure(multiPaxosAlgorithm, nodes, WORKLOAD);
+      figures.push({
+        name: `sim.multipaxos${nodes}.speed`,
+        label: `${nodes} nodes, ${WORKLOAD.rate} ops/s: Multi-Paxos simulated time per wall time (${paxos.delivered.toLocaleString('en-US')} messages delivered)`,
+        value: paxos.speed,
+        unit: 'x real time',
+        baseline: { label: "Raft's, same nodes and workload", value: raft.speed },
+        ratio: paxos.speed / raft.speed,
+        better: 'higher',
       });
     }
     return figures;

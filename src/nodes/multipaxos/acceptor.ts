@@ -27,6 +27,8 @@ export function slotOfRecord(key: string): number | null {
 export class Acceptor {
   private promisedBallot: Ballot = ZERO_BALLOT;
   private readonly accepted = new Map<number, AcceptedRecord>();
+  /** The highest slot in `accepted`, kept as slots come and go (status() asks for it after every step). */
+  private highest = 0;
   private readonly dirty = new Map<string, unknown>();
 
   static restore(records: ReadonlyMap<string, unknown>): Acceptor {
@@ -34,7 +36,10 @@ export class Acceptor {
     for (const [key, value] of records) {
       if (key === PROMISED_RECORD) acceptor.promisedBallot = value as Ballot;
       const slot = slotOfRecord(key);
-      if (slot !== null) acceptor.accepted.set(slot, value as AcceptedRecord);
+      if (slot !== null) {
+        acceptor.accepted.set(slot, value as AcceptedRecord);
+        acceptor.highest = Math.max(acceptor.highest, slot);
+      }
     }
     return acceptor;
   }
@@ -64,6 +69,7 @@ export class Acceptor {
     if (ballotAbove(ballot, this.promisedBallot)) this.raisePromise(ballot);
     const record: AcceptedRecord = { ballot, value };
     this.accepted.set(slot, record);
+    if (slot > this.highest) this.highest = slot;
     this.dirty.set(acceptedRecord(slot), record);
   }
 
@@ -79,9 +85,7 @@ export class Acceptor {
   }
 
   get highestSlot(): number {
-    let highest = 0;
-    for (const slot of this.accepted.keys()) if (slot > highest) highest = slot;
-    return highest;
+    return this.highest;
   }
 
   /** Slots folded into a snapshot are chosen for good: their records are deleted. */
@@ -91,6 +95,8 @@ export class Acceptor {
       this.accepted.delete(s);
       this.dirty.set(acceptedRecord(s), null);
     }
+    // Only slots at or below `slot` went: the highest stays unless it went too.
+    if (this.highest <= slot) this.highest = 0;
   }
 
   hasChanges(): boolean {
