@@ -23,7 +23,7 @@ export interface ScenarioNode extends ConsensusNode {
   entries?(): LogEntry[];
   termAt?(index: number): number;
   keyValues?(): Array<[string, KvScalar]>;
-  /** One line about state the status does not show (Multi-Paxos: the acceptor's promise and accepts). */
+  /** One line about state the status does not show (an acceptor's promise and accepts, say). */
   describeState?(): string;
 }
 

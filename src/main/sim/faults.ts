@@ -160,7 +160,8 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   };
 
   // A new leader is most fragile before it has committed an entry of its own term: a membership
-  // change or a transfer then is where the single-server-change bug of the Raft errata lives.
+  // change or a transfer then is where the single-server-change bug (Ongaro's 2015 errata to his
+  // thesis) lives.
   let nextElectionChanges = false;
   if (changesMembership || transfers) {
     sim.onElected((leader) => {

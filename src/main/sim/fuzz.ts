@@ -73,8 +73,8 @@ export const defaultFuzzOptions = {
   durationMs: 20_000,
   faults: FAULT_KINDS as readonly FaultKind[],
   faultIntervalMs: 500,
-  // The real Raft needs at most about 160,000 events for a default run; ten times that is a run
-  // gone wrong.
+  // The built-in leader-based algorithm needs at most about 160,000 events for a default run; ten
+  // times that is a run gone wrong.
   maxSteps: 1_500_000,
   rate: 40,
   swarm: false,
