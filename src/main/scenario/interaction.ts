@@ -15,6 +15,7 @@ import type { Algorithm, ConsensusNode, Envelope, Ready } from '../../nodes/type
 import { DEFAULT_ALGORITHM, algorithmNames, getAlgorithm } from '../../nodes/index.ts';
 import { OptionError, parseAssignments } from '../../nodes/descriptor.ts';
 import { formatEntry, formatMessage, formatReply } from './format.ts';
+import { NetworkRules } from '../sim/network-rules.ts';
 
 export class ScenarioError extends Error {}
 
@@ -59,7 +60,10 @@ export class InteractionEnv {
   private queue: Envelope[] = [];
   private options: Record<string, unknown> = {};
   private seed = 1;
-  private readonly cuts = new Set<string>();
+  // The same rules as the simulator's and the live cluster's network: a partition cuts a node in no
+  // group off alone, whoever runs it.
+  // Only its cuts are used: messages wait in the queue until a command delivers them.
+  private readonly network = new NetworkRules({ drop: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0 });
   private readonly seqByClient = new Map<number, number>();
   private nextAdminId = 1;
   private out: string[] = [];
@@ -100,7 +104,7 @@ export class InteractionEnv {
     partition: (args) => this.partition(args),
     cut: (args) => this.cut(args),
     heal: () => {
-      this.cuts.clear();
+      this.network.heal();
       this.print('healed');
     },
     crash: (args) => this.forEachNode(args, (m) => this.crash(m)),
@@ -256,26 +260,17 @@ export class InteractionEnv {
     this.processReady(member);
   }
 
-  private linkKey(from: NodeId, to: NodeId): string {
-    return `${from}>${to}`;
-  }
-
   private partition(args: string[]): void {
     const groups = args.map((g) => g.replace(/[()]/g, '').split(',').filter(Boolean));
-    const groupOf = new Map<NodeId, number>();
-    groups.forEach((group, i) => group.forEach((id) => groupOf.set(this.member(id).id, i)));
-    for (const a of this.members.keys()) {
-      for (const b of this.members.keys()) {
-        if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.cuts.add(this.linkKey(a, b));
-      }
-    }
+    for (const group of groups) for (const id of group) this.member(id);
+    this.network.partition(groups, [...this.members.keys()]);
     this.print(`partitioned ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
   }
 
   private cut(args: string[]): void {
     const from = this.member(args[0]).id;
     const to = this.member(args[1]).id;
-    this.cuts.add(this.linkKey(from, to));
+    this.network.cut(from, to);
     this.print(`cut ${from}->${to}`);
   }
 
@@ -327,7 +322,7 @@ export class InteractionEnv {
   private canDeliver(message: Envelope): string | null {
     const dest = this.members.get(message.dest);
     if (dest === undefined || dest.node === null) return `${message.dest} is down`;
-    if (this.cuts.has(this.linkKey(message.src, message.dest))) return 'link cut';
+    if (this.network.isCut(message.src, message.dest)) return 'link cut';
     return null;
   }
 
