@@ -48,6 +48,7 @@ import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { WindowFeed } from './window-feed.ts';
 import { NodeFiles } from './node-files.ts';
 import { applyFault } from '../runtime/faults.ts';
+import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 import { ALGORITHMS, SessionLibrary } from './session-library.ts';
 import { UserError } from './user-error.ts';
 import type { ThreadScripts } from './threads.ts';
@@ -595,19 +596,20 @@ export class PlaygroundService {
     const now = (): number => Number(process.hrtime.bigint() - this.historyStart);
     const record = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
     record({ process: client, type: 'invoke', f: op.f, key: op.key, value: historyValue(op), time: now() });
-    let seq = 0;
+    // One request for every attempt (same client id and sequence number): applied at most once.
+    const request = { clientId: client, seq: 1, op };
     let outcome: ClientOutcome | null = null;
-    for (let attempt = 0; attempt < 10 && outcome === null; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
       const remaining = timeoutMs - (performance.now() - started);
       if (remaining <= 0) break;
-      const reply = await cluster.request(node, { clientId: client, seq: ++seq, op }, remaining);
-      if (reply === null) break;
+      const verdict = judgeReply(await cluster.request(node, request, remaining));
       const ms = performance.now() - started;
-      if (reply.ok) outcome = { type: 'ok', value: op.f === 'read' ? reply.value : historyValue(op), node, error: null, ms };
-      else if (reply.error === 'cas_mismatch') outcome = { type: 'fail', value: historyValue(op), node, error: reply.message, ms };
-      else if (!reply.definite) outcome = { type: 'info', value: historyValue(op), node, error: reply.message, ms };
-      else if (target === 'leader' && reply.leaderHint !== null && reply.leaderHint !== node) node = reply.leaderHint;
-      else outcome = { type: 'fail', value: historyValue(op), node, error: reply.message, ms };
+      if (verdict.kind === 'ok') outcome = { type: 'ok', value: op.f === 'read' ? verdict.value : historyValue(op), node, error: null, ms };
+      else if (verdict.kind === 'fail') outcome = { type: 'fail', value: historyValue(op), node, error: verdict.message, ms };
+      else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: historyValue(op), node, error: verdict.message, ms };
+      // Sent to the leader: follow where the node points. Sent to one node: its refusal is the answer.
+      else if (target === 'leader' && verdict.to !== null && verdict.to !== node) node = verdict.to;
+      else outcome = { type: givenUp(false), value: historyValue(op), node, error: verdict.message, ms };
     }
     outcome ??= { type: 'info', value: historyValue(op), node, error: `no answer within ${timeoutMs} ms: the operation may or may not take effect`, ms: performance.now() - started };
     const value = outcome.type === 'ok' && op.f === 'read' ? (outcome.value as KvScalar) : op.f === 'read' ? null : historyValue(op);

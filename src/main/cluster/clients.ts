@@ -8,6 +8,7 @@ import { createRng } from '../../shared/rng.ts';
 import type { OperationMix } from '../sim/workload.ts';
 import { WorkloadGenerator } from '../sim/workload.ts';
 import type { Cluster } from './cluster.ts';
+import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 
 export interface ClientOptions {
   clients: number;
@@ -76,23 +77,27 @@ export class ClientPool {
       const next = generator.next();
       this.record({ process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.nowNs() });
       const deadline = performance.now() + this.options.timeoutMs;
+      // One sequence number for every attempt of the operation: a definite refusal speaks for the
+      // attempt it answers, so the state machine applies the operation at most once.
+      const request = { clientId: process, seq: ++seq, op: next.op };
       let outcome: { type: 'ok' | 'fail' | 'info'; value: HistoryEvent['value'] } | null = null;
-      for (let attempt = 0; attempt < 20 && outcome === null; attempt++) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
         const remaining = deadline - performance.now();
         if (remaining <= 0) break;
-        const reply = await this.cluster.request(target, { clientId: process, seq: ++seq, op: next.op }, remaining);
-        if (reply === null) break;
-        if (reply.ok) outcome = { type: 'ok', value: next.f === 'read' ? reply.value : next.value };
-        else if (reply.error === 'cas_mismatch') outcome = { type: 'fail', value: next.value };
-        else if (!reply.definite) outcome = { type: 'info', value: next.value };
+        const verdict = judgeReply(await this.cluster.request(target, request, remaining));
+        if (verdict.kind === 'ok') outcome = { type: 'ok', value: next.f === 'read' ? verdict.value : next.value };
+        else if (verdict.kind === 'fail') outcome = { type: 'fail', value: next.value };
+        else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: next.value };
         else {
           // Definitely not applied: try where the node points, or anywhere, after a short pause.
-          target = reply.leaderHint ?? (ids[rng.int(0, ids.length)] as NodeId);
-          if (reply.leaderHint === null) await sleep(5 + rng.next() * 20);
+          target = verdict.to ?? (ids[rng.int(0, ids.length)] as NodeId);
+          if (verdict.to === null) await sleep(5 + rng.next() * 20);
         }
       }
       if (outcome === null) {
-        outcome = { type: 'info', value: next.value };
+        // Out of time or attempts after definite refusals only: each answered the one request, and
+        // no copy of it is still on its way (the live network does not duplicate client requests).
+        outcome = { type: givenUp(false), value: next.value };
         target = ids[rng.int(0, ids.length)] as NodeId;
       }
       this.stats[outcome.type]++;

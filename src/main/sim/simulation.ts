@@ -19,6 +19,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
+import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -144,7 +145,6 @@ interface Client {
 }
 
 const TICK_INPUT: Input = { kind: 'tick' };
-const MAX_ATTEMPTS = 20;
 
 export class SimulationError extends Error {
   readonly step: number;
@@ -746,24 +746,26 @@ export class Simulation<O = unknown> implements FaultTarget {
     const client = this.clients[c] as Client;
     const open = client.open;
     if (open === null || reply.seq !== open.seq) return; // an answer to an attempt we gave up on
-    if (reply.ok) {
-      this.finish(client, 'ok', reply.value);
-      return;
-    }
-    if (reply.error === 'cas_mismatch') {
-      this.finish(client, 'fail', null);
-      return;
-    }
-    if (!reply.definite) {
-      this.uncertain(c);
-      return;
+    const verdict = judgeReply(reply);
+    switch (verdict.kind) {
+      case 'ok':
+        this.finish(client, 'ok', verdict.value);
+        return;
+      case 'fail':
+        this.finish(client, 'fail', null);
+        return;
+      case 'uncertain':
+        this.uncertain(c);
+        return;
+      case 'redirect':
+        break;
     }
     // Definite: this attempt did nothing, so it is safe to try again elsewhere.
     if (open.attempts >= MAX_ATTEMPTS) {
-      this.finish(client, open.uncertain ? 'info' : 'fail', null);
+      this.finish(client, givenUp(open.uncertain), null);
       return;
     }
-    const hinted = reply.leaderHint === null ? undefined : this.indexOf.get(reply.leaderHint);
+    const hinted = verdict.to === null ? undefined : this.indexOf.get(verdict.to);
     client.target = hinted !== undefined && hinted !== from ? hinted : this.clientRng.int(0, this.members.length);
     const backoffUs = hinted !== undefined ? 0 : Math.round(5000 + this.clientRng.next() * 20000);
     if (backoffUs === 0) this.sendRequest(c);

@@ -1,0 +1,38 @@
+// What a client makes of an answer, the same for the simulator's clients, the live workload and
+// an operation sent by hand from the window (Maelstrom's and Jepsen's reading of errors): ok is
+// done; a definite refusal means the attempt did nothing, so the operation may go elsewhere (where
+// the node points, when it says); an indefinite error or no answer at all means it may have taken
+// effect: the history records `info` unless the client retries the same request (same client id
+// and sequence number, so the state machine applies it at most once).
+
+import type { KvScalar } from '../../shared/history.ts';
+import type { ClientReply, NodeId } from '../../shared/protocol.ts';
+
+/** Attempts an operation gets before the client gives up on it. */
+export const MAX_ATTEMPTS = 20;
+
+export type AttemptVerdict =
+  | { kind: 'ok'; value: KvScalar }
+  /** Certainly not applied, and nowhere better to go (a cas that found another value). */
+  | { kind: 'fail'; message: string }
+  /** May or may not have taken effect: a timeout (null) or an indefinite error. */
+  | { kind: 'uncertain'; message: string }
+  /** This attempt did nothing; `to` is where the node says the leader is (null: it does not know). */
+  | { kind: 'redirect'; to: NodeId | null; message: string };
+
+export function judgeReply(reply: ClientReply | null): AttemptVerdict {
+  if (reply === null) return { kind: 'uncertain', message: 'no answer in time: the operation may or may not take effect' };
+  if (reply.ok) return { kind: 'ok', value: reply.value };
+  if (reply.error === 'cas_mismatch') return { kind: 'fail', message: reply.message };
+  if (!reply.definite) return { kind: 'uncertain', message: reply.message };
+  return { kind: 'redirect', to: reply.leaderHint, message: reply.message };
+}
+
+/**
+ * How an operation ends when the client stops trying after definite refusals: `fail`, unless an
+ * earlier attempt was uncertain or a copy of the request may still arrive (the network duplicated
+ * it), in which case nobody can say it did not happen: `info`.
+ */
+export function givenUp(uncertainBefore: boolean): 'fail' | 'info' {
+  return uncertainBefore ? 'info' : 'fail';
+}
