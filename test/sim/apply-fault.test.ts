@@ -6,6 +6,8 @@ import { applyFault } from '../../src/main/runtime/faults.ts';
 import { describeFault, type Fault } from '../../src/shared/fault.ts';
 import { getAlgorithm } from '../../src/nodes/index.ts';
 import { DEFAULT_ALGORITHM } from '../../src/nodes/index.ts';
+import { defineAlgorithm } from '../../src/nodes/define.ts';
+import type { ConsensusNode } from '../../src/nodes/types.ts';
 
 describe('applyFault', () => {
   it('does each fault to the simulator and journals it typed', () => {
@@ -43,5 +45,34 @@ describe('applyFault', () => {
     expect(journaled).toEqual(done);
     expect(() => applyFault(sim, { kind: 'add-node', node: 'n9' })).toThrow(/the new node is n5, not n9/);
     sim.runFor(500);
+  });
+
+  it('skews a node\'s clock: a drifting one gets its ticks faster or slower, the same in every cluster', () => {
+    // Each node counts the ticks it was given.
+    const ticker = defineAlgorithm<Record<string, never>>({
+      name: 'ticker',
+      defaultOptions: {},
+      promises: 'convergent',
+      create(context) {
+        let ticks = 0;
+        const node: ConsensusNode = {
+          id: context.id,
+          step: (input) => void (input.kind === 'tick' && ticks++),
+          hasReady: () => false,
+          ready: () => ({ persist: null, messages: [], applied: [], replies: [] }),
+          status: () => ({ id: context.id, role: 'follower', term: 0, leader: null, votedFor: null, commit: ticks, applied: ticks, lastIndex: 0, snapshotIndex: 0, voters: context.bootstrapVoters }),
+        };
+        return node;
+      },
+    });
+    const sim = new Simulation({ algorithm: ticker, nodes: 3, seed: 1, workload: null });
+    applyFault(sim, { kind: 'clock-skew', node: 'n2', offsetMs: 250, drift: 1 });
+    applyFault(sim, { kind: 'clock-skew', node: 'n3', offsetMs: -250, drift: -0.5 });
+    sim.runFor(1000);
+    const ticks = (id: string): number => sim.status(id)?.commit ?? 0;
+    expect(ticks('n1')).toBeGreaterThan(90);
+    expect(ticks('n2')).toBe(2 * ticks('n1'));
+    expect(Math.abs(ticks('n3') - ticks('n1') / 2)).toBeLessThanOrEqual(1);
+    expect(() => applyFault(sim, { kind: 'clock-skew', node: 'n1', offsetMs: 0, drift: -1 })).toThrow(/drift is from -0.9/);
   });
 });

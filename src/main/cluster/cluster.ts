@@ -22,6 +22,7 @@ import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rul
 import { EventQueue } from '../sim/event-queue.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
+import { setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
 
 /** Shared by every Ready without replies; never written to. */
 const NO_REPLIES: Reply[] = [];
@@ -70,6 +71,8 @@ interface Member {
   bootstrapVoters: NodeId[];
   failed: string | null;
   started: Promise<void> | null;
+  /** Its clock (a clock-skew fault): how far off, and how much faster it runs than the harness's. */
+  clock: NodeClock;
 }
 
 export class ClusterError extends Error {}
@@ -113,7 +116,7 @@ export class Cluster implements FaultTarget {
     this.observers = options.observers ?? [];
     mkdirSync(this.dir, { recursive: true });
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
-    for (const id of ids) this.members.set(id, { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: ids, failed: null, started: null });
+    for (const id of ids) this.members.set(id, { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: ids, failed: null, started: null, clock: steadyClock() });
   }
 
   get dir(): string {
@@ -316,7 +319,12 @@ export class Cluster implements FaultTarget {
 
   private tick(): void {
     const tick: WireInput = { kind: 'tick' };
-    for (const member of this.members.values()) if (!member.paused) this.send(member, [tick]);
+    for (const member of this.members.values()) {
+      if (member.paused) continue;
+      // A drifting clock gets more ticks (or fewer) than the harness's.
+      const due = ticksDue(member.clock);
+      if (due > 0) this.send(member, due === 1 ? [tick] : Array.from({ length: due }, () => tick));
+    }
     this.at(this.options.tickMs, () => this.tick());
   }
 
@@ -522,6 +530,12 @@ export class Cluster implements FaultTarget {
     await worker.terminate();
   }
 
+  /** The node's clock runs `drift` faster (0.5: half again as fast; -0.5: half as fast) and reads `offsetMs` off. */
+  skewClock(node: NodeId, offsetMs: number, drift: number): void {
+    setSkew(this.member(node).clock, offsetMs, drift);
+    this.fault({ kind: 'clock-skew', node, offsetMs, drift });
+  }
+
   /** The fault's name for kill (FaultTarget). */
   crash(id: NodeId): Promise<void> {
     return this.kill(id);
@@ -590,7 +604,7 @@ export class Cluster implements FaultTarget {
   async addNode(): Promise<NodeId> {
     if (this.members.size >= 15) throw new ClusterError('a cluster has at most 15 nodes');
     const id = `n${this.members.size + 1}`;
-    const member: Member = { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: [], failed: null, started: null };
+    const member: Member = { id, worker: null, status: null, paused: false, held: [], outbox: [], restarts: 0, bootstrapVoters: [], failed: null, started: null, clock: steadyClock() };
     this.members.set(id, member);
     this.fault({ kind: 'add-node', node: id });
     await this.spawn(member);

@@ -22,6 +22,7 @@ export interface FaultTarget {
   setNetwork(rule: Partial<LinkRuleView>): void;
   resetNetwork(): void;
   admin(node: NodeId, command: AdminCommand): unknown;
+  skewClock(node: NodeId, offsetMs: number, drift: number): void;
 }
 
 /**
@@ -63,6 +64,6 @@ export function applyFault(target: FaultTarget, fault: Fault): void | Promise<vo
       return answer instanceof Promise ? answer.then(() => undefined) : undefined;
     }
     case 'clock-skew':
-      throw new Error('clock skew is not implemented by this cluster yet');
+      return target.skewClock(fault.node, fault.offsetMs, fault.drift);
   }
 }

@@ -20,6 +20,7 @@ import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
 import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -123,6 +124,8 @@ interface Member {
   /** Inputs that arrived while paused, delivered in order at resume. */
   held: Input[];
   wasLeader: boolean;
+  /** Its clock (a clock-skew fault): how far off, and how much faster it runs than the harness's. */
+  clock: NodeClock;
 }
 
 interface OpenOp {
@@ -291,7 +294,8 @@ export class Simulation<O = unknown> implements FaultTarget {
       case EV_TICK: {
         for (const member of this.members) {
           if (member.node === null || member.paused) continue;
-          this.stepNode(member, TICK_INPUT);
+          // A drifting clock gets more ticks (or fewer) than the harness's.
+          for (let n = ticksDue(member.clock); n > 0; n--) this.stepNode(member, TICK_INPUT);
         }
         this.schedule(this.now + this.tickUs, EV_TICK, 0, null, null, null, 0);
         return;
@@ -321,7 +325,7 @@ export class Simulation<O = unknown> implements FaultTarget {
   // Nodes
 
   private createMember(id: NodeId, bootstrapVoters: NodeId[]): Member {
-    const member: Member = { id, index: this.members.length, storage: new MemoryStorage(), node: null, paused: false, restarts: 0, held: [], wasLeader: false };
+    const member: Member = { id, index: this.members.length, storage: new MemoryStorage(), node: null, paused: false, restarts: 0, held: [], wasLeader: false, clock: steadyClock() };
     this.members.push(member);
     this.indexOf.set(id, member.index);
     this.startNode(member, bootstrapVoters);
@@ -533,6 +537,12 @@ export class Simulation<O = unknown> implements FaultTarget {
   heal(): void {
     this.network.heal();
     this.fault({ kind: 'heal' });
+  }
+
+  /** The node's clock runs `drift` faster (0.5: half again as fast; -0.5: half as fast) and reads `offsetMs` off. */
+  skewClock(node: NodeId, offsetMs: number, drift: number): void {
+    setSkew(this.member(node).clock, offsetMs, drift);
+    this.fault({ kind: 'clock-skew', node, offsetMs, drift });
   }
 
   /** Restores one direction of a link. */
