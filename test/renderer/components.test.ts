@@ -394,7 +394,7 @@ describe('window components', () => {
       const linearizable = button(givenUp, 'linearizable: false');
       expect(linearizable.classes()).toContain('given-up');
       expect(linearizable.classes()).not.toContain('alarm');
-      expect(linearizable.attributes('title')).toMatch(/not promised by raft/);
+      expect(linearizable.attributes('title')).toMatch(/not promised by Raft/);
       expect(button(givenUp, 'causal: true').classes()).toEqual(expect.arrayContaining(['holds', 'promised']));
       expect(givenUp.find('p.promise-broken').exists()).toBe(false);
       givenUp.unmount();

@@ -30,7 +30,6 @@ import {
 import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
-import { percentile } from '../../shared/stats.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
 import { resolveSettings, SettingsError } from './cluster-settings.ts';
@@ -48,6 +47,7 @@ import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { WindowFeed } from './window-feed.ts';
 import { NodeFiles } from './node-files.ts';
 import { applyFault } from '../runtime/faults.ts';
+import { MetricsReducer } from '../runtime/metrics.ts';
 import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 import { ALGORITHMS, SessionLibrary } from './session-library.ts';
 import { UserError } from './user-error.ts';
@@ -97,11 +97,8 @@ export class PlaygroundService {
   private readonly listeners = new Set<(batch: UpdateBatch) => void>();
   private feed = new WindowFeed();
   private metrics: MetricsPoint[] = [];
-  private current: MetricsPoint = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
-  private latencies: number[] = [];
-  private readonly openOps = new Map<number, number>();
-  private highestCommit = 0;
-  private electionsSeen = 0;
+  /** Seconds of the running cluster's life, for Health's charts (what a replay's charts show too). */
+  private vitals = new MetricsReducer();
   private batchTimer: NodeJS.Timeout | null = null;
   private checkTimer: NodeJS.Timeout | null = null;
   private secondTimer: NodeJS.Timeout | null = null;
@@ -173,10 +170,7 @@ export class PlaygroundService {
     this.consistencyErrorShown = false;
     this.consistency = new LiveConsistency((verdicts) => this.onVerdicts(verdicts), { url: this.threads.consistencyChecker });
     this.metrics = [];
-    this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
-    this.latencies = [];
-    this.highestCommit = 0;
-    this.electionsSeen = 0;
+    this.vitals = new MetricsReducer();
     this.feed = new WindowFeed(algorithm.significantStatus);
     this.session++;
     session ??= `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${this.session}`;
@@ -312,11 +306,8 @@ export class PlaygroundService {
 
   private onJournal(events: JournalEvent[]): void {
     for (const event of events) {
-      if (event.kind === 'send') this.current.messages[event.type] = (this.current.messages[event.type] ?? 0) + 1;
-      else if (event.kind === 'state' && event.status.commit > this.highestCommit) {
-        this.current.commits += event.status.commit - this.highestCommit;
-        this.highestCommit = event.status.commit;
-      } else if (event.kind === 'client') this.onHistory(event.event);
+      this.vitals.journal(event);
+      if (event.kind === 'client') this.onHistory(event.event);
       else if (event.kind === 'violation') this.health = { ...this.health, violations: [...this.health.violations, { property: event.property, message: event.message, time: event.time }] };
     }
     for (const event of events) this.feed.add(event);
@@ -327,27 +318,13 @@ export class PlaygroundService {
     this.checker.add(event);
     this.consistency?.add(event);
     if (event.type !== 'invoke') this.opCounts[event.type]++;
-    if (event.time === undefined) return;
-    if (event.type === 'invoke') this.openOps.set(event.process, event.time);
-    else {
-      const start = this.openOps.get(event.process);
-      this.openOps.delete(event.process);
-      if (start !== undefined && event.type === 'ok') this.latencies.push((event.time - start) / 1e6);
-    }
   }
 
+  /** Hands the window the seconds that ended. */
   private closeSecond(): void {
     const cluster = this.cluster;
     if (cluster === null) return;
-    const sorted = this.latencies.sort((a, b) => a - b);
-    this.current.latencyP50 = percentile(sorted, 0.5);
-    this.current.latencyP99 = percentile(sorted, 0.99);
-    this.current.elections = cluster.stats.elections - this.electionsSeen;
-    this.electionsSeen = cluster.stats.elections;
-    this.current.t = Math.round(cluster.elapsedMs() / 1000);
-    this.metrics.push(this.current);
-    this.current = { t: 0, commits: 0, latencyP50: null, latencyP99: null, elections: 0, messages: {} };
-    this.latencies = [];
+    this.metrics.push(...this.vitals.take(Math.floor(cluster.elapsedMs() / 1000)));
   }
 
   private checkHealth(): void {
