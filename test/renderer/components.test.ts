@@ -403,7 +403,7 @@ describe('window components', () => {
       expect(button(broken, 'causal: false').classes()).toEqual(expect.arrayContaining(['alarm', 'promised']));
       expect(button(broken, 'pram: false').classes()).toContain('alarm');
       expect(button(broken, 'sequential: false').classes()).toContain('given-up');
-      expect(broken.find('p.promise-broken').text()).toBe('raft promises causal, and the history is not causal, pram.');
+      expect(broken.find('p.promise-broken').text()).toBe('Raft promises causal, and the history is not causal, pram.');
       broken.unmount();
     });
 
