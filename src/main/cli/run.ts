@@ -10,7 +10,10 @@ import { TICK_MS } from '../../shared/protocol.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
-import { scheduleFaults, shuffled } from '../sim/faults.ts';
+import { scheduleFaults } from '../sim/faults.ts';
+import { applyFault } from '../runtime/faults.ts';
+import { BASIC_FAULT_KINDS, drawFault } from '../runtime/schedule.ts';
+import type { Fault } from '../../shared/fault.ts';
 import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
 import { choiceOption, durationOption, intOption, numberOption, parseArgs, seedOption, stringOption, UsageError } from './args.ts';
@@ -19,7 +22,7 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { simJournal } from '../record/sim-journal.ts';
 import type { JournalTap, StepTap } from '../runtime/sink.ts';
 
-const RUN_FAULTS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
+const RUN_FAULTS = BASIC_FAULT_KINDS;
 type RunFault = (typeof RUN_FAULTS)[number];
 
 const HELP = `usage: consensus-playground run [options]
@@ -238,54 +241,34 @@ function progressLine(ms: number, ops: { ok: number; fail: number; info: number 
   return `t=${(ms / 1000).toFixed(0)}s ops ok ${ops.ok} fail ${ops.fail} info ${ops.info}, elections ${elections}, leader ${leader ?? 'none'}, violations ${violations}`;
 }
 
-/** Random faults in real time; each is undone after a while, and `finish` undoes all of them. */
+/**
+ * Random faults in real time, drawn as the simulator's schedule draws them (runtime/schedule.ts);
+ * each is undone after a while, and `finish` undoes all of them.
+ */
 function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], intervalMs: number): { finish(): Promise<void> } {
-  const undo: Array<() => Promise<void> | void> = [];
-  const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length)] as T;
-  const timer = setInterval(() => {
-    const kind = pick(kinds);
-    const ids = cluster.nodeIds;
-    // Half the faults aim at the leader: that is where they teach the most.
-    const leader = cluster.leader();
-    const victim = leader !== null && rng.chance(0.5) ? leader : pick(ids);
-    switch (kind) {
-      case 'partition': {
-        const others = shuffled(rng, ids.filter((id) => id !== victim));
-        const minority = others.slice(0, rng.int(0, Math.floor((ids.length - 1) / 2) + 1));
-        cluster.partition([[victim, ...minority], others.slice(minority.length)]);
-        undo.push(() => cluster.heal());
-        break;
+  const undo: Fault[][] = [];
+  const view = { nodeIds: cluster.nodeIds, leader: () => cluster.leader(), startingRule: cluster.networkView().defaultRule };
+  // A fault or its undo that cannot be done any more (the cluster is stopping) is moot, not fatal.
+  const apply = async (faults: readonly Fault[]): Promise<void> => {
+    for (const fault of faults) {
+      try {
+        await applyFault(cluster, fault);
+      } catch {
+        // Nothing to undo or strike any more.
       }
-      case 'kill':
-        if (cluster.isUp(victim)) {
-          void cluster.kill(victim);
-          undo.push(() => cluster.restart(victim));
-        }
-        break;
-      case 'pause':
-        cluster.pause(victim);
-        undo.push(() => cluster.resume(victim));
-        break;
-      case 'drop':
-        cluster.setNetwork({ drop: 0.1 + rng.next() * 0.3 });
-        undo.push(() => cluster.setNetwork({ drop: 0 }));
-        break;
-      case 'delay':
-        cluster.setNetwork({ delayMs: 5 + rng.next() * 45, jitterMs: 5 + rng.next() * 20 });
-        undo.push(() => cluster.setNetwork({ delayMs: 0, jitterMs: 0 }));
-        break;
-      case 'dup':
-        cluster.setNetwork({ duplicate: 0.1 + rng.next() * 0.2, reorder: 0.2 });
-        undo.push(() => cluster.setNetwork({ duplicate: 0, reorder: 0 }));
-        break;
     }
+  };
+  const timer = setInterval(() => {
+    const drawn = drawFault(rng, kinds[rng.int(0, kinds.length)] as RunFault, view);
+    void apply(drawn.faults);
+    undo.push(drawn.undo);
     // Undo the oldest fault once a couple are active, so faults overlap but do not pile up.
-    if (undo.length > 2) void undo.shift()?.();
+    if (undo.length > 2) void apply(undo.shift() ?? []);
   }, intervalMs);
   return {
     async finish() {
       clearInterval(timer);
-      while (undo.length > 0) await undo.shift()?.();
+      while (undo.length > 0) await apply(undo.shift() ?? []);
       cluster.heal();
       cluster.resetNetwork();
       for (const id of cluster.nodeIds) {
