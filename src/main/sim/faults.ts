@@ -149,6 +149,11 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   };
   const takeHeld = (envelope: Envelope): boolean => {
     if (holds.size === 0) return false;
+    if (!faultsOn()) {
+      // The final heal ends the holds too.
+      holds.clear();
+      return false;
+    }
     const key = `${envelope.src}>${envelope.dest}`;
     const held = holds.get(key);
     if (held === undefined) return false;
@@ -200,7 +205,9 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
     }
     if (envelope.src !== h.from || envelope.dest !== h.to || !startsElection.has(envelope.body.type)) return false;
     handOver = null;
-    sim.at(h.lateMs, () => holdInto(h.from, hold()));
+    sim.at(h.lateMs, () => {
+      if (faultsOn()) holdInto(h.from, hold());
+    });
     sim.deliverLate(envelope, h.lateMs);
     return true;
   };
@@ -269,6 +276,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   let watched: { node: NodeId; term: number; commit: number } | null = null;
 
   const onNewLeader = (leader: NodeId, status: NodeStatus): void => {
+    if (!faultsOn()) return;
     const now = sim.timeUs;
     if (holdNextFirstEntry && nextElectionChanges) {
       holdNextFirstEntry = false;
@@ -290,7 +298,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         // Down for a few election timeouts: long enough for another to take over, back in time to
         // vote and run against the one that copies its older entry.
         sim.at(crashInMs, () => {
-          if (sim.isUp(leader)) crashFor(leader, leaderTimeoutMs * (1 + rng.next() * 3));
+          if (faultsOn() && sim.isUp(leader)) crashFor(leader, leaderTimeoutMs * (1 + rng.next() * 1.5));
         });
       } else if (watchNextLeader) {
         watchNextLeader = false;
@@ -314,10 +322,11 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
     }
     if (status.commit <= w.commit) return;
     watched = null;
+    if (!faultsOn()) return;
     const victim = envelope.src;
     for (const dest of ids()) if (dest !== victim) holdLink(victim, dest, 1, 0);
     sim.at(0.001, () => {
-      if (sim.isUp(victim)) crashFor(victim, leaderTimeoutMs * (2 + rng.next() * 4));
+      if (faultsOn() && sim.isUp(victim)) crashFor(victim, leaderTimeoutMs * (1.5 + rng.next() * 2));
     });
   };
 
@@ -453,7 +462,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         holdNextFirstEntry = aimed || rng.chance(0.3);
         if (aimed) {
           sim.at(crashInMs, () => {
-            if (sim.isUp(leader)) crashFor(leader, downTime());
+            if (faultsOn() && sim.isUp(leader)) crashFor(leader, downTime());
           });
         } else if (rng.chance(0.7)) sim.at(rng.next() * 3, () => leaderChange(leader));
         break;
@@ -464,6 +473,8 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         break;
       }
       case 'orphan': {
+        // One chain at a time: each leaves the cluster without a leader for a while.
+        if (sim.timeUs < orphanUntilUs) break;
         orphansLeft = rng.int(2, 4);
         watchNextLeader = false;
         watched = null;
