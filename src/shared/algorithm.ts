@@ -50,6 +50,12 @@ export interface MessageKind {
    * shows, so the fuzzer aims crashes there.
    */
   reveals?: 'vote' | 'ack';
+  /**
+   * 'election': the message makes its receiver start an election at once, skipping whatever would
+   * make it wait (a leader handing over leadership to a chosen successor). The fuzzer holds it, so that a
+   * hand-over finishes late, after the old leader gave up on it and served again.
+   */
+  starts?: 'election';
 }
 
 /** A button on a node card: an operator command. */

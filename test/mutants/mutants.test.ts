@@ -60,7 +60,6 @@ describe('the fuzzer catches the catalogue', () => {
   });
 
   for (const [name, mutant] of Object.entries(catalogue)) {
-    if (!mutant.fuzzCatches) continue;
     it(`${name} (${mutant.kind}) within ${CATCH_WITHIN} runs`, () => {
       const found = runsToCatch({ ...catalogueFuzzOptions, algorithm: mutant.algorithm }, (run) => mutant.caughtBy.includes(run.violation?.property ?? ''), CATCH_WITHIN);
       expect(found.runs, `not caught; other failures: ${found.other.map((r) => `${r.seed}:${r.violation?.property}`).join(' ')}`).not.toBeNull();

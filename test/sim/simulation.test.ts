@@ -107,6 +107,25 @@ describe('simulation', () => {
     expect(received.some((r) => r.from === 'n2' && r.at === 'n3')).toBe(true);
   });
 
+  it('lets a send listener take a message off the network and deliver it late', () => {
+    const received: Array<{ at: string; from: string; n: number }> = [];
+    const sim = new Simulation({ algorithm: pingAlgorithm(received), nodes: 2, seed: 1, workload: null, network: { jitterMs: 0 } });
+    sim.onSend((envelope) => {
+      const n = (envelope.body as unknown as { n: number }).n;
+      if (envelope.src !== 'n1' || n > 2) return false;
+      // Ping 1 is lost; ping 2 is held and arrives 50 ms late, after the pings sent meanwhile.
+      if (n === 2) sim.deliverLate(envelope, 50);
+      return true;
+    });
+    sim.runFor(100);
+    const fromN1 = received.filter((r) => r.from === 'n1').map((r) => r.n);
+    expect(fromN1).not.toContain(1);
+    expect(fromN1.filter((n) => n === 2)).toHaveLength(1);
+    expect(fromN1.indexOf(2)).toBeGreaterThan(fromN1.indexOf(3));
+    expect(fromN1.indexOf(3)).toBeGreaterThanOrEqual(0);
+    expect(received.filter((r) => r.from === 'n2').map((r) => r.n).slice(0, 2)).toEqual([1, 2]);
+  });
+
   it('drops and duplicates at about the configured rates', () => {
     const received: Array<{ at: string; from: string; n: number }> = [];
     const events: TraceEvent[] = [];

@@ -3,17 +3,21 @@
 // checked for recovery, not only for safety.
 //
 // Besides faults at random moments, some aim at protocol moments, which the algorithm's descriptor
-// names without the schedule knowing the algorithm: a crash right after a message that reveals
-// durable state (a granted vote, an acknowledged append), a membership change with a leader change
-// on its heels, and a change right after an election.
+// and the status conventions (role, term, commit) name without the schedule knowing the algorithm:
+// a crash right after a message that reveals durable state (a granted vote, an acknowledged
+// append); a membership change that reaches only some voters, with a leader change on its heels and
+// a change of the next leader's own while its first entry reaches only some voters; new leaders cut
+// off in turn right after they appended their first entry (the Figure 8 interleaving), the last one
+// right after it first moves its commit index; a hand-over whose message to the transferee is held,
+// with the old leader deaf to its successor.
 
 import type { Rng } from '../../shared/rng.ts';
-import type { AdminCommand, NodeId } from '../../shared/protocol.ts';
+import type { AdminCommand, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import type { NodeAction } from '../../nodes/descriptor.ts';
 import type { Envelope } from '../../nodes/types.ts';
 import type { Simulation } from './simulation.ts';
 
-export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer'] as const;
+export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** How hard each kind of fault hits. The defaults are moderate; a swarm run draws extreme ones. */
@@ -43,6 +47,11 @@ export interface FaultScheduleOptions {
   settings?: Partial<FaultSettings>;
   /** The most servers the cluster may grow to through membership changes (default: its size + 2). */
   maxNodes?: number;
+  /**
+   * How long a follower waits for its leader before it acts (the algorithm's leaderTimeoutOption),
+   * so that faults aimed at that moment can land around it (default: a third of intervalMs).
+   */
+  leaderTimeoutMs?: number;
 }
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
@@ -103,6 +112,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   const faultsOn = (): boolean => sim.timeUs / 1000 < options.untilMs;
   const changesMembership = options.kinds.includes('member') && (addServer !== undefined || removeServer !== undefined);
   const transfers = options.kinds.includes('transfer') && transfer !== undefined;
+  const orphans = options.kinds.includes('orphan');
 
   const crashFor = (victim: NodeId, downMs: number): void => {
     sim.crash(victim);
@@ -120,28 +130,101 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   };
 
   const votersOf = (leader: NodeId): readonly NodeId[] => sim.status(leader)?.voters ?? ids();
+  const othersOf = (leader: NodeId): NodeId[] => votersOf(leader).filter((id) => id !== leader);
 
-  /** A membership change at `leader` through the algorithm's add or remove action; false if none fits. */
-  const changeMembership = (leader: NodeId): boolean => {
+  // Messages held by aimed faults, by link, until a time: each is lost, or delivered once the hold
+  // ends (with `late` chance), arriving across whatever changed meanwhile. Unlike a cut, a hold ends
+  // by itself and only on its own links: a heal elsewhere does not end it.
+  const holds = new Map<string, { untilUs: number; late: number }>();
+  const holdLink = (src: NodeId, dest: NodeId, ms: number, late = 0.5): void => {
+    const key = `${src}>${dest}`;
+    const untilUs = sim.timeUs + Math.round(ms * 1000);
+    holds.set(key, { untilUs: Math.max(holds.get(key)?.untilUs ?? 0, untilUs), late });
+  };
+  const holdFrom = (src: NodeId, dests: readonly NodeId[], ms: number, late = 0.5): void => {
+    for (const dest of dests) if (dest !== src) holdLink(src, dest, ms, late);
+  };
+  const holdInto = (dest: NodeId, ms: number): void => {
+    for (const src of ids()) if (src !== dest) holdLink(src, dest, ms);
+  };
+  const takeHeld = (envelope: Envelope): boolean => {
+    if (holds.size === 0) return false;
+    if (!faultsOn()) {
+      // The final heal ends the holds too.
+      holds.clear();
+      return false;
+    }
+    const key = `${envelope.src}>${envelope.dest}`;
+    const held = holds.get(key);
+    if (held === undefined) return false;
+    const now = sim.timeUs;
+    if (held.untilUs <= now) {
+      holds.delete(key);
+      return false;
+    }
+    if (rng.chance(held.late)) sim.deliverLate(envelope, (held.untilUs - now) / 1000 + rng.next() * 20);
+    return true;
+  };
+
+  /** Some of `items`, at least one and at most `max`, in random order. */
+  const someOf = <T>(items: readonly T[], max = items.length): T[] => shuffled(rng, items).slice(0, rng.int(1, Math.max(1, max) + 1));
+
+  /**
+   * A membership change at `leader` through the algorithm's add or remove action; false if none
+   * fits. Given `missed` (voters that did not get the leader's newest entries), it removes one of
+   * them if it can.
+   */
+  const changeMembership = (leader: NodeId, missed: readonly NodeId[] = []): boolean => {
     const voters = votersOf(leader);
     const outsiders = ids().filter((id) => !voters.includes(id));
     const canAdd = addServer !== undefined && (outsiders.length > 0 || ids().length < maxNodes);
     const canRemove = removeServer !== undefined && voters.length > 3;
     if (!canAdd && !canRemove) return false;
-    if (canAdd && (!canRemove || rng.chance(0.5))) {
+    const aimed = missed.filter((id) => voters.includes(id));
+    if (canAdd && (!canRemove || (aimed.length === 0 && rng.chance(0.5)))) {
       const peer = outsiders.length > 0 && rng.chance(0.5) ? pick(rng, outsiders) : ids().length < maxNodes ? sim.addNode() : pick(rng, outsiders);
       sim.admin(leader, (addServer as NodeAction).command(peer));
     } else {
-      sim.admin(leader, (removeServer as NodeAction).command(pick(rng, voters)));
+      sim.admin(leader, (removeServer as NodeAction).command(pick(rng, aimed.length > 0 ? aimed : voters)));
     }
     return true;
   };
 
-  const transferFrom = (leader: NodeId): boolean => {
-    const others = votersOf(leader).filter((id) => id !== leader);
-    if (transfer === undefined || others.length === 0) return false;
-    sim.admin(leader, transfer.command(pick(rng, others)));
+  // A hand-over whose go-ahead to the transferee is held until about when the old leader gives up
+  // on it and serves again. From just before it arrives the old leader hears nobody for a while:
+  // when the transferee wins after all, whatever the old leader still serves from a lease (a
+  // transferee's election skips the voters' lease check) must be true.
+  const leaderTimeoutMs = options.leaderTimeoutMs ?? options.intervalMs / 3;
+  const startsElection = new Set(Object.entries(descriptor.messages).flatMap(([type, m]) => (m.starts === 'election' ? [type] : [])));
+  let handOver: { from: NodeId; to: NodeId; untilUs: number; lateMs: number } | null = null;
+  const holdGoAhead = (envelope: Envelope): boolean => {
+    const h = handOver as { from: NodeId; to: NodeId; untilUs: number; lateMs: number };
+    if (sim.timeUs >= h.untilUs) {
+      handOver = null;
+      return false;
+    }
+    if (envelope.src !== h.from || envelope.dest !== h.to || !startsElection.has(envelope.body.type)) return false;
+    handOver = null;
+    sim.at(h.lateMs, () => {
+      if (faultsOn()) holdInto(h.from, hold());
+    });
+    sim.deliverLate(envelope, h.lateMs);
     return true;
+  };
+
+  /**
+   * Hands `leader`'s leadership to another voter, its go-ahead held with chance `aim`; the
+   * transferee, or null if none.
+   */
+  const transferFrom = (leader: NodeId, aim: number): NodeId | null => {
+    const others = othersOf(leader);
+    if (transfer === undefined || others.length === 0) return null;
+    const to = pick(rng, others);
+    if (startsElection.size > 0 && rng.chance(aim)) {
+      handOver = { from: leader, to, untilUs: sim.timeUs + Math.round(leaderTimeoutMs * 2 * 1000), lateMs: leaderTimeoutMs * (0.6 + rng.next() * 0.4) };
+    }
+    sim.admin(leader, transfer.command(to));
+    return to;
   };
 
   /** Whoever leads loses it soon: a crash, a competing election, a hand-over or a partition. */
@@ -149,9 +232,9 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
     const way = rng.int(0, 4);
     if (way === 0) crashFor(leader, downTime());
     else if (way === 1 && campaign !== undefined) {
-      const other = pick(rng, votersOf(leader).filter((id) => id !== leader));
+      const other = pick(rng, othersOf(leader));
       if (other !== undefined) sim.admin(other, campaign.command(null));
-    } else if (way === 2 && transferFrom(leader)) {
+    } else if (way === 2 && transferFrom(leader, 0.5) !== null) {
       // handed over
     } else {
       sim.isolate(leader);
@@ -161,20 +244,91 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
 
   // A new leader is most fragile before it has committed an entry of its own term: a membership
   // change or a transfer then is where the single-server-change bug (Ongaro's 2015 errata to his
-  // thesis) lives.
+  // thesis) lives. It shows when the new leader's first entry misses some voters (in this moment
+  // a leader that appends it at once has not replicated it yet), so the aimed change holds it from some.
   let nextElectionChanges = false;
+  let holdNextFirstEntry = false;
+  let missedFirstEntry: NodeId[] = [];
   if (changesMembership || transfers) {
     sim.onElected((leader) => {
       if (!faultsOn()) return;
       if (!nextElectionChanges && !rng.chance(settings.afterElection)) return;
       nextElectionChanges = false;
+      const missed = missedFirstEntry;
+      missedFirstEntry = [];
       sim.at(0.001, () => {
         if (sim.status(leader)?.role !== 'leader') return;
-        if (changesMembership && (!transfers || rng.chance(0.7))) changeMembership(leader);
-        else if (transfers) transferFrom(leader);
+        if (changesMembership && (!transfers || missed.length > 0 || rng.chance(0.7))) changeMembership(leader, missed);
+        else if (transfers) transferFrom(leader, 0.5);
       });
     });
   }
+
+  // Leaders in turn append an entry that only they hold (each is cut off right after its first
+  // entry, then crashes and restarts), until one of them copies its older entry to the others; that
+  // one is cut off and crashes in the step its commit index first moves, so that what it committed
+  // then rests on that entry alone. A leader that counts replicas of an earlier term's entry
+  // towards a commit (the interleaving of Figure 8 in the paper that introduced leader logs) then
+  // loses a committed entry to the next leader.
+  let orphansLeft = 0;
+  let watchNextLeader = false;
+  let orphanUntilUs = 0;
+  let watched: { node: NodeId; term: number; commit: number } | null = null;
+
+  const onNewLeader = (leader: NodeId, status: NodeStatus): void => {
+    if (!faultsOn()) return;
+    const now = sim.timeUs;
+    if (holdNextFirstEntry && nextElectionChanges) {
+      holdNextFirstEntry = false;
+      const others = othersOf(leader);
+      if (others.length >= 2) {
+        // Often it reaches a single voter: the fewest a new configuration of one server fewer
+        // needs to commit with its leader.
+        missedFirstEntry = rng.chance(0.5) ? shuffled(rng, others).slice(1) : someOf(others, others.length - 1);
+        holdFrom(leader, missedFirstEntry, hold());
+      }
+    }
+    if (now < orphanUntilUs) {
+      if (orphansLeft > 0) {
+        orphansLeft--;
+        if (orphansLeft === 0) watchNextLeader = true;
+        // What it sends until it crashes is lost: its first entry stays on its own disk.
+        const crashInMs = rng.next() * 10;
+        for (const dest of ids()) if (dest !== leader) holdLink(leader, dest, crashInMs + 1, 0);
+        // Down for a few election timeouts: long enough for another to take over, back in time to
+        // vote and run against the one that copies its older entry.
+        sim.at(crashInMs, () => {
+          if (faultsOn() && sim.isUp(leader)) crashFor(leader, leaderTimeoutMs * (1 + rng.next() * 1.5));
+        });
+      } else if (watchNextLeader) {
+        watchNextLeader = false;
+        watched = { node: leader, term: status.term, commit: status.commit };
+      }
+    }
+  };
+  const watchingLeaders = (): boolean => holdNextFirstEntry || (sim.timeUs < orphanUntilUs && (orphansLeft > 0 || watchNextLeader));
+
+  // A new leader's first Ready is seen at its first message, before the network takes it: the
+  // election listener runs only after that Ready went out, too late to hold its first entry.
+  const knownLeaders = new Set<string>();
+  if (changesMembership || transfers || orphans) sim.onElected((leader, status) => knownLeaders.add(`${leader}:${status.term}`));
+
+  const watchCommit = (envelope: Envelope): void => {
+    const w = watched as { node: NodeId; term: number; commit: number };
+    const status = sim.status(w.node);
+    if (status === null || status.term !== w.term || status.role !== 'leader') {
+      watched = null;
+      return;
+    }
+    if (status.commit <= w.commit) return;
+    watched = null;
+    if (!faultsOn()) return;
+    const victim = envelope.src;
+    for (const dest of ids()) if (dest !== victim) holdLink(victim, dest, 1, 0);
+    sim.at(0.001, () => {
+      if (faultsOn() && sim.isUp(victim)) crashFor(victim, leaderTimeoutMs * (1.5 + rng.next() * 2));
+    });
+  };
 
   // Crashes aimed right after a message that reveals durable state, and old messages replayed.
   let revealKind: 'vote' | 'ack' | null = null;
@@ -193,8 +347,22 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
       });
     });
   }
-  if (options.kinds.includes('reveal') || options.kinds.includes('replay')) {
+  const reveals = options.kinds.includes('reveal') || options.kinds.includes('replay');
+  if (reveals || changesMembership || transfers || orphans) {
     sim.onSend((envelope: Envelope) => {
+      if (watchingLeaders()) {
+        const status = sim.status(envelope.src);
+        if (status !== null && status.role === 'leader') {
+          const key = `${envelope.src}:${status.term}`;
+          if (!knownLeaders.has(key)) {
+            knownLeaders.add(key);
+            onNewLeader(envelope.src, status);
+          }
+        }
+      }
+      if (watched !== null && envelope.src === watched.node) watchCommit(envelope);
+      if (handOver !== null && holdGoAhead(envelope)) return true;
+      if (!reveals) return takeHeld(envelope);
       const now = sim.timeUs;
       if (revealKind !== null && now < revealUntilUs && revealCrashes > 0 && descriptor.messages[envelope.body.type]?.reveals === revealKind && rng.chance(0.5)) {
         revealCrashes--;
@@ -217,6 +385,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         replayedTypes.add(envelope.body.type);
         for (let i = 0; i < settings.replayCopies; i++) sim.deliverLate(envelope, 20 + rng.next() * options.intervalMs * 4);
       }
+      return takeHeld(envelope);
     });
   }
 
@@ -280,16 +449,39 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
       case 'member': {
         const leader = sim.leader();
         if (leader === null || !changesMembership) break;
+        // Aimed at the errata's chain: the change reaches no other voter (only a server it adds),
+        // the leader crashes at once, and the next leader's first entry reaches only some voters
+        // while it is asked for a change of its own.
+        const aimed = rng.chance(0.7);
+        const crashInMs = rng.next() * 3;
+        if (aimed) holdFrom(leader, othersOf(leader), crashInMs + 1, 0);
         if (!changeMembership(leader)) break;
         // The leader changes while the new configuration may still be uncommitted, and the next
         // leader is asked for a change of its own at once.
         nextElectionChanges = true;
-        if (rng.chance(0.7)) sim.at(rng.next() * 3, () => leaderChange(leader));
+        holdNextFirstEntry = aimed || rng.chance(0.3);
+        if (aimed) {
+          sim.at(crashInMs, () => {
+            if (faultsOn() && sim.isUp(leader)) crashFor(leader, downTime());
+          });
+        } else if (rng.chance(0.7)) sim.at(rng.next() * 3, () => leaderChange(leader));
         break;
       }
       case 'transfer': {
         const leader = sim.leader();
-        if (leader !== null) transferFrom(leader);
+        if (leader !== null) transferFrom(leader, 1);
+        break;
+      }
+      case 'orphan': {
+        // One chain at a time: each leaves the cluster without a leader for a while.
+        if (sim.timeUs < orphanUntilUs) break;
+        orphansLeft = rng.int(2, 4);
+        watchNextLeader = false;
+        watched = null;
+        orphanUntilUs = sim.timeUs + Math.round(options.intervalMs * 6 * 1000);
+        // The leader there is, if any, crashes: the chain starts with the next election.
+        const leader = sim.leader();
+        if (leader !== null) crashFor(leader, downTime());
         break;
       }
     }

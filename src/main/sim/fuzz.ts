@@ -2,6 +2,7 @@
 // seed is a complete bug report: the same seed replays the same run.
 
 import { createRng, type Rng } from '../../shared/rng.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import { SafetyViolation } from '../../nodes/monitor.ts';
 import { standardMonitor } from '../../nodes/progress-monitor.ts';
@@ -15,7 +16,11 @@ export interface FuzzOptions {
   algorithm: Algorithm<any>;
   runs: number;
   seed: number;
-  nodes: number;
+  /**
+   * Nodes per cluster, or sizes each run draws one of: an even cluster (4 voters) is where a
+   * membership change of one server at a time can leave two majorities without a common member.
+   */
+  nodes: number | readonly number[];
   /** Simulated time with faults, per run; a quiet second follows. */
   durationMs: number;
   faults: readonly FaultKind[];
@@ -89,9 +94,10 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
   const algorithmOptions = options.algorithm.randomOptions(createRng(seed).fork('options'));
   const swarm = options.swarm === true ? swarmSchedule(createRng(seed).fork('swarm'), options.faults) : null;
   const clientRng = createRng(seed).fork('client-faults');
+  const nodes = typeof options.nodes === 'number' ? options.nodes : pickOf(createRng(seed).fork('nodes'), options.nodes);
   const sim = new Simulation({
     algorithm: options.algorithm,
-    nodes: options.nodes,
+    nodes,
     seed,
     algorithmOptions,
     // Clients give up quickly and move on, so that some of them talk to a deposed leader while
@@ -108,8 +114,11 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     observers: [monitor],
   });
   const kinds = swarm?.kinds ?? options.faults;
+  const timeoutOption = options.algorithm.leaderTimeoutOption;
+  const leaderTimeout = timeoutOption === undefined ? undefined : ({ ...options.algorithm.defaultOptions, ...algorithmOptions } as Record<string, unknown>)[timeoutOption];
   scheduleFaults(sim, createRng(seed).fork('faults'), {
     kinds,
+    ...(typeof leaderTimeout === 'number' ? { leaderTimeoutMs: leaderTimeout * TICK_MS } : {}),
     intervalMs: swarm?.intervalMs ?? options.faultIntervalMs,
     untilMs: options.durationMs,
     ...(swarm === null ? {} : { settings: swarm.settings }),

@@ -200,7 +200,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     requestDuplicates: 0,
     sameSeqRetries: 0,
   };
-  private readonly sendListeners: Array<(envelope: Envelope) => void> = [];
+  private readonly sendListeners: Array<(envelope: Envelope) => boolean | void> = [];
   private readonly electedListeners: Array<(node: NodeId, status: NodeStatus) => void> = [];
   private readonly deliveredListeners: Array<(envelope: Envelope) => void> = [];
 
@@ -570,8 +570,12 @@ export class Simulation<O = unknown> implements FaultTarget {
     this.fault({ kind: 'network', rule: null });
   }
 
-  /** Every message a node sends, before the network decides its fate (fault schedules aim with it). */
-  onSend(listener: (envelope: Envelope) => void): void {
+  /**
+   * Every message a node sends, before the network decides its fate (fault schedules aim with it).
+   * A listener that returns true takes the message off the network: it is dropped there, and the
+   * fault may deliver it later with deliverLate (a message held).
+   */
+  onSend(listener: (envelope: Envelope) => boolean | void): void {
     this.sendListeners.push(listener);
   }
 
@@ -597,12 +601,17 @@ export class Simulation<O = unknown> implements FaultTarget {
 
   private send(envelope: Envelope): void {
     this.stats.sent++;
-    for (let i = 0; i < this.sendListeners.length; i++) (this.sendListeners[i] as (envelope: Envelope) => void)(envelope);
+    let taken = false;
+    for (let i = 0; i < this.sendListeners.length; i++) if ((this.sendListeners[i] as (envelope: Envelope) => boolean | void)(envelope) === true) taken = true;
     const dest = this.indexOf.get(envelope.dest);
     if (dest === undefined) return;
     const network = this.network;
     this.mix(1, envelope, dest);
     if (this.traceFn) this.traceFn({ kind: 'send', timeUs: this.now, src: envelope.src, dest: envelope.dest, type: envelope.body.type });
+    if (taken) {
+      this.dropped(envelope, 'held by a fault');
+      return;
+    }
     if (network.isCut(envelope.src, envelope.dest)) {
       this.dropped(envelope, 'link cut');
       return;

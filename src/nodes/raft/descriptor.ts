@@ -66,7 +66,7 @@ export const RAFT_MESSAGES: Readonly<Record<string, MessageKind>> = {
   request_vote: { label: 'Vote request', colour: '#e07b00', description: 'A candidate (or pre-candidate) asks for a vote, with how up to date its log is.' },
   request_vote_response: { label: 'Vote', colour: '#e6b400', description: 'A node grants or refuses its vote.', reveals: 'vote' },
   install_snapshot: { label: 'Snapshot', colour: '#2a9d8f', description: 'The leader sends a follower its snapshot, when the entries it needs were compacted away.' },
-  timeout_now: { label: 'Timeout now', colour: '#9b4dca', description: 'The leader hands over: the target starts an election at once.' },
+  timeout_now: { label: 'Timeout now', colour: '#9b4dca', description: 'The leader hands over: the target starts an election at once.', starts: 'election' },
 };
 
 export const RAFT_ACTIONS: readonly NodeAction[] = [
@@ -110,7 +110,9 @@ export function randomRaftOptions(rng: Rng): Partial<RaftOptions> {
     checkQuorum: rng.chance(0.5),
     readMode: pick(['read_index', 'lease', 'log'] as const),
     snapshotInterval: pick([0, 10, 50]),
-    maxEntriesPerMessage: pick([1, 4, 64]),
+    // One entry per append in half the runs: only then does a leader's append to a lagging
+    // follower carry an entry of an earlier term without one of its own (Figure 8).
+    maxEntriesPerMessage: pick([1, 1, 1, 4, 64]),
     maxInflight: pick([1, 2, 64]),
   };
 }

@@ -3,7 +3,9 @@
 // waits in the node until the host takes a Ready.
 //
 // Layout: role transitions (become*), the tick handlers (tick*), the message handlers (step*,
-// handle*), the leader's replication (sendAppend, bcast*), and Ready assembly at the end.
+// handle*), the leader's replication (sendAppend, bcast*), and Ready assembly at the end. The read
+// path's queues and lease live in reads.ts, what a membership change asks for and which
+// configuration the log holds in membership.ts; the decisions stay here, as the hooks below.
 // The methods a mutant test overrides to inject a known bug are `protected`.
 
 import type {
@@ -51,6 +53,8 @@ import { committedIndex, quorumSize, tallyVotes } from './quorum.ts';
 import { RAFT_ACTIONS, RAFT_MESSAGES, RAFT_OPTION_FIELDS, RAFT_SCENARIO_DEFAULTS, RAFT_STATUS_FIELDS, RAFT_SUMMARY, RAFT_TITLE, randomRaftOptions } from './descriptor.ts';
 import { describeRaftMessage } from './describe.ts';
 import { createRaftMonitor } from './monitors.ts';
+import { ReadOnly } from './reads.ts';
+import { changedVoters, changeInProgress, lastConfigEntry, trackVoters } from './membership.ts';
 
 type CampaignKind = 'pre' | 'real' | 'transfer';
 
@@ -59,23 +63,9 @@ interface PendingProposal {
   seq: number;
 }
 
-interface ReadRound {
-  context: number;
-  readIndex: number;
-  requests: ClientRequest[];
-}
-
-interface ConfirmedRead {
-  readIndex: number;
-  request: ClientRequest;
-}
-
 const NO_MESSAGES: Envelope[] = Object.freeze([]) as unknown as Envelope[];
 const NO_APPLIED: AppliedEntry[] = Object.freeze([]) as unknown as AppliedEntry[];
 const NO_REPLIES: Reply[] = Object.freeze([]) as unknown as Reply[];
-
-/** Heartbeat contexts remembered for lease reads; older answers simply do not extend the lease. */
-const CONTEXT_RING = 1024;
 
 export class RaftNode implements ConsensusNode {
   readonly id: NodeId;
@@ -112,18 +102,8 @@ export class RaftNode implements ConsensusNode {
   private committedInTerm = false;
   private readonly pendingProposals = new Map<number, PendingProposal>();
   private readonly pendingAdmin = new Map<number, number>();
-  private readsAwaitingTermCommit: ClientRequest[] = [];
-  private readsToConfirm: ClientRequest[] = [];
-  private readRounds: ReadRound[] = [];
-  private confirmedReads: ConfirmedRead[] = [];
-  private heartbeatContext = 0;
-  private readonly contextSentTick = new Float64Array(CONTEXT_RING * 2);
-  private readonly leaseSince = new Map<NodeId, number>();
-  /**
-   * Set once this leader started a transfer: the transferee's election skips the followers' lease
-   * check, so from then on this term's lease proves nothing and reads go through ReadIndex.
-   */
-  private leaseRevoked = false;
+  /** ReadIndex rounds, confirmed reads and the lease (reads.ts). */
+  private readonly reads = new ReadOnly();
 
   // Outputs waiting for the next Ready.
   private messages: Envelope[] = [];
@@ -280,8 +260,7 @@ export class RaftNode implements ConsensusNode {
     this.leadTransferee = null;
     this.committedInTerm = false;
     this.progress.clear();
-    this.leaseSince.clear();
-    this.leaseRevoked = false;
+    this.reads.resetLease();
     const next = this.log.lastIndex + 1;
     for (const peer of this.voters) {
       if (peer === this.id) continue;
@@ -305,16 +284,9 @@ export class RaftNode implements ConsensusNode {
       this.replies.push({ kind: 'admin', requestId, ok: false, message: 'the leader stepped down before the change committed; it may still take effect' });
     }
     this.pendingAdmin.clear();
-    const reads = [...this.readsAwaitingTermCommit, ...this.readsToConfirm];
-    for (const round of this.readRounds) reads.push(...round.requests);
-    for (const read of this.confirmedReads) reads.push(read.request);
-    for (const request of reads) {
+    for (const request of this.reads.abandon()) {
       this.replies.push(this.clientError(request.clientId, request.seq, 'leadership_lost', true, 'the leader stepped down before the read was served'));
     }
-    this.readsAwaitingTermCommit = [];
-    this.readsToConfirm = [];
-    this.readRounds = [];
-    this.confirmedReads = [];
     this.progress.clear();
     this.leadTransferee = null;
     this.broadcastPending = false;
@@ -586,8 +558,7 @@ export class RaftNode implements ConsensusNode {
     pr.recentActive = true;
     if (m.context > pr.ackedContext) {
       pr.ackedContext = m.context;
-      const slot = (m.context % CONTEXT_RING) * 2;
-      if (this.contextSentTick[slot] === m.context) this.leaseSince.set(from, this.contextSentTick[slot + 1] as number);
+      this.reads.acknowledged(from, m.context);
     }
     if (pr.state === 'probe') {
       pr.probeSent = false; // the probe or its answer was lost: try again once per heartbeat
@@ -634,8 +605,7 @@ export class RaftNode implements ConsensusNode {
     this.commitTo(index);
     if (!this.committedInTerm && this.log.term(this.commit) === this.term) {
       this.committedInTerm = true;
-      this.readsToConfirm.push(...this.readsAwaitingTermCommit);
-      this.readsAwaitingTermCommit = [];
+      this.reads.termCommitted();
     }
   }
 
@@ -691,16 +661,16 @@ export class RaftNode implements ConsensusNode {
   }
 
   private bcastHeartbeat(): void {
-    const context = ++this.heartbeatContext;
-    const slot = (context % CONTEXT_RING) * 2;
-    this.contextSentTick[slot] = context;
-    this.contextSentTick[slot + 1] = this.ticks;
+    const context = this.reads.nextContext(this.ticks);
     for (const [peer, pr] of this.progress) {
       const message: Heartbeat = { type: 'heartbeat', term: this.term, commit: Math.min(pr.match, this.commit), context };
       this.send(peer, message);
       pr.sentCommit = Math.max(pr.sentCommit, message.commit);
     }
-    if (this.readsToConfirm.length > 0) this.startReadRound(context);
+    if (this.reads.waiting()) {
+      this.reads.startRound(context, this.commit);
+      this.confirmReadRounds();
+    }
   }
 
   private hasActiveQuorum(): boolean {
@@ -742,14 +712,14 @@ export class RaftNode implements ConsensusNode {
 
   private handleRead(request: ClientRequest): void {
     if (!this.committedInTerm) {
-      this.readsAwaitingTermCommit.push(request);
+      this.reads.awaitTermCommit(request);
       return;
     }
     if ((this.options.readMode === 'lease' && this.leaseHolds()) || !this.readNeedsConfirmation()) {
-      this.confirmedReads.push({ readIndex: this.commit, request });
+      this.reads.confirm(request, this.commit);
       return;
     }
-    this.readsToConfirm.push(request);
+    this.reads.queue(request);
   }
 
   /** A ReadIndex read waits for a round of heartbeats that confirms this node still leads (§6.4). Overridden by a mutant. */
@@ -764,52 +734,26 @@ export class RaftNode implements ConsensusNode {
    * option and ReadIndex is the default.
    */
   protected leaseHolds(): boolean {
-    if (this.leaseRevoked) return false;
-    const horizon = this.ticks - this.options.electionTicks + 1;
-    let holders = this.isPromotable() ? 1 : 0;
-    for (const peer of this.voters) {
-      const since = this.leaseSince.get(peer);
-      if (since !== undefined && since >= horizon) holders++;
-    }
-    return holders >= quorumSize(this.voters.length);
+    return this.reads.leaseHolds(this.voters, this.isPromotable(), this.ticks - this.options.electionTicks + 1, quorumSize(this.voters.length));
   }
 
   /** A transfer lets the transferee skip the followers' lease check: this term's lease proves nothing any more. Overridden by a mutant. */
   protected revokeLease(): void {
-    this.leaseRevoked = true;
+    this.reads.revokeLease();
   }
 
-  private startReadRound(context: number): void {
-    this.readRounds.push({ context, readIndex: this.commit, requests: this.readsToConfirm });
-    this.readsToConfirm = [];
-    this.confirmReadRounds();
-  }
+  private readonly ackedContextOf = (peer: NodeId): number | undefined => this.progress.get(peer)?.ackedContext;
 
   /** A round is confirmed once a majority answered a heartbeat sent no earlier than the round began. */
   private confirmReadRounds(): void {
-    while (this.readRounds.length > 0) {
-      const round = this.readRounds[0] as ReadRound;
-      let acks = this.isPromotable() ? 1 : 0;
-      for (const peer of this.voters) {
-        const pr = this.progress.get(peer);
-        if (pr !== undefined && pr.ackedContext >= round.context) acks++;
-      }
-      if (acks < quorumSize(this.voters.length)) return;
-      this.readRounds.shift();
-      for (const request of round.requests) this.confirmedReads.push({ readIndex: round.readIndex, request });
-    }
+    this.reads.confirmRounds(this.voters, this.isPromotable(), quorumSize(this.voters.length), this.ackedContextOf);
   }
 
   private serveConfirmedReads(): void {
-    let served = 0;
-    while (served < this.confirmedReads.length) {
-      const read = this.confirmedReads[served] as ConfirmedRead;
-      if (read.readIndex > this.applied) break;
-      const key = (read.request.op as { key: string }).key;
-      this.replies.push({ kind: 'client', clientId: read.request.clientId, seq: read.request.seq, ok: true, value: this.stateMachine.read(key) });
-      served++;
+    for (const request of this.reads.takeServable(this.applied)) {
+      const key = (request.op as { key: string }).key;
+      this.replies.push({ kind: 'client', clientId: request.clientId, seq: request.seq, ok: true, value: this.stateMachine.read(key) });
     }
-    if (served > 0) this.confirmedReads.splice(0, served);
   }
 
   private handleAdmin(request: AdminRequest): void {
@@ -837,20 +781,14 @@ export class RaftNode implements ConsensusNode {
       else this.appendDirty.add(command.to);
       return reply(true, `transferring leadership to ${command.to}`);
     }
-    // Membership change, one server at a time (thesis §4.1): a change may start only when the
+    // Membership change, one server at a time (membership.ts): a change may start only when the
     // previous one committed, and only after this leader committed an entry of its own term (the
     // fix to the single-server change bug the thesis errata describe).
     if (!this.mayChangeMembership()) return reply(false, 'the new leader has not committed an entry of its term yet; try again');
-    if (this.configIndex > this.commit) return reply(false, `a membership change is still in progress (entry ${this.configIndex})`);
-    let voters: NodeId[];
-    if (command.type === 'add_server') {
-      if (this.voters.includes(command.node)) return reply(false, `${command.node} is already a member`);
-      voters = [...this.voters, command.node];
-    } else {
-      if (!this.voters.includes(command.node)) return reply(false, `${command.node} is not a member`);
-      if (this.voters.length === 1) return reply(false, 'cannot remove the last server');
-      voters = this.voters.filter((v) => v !== command.node);
-    }
+    const inProgress = changeInProgress(this.configIndex, this.commit);
+    if (inProgress !== null) return reply(false, inProgress);
+    const voters = changedVoters(this.voters, command);
+    if (typeof voters === 'string') return reply(false, voters);
     const index = this.appendEntry({ type: 'config', voters });
     this.pendingAdmin.set(index, request.requestId);
     this.applyConfig(voters, index);
@@ -866,32 +804,19 @@ export class RaftNode implements ConsensusNode {
   private applyConfig(voters: NodeId[], index: number): void {
     this.voters = voters;
     this.configIndex = index;
-    if (this.role !== 'leader') return;
-    for (const peer of voters) {
-      if (peer !== this.id && !this.progress.has(peer)) this.progress.set(peer, new Progress(this.log.lastIndex + 1));
-    }
-    for (const peer of [...this.progress.keys()]) {
-      if (!voters.includes(peer)) this.progress.delete(peer);
-    }
+    if (this.role === 'leader') trackVoters(this.progress, voters, this.id, this.log.lastIndex + 1);
   }
 
   /** The latest configuration in the log (after a truncation it may be an older one again). */
   private refreshConfig(): void {
-    for (let i = this.log.lastIndex; i > this.log.snapshotIndex; i--) {
-      const entry = this.log.entry(i) as LogEntry;
-      if (entry.data.type === 'config') {
-        this.applyConfig([...entry.data.voters], i);
-        return;
-      }
-    }
-    this.applyConfig(this.snapshot ? [...this.snapshot.voters] : this.voters, this.log.snapshotIndex);
+    const latest = lastConfigEntry(this.log, this.log.lastIndex);
+    if (latest !== null) this.applyConfig([...latest.voters], latest.index);
+    else this.applyConfig(this.snapshot ? [...this.snapshot.voters] : this.voters, this.log.snapshotIndex);
   }
 
   private votersAt(index: number): NodeId[] {
-    for (let i = index; i > this.log.snapshotIndex; i--) {
-      const entry = this.log.entry(i) as LogEntry;
-      if (entry.data.type === 'config') return [...entry.data.voters];
-    }
+    const config = lastConfigEntry(this.log, index);
+    if (config !== null) return [...config.voters];
     return this.snapshot ? [...this.snapshot.voters] : [...this.voters];
   }
 
@@ -967,8 +892,8 @@ export class RaftNode implements ConsensusNode {
       this.commit > this.applied ||
       this.broadcastPending ||
       this.appendDirty.size > 0 ||
-      (this.readsToConfirm.length > 0 && this.role === 'leader' && this.readRounds.length === 0) ||
-      (this.confirmedReads.length > 0 && (this.confirmedReads[0] as ConfirmedRead).readIndex <= this.applied)
+      (this.role === 'leader' && this.reads.needsRound()) ||
+      this.reads.servable(this.applied)
     );
   }
 
@@ -981,12 +906,11 @@ export class RaftNode implements ConsensusNode {
     // The leader's appends go out before applying: applying may make a leader that removed itself
     // step down, and the followers must still hear that the change committed.
     if (this.role === 'leader') {
-      if (this.readsToConfirm.length > 0) {
+      if (this.reads.waiting()) {
         if (this.voters.length === 1 && this.isPromotable()) {
-          for (const request of this.readsToConfirm) this.confirmedReads.push({ readIndex: this.commit, request });
-          this.readsToConfirm = [];
+          this.reads.confirmAll(this.commit);
           this.serveConfirmedReads();
-        } else if (this.readRounds.length === 0) {
+        } else if (this.reads.needsRound()) {
           // One confirmation round at a time: reads that arrive while one is out wait for the next,
           // so a busy leader sends one heartbeat round per round trip, not one per read.
           this.heartbeatElapsed = 0;
