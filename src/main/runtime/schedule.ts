@@ -21,7 +21,7 @@ export interface FaultStrength {
   dupMax: number;
 }
 
-export const DEFAULT_STRENGTH: FaultStrength = { dropMax: 0.4, delayMaxMs: 50, dupMax: 0.3 };
+export const DEFAULT_STRENGTH: FaultStrength = { dropMax: 0.4, delayMaxMs: 100, dupMax: 0.3 };
 
 /** What a schedule needs to know of the cluster it strikes. */
 export interface ScheduleView {

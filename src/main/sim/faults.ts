@@ -16,6 +16,9 @@ import type { AdminCommand, NodeId, NodeStatus } from '../../shared/protocol.ts'
 import type { NodeAction } from '../../nodes/descriptor.ts';
 import type { Envelope } from '../../nodes/types.ts';
 import type { Simulation } from './simulation.ts';
+import { applyFault } from '../runtime/faults.ts';
+import { DEFAULT_STRENGTH, drawFault, shuffled } from '../runtime/schedule.ts';
+import type { Fault } from '../../shared/fault.ts';
 
 export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -36,7 +39,7 @@ export interface FaultSettings {
   afterElection: number;
 }
 
-export const defaultFaultSettings: FaultSettings = { dropMax: 0.4, delayMaxMs: 100, dupMax: 0.3, blipChance: 0.5, replayCopies: 2, afterElection: 0.1 };
+export const defaultFaultSettings: FaultSettings = { ...DEFAULT_STRENGTH, blipChance: 0.5, replayCopies: 2, afterElection: 0.1 };
 
 export interface FaultScheduleOptions {
   kinds: readonly FaultKind[];
@@ -58,14 +61,7 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(0, items.length)] as T;
 }
 
-export function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(0, i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
+export { shuffled };
 
 type CommandType = AdminCommand['type'];
 
@@ -113,6 +109,14 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   const changesMembership = options.kinds.includes('member') && (addServer !== undefined || removeServer !== undefined);
   const transfers = options.kinds.includes('transfer') && transfer !== undefined;
   const orphans = options.kinds.includes('orphan');
+
+  const view = {
+    get nodeIds(): NodeId[] {
+      return sim.nodeIds;
+    },
+    leader: () => sim.leader(),
+    startingRule: sim.startingRule,
+  };
 
   const crashFor = (victim: NodeId, downMs: number): void => {
     sim.crash(victim);
@@ -393,45 +397,30 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
     if (!faultsOn()) return;
     const kind = pick(rng, options.kinds);
     switch (kind) {
-      case 'partition': {
-        const nodes = shuffled(rng, ids());
-        const shape = rng.int(0, 3);
-        if (shape === 0) {
-          const cutAt = rng.int(1, nodes.length);
-          sim.partition([nodes.slice(0, cutAt), nodes.slice(cutAt)]);
-        } else if (shape === 1) {
-          sim.isolate(nodes[0] as NodeId);
-        } else if (nodes.length > 1) {
-          sim.cut(nodes[0] as NodeId, nodes[1] as NodeId);
-        }
-        sim.at(hold(), () => sim.heal());
+      // The basic faults, drawn as `run` draws them on worker threads (runtime/schedule.ts), each
+      // undone after a while; a crash sometimes only a blip (the process restarts at once): a
+      // node that forgot something volatile then rejoins while the election it took part in is
+      // still going on.
+      case 'kill': {
+        const drawn = drawFault(rng, 'kill', view, settings);
+        const crash = drawn.faults[0] as Extract<Fault, { kind: 'crash' }>;
+        crashFor(crash.node, downTime());
         break;
       }
-      case 'kill':
-        // Some crashes are blips (the process restarts at once): a node that forgot something
-        // volatile then rejoins while the election it took part in is still going on.
-        crashFor(pick(rng, ids()), downTime());
-        break;
-      case 'pause': {
-        const victim = pick(rng, ids());
-        sim.pause(victim);
-        sim.at(hold(), () => sim.resume(victim));
+      case 'partition':
+      case 'pause':
+      case 'drop':
+      case 'delay':
+      case 'dup': {
+        const drawn = drawFault(rng, kind, view, settings);
+        for (const fault of drawn.faults) applyFault(sim, fault);
+        sim.at(hold(), () => {
+          for (const fault of drawn.undo) applyFault(sim, fault);
+        });
         break;
       }
       case 'elect':
         elect();
-        break;
-      case 'drop':
-        sim.setNetwork({ drop: settings.dropMax * (0.25 + rng.next() * 0.75) });
-        sim.at(hold(), () => sim.setNetwork({ drop: 0 }));
-        break;
-      case 'delay':
-        sim.setNetwork({ delayMs: 5 + rng.next() * (settings.delayMaxMs - 5), jitterMs: 5 + rng.next() * (settings.delayMaxMs - 5) });
-        sim.at(hold(), () => sim.setNetwork({ delayMs: 1, jitterMs: 0.5 }));
-        break;
-      case 'dup':
-        sim.setNetwork({ duplicate: settings.dupMax * (1 / 3 + rng.next() * (2 / 3)), reorder: 0.2 });
-        sim.at(hold(), () => sim.setNetwork({ duplicate: 0, reorder: 0 }));
         break;
       case 'reveal': {
         if (revealKinds.length === 0) break;

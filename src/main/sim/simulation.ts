@@ -162,6 +162,8 @@ export class SimulationError extends Error {
 }
 
 export class Simulation<O = unknown> implements FaultTarget {
+  /** Every link's rule when the run started: what undoing a network fault returns to. */
+  readonly startingRule: LinkRule;
   readonly seed: number;
   private readonly algorithm: Algorithm<O>;
   private readonly algorithmOptions: O;
@@ -216,7 +218,8 @@ export class Simulation<O = unknown> implements FaultTarget {
     this.recorder = options.recorder;
     this.stepTap = options.stepTap;
     this.tickUs = Math.round((options.tickMs ?? TICK_MS) * 1000);
-    this.network = new NetworkRules({ ...defaultLinkRule, ...(options.network ?? {}) });
+    this.startingRule = { ...defaultLinkRule, ...(options.network ?? {}) };
+    this.network = new NetworkRules(this.startingRule);
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.createMember(id, ids);
     this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...defaultWorkload.mix, ...(options.workload?.mix ?? {}) } };
@@ -525,8 +528,9 @@ export class Simulation<O = unknown> implements FaultTarget {
     this.cut(b, a);
   }
 
+  /** The node alone on one side, everyone else on the other: a partition, as the live cluster's isolate is. */
   isolate(id: NodeId): void {
-    for (const other of this.members) if (other.id !== id) this.cutBoth(id, other.id);
+    this.partition([[this.member(id).id], this.nodeIds.filter((other) => other !== id)]);
   }
 
   partition(groups: NodeId[][]): void {
