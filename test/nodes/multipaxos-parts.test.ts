@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InteractionEnv } from '../../src/main/scenario/interaction.ts';
+import { Simulation } from '../../src/main/sim/simulation.ts';
 import { Acceptor, acceptedRecord, PROMISED_RECORD } from '../../src/nodes/multipaxos/acceptor.ts';
 import { compareBallots, nextBallot, type Ballot } from '../../src/nodes/multipaxos/ballot.ts';
 import type { AcceptedValue, MultiPaxosMessage } from '../../src/nodes/multipaxos/messages.ts';
@@ -262,5 +263,38 @@ describe('SQLite storage', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what Multi-Paxos writes before it speaks', () => {
+  it("lets only a leader's own accepts be written while they travel; every promise and answer to another proposer waits for the disk", () => {
+    let overlapped = 0;
+    let answers = 0;
+    const sim = new Simulation({
+      algorithm: multiPaxosAlgorithm,
+      nodes: 3,
+      seed: 11,
+      workload: { rate: 100 },
+      observers: [
+        {
+          onReady(_node, ready) {
+            if (ready.persist === null) return;
+            const types = new Set(ready.messages.map((m) => m.body.type));
+            const promiseWritten = ready.persist.records?.some(([key]) => key === 'promised') ?? false;
+            if (types.has('promise') || types.has('accepted') || types.has('reject') || promiseWritten || ready.persist.snapshot !== undefined) {
+              answers++;
+              expect(ready.persistFirst).not.toBe(false);
+            }
+            if (ready.persistFirst === false) {
+              overlapped++;
+              expect([...types].every((t) => t === 'accept' || t === 'chosen' || t === 'heartbeat')).toBe(true);
+            }
+          },
+        },
+      ],
+    });
+    sim.runFor(3000);
+    expect(overlapped).toBeGreaterThan(10);
+    expect(answers).toBeGreaterThan(10);
   });
 });

@@ -13,7 +13,7 @@ import type { AdminRequest, ClientReply, ClientRequest, EntryData, LogEntry, Nod
 import type { KvScalar } from '../../shared/history.ts';
 import type { Algorithm, AppliedEntry, ConsensusNode, Envelope, Input, NodeContext, NodeDetail, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
 import { KvStateMachine } from '../kv/state-machine.ts';
-import { Acceptor } from './acceptor.ts';
+import { Acceptor, PROMISED_RECORD } from './acceptor.ts';
 import { ballotAbove, ballotEquals, formatBallot, nextBallot, ZERO_BALLOT, type Ballot } from './ballot.ts';
 import { ChosenLog } from './learner.ts';
 import type { Accept, Accepted, AcceptedValue, Chosen, ChosenValue, Heartbeat, HeartbeatAck, MultiPaxosMessage, Prepare, PromiseMessage, Reject, SlotValue, SnapshotMessage } from './messages.ts';
@@ -27,6 +27,9 @@ interface Proposal {
   value: EntryData;
   acks: Set<NodeId>;
 }
+
+/** What only a leader sends, none of it revealing its own promise or accepts. */
+const LEADER_MESSAGES: ReadonlySet<string> = new Set(['accept', 'chosen', 'heartbeat']);
 
 /** A client request this node answers once it is applied; `slot` is where it was proposed, if anywhere. */
 interface Waiter {
@@ -801,6 +804,7 @@ export class MultiPaxosNode implements ConsensusNode {
     this.serveLeaseReads();
 
     let persist: PersistBatch | null = null;
+    let persistFirst = true;
     const records = this.acceptor.takeRecords();
     const log = this.learned.takeUnstable();
     if (records !== null || log !== null || this.snapshotToPersist !== null) {
@@ -808,9 +812,20 @@ export class MultiPaxosNode implements ConsensusNode {
       if (this.snapshotToPersist !== null) persist.snapshot = this.snapshotToPersist;
       if (log !== null) persist.log = log;
       if (records !== null) persist.records = records;
+      // A leader's own accepts may be written while its accepts travel (as Raft's leader writes its
+      // appends, thesis §10.2.1): an accept, a chosen or a heartbeat message reveals no promise or
+      // accept of this acceptor, and with other voters no slot is chosen before their answers, which
+      // the host feeds only once this write is done. A promise, an answer to another proposer or a
+      // snapshot always goes to disk first; so does everything when this node is the only voter.
+      persistFirst =
+        this.role !== 'leader' ||
+        this.voters.length === 1 ||
+        this.snapshotToPersist !== null ||
+        (records?.some(([key]) => key === PROMISED_RECORD) ?? false) ||
+        this.messages.some((m) => !LEADER_MESSAGES.has(m.body.type));
     }
     this.snapshotToPersist = null;
-    const ready: Ready = { persist, messages: this.messages, applied: this.appliedOut, replies: this.replies };
+    const ready: Ready = { persist, persistFirst, messages: this.messages, applied: this.appliedOut, replies: this.replies };
     this.messages = [];
     this.appliedOut = [];
     this.replies = [];
