@@ -55,3 +55,16 @@ describe('scenarios', () => {
     });
   }
 });
+
+describe('a scenario file that asks for something wrong', () => {
+  it('is refused with the reason, and leaves the scenario as it was', () => {
+    const env = new InteractionEnv();
+    expect(() => env.run('add-nodes', ['3', 'algo=zab'])).toThrow(/unknown algorithm "zab"; known: /);
+    expect(() => env.run('add-nodes', ['3', 'algo=multipaxos', 'stableLeader=maybe'])).toThrow(/option stableLeader: true or false, not "maybe"/);
+    expect(() => env.run('add-nodes', ['two'])).toThrow(/needs a count/);
+    expect(env.run('add-nodes', ['3', 'algo=multipaxos'])).toBe('n1 n2 n3 started; voters n1,n2,n3');
+    // More nodes join the algorithm the scenario runs; another algorithm cannot.
+    expect(env.run('add-nodes', ['1'])).toContain('n4 started');
+    expect(() => env.run('add-nodes', ['1', 'algo=raft'])).toThrow(/one algorithm per scenario/);
+  });
+});

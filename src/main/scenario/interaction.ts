@@ -163,6 +163,8 @@ export class InteractionEnv {
       if (error instanceof OptionError) throw new ScenarioError(`add-nodes: ${error.message}`);
       throw error;
     }
+    // Chosen only once its options are good: a refused command leaves the scenario as it was.
+    this.chosenAlgorithm = algorithm;
     this.options = { ...(algorithm.defaultOptions as object), ...(algorithm.scenarioDefaults ?? {}), ...chosen };
     this.seed = kv.has('seed') ? Number(kv.get('seed')) : 1;
     const start = this.members.size;
@@ -177,12 +179,12 @@ export class InteractionEnv {
       if (named !== undefined && !this.hooks.algorithm.name.startsWith(named)) throw new ScenarioError(`the scenario is for ${named}, not ${this.hooks.algorithm.name}`);
       algorithm = this.hooks.algorithm;
     } else {
-      const found = getAlgorithm(named ?? DEFAULT_ALGORITHM);
+      // More nodes later in a scenario join the algorithm it already runs.
+      const found = named === undefined && this.chosenAlgorithm !== null ? this.chosenAlgorithm : getAlgorithm(named ?? DEFAULT_ALGORITHM);
       if (found === undefined) throw new ScenarioError(`unknown algorithm ${JSON.stringify(named)}; known: ${algorithmNames().join(', ')}`);
       algorithm = found;
     }
     if (this.chosenAlgorithm !== null && this.chosenAlgorithm !== algorithm) throw new ScenarioError('one algorithm per scenario');
-    this.chosenAlgorithm = algorithm;
     return algorithm;
   }
 
