@@ -85,6 +85,8 @@ export interface NodeView {
   /** Why a failed node cannot run (a corrupt file, an algorithm that threw). */
   failure: string | null;
   file: string;
+  /** Its clock, when a clock-skew fault moved it: how far off it reads, how much faster it runs. */
+  clock?: { offsetMs: number; drift: number };
 }
 
 export interface NetworkView {
@@ -316,6 +318,8 @@ export interface PlaygroundApi {
   nodeAction(node: NodeId, action: NodeAction): Promise<Result<string>>;
   /** One of the algorithm's node actions (AlgorithmInfo.actions), by id, on that node's card. */
   nodeCommand(node: NodeId, action: string): Promise<Result<string>>;
+  /** A clock-skew fault: the node's clock reads `offsetMs` off and runs `drift` faster (0.1: 10%); 0 and 0 set it right. */
+  skewClock(node: NodeId, offsetMs: number, drift: number): Promise<Result<string>>;
   addNode(): Promise<Result<NodeId>>;
   cutLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
   healLink(from: NodeId, to: NodeId, bothWays: boolean): Promise<Result<NetworkView>>;
@@ -359,6 +363,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'newCluster',
   'nodeAction',
   'nodeCommand',
+  'skewClock',
   'addNode',
   'cutLink',
   'healLink',

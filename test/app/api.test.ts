@@ -35,6 +35,9 @@ describe('the app behind the window', () => {
       ['newCluster', [{ ...DEFAULT_SETTINGS, algorithm: 'zab' }], /algorithm/],
       ['newCluster', [{ ...DEFAULT_SETTINGS, options: { nested: { a: 1 } } }], /options/],
       ['nodeCommand', ['n1', 'self-destruct'], /has no action "self-destruct"; it has /],
+      ['skewClock', ['n1', 0, -1], /a drift of at least -0.9/],
+      ['skewClock', ['n1', 1e9, 0], /at most an hour ahead/],
+      ['skewClock', ['n1', Number.NaN, 0], /invalid skewClock|expected number/],
       ['setLinkRule', [null, null, { delayMs: -5 }], /a delay cannot be negative/],
       ['nodeAction', ['n99', 'kill'], /there is no node "n99"/],
       ['nodeAction', ['n1', 'explode'], /invalid nodeAction/],
@@ -51,6 +54,11 @@ describe('the app behind the window', () => {
     const state = await dispatch(service, 'getState', []);
     expect(state.ok).toBe(true);
     expect((state as { value: AppState }).value.nodes).toHaveLength(3);
+    // A clock-skew fault shows on the node, and setting it right again clears it.
+    expect(await dispatch(service, 'skewClock', ['n2', 250, 0.5])).toMatchObject({ ok: true, value: "n2's clock reads +250 ms and runs +50%" });
+    expect(service.state().nodes.find((n) => n.id === 'n2')?.clock).toEqual({ offsetMs: 250, drift: 0.5 });
+    expect(await dispatch(service, 'skewClock', ['n2', 0, 0])).toMatchObject({ ok: true });
+    expect(service.state().nodes.find((n) => n.id === 'n2')?.clock).toBeUndefined();
   });
 
   it('sends operations to the leader, follows redirects, and checks the history', async () => {

@@ -50,6 +50,7 @@ function fakeBridge(): PlaygroundBridge {
     newCluster: ok(state),
     nodeAction: vi.fn(async () => ({ ok: false as const, error: 'n1 is already down' })),
     nodeCommand: ok('sent'),
+    skewClock: ok('skewed'),
     addNode: ok('n4'),
     cutLink: ok(state.network),
     healLink: ok(state.network),
@@ -126,6 +127,21 @@ describe('window components', () => {
       } else expect(cards[0]!.card.find('.brief').exists()).toBe(false);
       ring.unmount();
     }
+  });
+
+  it("skews a node's clock from its menu, checked as typed, and says on the card when a clock is off", async () => {
+    const card = mount(NodeCard, { props: { node: { ...state.nodes[0]!, id: 'n2', status: status('n2', 'follower') } } });
+    await card.find('input[aria-label="Clock rate %"]').setValue('1000');
+    expect(card.text()).toContain('rate: from -90% to +900%');
+    expect(card.findAll('button').find((b) => b.text() === 'Skew clock')!.attributes('disabled')).toBeDefined();
+    await card.find('input[aria-label="Clock rate %"]').setValue('10');
+    await card.find('input[aria-label="Clock offset ms"]').setValue('-250');
+    await card.find('form.skew').trigger('submit');
+    await flushPromises();
+    expect(bridge.skewClock).toHaveBeenCalledWith('n2', -250, 0.1);
+    const skewed = mount(NodeCard, { props: { node: { ...state.nodes[0]!, clock: { offsetMs: -250, drift: 0.1 } } } });
+    expect(skewed.find('.skewed').text()).toBe('clock +10% · -250 ms');
+    expect(mount(NodeCard, { props: { node: state.nodes[0]! } }).find('.skewed').exists()).toBe(false);
   });
 
   it("sends the algorithm's own actions by their id", async () => {

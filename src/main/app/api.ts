@@ -8,6 +8,7 @@ import { clusterSettingsSchema, kvOpSchema, limited, linkRuleSchema, nodeIdSchem
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 import { algorithmNames } from '../../nodes/index.ts';
+import { MAX_DRIFT, MAX_OFFSET_MS, MIN_DRIFT } from '../runtime/clock.ts';
 import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record/retention.ts';
 
 // The shapes live in src/shared/schemas.ts, where the window checks its forms with them too; the
@@ -30,6 +31,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   newCluster: z.tuple([settings]),
   nodeAction: z.tuple([nodeId, z.enum(['kill', 'restart', 'pause', 'resume', 'remove'])]),
   nodeCommand: z.tuple([nodeId, z.string().min(1).max(100)]),
+  skewClock: z.tuple([nodeId, z.number().min(-MAX_OFFSET_MS, 'at most an hour behind').max(MAX_OFFSET_MS, 'at most an hour ahead'), z.number().min(MIN_DRIFT, `a drift of at least ${MIN_DRIFT}`).max(MAX_DRIFT, `a drift of at most ${MAX_DRIFT}`)]),
   addNode: z.tuple([]),
   cutLink: z.tuple([nodeId, nodeId, z.boolean()]),
   healLink: z.tuple([nodeId, nodeId, z.boolean()]),
@@ -92,6 +94,8 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.nodeAction(a[0], a[1]);
     case 'nodeCommand':
       return service.nodeCommand(a[0], a[1]);
+    case 'skewClock':
+      return service.skewClock(a[0], a[1], a[2]);
     case 'addNode':
       return service.addNode();
     case 'cutLink':

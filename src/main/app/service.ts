@@ -292,7 +292,8 @@ export class PlaygroundService {
   private nodeView(cluster: Cluster, id: NodeId): NodeView {
     const failure = cluster.failure(id);
     const state = failure !== null ? 'failed' : !cluster.isUp(id) ? 'down' : cluster.isPaused(id) ? 'paused' : 'up';
-    return { id, state, status: cluster.status(id), failure, file: cluster.nodeFile(id) };
+    const clock = cluster.clockOf(id);
+    return { id, state, status: cluster.status(id), failure, file: cluster.nodeFile(id), ...(clock.offsetMs !== 0 || clock.drift !== 0 ? { clock } : {}) };
   }
 
   private networkView(): NetworkView {
@@ -450,6 +451,13 @@ export class PlaygroundService {
         return `${id} removed from the configuration`;
       }
     }
+  }
+
+  /** A clock-skew fault on one node (0 and 0 set its clock right again). */
+  skewClock(id: NodeId, offsetMs: number, drift: number): string {
+    applyFault(this.live(), { kind: 'clock-skew', node: this.node(id), offsetMs, drift });
+    if (offsetMs === 0 && drift === 0) return `${id}'s clock is right again`;
+    return `${id}'s clock reads ${offsetMs >= 0 ? '+' : ''}${offsetMs} ms and runs ${drift >= 0 ? '+' : ''}${Math.round(drift * 100)}%`;
   }
 
   /** One of the algorithm's own node actions (its descriptor's), on the node whose card it is. */

@@ -144,7 +144,7 @@ export class SessionLibrary {
       settings,
       algorithms: ALGORITHMS,
       tickMs: TICK_MS,
-      nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)` })),
+      nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)`, ...(n.clock === undefined ? {} : { clock: n.clock }) })),
       network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
       health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: verdicts.models, strongest: verdicts.strongest },

@@ -536,6 +536,12 @@ export class Cluster implements FaultTarget {
     this.fault({ kind: 'clock-skew', node, offsetMs, drift });
   }
 
+  /** The node's clock as the last clock-skew fault left it. */
+  clockOf(node: NodeId): { offsetMs: number; drift: number } {
+    const { offsetMs, drift } = this.member(node).clock;
+    return { offsetMs, drift };
+  }
+
   /** The fault's name for kill (FaultTarget). */
   crash(id: NodeId): Promise<void> {
     return this.kill(id);

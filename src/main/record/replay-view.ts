@@ -28,6 +28,8 @@ export interface ReplayNode {
   state: ReplayNodeState;
   status: NodeStatus | null;
   life: number | null;
+  /** Its clock, when a clock-skew fault had moved it by then. */
+  clock?: { offsetMs: number; drift: number };
 }
 
 export interface ReplayMoment {
@@ -228,6 +230,7 @@ export class SessionReplay {
     const upTo = this.seqAt(t);
     const nodeEvents = this.q.nodeEvents.all(t) as Array<{ data: string }>;
     const state = new Map<NodeId, ReplayNodeState>();
+    const clocks = new Map<NodeId, { offsetMs: number; drift: number }>();
     const network = new NetworkRules(this.startingLinkRule);
     const violations: ReplayMoment['violations'] = [];
     for (const { data } of nodeEvents) {
@@ -235,7 +238,7 @@ export class SessionReplay {
       if (event.kind === 'node') {
         state.set(event.node, event.event === 'crashed' ? 'down' : event.event === 'failed' ? 'failed' : event.event === 'paused' ? 'paused' : 'up');
       } else if (event.kind === 'fault') {
-        applyFault(network, event, state);
+        applyFault(network, event, state, clocks);
       }
     }
     for (const row of this.q.violations.all(t) as Array<{ data: string }>) {
@@ -249,7 +252,8 @@ export class SessionReplay {
       const life = this.lifeAt(id, t);
       const status = life ? statusAt(this.db, life.life, t) : null;
       const nodeState = life === null ? 'up' : (state.get(id) ?? 'up');
-      return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || status === null ? null : (JSON.parse(status) as NodeStatus), life: life?.life ?? null };
+      const clock = clocks.get(id);
+      return { id, state: nodeState, status: nodeState === 'down' || nodeState === 'failed' || status === null ? null : (JSON.parse(status) as NodeStatus), life: life?.life ?? null, ...(clock === undefined ? {} : { clock }) };
     });
     const recent = (this.q.recent.all(upTo, EVENTS_AROUND) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as JournalEvent).reverse();
     const messages = (this.q.messages.all(this.seqAt(t - FLIGHT_WINDOW_MS), upTo) as Array<{ data: string }>)
@@ -376,7 +380,7 @@ function drainInto(node: ConsensusNode, storage: MemoryStorage): void {
  * or, for a session recorded before faults were typed, the one its sentence describes. `state`
  * has every node started so far: a partition cuts those in no group off alone, as it did live.
  */
-function applyFault(network: NetworkRules, event: { description: string; fault?: Fault }, state: Map<NodeId, ReplayNodeState>): void {
+function applyFault(network: NetworkRules, event: { description: string; fault?: Fault }, state: Map<NodeId, ReplayNodeState>, clocks: Map<NodeId, { offsetMs: number; drift: number }>): void {
   const fault = event.fault ?? parseFault(event.description);
   if (fault === null) return;
   switch (fault.kind) {
@@ -405,6 +409,10 @@ function applyFault(network: NetworkRules, event: { description: string; fault?:
     case 'resume':
     case 'restart':
       state.set(fault.node, 'up');
+      return;
+    case 'clock-skew':
+      if (fault.offsetMs === 0 && fault.drift === 0) clocks.delete(fault.node);
+      else clocks.set(fault.node, { offsetMs: fault.offsetMs, drift: fault.drift });
       return;
     // A live cluster journals a crash only as the fault (the simulator also as a node event).
     case 'crash':

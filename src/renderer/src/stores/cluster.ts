@@ -221,6 +221,7 @@ export const useClusterStore = defineStore('cluster', () => {
       }),
     nodeAction: (node: NodeId, action: NodeAction) => run(bridge.nodeAction(node, action), (text) => text),
     nodeCommand: (node: NodeId, action: string) => run(bridge.nodeCommand(node, action), (text) => text),
+    skewClock: (node: NodeId, offsetMs: number, drift: number) => run(bridge.skewClock(node, offsetMs, drift), (text) => text),
     /** The colour the algorithm gives a message type, or null for one it does not list. */
     messageColour: (type: string): string | null => algorithm.value?.messages[type]?.colour ?? null,
     algorithm,
