@@ -20,7 +20,7 @@ import { applyFault } from '../runtime/faults.ts';
 import { DEFAULT_STRENGTH, drawFault, shuffled } from '../runtime/schedule.ts';
 import type { Fault } from '../../shared/fault.ts';
 
-export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan'] as const;
+export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan', 'torn'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** How hard each kind of fault hits. The defaults are moderate; a swarm run draws extreme ones. */
@@ -339,6 +339,15 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   let revealUntilUs = 0;
   let revealCrashes = 0;
   let replayUntilUs = 0;
+  // A crash between a Ready's sends and the end of its overlapping write (persistFirst false), as a
+  // worker thread can die: the write is lost, what it sent is out. One per fault, soon restarted.
+  let tornUntilUs = 0;
+  sim.onOverlappedWrite((node) => {
+    if (sim.timeUs >= tornUntilUs || !rng.chance(0.3)) return false;
+    tornUntilUs = 0;
+    sim.at(downTime(), () => sim.restart(node));
+    return true;
+  });
   const replayedTypes = new Set<string>();
   const revealKinds = [...new Set(Object.values(descriptor.messages).flatMap((m) => (m.reveals === undefined ? [] : [m.reveals])))];
   const crashOnDelivery = new Set<Envelope>();
@@ -431,6 +440,9 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         if (revealKind === 'vote') elect();
         break;
       }
+      case 'torn':
+        tornUntilUs = sim.timeUs + Math.round(hold() * 1000);
+        break;
       case 'replay':
         replayUntilUs = sim.timeUs + Math.round(hold() * 1000);
         replayedTypes.clear();

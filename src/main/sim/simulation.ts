@@ -91,6 +91,8 @@ export interface SimulationStats {
   requestDuplicates: number;
   /** Uncertain operations sent again under the same client id and sequence number. */
   sameSeqRetries: number;
+  /** Nodes crashed after a Ready's messages left and before its overlapping write was done. */
+  tornWrites: number;
 }
 
 const EV_TICK = 0;
@@ -201,9 +203,11 @@ export class Simulation<O = unknown> implements FaultTarget {
     ops: { ok: 0, fail: 0, info: 0 },
     requestDuplicates: 0,
     sameSeqRetries: 0,
+    tornWrites: 0,
   };
   private readonly sendListeners: Array<(envelope: Envelope) => boolean | void> = [];
   private readonly electedListeners: Array<(node: NodeId, status: NodeStatus) => void> = [];
+  private readonly overlappedWriteListeners: Array<(node: NodeId) => boolean> = [];
   private readonly deliveredListeners: Array<(envelope: Envelope) => void> = [];
 
   constructor(options: SimulationOptions<O>) {
@@ -348,17 +352,31 @@ export class Simulation<O = unknown> implements FaultTarget {
       const status = member.node.status();
       for (const o of this.observers) o.onNodeStart?.(member.id, persisted, status, this.now);
     }
-    this.drain(member);
+    const torn = this.drain(member);
     this.stepTap?.lifeStarted(member.id, member.node);
+    if (torn) this.crash(member.id);
   }
 
   /** Carries out every pending Ready of a node, in the contract's order; `done` gets each one. */
-  private drain(member: Member, done?: Ready[]): void {
+  /**
+   * Carries out every pending Ready of a node, in the contract's order; `done` gets each one.
+   * Returns true when a Ready whose write overlapped its sends (persistFirst false) was cut short:
+   * the node crashes, as on worker threads, after its messages left and before its write was done;
+   * the caller crashes it once the step is accounted for.
+   */
+  private drain(member: Member, done?: Ready[]): boolean {
     const node = member.node;
-    if (node === null) return;
+    if (node === null) return false;
     while (node.hasReady()) {
       const ready = node.ready();
       done?.push(ready);
+      // The write lost: the monitors judge what the node wrote, so they are told it wrote nothing.
+      const torn = ready.persistFirst === false && ready.persist !== null && this.overlappedWriteListeners.some((listener) => listener(member.id));
+      if (torn) {
+        this.stats.tornWrites++;
+        this.emitTorn(member, ready);
+        return true;
+      }
       if (ready.persist !== null) member.storage.write(ready.persist);
       const status = node.status();
       const isLeader = status.role === 'leader';
@@ -378,6 +396,25 @@ export class Simulation<O = unknown> implements FaultTarget {
         } else {
           this.adminReplies.push({ node: member.id, reply });
         }
+      }
+    }
+    return false;
+  }
+
+  /** A Ready whose write is lost: its messages and replies still leave, as they had on worker threads. */
+  private emitTorn(member: Member, ready: Ready): void {
+    const node = member.node as ConsensusNode;
+    const status = node.status();
+    const unwritten: Ready = { ...ready, persist: null };
+    for (const o of this.observers) o.onReady?.(member.id, unwritten, status, this.now);
+    if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), JSON.stringify(ready.replies), status, this.now / 1000);
+    for (const envelope of ready.messages) this.send(envelope);
+    for (const reply of ready.replies) {
+      if (reply.kind === 'client') {
+        const client = reply.clientId - 1;
+        if (client >= 0 && client < this.clients.length) this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_REPLY, client, null, null, reply, member.index);
+      } else {
+        this.adminReplies.push({ node: member.id, reply });
       }
     }
   }
@@ -414,12 +451,13 @@ export class Simulation<O = unknown> implements FaultTarget {
     }
     node.step(input);
     if (this.stepTap === undefined) {
-      this.drain(member);
+      if (this.drain(member)) this.crash(member.id);
       return;
     }
     const readies: Ready[] = [];
-    this.drain(member, readies);
+    const torn = this.drain(member, readies);
     this.stepTap.stepped(member.id, node, inputJson as string, readies, this.now / 1000);
+    if (torn) this.crash(member.id);
   }
 
   private member(id: NodeId): Member {
@@ -589,6 +627,14 @@ export class Simulation<O = unknown> implements FaultTarget {
   }
 
   /** A node that becomes leader (status role 'leader'), right after its first Ready as leader went out. */
+  /**
+   * Asked for every Ready whose write may overlap its sends (persistFirst false): true crashes the
+   * node after its messages left and before the write was done (fault schedules aim with it).
+   */
+  onOverlappedWrite(listener: (node: NodeId) => boolean): void {
+    this.overlappedWriteListeners.push(listener);
+  }
+
   onElected(listener: (node: NodeId, status: NodeStatus) => void): void {
     this.electedListeners.push(listener);
   }

@@ -89,6 +89,8 @@ export class RaftNode implements ConsensusNode {
   private configIndex: number;
 
   private ticks = 0;
+  /** Restarted with lease reads on: for its first election timeout it votes for no one (see the constructor). */
+  private readonly restartedUnderLease: boolean;
   protected electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
@@ -148,6 +150,10 @@ export class RaftNode implements ConsensusNode {
     this.configIndex = this.log.snapshotIndex;
     this.refreshConfig();
     this.resetElectionTimer();
+    // A node restarted from its disk cannot know whether a leader's lease (which may count its own
+    // answer from before the crash) still holds: with lease reads it waits out one election timeout
+    // before it votes, as if it had just heard from a leader (thesis §6.4.1).
+    this.restartedUnderLease = this.options.readMode === 'lease' && hs.term > 0;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -393,7 +399,9 @@ export class RaftNode implements ConsensusNode {
   /** Followers in a leader's lease reject candidates (thesis §4.2.3 and §9.6). */
   private inLease(preVote: boolean): boolean {
     const guarded = preVote ? this.options.preVote : this.options.checkQuorum || this.options.readMode === 'lease';
-    return guarded && this.leader !== null && this.electionElapsed < this.options.electionTicks;
+    if (!guarded) return false;
+    if (this.restartedUnderLease && this.ticks < this.options.electionTicks) return true;
+    return this.leader !== null && this.electionElapsed < this.options.electionTicks;
   }
 
   /** Whether this node may vote for `from` in `m`'s term, before looking at logs. Overridden by a mutant. */
