@@ -100,7 +100,7 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
   if (unknown > 0) io.out(`linearizability undecided (search out of time) for ${unknown} run(s), counted as violations`);
   const sum = (f: (r: (typeof result.runs)[number]) => number): number => result.runs.reduce((n, r) => n + f(r), 0);
   io.out(
-    `client duplicates: ${sum((r) => r.requestDuplicates)} requests delivered twice by the network, ${sum((r) => r.sameSeqRetries)} retries under the same sequence number; ${sum((r) => r.duplicatesCommitted)} writes committed again under a sequence number already applied (deduplicated unless a violation says otherwise)`,
+    `client duplicates: ${sum((r) => r.requestDuplicates)} requests delivered twice by the network, ${sum((r) => r.sameSeqRetries)} retries under the same sequence number; ${sum((r) => r.duplicatesCommitted)} writes committed again under a sequence number already applied (deduplicated unless a violation says otherwise); ${sum((r) => r.tornWrites)} crashes that lost a write whose messages had left`,
   );
   io.out(`runs: ${options.runs}, violations: ${result.violations}, simulated: ${simulated.toFixed(1)} s, wall: ${wall.toFixed(1)} s, speed: ${Math.round(simulated / Math.max(wall, 1e-9))} x`);
   return result.violations === 0 ? 0 : 1;

@@ -61,6 +61,8 @@ export interface FuzzRunResult {
   /** Client requests the network delivered twice, and uncertain operations retried under the same seq. */
   requestDuplicates: number;
   sameSeqRetries: number;
+  /** Crashes that lost a write whose messages had already left (the torn fault). */
+  tornWrites: number;
   /** The fault kinds this run used (a swarm run draws its own). */
   faults: readonly FaultKind[];
 }
@@ -166,6 +168,7 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     duplicatesCommitted: monitor.summary().duplicates ?? 0,
     requestDuplicates: sim.stats.requestDuplicates,
     sameSeqRetries: sim.stats.sameSeqRetries,
+    tornWrites: sim.stats.tornWrites,
     faults: kinds,
   };
 }
