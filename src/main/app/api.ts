@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import { API_METHODS, MAX_CALL_BYTES, type ApiMethod, type Result } from '../../shared/bridge.ts';
-import { clusterSettingsSchema, kvOpSchema, limited, linkRuleSchema, nodeIdSchema, workloadSchema } from '../../shared/schemas.ts';
+import { clusterSettingsSchema, kvOpSchema as op, limited, linkRuleSchema as linkRule, nodeIdSchema as nodeId, workloadSchema as workload } from '../../shared/schemas.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 import { algorithmNames } from '../../nodes/index.ts';
@@ -14,7 +14,6 @@ import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record
 // The shapes live in src/shared/schemas.ts, where the window checks its forms with them too; the
 // algorithm's name is checked here against the registry.
 const settings = clusterSettingsSchema.extend({ algorithm: z.enum(algorithmNames() as [string, ...string[]]) });
-const { nodeId, linkRule, op, workload } = { nodeId: nodeIdSchema, linkRule: linkRuleSchema, op: kvOpSchema, workload: workloadSchema };
 
 // A session is named by its file in the data folder, never by a path: the window cannot reach
 // anything else on the disk.

@@ -247,7 +247,13 @@ function progressLine(ms: number, ops: { ok: number; fail: number; info: number 
  */
 function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], intervalMs: number): { finish(): Promise<void> } {
   const undo: Fault[][] = [];
-  const view = { nodeIds: cluster.nodeIds, leader: () => cluster.leader(), startingRule: cluster.networkView().defaultRule };
+  const view = {
+    get nodeIds(): NodeId[] {
+      return cluster.nodeIds;
+    },
+    leader: () => cluster.leader(),
+    startingRule: cluster.networkView().defaultRule,
+  };
   // A fault or its undo that cannot be done any more (the cluster is stopping) is moot, not fatal.
   const apply = async (faults: readonly Fault[]): Promise<void> => {
     for (const fault of faults) {

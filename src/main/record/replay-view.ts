@@ -221,7 +221,7 @@ export class SessionReplay {
     }
     // A second after the last snapshot has its latencies but not yet its commits: it is left for later.
     const last = lastSnapshot === null ? Infinity : Math.floor(lastSnapshot / 1000);
-    return vitals.between(Math.floor(start / 1000), last).filter((p) => p.t * 1000 > start - 1000);
+    return vitals.between(Math.floor(start / 1000), last);
   }
 
 

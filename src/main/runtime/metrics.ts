@@ -13,17 +13,10 @@ export class MetricsReducer {
   private readonly leaderships = new Set<string>();
   /** When each process's open operation was invoked (history time, nanoseconds). */
   private readonly invoked = new Map<number, number>();
-  private highestCommit: number | null;
+  /** The highest commit index seen; a replay that starts mid-session raises it first (baseline). */
+  private highestCommit = 0;
   /** The first second `take` has not handed out yet. */
   private nextSecond = 0;
-
-  /**
-   * `commitsFrom`: the commit index counting starts from (0 for a cluster that starts empty); null
-   * when the first one seen is only where counting starts (a replay that begins mid-session).
-   */
-  constructor(commitsFrom: number | null = 0) {
-    this.highestCommit = commitsFrom;
-  }
 
   private point(timeMs: number): MetricsPoint {
     const t = Math.floor(timeMs / 1000);
@@ -37,10 +30,6 @@ export class MetricsReducer {
 
   /** A node's commit index at `timeMs`: what it adds to the highest seen counts as committed then. */
   commit(timeMs: number, index: number): void {
-    if (this.highestCommit === null) {
-      this.highestCommit = index;
-      return;
-    }
     // The second is there even when nothing committed in it: a quiet second is a figure too.
     const p = this.point(timeMs);
     if (index <= this.highestCommit) return;
@@ -50,7 +39,7 @@ export class MetricsReducer {
 
   /** Where counting starts: a commit index already reached, counted in no second. */
   baseline(index: number): void {
-    if (this.highestCommit === null || index > this.highestCommit) this.highestCommit = index;
+    if (index > this.highestCommit) this.highestCommit = index;
   }
 
   /** A node leads at `timeMs` in `term`: a leadership not seen before is an election. */

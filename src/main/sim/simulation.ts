@@ -357,7 +357,6 @@ export class Simulation<O = unknown> implements FaultTarget {
     if (torn) this.crash(member.id);
   }
 
-  /** Carries out every pending Ready of a node, in the contract's order; `done` gets each one. */
   /**
    * Carries out every pending Ready of a node, in the contract's order; `done` gets each one.
    * Returns true when a Ready whose write overlapped its sends (persistFirst false) was cut short:
@@ -370,20 +369,17 @@ export class Simulation<O = unknown> implements FaultTarget {
     while (node.hasReady()) {
       const ready = node.ready();
       done?.push(ready);
-      // The write lost: the monitors judge what the node wrote, so they are told it wrote nothing.
+      // The write lost, the messages and replies out: the monitors judge what the node wrote, so
+      // they are told it wrote nothing, and the node takes no further part in elections.
       const torn = ready.persistFirst === false && ready.persist !== null && this.overlappedWriteListeners.some((listener) => listener(member.id));
-      if (torn) {
-        this.stats.tornWrites++;
-        this.emitTorn(member, ready);
-        return true;
-      }
-      if (ready.persist !== null) member.storage.write(ready.persist);
+      if (torn) this.stats.tornWrites++;
+      else if (ready.persist !== null) member.storage.write(ready.persist);
       const status = node.status();
-      const isLeader = status.role === 'leader';
-      const elected = isLeader && !member.wasLeader;
+      const elected = !torn && status.role === 'leader' && !member.wasLeader;
       if (elected) this.stats.elections++;
-      member.wasLeader = isLeader;
-      for (const o of this.observers) o.onReady?.(member.id, ready, status, this.now);
+      if (!torn) member.wasLeader = status.role === 'leader';
+      const observed = torn ? { ...ready, persist: null } : ready;
+      for (const o of this.observers) o.onReady?.(member.id, observed, status, this.now);
       if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), JSON.stringify(ready.replies), status, this.now / 1000);
       for (const envelope of ready.messages) this.send(envelope);
       if (elected) for (const listener of this.electedListeners) listener(member.id, status);
@@ -397,26 +393,9 @@ export class Simulation<O = unknown> implements FaultTarget {
           this.adminReplies.push({ node: member.id, reply });
         }
       }
+      if (torn) return true;
     }
     return false;
-  }
-
-  /** A Ready whose write is lost: its messages and replies still leave, as they had on worker threads. */
-  private emitTorn(member: Member, ready: Ready): void {
-    const node = member.node as ConsensusNode;
-    const status = node.status();
-    const unwritten: Ready = { ...ready, persist: null };
-    for (const o of this.observers) o.onReady?.(member.id, unwritten, status, this.now);
-    if (this.recorder) this.recorder.output(member.id, ready.messages.map((m) => this.wire(m)), JSON.stringify(ready.replies), status, this.now / 1000);
-    for (const envelope of ready.messages) this.send(envelope);
-    for (const reply of ready.replies) {
-      if (reply.kind === 'client') {
-        const client = reply.clientId - 1;
-        if (client >= 0 && client < this.clients.length) this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_REPLY, client, null, null, reply, member.index);
-      } else {
-        this.adminReplies.push({ node: member.id, reply });
-      }
-    }
   }
 
   private input(member: Member, input: Input): void {
