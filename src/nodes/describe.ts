@@ -17,6 +17,12 @@ export function formatRequest(request: ClientRequest): string {
       return `${who} append ${op.key}+=${JSON.stringify(op.value)}`;
     case 'delete':
       return `${who} delete ${op.key}`;
+    case 'incr':
+      return `${who} incr ${op.key}${op.value >= 0 ? '+' : ''}${op.value}`;
+    case 'add':
+      return `${who} add ${op.key} ${JSON.stringify(op.value)}`;
+    case 'remove':
+      return `${who} remove ${op.key} ${JSON.stringify(op.value)}`;
   }
 }
 

@@ -5,7 +5,8 @@
 // log-based checks (a stale snapshot installed over newer state rewinds a follower, and the
 // entries it applies again are the same ones), so it is checked directly.
 
-import type { NodeId, NodeStatus, Reply } from '../shared/protocol.ts';
+import type { LogNodeStatus } from './types.ts';
+import type { NodeId, Reply } from '../shared/protocol.ts';
 import { digestReady, type ReadyDigest } from './ready-digest.ts';
 import { SafetyViolation, type MonitorOptions, type MonitorSummary, type SafetyMonitor } from './monitor.ts';
 import type { PersistedState, Ready } from './types.ts';
@@ -48,7 +49,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
     return s;
   };
 
-  const check = (node: NodeId, s: NodeProgress, status: NodeStatus, timeUs: number): void => {
+  const check = (node: NodeId, s: NodeProgress, status: LogNodeStatus, timeUs: number): void => {
     if (status.commit < s.commit) violate('commit_went_back', `${node}'s commit index went back from ${s.commit} to ${status.commit}`, timeUs, node);
     if (status.applied < s.applied) violate('applied_went_back', `${node}'s applied index went back from ${s.applied} to ${status.applied}`, timeUs, node);
     if (status.applied > status.commit) violate('applied_beyond_commit', `${node} applied up to ${status.applied} but its commit index is ${status.commit}`, timeUs, node);
@@ -66,7 +67,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
     }
   };
 
-  const onReadyDigest = (node: NodeId, digest: ReadyDigest, _replies: readonly Reply[], status: NodeStatus, timeUs: number): void => {
+  const onReadyDigest = (node: NodeId, digest: ReadyDigest, _replies: readonly Reply[], status: LogNodeStatus, timeUs: number): void => {
     const s = stateOf(node);
     if (digest.snapshot !== null) s.durableSnapshot = Math.max(s.durableSnapshot, digest.snapshot[0]);
     check(node, s, status, timeUs);
@@ -74,7 +75,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
   };
 
   return {
-    onNodeStart(node: NodeId, persisted: PersistedState, status: NodeStatus, timeUs: number): void {
+    onNodeStart(node: NodeId, persisted: PersistedState, status: LogNodeStatus, timeUs: number): void {
       const s = stateOf(node);
       s.up = true;
       // A new life starts from what the disk holds: the in-memory indexes of the last life are no
@@ -91,7 +92,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
       s.commit = status.commit;
       s.applied = status.applied;
     },
-    onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
+    onReady(node: NodeId, ready: Ready, status: LogNodeStatus, timeUs: number): void {
       const hardState = ready.persist?.hardState;
       // Only a commit index written before this Ready's messages and replies left counts: with
       // persistFirst false the algorithm declared that nothing it sends depends on it.

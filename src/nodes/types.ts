@@ -18,6 +18,7 @@
 // crash can make the node contradict what it already told a peer.
 
 import type { ConsistencyName } from '../shared/consistency.ts';
+import type { RequestFunction, WorkloadDataType } from '../shared/history.ts';
 import type { MessageKind, NodeAction, OptionField, StatusField } from './descriptor.ts';
 import type { MonitorOptions, SafetyMonitor } from './monitor.ts';
 import type { Rng } from '../shared/rng.ts';
@@ -31,6 +32,21 @@ import type {
   Snapshot,
 } from '../shared/protocol.ts';
 
+/** The roles of a leader-based consensus node (Raft's, and Multi-Paxos's in the same words). */
+export type ConsensusRole = 'leader' | 'follower' | 'candidate' | 'precandidate';
+
+/** The status of an algorithm with a replicated log: every log convention of NodeStatus present. */
+export interface LogNodeStatus extends NodeStatus {
+  role: ConsensusRole;
+  term: number;
+  votedFor: NodeId | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  voters: readonly NodeId[];
+}
+
 export type { Rng };
 
 /** A message between nodes. Nodes know only peer ids; the harness owns the network. */
@@ -41,8 +57,12 @@ export interface Envelope<B extends { type: string } = { type: string }> {
 }
 
 export type Input =
-  /** One logical clock tick. Nodes measure every timeout in ticks. */
-  | { kind: 'tick' }
+  /**
+   * One logical clock tick. Nodes measure every timeout in ticks. `clockMs`: the node's clock
+   * reading in milliseconds (its harness's time, plus the offset and the drift of a clock-skew
+   * fault), given only to algorithms that declare `readsClock`.
+   */
+  | { kind: 'tick'; clockMs?: number }
   | { kind: 'message'; envelope: Envelope }
   | { kind: 'client'; request: ClientRequest }
   | { kind: 'admin'; request: AdminRequest };
@@ -147,6 +167,9 @@ export interface NodeDetail {
   progress: PeerProgress[];
 }
 
+/** A function of an algorithm's options, bivariant in them (as methods are) so that Algorithm<O> stays assignable to Algorithm<unknown>. */
+type OfOptions<O, R> = { of(options: O): R }['of'];
+
 /**
  * One algorithm, behind the one contract: the node factory and what the rest of the product needs
  * to know about it (descriptor.ts). Registered in index.ts, the only list of algorithms.
@@ -168,16 +191,29 @@ export interface Algorithm<O = unknown, N extends ConsensusNode = ConsensusNode>
   readonly actions: readonly NodeAction[];
   /** It serves `add_server` and `remove_server` (the window's Add node and Remove). */
   readonly membership: boolean;
+  /** How the window names a role where the status's word is not the one people use ('leader' -> 'primary'). */
+  readonly roleLabels?: Readonly<Record<string, string>>;
   /** Status fields whose every change the window shows at once (default: role, term, leader). */
   readonly significantStatus?: readonly string[];
   /** The option (in ticks) a follower waits for its leader before it acts, if it has one. */
   readonly leaderTimeoutOption?: string;
 
   /**
-   * The consistency model its clients' histories keep (src/shared/consistency.ts): the window
-   * raises an alarm when it breaks, and shows stronger models breaking as what the design gives up.
+   * The consistency model its clients' histories keep (src/shared/consistency.ts), with these
+   * options: the window raises an alarm when it breaks, and shows stronger models breaking as what
+   * the design gives up. Null: no model at all (its monitors still hold).
    */
-  readonly promises: ConsistencyName;
+  readonly promises: ConsistencyName | null | OfOptions<O, ConsistencyName | null>;
+  /**
+   * The data types it serves with these options, and for each the requests it takes (absent: every
+   * data type, with every request: a replicated state machine serves anything deterministic).
+   */
+  serves?(options: O): Partial<Record<WorkloadDataType, readonly RequestFunction[]>>;
+  /**
+   * It reads its node's clock (last-writer-wins timestamps): each `tick` input then carries
+   * `clockMs`, the node's own clock reading, which a clock-skew fault moves.
+   */
+  readonly readsClock?: boolean;
   /** Its own safety monitors, one set per run, fed by the harness after every Ready. */
   createMonitor(options?: MonitorOptions): SafetyMonitor;
   /** Options a fuzz run draws: every switch, and extreme settings. */

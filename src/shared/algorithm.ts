@@ -37,6 +37,8 @@ export interface StatusField {
   label: string;
   kind: StatusFieldKind;
   description?: string;
+  /** Shown on the node card too (a few at most: the card has one line for them). */
+  card?: boolean;
 }
 
 export interface MessageKind {
@@ -78,13 +80,16 @@ export interface AlgorithmInfo {
   name: string;
   title: string;
   summary: string;
-  promises: string;
+  /** What it promises with its default options (the running cluster's own promise is in its health). */
+  promises: string | null;
   options: readonly OptionField[];
   defaults: Record<string, unknown>;
   status: readonly StatusField[];
   messages: Readonly<Record<string, MessageKind>>;
   actions: ReadonlyArray<Omit<NodeAction, 'command'>>;
   membership: boolean;
+  /** How the window names a role, where the status's word is not the one people use ('leader' -> 'primary'). */
+  roleLabels: Readonly<Record<string, string>>;
   /** The option (in ticks) a follower waits for its leader before it acts: the node card's timer. */
   leaderTimeoutOption: string | null;
 }

@@ -5,7 +5,7 @@
 
 import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName, type ConsistencyVerdict } from './consistency.ts';
 import type { AlgorithmInfo } from './algorithm.ts';
-import type { HistoryEvent } from './history.ts';
+import type { HistoryEvent, OpValue } from './history.ts';
 import type { JournalEvent } from './journal.ts';
 import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
 
@@ -237,7 +237,7 @@ export type ClientTarget = NodeId | 'leader';
 export interface ClientOutcome {
   type: 'ok' | 'fail' | 'info';
   /** The value read, or the value written. */
-  value: unknown;
+  value: OpValue;
   /** The node that answered last. */
   node: NodeId | null;
   error: string | null;

@@ -2,7 +2,12 @@
 // The simulator, the live cluster and the `check` CLI all speak this format, so a history
 // written by any of them can be checked, exported and re-imported unchanged.
 
-export type OpFunction = 'read' | 'write' | 'cas' | 'append' | 'delete';
+/**
+ * What a client asks of a key: a register's read, write, cas, append and delete; a counter's and a
+ * set's `add` (a counter adds a whole number, a set an element) and a set's `remove`. The data
+ * type of the run says which `add` it is (the checker's --model).
+ */
+export type OpFunction = 'read' | 'write' | 'cas' | 'append' | 'delete' | 'add' | 'remove';
 
 /**
  * invoke: the client sent the operation.
@@ -14,7 +19,12 @@ export type HistoryEventType = 'invoke' | 'ok' | 'fail' | 'info';
 
 /** Values are JSON scalars; a cas carries `[expected, new]`. `null` means "absent". */
 export type KvScalar = string | number | boolean | null;
-export type OpValue = KvScalar | [KvScalar, KvScalar];
+/**
+ * What a key holds, and what a read returns: a scalar, or a list: a set's elements (sorted), or
+ * the concurrent values of a register that keeps them all (siblings, sorted).
+ */
+export type KvValue = KvScalar | KvScalar[];
+export type OpValue = KvScalar | [KvScalar, KvScalar] | KvScalar[];
 
 export interface HistoryEvent {
   process: number;
@@ -27,15 +37,24 @@ export interface HistoryEvent {
   time?: number;
 }
 
-export const OP_FUNCTIONS: readonly OpFunction[] = ['read', 'write', 'cas', 'append', 'delete'];
-
 /**
- * What a history handed to the checker may hold: the cluster's operations, and the counter's and
- * the set's `add` and `remove`. Kept apart from OpFunction so that the simulator's and the
- * cluster's exhaustive switches over what they serve stay exhaustive.
+ * What a workload's keys hold: registers (a key-value store), counters or sets, each with its own
+ * operations (a client's request: protocol.ts's KvOp `f`). The checker's --model of the history.
  */
-export type CheckedFunction = OpFunction | 'add' | 'remove';
-export const CHECKED_FUNCTIONS: readonly CheckedFunction[] = [...OP_FUNCTIONS, 'add', 'remove'];
+export type WorkloadDataType = 'kv' | 'counter' | 'set';
+export const WORKLOAD_DATA_TYPES: readonly WorkloadDataType[] = ['kv', 'counter', 'set'];
+export type RequestFunction = 'read' | 'write' | 'cas' | 'append' | 'delete' | 'incr' | 'add' | 'remove';
+export const DATA_TYPE_REQUESTS: Readonly<Record<WorkloadDataType, readonly RequestFunction[]>> = {
+  kv: ['read', 'write', 'cas', 'append', 'delete'],
+  counter: ['read', 'incr'],
+  set: ['read', 'add', 'remove'],
+};
+
+export const OP_FUNCTIONS: readonly OpFunction[] = ['read', 'write', 'cas', 'append', 'delete', 'add', 'remove'];
+
+/** What a history handed to the checker may hold: every operation clients send. */
+export type CheckedFunction = OpFunction;
+export const CHECKED_FUNCTIONS: readonly CheckedFunction[] = OP_FUNCTIONS;
 
 /** An event as the checker reads it: a set's read completes with its elements; any read may be final. */
 export interface CheckedEvent {
@@ -43,7 +62,7 @@ export interface CheckedEvent {
   type: HistoryEventType;
   f: CheckedFunction;
   key?: string;
-  value: OpValue | KvScalar[];
+  value: OpValue;
   time?: number;
   /** A read issued after the faults healed and a quiet period: what `convergent` judges. */
   final?: boolean;

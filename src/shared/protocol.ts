@@ -2,7 +2,7 @@
 // replies, log entries and snapshots. Plain data only (structured-clone and JSON safe), so the same
 // values travel between worker threads, into SQLite, over WebSocket and into recorded sessions.
 
-import type { KvScalar } from './history.ts';
+import type { KvScalar, KvValue, OpFunction, OpValue } from './history.ts';
 
 /**
  * The length of one logical tick, the only clock a node sees: the harnesses (simulator, live
@@ -18,7 +18,30 @@ export type KvOp =
   | { f: 'write'; key: string; value: KvScalar }
   | { f: 'cas'; key: string; expected: KvScalar; value: KvScalar }
   | { f: 'append'; key: string; value: string }
-  | { f: 'delete'; key: string };
+  | { f: 'delete'; key: string }
+  /** A counter: adds `value` (negative: subtracts). */
+  | { f: 'incr'; key: string; value: number }
+  /** A set: adds or removes one element. */
+  | { f: 'add'; key: string; value: KvScalar }
+  | { f: 'remove'; key: string; value: KvScalar };
+
+/** The function a history records for an operation: a counter's `incr` is the checker's `add`. */
+export function historyFunction(op: KvOp): OpFunction {
+  return op.f === 'incr' ? 'add' : op.f;
+}
+
+/** The value a history records at an operation's invoke (a read's is filled in at its ok). */
+export function historyValue(op: KvOp): OpValue {
+  switch (op.f) {
+    case 'read':
+    case 'delete':
+      return null;
+    case 'cas':
+      return [op.expected, op.value];
+    default:
+      return op.value;
+  }
+}
 
 /**
  * `clientId` + `seq` identify a request across retries: a client has at most one request open,
@@ -28,6 +51,12 @@ export interface ClientRequest {
   clientId: number;
   seq: number;
   op: KvOp;
+  /**
+   * Opaque: the causal context the last reply about this key gave this client (a version vector
+   * of the values it read). A store that keeps concurrent values as siblings merges the ones the
+   * context covers into this write; the client sends it back unread.
+   */
+  context?: string;
 }
 
 /**
@@ -40,10 +69,11 @@ export type ClientErrorCode =
   | 'leadership_lost' // indefinite: the entry was proposed but the proposer stepped down
   | 'unavailable' // definite: the node will not serve this now (transferring leadership, not a member)
   | 'stale_request' // definite: a retry of a request older than the client's newest
+  | 'wrong_type' // definite: the operation does not fit what the key holds (add to a number, say)
   | 'timeout'; // indefinite: set by the harness, never by a node
 
 export type ClientReply =
-  | { kind: 'client'; clientId: number; seq: number; ok: true; value: KvScalar }
+  | { kind: 'client'; clientId: number; seq: number; ok: true; value: KvValue; context?: string }
   | {
       kind: 'client';
       clientId: number;
@@ -89,12 +119,12 @@ export interface LogEntry {
 
 /** The replicated key-value store's state, as it goes into a snapshot. */
 export interface KvSnapshotData {
-  kv: Array<[string, KvScalar]>;
+  kv: Array<[string, KvValue]>;
   /** Per client: the newest applied seq and its reply value, for exactly-once retries. */
   sessions: Array<[number, number, ClientReplyResult]>;
 }
 
-export type ClientReplyResult = { ok: true; value: KvScalar } | { ok: false; error: 'cas_mismatch'; message: string };
+export type ClientReplyResult = { ok: true; value: KvValue } | { ok: false; error: 'cas_mismatch' | 'wrong_type'; message: string };
 
 export interface Snapshot {
   index: number;
@@ -104,19 +134,36 @@ export interface Snapshot {
   data: KvSnapshotData;
 }
 
-export type NodeRole = 'leader' | 'follower' | 'candidate' | 'precandidate';
+/** A status field's value, as the inspector, the journal and the window feed carry it. */
+export type StatusValue = string | number | boolean | null | readonly string[];
 
-/** What every algorithm reports about itself, for the UI, the journal and the invariant monitors. */
+/**
+ * What a node reports about itself, for the window, the journal and the monitors. Only `id`,
+ * `role` and `leader` are required; the other named fields are conventions that the harness
+ * understands where an algorithm has them, and an algorithm adds any fields of its own (its
+ * descriptor's `status` lists them, with labels, for the inspector).
+ */
 export interface NodeStatus {
   id: NodeId;
-  role: NodeRole;
-  term: number;
+  /**
+   * The node's part as its algorithm names it ('follower', 'candidate', 'replica'...). By
+   * convention 'leader' is the node that serves clients and that others redirect them to (a
+   * primary reports 'leader' and its descriptor's roleLabels shows it as "primary"); the harness
+   * counts a node becoming 'leader' as a leader change.
+   */
+  role: string;
+  /** Where this node would redirect a client: the leader it knows of (null: none, or no such node). */
   leader: NodeId | null;
-  votedFor: NodeId | null;
-  commit: number;
-  applied: number;
-  lastIndex: number;
+  /** Leaderships numbered in order (Raft's term, a ballot's round, an epoch), where there are any. */
+  term?: number;
+  votedFor?: NodeId | null;
+  /** Log-based algorithms: the committed, applied and last indexes, and the snapshot's. */
+  commit?: number;
+  applied?: number;
+  lastIndex?: number;
   /** Index of the last entry folded into the snapshot (0 when none). */
-  snapshotIndex: number;
-  voters: readonly NodeId[];
+  snapshotIndex?: number;
+  /** The members that vote or replicate (absent: every node of the cluster). */
+  voters?: readonly NodeId[];
+  readonly [field: string]: StatusValue | undefined;
 }

@@ -264,7 +264,7 @@ describe('live cluster', () => {
     expect(cluster.status('n4')?.voters).toEqual(['n1', 'n2', 'n3', 'n4']);
     const victim = cluster.nodeIds.find((id) => id !== cluster.leader() && id !== 'n4') as string;
     expect(await cluster.removeServer(victim)).toMatchObject({ ok: true });
-    await until(() => cluster.status('n4')?.voters.length === 3);
+    await until(() => cluster.status('n4')?.voters?.length === 3);
     expect(monitor.violations()).toEqual([]);
   });
 

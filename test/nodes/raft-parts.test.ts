@@ -108,6 +108,24 @@ describe('KvStateMachine', () => {
     expect(copy.read('k')).toBe(1);
     expect(copy.apply({ clientId: 1, seq: 2, op: { f: 'cas', key: 'k', expected: 2, value: 3 } }).kind).toBe('duplicate');
   });
+
+  it('keeps counters and sorted sets, and refuses an operation that does not fit what a key holds', () => {
+    const sm = new KvStateMachine();
+    let seq = 0;
+    const apply = (op: Parameters<KvStateMachine['apply']>[0]['op']) => sm.apply({ clientId: 1, seq: ++seq, op });
+    apply({ f: 'incr', key: 'c', value: 3 });
+    apply({ f: 'incr', key: 'c', value: -1 });
+    expect(sm.read('c')).toBe(2);
+    for (const e of ['b', 3, 'a', null, 1, 'b']) apply({ f: 'add', key: 's', value: e });
+    apply({ f: 'remove', key: 's', value: 3 });
+    expect(sm.read('s')).toEqual([null, 1, 'a', 'b']);
+    const refused = apply({ f: 'add', key: 'c', value: 1 });
+    expect(refused.kind === 'applied' && !refused.result.ok && refused.result.error).toBe('wrong_type');
+    expect(apply({ f: 'incr', key: 's', value: 1 }).kind === 'applied' && sm.read('s')).toEqual([null, 1, 'a', 'b']);
+    expect(KvStateMachine.fromSnapshot(sm.snapshot()).read('s')).toEqual([null, 1, 'a', 'b']);
+    for (const e of [null, 1, 'a', 'b']) apply({ f: 'remove', key: 's', value: e });
+    expect(sm.read('s')).toBeNull();
+  });
 });
 
 describe('MemoryStorage', () => {

@@ -16,6 +16,7 @@ import { CHECKPOINT_MS, RowWriter } from '../../src/main/record/row-writer.ts';
 import { SessionReplay } from '../../src/main/record/replay-view.ts';
 import { BufferPool, ChunkBuilder, readInputs, readOutputs, statusAt } from '../../src/main/record/chunks.ts';
 import type { NodeStatus } from '../../src/shared/protocol.ts';
+import type { LogNodeStatus } from '../../src/nodes/types.ts';
 import type { JournalEvent } from '../../src/shared/journal.ts';
 import type { WireInput } from '../../src/nodes/host/protocol.ts';
 import { encodeInputBatch, encodeInputBatchWithRefs } from '../../src/nodes/host/wire.ts';
@@ -527,7 +528,7 @@ describe('a simulation\'s events', () => {
 describe('statuses kept as changes', () => {
   it('reads back every status exactly, at any moment, across chunks, from whole statuses and changes', async () => {
     const { file, recorder } = liveRecorder('statuses.session.sqlite', 'n1');
-    let status: NodeStatus = { id: 'n1', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
+    let status: LogNodeStatus = { id: 'n1', role: 'follower', term: 1, leader: null, votedFor: null, commit: 0, applied: 0, lastIndex: 0, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] };
     const recorded: string[] = [];
     // 4,500 Readies: three chunks; commits move, and now and then the role, the leader or the voters change, or nothing does.
     for (let i = 1; i <= 4500; i++) {

@@ -28,16 +28,16 @@ import {
   startingLinkRule,
 } from '../../shared/bridge.ts';
 import type { ConsistencyName } from '../../shared/consistency.ts';
-import type { HistoryEvent, KvScalar, OpValue } from '../../shared/history.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
-import { TICK_MS } from '../../shared/protocol.ts';
+import { historyFunction, historyValue, TICK_MS } from '../../shared/protocol.ts';
 import { resolveSettings, SettingsError } from './cluster-settings.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
-import { getAlgorithm } from '../../nodes/index.ts';
+import { getAlgorithm, promisesOf } from '../../nodes/index.ts';
 
 import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
@@ -68,18 +68,6 @@ const LIVE_CHECKED: ConsistencyName = 'linearizable';
 const RECORDING_BEHIND_REPEAT_MS = 10_000;
 /** Processes of operations sent by hand, apart from the workload's clients (1..clients). */
 const MANUAL_PROCESS_BASE = 10_000;
-
-function historyValue(op: KvOp): OpValue {
-  switch (op.f) {
-    case 'read':
-    case 'delete':
-      return null;
-    case 'cas':
-      return [op.expected, op.value];
-    default:
-      return op.value;
-  }
-}
 
 export class PlaygroundService {
   readonly dataDir: string;
@@ -164,7 +152,7 @@ export class PlaygroundService {
     await this.stopRunningCluster();
     this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
-    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: algorithm.promises, models: modelsNotChecked(), strongest: [] };
+    this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: promisesOf(algorithm, settings.options), models: modelsNotChecked(), strongest: [] };
     this.explanation = null;
     this.alarmed.clear();
     this.consistencyErrorShown = false;
@@ -580,7 +568,7 @@ export class PlaygroundService {
     const started = performance.now();
     const now = (): number => Number(process.hrtime.bigint() - this.historyStart);
     const record = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
-    record({ process: client, type: 'invoke', f: op.f, key: op.key, value: historyValue(op), time: now() });
+    record({ process: client, type: 'invoke', f: historyFunction(op), key: op.key, value: historyValue(op), time: now() });
     // One request for every attempt (same client id and sequence number): applied at most once.
     const request = { clientId: client, seq: 1, op };
     let outcome: ClientOutcome | null = null;
@@ -597,8 +585,8 @@ export class PlaygroundService {
       else outcome = { type: givenUp(false), value: historyValue(op), node, error: verdict.message, ms };
     }
     outcome ??= { type: 'info', value: historyValue(op), node, error: `no answer within ${timeoutMs} ms: the operation may or may not take effect`, ms: performance.now() - started };
-    const value = outcome.type === 'ok' && op.f === 'read' ? (outcome.value as KvScalar) : op.f === 'read' ? null : historyValue(op);
-    record({ process: client, type: outcome.type, f: op.f, key: op.key, value, time: now() });
+    const value = outcome.type === 'ok' && op.f === 'read' ? outcome.value : op.f === 'read' ? null : historyValue(op);
+    record({ process: client, type: outcome.type, f: historyFunction(op), key: op.key, value, time: now() });
     return outcome;
   }
 

@@ -6,7 +6,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promiseRelation, type AppState, type ClusterSettings, type NodeInspection, type ReplayFrame, type RetentionView, type SessionListItem } from '../../shared/bridge.ts';
 import { TICK_MS, type NodeId } from '../../shared/protocol.ts';
-import { algorithmInfo, algorithms, getAlgorithm } from '../../nodes/index.ts';
+import { algorithmInfo, algorithms, getAlgorithm, promisesOf } from '../../nodes/index.ts';
+import type { ConsistencyName } from '../../shared/consistency.ts';
 import { SessionReplay } from '../record/replay-view.ts';
 import { exportSessions } from '../record/export.ts';
 import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/session-file.ts';
@@ -147,7 +148,7 @@ export class SessionLibrary {
       nodes: m.nodes.map((n) => ({ id: n.id, state: n.state, status: n.status, failure: null, file: `${name} (recorded)`, ...(n.clock === undefined ? {} : { clock: n.clock }) })),
       network: { cuts: m.cuts, defaultRule: m.defaultRule, links: m.links },
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
-      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: getAlgorithm(replay.meta.algorithm)?.promises ?? null, models: verdicts.models, strongest: verdicts.strongest },
+      health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: recordedPromise(replay.meta.algorithm, settings.options), models: verdicts.models, strongest: verdicts.strongest },
       workload: null,
       dataDir: this.dataDir,
     };
@@ -264,4 +265,10 @@ export class SessionLibrary {
     this.enforceRetention();
     return this.getRetention();
   }
+}
+
+/** What the recorded cluster's algorithm promises with its recorded options (null: unknown algorithm). */
+function recordedPromise(name: string, options: Record<string, unknown>): ConsistencyName | null {
+  const algorithm = getAlgorithm(name);
+  return algorithm === undefined ? null : promisesOf(algorithm, options);
 }

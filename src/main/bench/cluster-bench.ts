@@ -285,7 +285,7 @@ export const clusterBench: BenchSuite = {
         while (committedAt === null && performance.now() - t < 5000) {
           const next = cluster.leader();
           const s = next === null ? null : cluster.status(next);
-          if (s && s.term > oldTerm && s.commit > 0 && s.commit === s.lastIndex) committedAt = performance.now() - t;
+          if (s && (s.term ?? 0) > oldTerm && (s.commit ?? 0) > 0 && s.commit === s.lastIndex) committedAt = performance.now() - t;
           else await sleep(1);
         }
         failovers.push(committedAt ?? 5000);

@@ -22,7 +22,7 @@ import { defaultLinkRule, NetworkRules, type LinkRule } from '../sim/network-rul
 import { EventQueue } from '../sim/event-queue.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
-import { setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
+import { clockReading, setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
 
 /** Shared by every Ready without replies; never written to. */
 const NO_REPLIES: Reply[] = [];
@@ -79,6 +79,8 @@ export class ClusterError extends Error {}
 
 export class Cluster implements FaultTarget {
   readonly options: Required<Omit<ClusterOptions, 'algorithmOptions' | 'network' | 'observers' | 'workerUrl' | 'recorder'>> & Pick<ClusterOptions, 'algorithmOptions' | 'workerUrl' | 'recorder'>;
+  /** Its ticks carry each node's clock reading (last-writer-wins timestamps). */
+  private readonly readsClock: boolean;
   private readonly members = new Map<NodeId, Member>();
   private readonly rng: Rng;
   private readonly network: NetworkRules;
@@ -105,7 +107,9 @@ export class Cluster implements FaultTarget {
   private stopped = false;
 
   constructor(options: ClusterOptions) {
-    if (getAlgorithm(options.algorithm) === undefined) throw new ClusterError(`unknown algorithm ${JSON.stringify(options.algorithm)}`);
+    const algorithm = getAlgorithm(options.algorithm);
+    if (algorithm === undefined) throw new ClusterError(`unknown algorithm ${JSON.stringify(options.algorithm)}`);
+    this.readsClock = algorithm.readsClock === true;
     if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > 15) throw new ClusterError(`a cluster has 1 to 15 nodes, not ${options.nodes}`);
     const speed = options.speed ?? 1;
     if (!(speed >= 0.01 && speed <= 100)) throw new ClusterError(`speed must be between 0.01 and 100, not ${speed}`);
@@ -318,11 +322,13 @@ export class Cluster implements FaultTarget {
   }
 
   private tick(): void {
-    const tick: WireInput = { kind: 'tick' };
+    const steady: WireInput = { kind: 'tick' };
+    const now = this.virtualNow();
     for (const member of this.members.values()) {
       if (member.paused) continue;
+      const tick: WireInput = this.readsClock ? { kind: 'tick', clockMs: clockReading(member.clock, now) } : steady;
       // A drifting clock gets more ticks (or fewer) than the harness's.
-      const due = ticksDue(member.clock);
+      const due = ticksDue(member.clock, this.options.tickMs);
       if (due > 0) this.send(member, due === 1 ? [tick] : Array.from({ length: due }, () => tick));
     }
     this.at(this.options.tickMs, () => this.tick());
@@ -669,7 +675,7 @@ export class Cluster implements FaultTarget {
     let best: NodeStatus | null = null;
     for (const m of this.members.values()) {
       const s = m.status;
-      if (m.worker !== null && s && s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+      if (m.worker !== null && s && s.role === 'leader' && (best === null || (s.term ?? 0) > (best.term ?? 0))) best = s;
     }
     return best?.id ?? null;
   }

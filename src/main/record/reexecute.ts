@@ -149,7 +149,7 @@ export function summarize(persist: NonNullable<Ready['persist']>): PersistedSumm
 }
 
 /** A node's state as a data set shows it: its status, and a leader's view of its followers. */
-export type NodeState = Omit<NodeStatus, 'id'> & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
+export type NodeState = { [field: string]: NodeStatus[string] | Array<{ peer: NodeId; match: number; next: number; state: string }> } & { progress?: Array<{ peer: NodeId; match: number; next: number; state: string }> };
 
 type Progress = NonNullable<NodeState['progress']>;
 

@@ -191,11 +191,11 @@ export class SessionReplay {
       // first group are where counting starts, as its commit is).
       firstSnapshot ??= row.time;
       if (row.time === firstSnapshot) {
-        vitals.baseline(status.commit);
-        if (status.role === 'leader') vitals.knownLeader(status.id, status.term);
+        vitals.baseline(status.commit ?? 0);
+        if (status.role === 'leader') vitals.knownLeader(status.id, status.term ?? 0);
       } else {
-        vitals.commit(row.time, status.commit);
-        if (status.role === 'leader') vitals.leader(row.time, status.id, status.term);
+        vitals.commit(row.time, status.commit ?? 0);
+        if (status.role === 'leader') vitals.leader(row.time, status.id, status.term ?? 0);
       }
       lastSnapshot = row.time;
     }

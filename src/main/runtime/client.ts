@@ -5,14 +5,14 @@
 // effect: the history records `info` unless the client retries the same request (same client id
 // and sequence number, so the state machine applies it at most once).
 
-import type { KvScalar } from '../../shared/history.ts';
+import type { KvValue } from '../../shared/history.ts';
 import type { ClientReply, NodeId } from '../../shared/protocol.ts';
 
 /** Attempts an operation gets before the client gives up on it. */
 export const MAX_ATTEMPTS = 20;
 
 export type AttemptVerdict =
-  | { kind: 'ok'; value: KvScalar }
+  | { kind: 'ok'; value: KvValue; context?: string }
   /** Certainly not applied, and nowhere better to go (a cas that found another value). */
   | { kind: 'fail'; message: string }
   /** May or may not have taken effect: a timeout (null) or an indefinite error. */
@@ -22,8 +22,8 @@ export type AttemptVerdict =
 
 export function judgeReply(reply: ClientReply | null): AttemptVerdict {
   if (reply === null) return { kind: 'uncertain', message: 'no answer in time: the operation may or may not take effect' };
-  if (reply.ok) return { kind: 'ok', value: reply.value };
-  if (reply.error === 'cas_mismatch') return { kind: 'fail', message: reply.message };
+  if (reply.ok) return reply.context === undefined ? { kind: 'ok', value: reply.value } : { kind: 'ok', value: reply.value, context: reply.context };
+  if (reply.error === 'cas_mismatch' || reply.error === 'wrong_type') return { kind: 'fail', message: reply.message };
   if (!reply.definite) return { kind: 'uncertain', message: reply.message };
   return { kind: 'redirect', to: reply.leaderHint, message: reply.message };
 }

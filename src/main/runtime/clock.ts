@@ -10,6 +10,8 @@ export interface NodeClock {
   drift: number;
   /** Ticks owed but not given yet (the fraction a drifting clock carries to the next tick). */
   credit: number;
+  /** How far the drift has carried the clock's reading from the harness's time so far. */
+  gainedMs: number;
 }
 
 /** The slowest clock still ticks (a tenth of the harness's rate); the fastest ten times as fast. */
@@ -18,7 +20,7 @@ export const MAX_DRIFT = 9;
 export const MAX_OFFSET_MS = 3_600_000;
 
 export function steadyClock(): NodeClock {
-  return { offsetMs: 0, drift: 0, credit: 0 };
+  return { offsetMs: 0, drift: 0, credit: 0, gainedMs: 0 };
 }
 
 export function setSkew(clock: NodeClock, offsetMs: number, drift: number): void {
@@ -29,11 +31,20 @@ export function setSkew(clock: NodeClock, offsetMs: number, drift: number): void
   if (drift === 0) clock.credit = 0;
 }
 
-/** How many ticks the node gets at this tick of the harness (1 for a steady clock). */
-export function ticksDue(clock: NodeClock): number {
+/**
+ * How many ticks the node gets at this tick of the harness (1 for a steady clock), each `tickMs`
+ * long; the drift also moves the clock's reading.
+ */
+export function ticksDue(clock: NodeClock, tickMs: number): number {
   if (clock.drift === 0 && clock.credit === 0) return 1;
+  clock.gainedMs += clock.drift * tickMs;
   clock.credit += 1 + clock.drift;
   const due = Math.floor(clock.credit);
   clock.credit -= due;
   return due;
+}
+
+/** What the node's clock reads when the harness's reads `harnessMs` (whole milliseconds). */
+export function clockReading(clock: NodeClock, harnessMs: number): number {
+  return Math.round(harnessMs + clock.offsetMs + clock.gainedMs);
 }

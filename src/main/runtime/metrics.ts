@@ -76,8 +76,8 @@ export class MetricsReducer {
         this.sent(event.time, event.type);
         return;
       case 'state':
-        this.commit(event.time, event.status.commit);
-        if (event.status.role === 'leader') this.leader(event.time, event.status.id, event.status.term);
+        this.commit(event.time, event.status.commit ?? 0);
+        if (event.status.role === 'leader') this.leader(event.time, event.status.id, event.status.term ?? 0);
         return;
       case 'client': {
         const e = event.event;

@@ -8,7 +8,8 @@
 // its scenarioDefaults. Messages print as the algorithm describes them.
 
 import type { AdminCommand, ClientRequest, KvOp, LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
-import type { KvScalar } from '../../shared/history.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
+import type { KvValue } from '../../shared/history.ts';
 import { createRng } from '../../shared/rng.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import type { Algorithm, ConsensusNode, Envelope, Ready } from '../../nodes/types.ts';
@@ -23,7 +24,7 @@ export class ScenarioError extends Error {}
 export interface ScenarioNode extends ConsensusNode {
   entries?(): LogEntry[];
   termAt?(index: number): number;
-  keyValues?(): Array<[string, KvScalar]>;
+  keyValues?(): Array<[string, KvValue]>;
   /** One line about state the status does not show (an acceptor's promise and accepts, say). */
   describeState?(): string;
 }
@@ -41,6 +42,8 @@ interface Member {
   restarts: number;
   bootstrapVoters: NodeId[];
   lastStatus: NodeStatus | null;
+  /** Its clock's reading: TICK_MS more at each of its ticks, plus the offset `skew` sets. */
+  clockMs: number;
 }
 
 export interface InteractionOptions {
@@ -98,6 +101,7 @@ export class InteractionEnv {
     'add-nodes': (args) => this.addNodes(args),
     campaign: (args) => this.forEachNode(args, (m) => this.admin(m, { type: 'campaign' })),
     tick: (args) => this.tick(args),
+    skew: (args) => this.skew(args),
     'process-ready': (args) => this.forEachNode(args, (m) => this.processReady(m)),
     deliver: (args) => this.deliver(args),
     stabilize: (args) => this.stabilize(args),
@@ -189,7 +193,7 @@ export class InteractionEnv {
   }
 
   private createMember(id: NodeId, bootstrapVoters: NodeId[]): Member {
-    const member: Member = { id, storage: new MemoryStorage(), node: null, restarts: 0, bootstrapVoters, lastStatus: null };
+    const member: Member = { id, storage: new MemoryStorage(), node: null, restarts: 0, bootstrapVoters, lastStatus: null, clockMs: 0 };
     this.members.set(id, member);
     this.startNode(member);
     return member;
@@ -207,9 +211,19 @@ export class InteractionEnv {
     const count = args[1] === undefined ? 1 : Number(args[1]);
     const node = this.live(target);
     for (let i = 0; i < count; i++) {
-      node.step({ kind: 'tick' });
+      target.clockMs += TICK_MS;
+      node.step(this.algorithm.readsClock === true ? { kind: 'tick', clockMs: target.clockMs } : { kind: 'tick' });
       this.reportStateChange(target);
     }
+  }
+
+  /** `skew NODE MS`: the node's clock jumps MS milliseconds (negative: back), as a clock-skew fault's offset. */
+  private skew(args: string[]): void {
+    const member = this.member(args[0]);
+    const ms = Number(this.need(args[1], 'milliseconds'));
+    if (!Number.isInteger(ms)) throw new ScenarioError(`skew takes whole milliseconds, not ${args[1]}`);
+    member.clockMs += ms;
+    this.print(`${member.id}'s clock reads ${member.clockMs} ms`);
   }
 
   private admin(member: Member, command: AdminCommand): void {
@@ -251,6 +265,13 @@ export class InteractionEnv {
         break;
       case 'delete':
         op = { f, key };
+        break;
+      case 'incr':
+        op = { f, key, value: Number(this.need(positional[0], 'amount')) };
+        break;
+      case 'add':
+      case 'remove':
+        op = { f, key, value: parse(this.need(positional[0], 'element')) };
         break;
       default:
         throw new ScenarioError(`unknown operation ${f}`);
@@ -397,8 +418,14 @@ export class InteractionEnv {
         return;
       }
       const s = member.node.status();
+      if (s.term === undefined || s.commit === undefined) {
+        // Not a log algorithm: its own fields, in the order it reports them.
+        const fields = Object.entries(s).filter(([key]) => key !== 'id' && key !== 'role' && key !== 'leader');
+        this.print(`${member.id}: ${s.role} leader=${s.leader ?? '-'}${fields.map(([key, value]) => ` ${key}=${Array.isArray(value) ? value.join(',') : String(value)}`).join('')}`);
+        return;
+      }
       this.print(
-        `${member.id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} vote=${s.votedFor ?? '-'} commit=${s.commit} applied=${s.applied} last=${s.lastIndex} snapshot=${s.snapshotIndex} voters=${s.voters.join(',')}`,
+        `${member.id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} vote=${s.votedFor ?? '-'} commit=${s.commit} applied=${s.applied} last=${s.lastIndex} snapshot=${s.snapshotIndex} voters=${(s.voters ?? []).join(',')}`,
       );
     });
   }
@@ -408,7 +435,8 @@ export class InteractionEnv {
     if (node.entries === undefined) throw new ScenarioError(`${this.algorithm.name} nodes do not show a log`);
     const entries = node.entries();
     const s = node.status();
-    const head = s.snapshotIndex > 0 ? ` (snapshot at ${s.snapshotIndex}/${node.termAt?.(s.snapshotIndex) ?? '?'})` : '';
+    const snapshotIndex = s.snapshotIndex ?? 0;
+    const head = snapshotIndex > 0 ? ` (snapshot at ${snapshotIndex}/${node.termAt?.(snapshotIndex) ?? '?'})` : '';
     this.print(`${member.id} log${head}: ${entries.length === 0 ? '(empty)' : entries.map(formatEntry).join(' | ')}`);
   }
 

@@ -306,7 +306,7 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
         });
       } else if (watchNextLeader) {
         watchNextLeader = false;
-        watched = { node: leader, term: status.term, commit: status.commit };
+        watched = { node: leader, term: status.term ?? 0, commit: status.commit ?? 0 };
       }
     }
   };
@@ -320,11 +320,11 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
   const watchCommit = (envelope: Envelope): void => {
     const w = watched as { node: NodeId; term: number; commit: number };
     const status = sim.status(w.node);
-    if (status === null || status.term !== w.term || status.role !== 'leader') {
+    if (status === null || (status.term ?? 0) !== w.term || status.role !== 'leader') {
       watched = null;
       return;
     }
-    if (status.commit <= w.commit) return;
+    if ((status.commit ?? 0) <= w.commit) return;
     watched = null;
     if (!faultsOn()) return;
     const victim = envelope.src;

@@ -20,7 +20,7 @@ import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
 import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
-import { setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
+import { clockReading, setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
 
 export { defaultLinkRule, type LinkRule };
 
@@ -169,6 +169,8 @@ export class Simulation<O = unknown> implements FaultTarget {
   readonly seed: number;
   private readonly algorithm: Algorithm<O>;
   private readonly algorithmOptions: O;
+  /** Its ticks carry each node's clock reading (last-writer-wins timestamps). */
+  private readonly readsClock: boolean;
   private readonly rng: Rng;
   private readonly networkRng: Rng;
   private readonly clientRng: Rng;
@@ -213,6 +215,7 @@ export class Simulation<O = unknown> implements FaultTarget {
   constructor(options: SimulationOptions<O>) {
     this.seed = options.seed;
     this.algorithm = options.algorithm;
+    this.readsClock = options.algorithm.readsClock === true;
     this.algorithmOptions = { ...options.algorithm.defaultOptions, ...(options.algorithmOptions ?? {}) } as O;
     this.rng = createRng(options.seed);
     this.networkRng = this.rng.fork('network');
@@ -302,7 +305,8 @@ export class Simulation<O = unknown> implements FaultTarget {
         for (const member of this.members) {
           if (member.node === null || member.paused) continue;
           // A drifting clock gets more ticks (or fewer) than the harness's.
-          for (let n = ticksDue(member.clock); n > 0; n--) this.stepNode(member, TICK_INPUT);
+          const tick = this.readsClock ? { kind: 'tick' as const, clockMs: clockReading(member.clock, this.now / 1000) } : TICK_INPUT;
+          for (let n = ticksDue(member.clock, this.tickUs / 1000); n > 0; n--) this.stepNode(member, tick);
         }
         this.schedule(this.now + this.tickUs, EV_TICK, 0, null, null, null, 0);
         return;
@@ -475,7 +479,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     let best: NodeStatus | null = null;
     for (const m of this.members) {
       const s = m.node?.status();
-      if (s && s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+      if (s && s.role === 'leader' && (best === null || (s.term ?? 0) > (best.term ?? 0))) best = s;
     }
     return best?.id ?? null;
   }

@@ -45,10 +45,10 @@ export const MULTIPAXOS_SCENARIO_DEFAULTS: Partial<MultiPaxosOptions> = {
 
 export const MULTIPAXOS_STATUS_FIELDS: readonly StatusField[] = [
   { key: 'role', label: 'Role', kind: 'role', description: 'Candidate: running phase 1. Leader: phase 1 done, proposing in phase 2.' },
-  { key: 'term', label: 'Ballot round', kind: 'number', description: 'The round of the highest ballot this acceptor promised.' },
+  { key: 'term', label: 'Ballot round', kind: 'number', description: 'The round of the highest ballot this acceptor promised.', card: true },
   { key: 'leader', label: 'Leader', kind: 'node' },
   { key: 'lastIndex', label: 'Highest slot', kind: 'number', description: 'The highest slot this acceptor accepted a value in.' },
-  { key: 'commit', label: 'Chosen', kind: 'number', description: 'Every slot up to here is known to be chosen.' },
+  { key: 'commit', label: 'Chosen', kind: 'number', description: 'Every slot up to here is known to be chosen.', card: true },
   { key: 'applied', label: 'Applied', kind: 'number' },
   { key: 'snapshotIndex', label: 'Snapshot', kind: 'number' },
   { key: 'voters', label: 'Acceptors', kind: 'nodes' },

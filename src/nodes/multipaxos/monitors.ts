@@ -17,7 +17,8 @@
 //   learned_unchosen         a node applied, in a slot, a value that was not chosen there
 //   acknowledged_write_lost  a write a client was told succeeded is not what its slot holds
 
-import type { ClientRequest, EntryData, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import type { LogNodeStatus } from '../types.ts';
+import type { ClientRequest, EntryData, NodeId, Reply } from '../../shared/protocol.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { PersistedState, Ready } from '../types.ts';
 import { entryFingerprint } from '../ready-digest.ts';
@@ -88,7 +89,7 @@ export function createMultiPaxosMonitor(options: MonitorOptions = {}): SafetyMon
     if (throwOnViolation) throw v;
   };
 
-  const noteMembership = (status: NodeStatus): void => {
+  const noteMembership = (status: LogNodeStatus): void => {
     if (status.voters.length > clusterSize) clusterSize = status.voters.length;
   };
 
@@ -188,7 +189,7 @@ export function createMultiPaxosMonitor(options: MonitorOptions = {}): SafetyMon
   };
 
   return {
-    onNodeStart(node: NodeId, persisted: PersistedState, status: NodeStatus, timeUs: number): void {
+    onNodeStart(node: NodeId, persisted: PersistedState, status: LogNodeStatus, timeUs: number): void {
       noteMembership(status);
       const durable = (persisted.records.get(PROMISED_RECORD) as Ballot | undefined) ?? ZERO_BALLOT;
       const before = promised.get(node);
@@ -201,7 +202,7 @@ export function createMultiPaxosMonitor(options: MonitorOptions = {}): SafetyMon
         if (slot !== null && value !== null) recordAccept(node, slot, value as AcceptedRecord, timeUs);
       }
     },
-    onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
+    onReady(node: NodeId, ready: Ready, status: LogNodeStatus, timeUs: number): void {
       noteMembership(status);
       const records = ready.persist?.records;
       if (records !== undefined) checkRecords(node, records, timeUs);

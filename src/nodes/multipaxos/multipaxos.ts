@@ -9,9 +9,9 @@
 // choose), learning and catch-up, clients and reads, stepping down, Ready assembly.
 // The methods a mutant test overrides to inject a known bug are `protected`.
 
-import type { AdminRequest, ClientReply, ClientRequest, EntryData, LogEntry, NodeId, NodeRole, NodeStatus, Reply, Snapshot } from '../../shared/protocol.ts';
-import type { KvScalar } from '../../shared/history.ts';
-import type { Algorithm, AppliedEntry, ConsensusNode, Envelope, Input, NodeContext, NodeDetail, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
+import type { AdminRequest, ClientReply, ClientRequest, EntryData, LogEntry, NodeId, Reply, Snapshot } from '../../shared/protocol.ts';
+import type { KvValue } from '../../shared/history.ts';
+import type { Algorithm, ConsensusRole, LogNodeStatus, AppliedEntry, ConsensusNode, Envelope, Input, NodeContext, NodeDetail, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
 import { KvStateMachine } from '../kv/state-machine.ts';
 import { Acceptor, PROMISED_RECORD } from './acceptor.ts';
 import { ballotAbove, ballotEquals, formatBallot, nextBallot, ZERO_BALLOT, type Ballot } from './ballot.ts';
@@ -76,7 +76,7 @@ export class MultiPaxosNode implements ConsensusNode {
   private stateMachine: KvStateMachine;
   private applied: number;
 
-  protected role: NodeRole = 'follower';
+  protected role: ConsensusRole = 'follower';
   protected leader: NodeId | null = null;
   /** This node's own ballot while it is candidate or leader. */
   protected ballot: Ballot = ZERO_BALLOT;
@@ -835,9 +835,9 @@ export class MultiPaxosNode implements ConsensusNode {
   // ---------------------------------------------------------------------------------------------
   // Inspection (for the UI, scenarios and tests; never used to drive the algorithm)
 
-  private lastStatus: NodeStatus | null = null;
+  private lastStatus: LogNodeStatus | null = null;
 
-  status(): NodeStatus {
+  status(): LogNodeStatus {
     const term = this.acceptor.promised.round;
     const lastIndex = Math.max(this.acceptor.highestSlot, this.learned.commit);
     const s = this.lastStatus;
@@ -859,11 +859,11 @@ export class MultiPaxosNode implements ConsensusNode {
     return this.learned.termAt(slot);
   }
 
-  read(key: string): KvScalar {
+  read(key: string): KvValue {
     return this.stateMachine.read(key);
   }
 
-  keyValues(): Array<[string, KvScalar]> {
+  keyValues(): Array<[string, KvValue]> {
     return [...this.stateMachine.entries()];
   }
 

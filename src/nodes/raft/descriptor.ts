@@ -48,11 +48,11 @@ export const RAFT_SCENARIO_DEFAULTS: Partial<RaftOptions> = {
 
 export const RAFT_STATUS_FIELDS: readonly StatusField[] = [
   { key: 'role', label: 'Role', kind: 'role' },
-  { key: 'term', label: 'Term', kind: 'number', description: 'The election the node is in; a higher term deposes every older leader.' },
+  { key: 'term', label: 'Term', kind: 'number', description: 'The election the node is in; a higher term deposes every older leader.', card: true },
   { key: 'leader', label: 'Leader', kind: 'node' },
   { key: 'votedFor', label: 'Voted for', kind: 'node' },
   { key: 'lastIndex', label: 'Last index', kind: 'number' },
-  { key: 'commit', label: 'Commit', kind: 'number' },
+  { key: 'commit', label: 'Commit', kind: 'number', card: true },
   { key: 'applied', label: 'Applied', kind: 'number' },
   { key: 'snapshotIndex', label: 'Snapshot', kind: 'number' },
   { key: 'voters', label: 'Voters', kind: 'nodes' },

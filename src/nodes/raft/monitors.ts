@@ -5,7 +5,8 @@
 //
 // Each check costs O(entries changed) per Ready, not O(log): they run after every simulator step.
 
-import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
+import type { LogNodeStatus } from '../types.ts';
+import type { NodeId, Reply } from '../../shared/protocol.ts';
 import type { PersistedState, Ready } from '../types.ts';
 import type { RaftMessage } from './messages.ts';
 import { digestReady, type AppliedDigest, type EntryDigest, type ReadyDigest } from '../ready-digest.ts';
@@ -112,7 +113,7 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
     }
   };
 
-  const checkLeader = (node: NodeId, status: NodeStatus, log: DurableLog, timeUs: number): void => {
+  const checkLeader = (node: NodeId, status: LogNodeStatus, log: DurableLog, timeUs: number): void => {
     const becameLeader = status.role === 'leader' && (log.role !== 'leader' || log.term !== status.term);
     log.role = status.role;
     log.term = status.term;
@@ -202,7 +203,7 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
     log.durableVote = hs.vote;
   };
 
-  const onReadyDigest = (node: NodeId, digest: ReadyDigest, replies: readonly Reply[], status: NodeStatus, timeUs: number): void => {
+  const onReadyDigest = (node: NodeId, digest: ReadyDigest, replies: readonly Reply[], status: LogNodeStatus, timeUs: number): void => {
     const log = logOf(node);
     applyPersist(node, log, digest, timeUs);
     checkLeader(node, status, log, timeUs);
@@ -219,7 +220,7 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
   };
 
   return {
-    onNodeStart(node: NodeId, persisted: PersistedState, status: NodeStatus, timeUs: number): void {
+    onNodeStart(node: NodeId, persisted: PersistedState, status: LogNodeStatus, timeUs: number): void {
       const log = logOf(node);
       log.snapshotIndex = persisted.snapshot?.index ?? 0;
       log.snapshotTerm = persisted.snapshot?.term ?? 0;
@@ -230,7 +231,7 @@ export function createRaftMonitor(options: MonitorOptions = {}): SafetyMonitor {
       log.role = 'follower';
       checkLeader(node, status, log, timeUs);
     },
-    onReady(node: NodeId, ready: Ready, status: NodeStatus, timeUs: number): void {
+    onReady(node: NodeId, ready: Ready, status: LogNodeStatus, timeUs: number): void {
       if (ready.messages.length === 0) {
         applyHardState(logOf(node), ready);
         onReadyDigest(node, digestReady(ready), ready.replies, status, timeUs);

@@ -14,12 +14,10 @@ import type {
   ClientRequest,
   LogEntry,
   NodeId,
-  NodeRole,
-  NodeStatus,
   Reply,
   Snapshot,
 } from '../../shared/protocol.ts';
-import type { KvScalar } from '../../shared/history.ts';
+import type { KvValue } from '../../shared/history.ts';
 import type {
   Algorithm,
   AppliedEntry,
@@ -34,6 +32,8 @@ import type {
   Rng,
   NodeDetail,
   PeerProgress,
+  ConsensusRole,
+  LogNodeStatus,
 } from '../types.ts';
 import { KvStateMachine } from '../kv/state-machine.ts';
 import { RaftLog } from './log.ts';
@@ -79,7 +79,7 @@ export class RaftNode implements ConsensusNode {
   protected commit = 0;
 
   // Volatile state.
-  protected role: NodeRole = 'follower';
+  protected role: ConsensusRole = 'follower';
   protected leader: NodeId | null = null;
   private applied = 0;
   private stateMachine: KvStateMachine;
@@ -236,7 +236,7 @@ export class RaftNode implements ConsensusNode {
   }
 
   /** What every role change resets: who leads, the votes counted, the election timer. */
-  private enterRole(role: NodeRole, leader: NodeId | null): void {
+  private enterRole(role: ConsensusRole, leader: NodeId | null): void {
     this.role = role;
     this.leader = leader;
     if (this.votes.size > 0) this.votes.clear();
@@ -976,13 +976,13 @@ export class RaftNode implements ConsensusNode {
   // ---------------------------------------------------------------------------------------------
   // Inspection (for the UI, tests and monitors; never used to drive the algorithm)
 
-  private lastStatus: NodeStatus | null = null;
+  private lastStatus: LogNodeStatus | null = null;
 
   /**
    * Hosts ask after every Ready, and most Readies change nothing here: the same object comes back
    * until a field changes, then a new one (never mutated in place, so holders may compare).
    */
-  status(): NodeStatus {
+  status(): LogNodeStatus {
     const s = this.lastStatus;
     if (
       s !== null &&
@@ -1023,11 +1023,11 @@ export class RaftNode implements ConsensusNode {
     return this.log.term(index);
   }
 
-  read(key: string): KvScalar {
+  read(key: string): KvValue {
     return this.stateMachine.read(key);
   }
 
-  keyValues(): Array<[string, KvScalar]> {
+  keyValues(): Array<[string, KvValue]> {
     return [...this.stateMachine.entries()];
   }
 
@@ -1054,6 +1054,7 @@ export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algo
     messages: RAFT_MESSAGES,
     actions: RAFT_ACTIONS,
     membership: true,
+    roleLabels: { precandidate: 'candidate (pre-vote)' },
     leaderTimeoutOption: 'electionTicks',
     promises: 'linearizable',
     createMonitor: createRaftMonitor,

@@ -169,7 +169,7 @@ export const useClusterStore = defineStore('cluster', () => {
   const leader = computed(() => {
     const nodes = state.value?.nodes ?? [];
     let best: { id: NodeId; term: number } | null = null;
-    for (const n of nodes) if (n.state === 'up' && n.status?.role === 'leader' && (best === null || n.status.term > best.term)) best = { id: n.id, term: n.status.term };
+    for (const n of nodes) if (n.state === 'up' && n.status?.role === 'leader' && (best === null || (n.status.term ?? 0) > best.term)) best = { id: n.id, term: n.status.term ?? 0 };
     return best?.id ?? null;
   });
 
