@@ -308,7 +308,8 @@ export class InteractionEnv {
     member.restarts++;
     this.startNode(member);
     const s = member.lastStatus as NodeStatus;
-    this.print(`${member.id} restarted: term=${s.term} vote=${s.votedFor ?? '-'} commit=${s.commit} last=${s.lastIndex} snapshot=${s.snapshotIndex}`);
+    if (s.term === undefined || s.commit === undefined) this.print(`${member.id} restarted: ${s.role}`);
+    else this.print(`${member.id} restarted: term=${s.term} vote=${s.votedFor ?? '-'} commit=${s.commit} last=${s.lastIndex} snapshot=${s.snapshotIndex}`);
   }
 
   /** Takes a node's Ready: persist, queue its messages, print its replies and state changes. */
@@ -338,7 +339,7 @@ export class InteractionEnv {
     member.lastStatus = now;
     if (before === null) return;
     if (before.role !== now.role || before.term !== now.term) {
-      this.print(`${member.id} became ${now.role} at term ${now.term}`);
+      this.print(now.term === undefined ? `${member.id} became ${now.role}` : `${member.id} became ${now.role} at term ${now.term}`);
     }
   }
 
