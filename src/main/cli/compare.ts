@@ -34,9 +34,10 @@ node after a quiet period, and prints one line per SPEC:
 
   SPEC: ops N (ok A, fail B, info C), lost acknowledged writes: L, strongest: M, linearizable: true|false, p50 ms: X, p99 ms: Y, availability: P%
 
-SPEC is NAME or NAME:KEY=VALUE,KEY=VALUE (the algorithm's options, as run --set takes them), for
-instance: raft leaderless:r=1,w=1 primary-backup:acks=async. The workload's data type is one
-every SPEC serves (registers when they all do), with the requests they all take.
+SPEC is NAME or NAME:KEY=VALUE,KEY=VALUE (the algorithm's options, as run --set takes them; run
+--algo NAME --options lists them): a strong and a weak algorithm side by side, or one algorithm
+under two settings. The workload's data type is one every SPEC serves (registers when they all
+do), with the requests they all take.
 
 options:
   --sim                 the simulator (default: worker threads and SQLite, one SPEC after another)
@@ -233,7 +234,7 @@ export const compareCommand: CommandMain = async (argv, io) => {
     io.out(HELP);
     return 0;
   }
-  if (args.positionals.length === 0) throw new UsageError('name at least one SPEC to run, e.g. `compare raft leaderless:r=1,w=1` (see --help)');
+  if (args.positionals.length === 0) throw new UsageError(`name at least one SPEC to run: NAME or NAME:KEY=VALUE,... with NAME one of ${algorithmNames().join(', ')} (see --help)`);
   const specs = args.positionals.map(parseSpec);
   const faultsText = stringOption(args, 'faults') ?? 'partition,kill';
   const parts = faultsText.split(',').map((f) => f.trim()).filter(Boolean);
