@@ -66,7 +66,10 @@ export class ClientPool {
 
   private async loop(process: number): Promise<void> {
     const rng = createRng(this.options.seed).fork(`client ${process}`);
-    const generator = new WorkloadGenerator(rng, this.options.keys, this.options.mix);
+    // The operations have a stream of their own: where a client sends and how long it waits depend
+    // on the answers it gets, and must not change what it asks next (a comparison sends both
+    // clusters the same operations from one seed).
+    const generator = new WorkloadGenerator(rng.fork('operations'), this.options.keys, this.options.mix);
     const ids = this.cluster.nodeIds;
     let target: NodeId = ids[rng.int(0, ids.length)] as NodeId;
     let seq = 0;
