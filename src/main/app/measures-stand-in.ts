@@ -83,7 +83,8 @@ export function measureHistory(history: readonly HistoryEvent[], options: { data
  * initial null, with no delete on the key). A rough count; the lead's measures decide the real one.
  */
 function lostWrites(history: readonly HistoryEvent[]): number {
-  interface Write { key: string; value: KvScalar; start: number; end: number }
+  /** `acknowledged` false: of unknown outcome (info), so it may have written its value at any time after it began. */
+  interface Write { key: string; value: KvScalar; start: number; end: number; acknowledged: boolean }
   const invokes = new Map<number, HistoryEvent>();
   const writes: Write[] = [];
   const reads: Array<{ key: string; value: unknown; start: number }> = [];
@@ -97,14 +98,15 @@ function lostWrites(history: readonly HistoryEvent[]): number {
     }
     const invoke = invokes.get(event.process);
     invokes.delete(event.process);
-    if (invoke === undefined || event.type !== 'ok' || event.key === undefined) continue;
-    if (event.f === 'write') writes.push({ key: event.key, value: event.value as KvScalar, start: invoke.time as number, end: time });
-    else if (event.f === 'read') reads.push({ key: event.key, value: event.value, start: invoke.time as number });
+    if (invoke === undefined || event.type === 'fail' || event.key === undefined) continue;
+    if (event.f === 'write') writes.push({ key: event.key, value: invoke.value as KvScalar, start: invoke.time as number, end: event.type === 'ok' ? time : Number.POSITIVE_INFINITY, acknowledged: event.type === 'ok' });
+    else if (event.f === 'read' && event.type === 'ok') reads.push({ key: event.key, value: event.value, start: invoke.time as number });
   }
   const byKey = new Map<string, Write[]>();
   for (const w of writes) byKey.set(w.key, [...(byKey.get(w.key) ?? []), w]);
   let lost = 0;
   for (const w of writes) {
+    if (!w.acknowledged) continue;
     const same = byKey.get(w.key) ?? [];
     const gone = reads.some((r) => {
       if (r.key !== w.key || r.start <= w.end || r.value === w.value) return false;
