@@ -54,7 +54,9 @@ describe('a comparison of two clusters', () => {
       ['startComparison', [a, { ...b, options: { warpDrive: true } }, workload], /side B: unknown option\(s\) warpDrive/],
       ['startComparison', [{ ...a, options: { electionTicks: 5, heartbeatTicks: 5 } }, b, workload], /side A: Heartbeat must be shorter/],
       ['startComparison', [a, b, { ...workload, rate: 0 }], /a rate above 0/],
-      ['startComparison', [a, b, { ...workload, mix: { read: 0, write: 0, cas: 0, append: 0, delete: 0 } }], /at least one kind of operation/],
+      ['startComparison', [a, b, { ...workload, mix: { read: 0, write: 0, cas: 0, append: 0, delete: 0 } }], /at least one kind of kv operation \(read, write, cas, append, delete\)/],
+      // A counter mix on register keys would leave each pool to its own side's default mix.
+      ['startComparison', [a, b, { ...workload, mix: { incr: 1 } }], /at least one kind of kv operation/],
       ['startComparison', [a, b], /invalid startComparison/],
       ['comparisonFault', [{ kind: 'crash', node: 'n2' }], /no comparison is running/],
       ['comparisonFault', [{ kind: 'explode', node: 'n2' }], /invalid comparisonFault/],

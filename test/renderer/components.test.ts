@@ -39,6 +39,7 @@ const state: AppState = {
   clock: { virtualMs: 1000, speed: 0.25, paused: false },
   health: { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: 'linearizable', models: modelsNotChecked(), strongest: [] },
   workload: null,
+  serves: { kv: ['read', 'write', 'cas', 'append', 'delete'], counter: ['read', 'incr'], set: ['read', 'add', 'remove'] },
   dataDir: '/d',
 };
 
@@ -240,7 +241,7 @@ describe('window components', () => {
     expect(bridge.startComparison).toHaveBeenCalledWith(
       expect.objectContaining({ algorithm: 'raft', nodes: 3, options: expect.objectContaining({ readMode: 'lease', heartbeatTicks: 4 }) }),
       expect.objectContaining({ algorithm: 'multipaxos', nodes: 3, options: expect.objectContaining({ stableLeader: true }) }),
-      expect.objectContaining({ rate: 10, clients: 3, keys: 3, mix: { read: 1, write: 1, cas: 1, append: 0, delete: 0 } }),
+      expect.objectContaining({ rate: 10, clients: 3, keys: 3, dataType: 'kv', mix: { read: 1, write: 1, cas: 1, append: 0, delete: 0 } }),
     );
     // Both sides drawn: two rings, two maps, the comparison table, the fault on both charts.
     expect(view.find('form[aria-label="New comparison"]').exists()).toBe(false);

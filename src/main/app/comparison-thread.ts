@@ -7,14 +7,16 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { ComparisonMeasures, ModelVerdictView } from '../../shared/bridge.ts';
 import { CONSISTENCY_NAMES, type ConsistencyName } from '../../shared/consistency.ts';
-import type { HistoryEvent } from '../../shared/history.ts';
-import { availabilitySeries, measureHistory } from './measures-stand-in.ts';
+import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
+import { availabilitySeries, measureHistory } from '../checker/measures.ts';
 
 export interface MeasuresRequest {
   type: 'round';
   /** Each side's client events since the last round, in the order they happened. */
   events: [HistoryEvent[], HistoryEvent[]];
   promises: [ConsistencyName | null, ConsistencyName | null];
+  /** What the workload's keys hold. */
+  dataType: WorkloadDataType;
   /** How long each side's consistency checks may search. */
   budgetMs: number;
   bucketMs: number;
@@ -41,11 +43,14 @@ lowerThisThreadsPriority();
 const histories: [HistoryEvent[], HistoryEvent[]] = [[], []];
 
 function measure(history: readonly HistoryEvent[], promises: ConsistencyName | null, request: MeasuresRequest): ComparisonMeasures {
-  const m = measureHistory(history, { dataType: 'kv', promises, timeoutMs: request.budgetMs });
+  const m = measureHistory(history, { dataType: request.dataType, promises, timeoutMs: request.budgetMs });
+  const unknown = m.problem === null ? 'not settled in the time the comparison gives each round' : `the history cannot be checked: ${m.problem}`;
   const models: ModelVerdictView[] = CONSISTENCY_NAMES.map((model) => {
     const verdict = m.models[model];
-    return { model, verdict, impliedBy: null, reason: verdict === 'unknown' ? 'not settled in the time the comparison gives each round' : null, witness: null };
+    return { model, verdict, impliedBy: null, reason: verdict === 'unknown' ? unknown : null, witness: null };
   });
+  // The series counts from the history's first event; the chart, like the faults, from the workload's start.
+  const first = history.find((e) => e.time !== undefined)?.time ?? 0;
   return {
     ops: m.ops,
     ok: m.ok,
@@ -58,7 +63,7 @@ function measure(history: readonly HistoryEvent[], promises: ConsistencyName | n
     p50Ms: m.p50Ms,
     p99Ms: m.p99Ms,
     availability: m.availability,
-    series: availabilitySeries(history, request.bucketMs).map((b) => ({ startMs: b.startMs, ok: b.ok, tried: b.tried })),
+    series: availabilitySeries(history, request.bucketMs).map((b) => ({ startMs: b.startMs + first / 1e6, ok: b.ok, tried: b.ended })),
     atMs: request.atMs,
   };
 }

@@ -14,7 +14,7 @@ import type { ClusterSettings, ComparisonBatch, ComparisonFault, ComparisonMeasu
 import { startingLinkRule } from '../../shared/bridge.ts';
 import type { ConsistencyName } from '../../shared/consistency.ts';
 import { describeFault } from '../../shared/fault.ts';
-import type { HistoryEvent, RequestFunction } from '../../shared/history.ts';
+import { DATA_TYPE_REQUESTS, type HistoryEvent, type WorkloadDataType } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
@@ -49,9 +49,6 @@ const LABELS = ['A', 'B'] as const;
 
 /** The harness settings both sides must share for the comparison to compare algorithms only. */
 const SHARED_SETTINGS = ['nodes', 'seed', 'sync', 'networkDelayMs', 'speed'] as const;
-
-/** The request functions each workload operation sends (an operation mix's keys are kv's). */
-const MIX_REQUESTS: Record<keyof WorkloadSettings['mix'], RequestFunction> = { read: 'read', write: 'write', cas: 'cas', append: 'append', delete: 'delete' };
 
 interface Side {
   label: 'A' | 'B';
@@ -152,12 +149,17 @@ export class ComparisonService {
       if (a[key] !== b[key]) throw new UserError(`both sides run on the same harness: ${key} is ${JSON.stringify(a[key])} on A and ${JSON.stringify(b[key])} on B`);
     }
     if (!(workload.rate > 0)) throw new UserError('a comparison needs a workload: a rate above 0 operations/s');
-    const sent = (Object.keys(MIX_REQUESTS) as Array<keyof WorkloadSettings['mix']>).filter((f) => workload.mix[f] > 0);
-    if (sent.length === 0) throw new UserError('the operation mix needs at least one kind of operation');
+    // Each pool draws only the requests its side serves: for both to draw the same operations, every
+    // request the mix weighs must be served by both (and a mix that names none is refused, where a
+    // pool would fall back on its side's own default mix).
+    const dataType = workload.dataType ?? 'kv';
+    const sent = DATA_TYPE_REQUESTS[dataType].filter((f) => (workload.mix[f] ?? 0) > 0);
+    if (sent.length === 0) throw new UserError(`the operation mix needs at least one kind of ${dataType} operation (${DATA_TYPE_REQUESTS[dataType].join(', ')})`);
     for (const [i, { algorithm, settings }] of resolved.entries()) {
-      const served = servedRequests(algorithm, settings.options).kv ?? [];
-      const missing = sent.filter((f) => !served.includes(MIX_REQUESTS[f]));
-      if (missing.length > 0) throw new UserError(`side ${LABELS[i]}: ${algorithm.title} does not serve ${missing.join(', ')} on key-value keys, which the workload sends: take ${missing.length === 1 ? 'it' : 'them'} out of the mix`);
+      const served = servedRequests(algorithm, settings.options)[dataType];
+      if (served === undefined) throw new UserError(`side ${LABELS[i]}: ${algorithm.title} does not serve ${dataType} workloads with these options`);
+      const missing = sent.filter((f) => !served.includes(f));
+      if (missing.length > 0) throw new UserError(`side ${LABELS[i]}: ${algorithm.title} does not serve ${missing.join(', ')} on ${dataType} keys, which the workload sends: take ${missing.length === 1 ? 'it' : 'them'} out of the mix`);
     }
     return resolved;
   }
@@ -212,8 +214,15 @@ export class ComparisonService {
     this.startThread();
     // Both pools from one seed: client c's k-th operation is the same on both sides.
     const seed = a.seed;
-    for (const side of pair) {
-      side.pool = new ClientPool(side.cluster, { clients: workload.clients, rate: workload.rate, keys: workload.keys, mix: workload.mix, timeoutMs: CLIENT_TIMEOUT_MS, seed }, (event) => side.pending.push(event));
+    try {
+      for (const side of pair) {
+        side.pool = new ClientPool(side.cluster, { clients: workload.clients, rate: workload.rate, keys: workload.keys, dataType: this.dataType(), mix: workload.mix, timeoutMs: CLIENT_TIMEOUT_MS, seed }, (event) => side.pending.push(event));
+      }
+    } catch (error) {
+      // Checked above already; a pool that still refuses leaves nothing running.
+      await this.stopRunning();
+      if (error instanceof RangeError || error instanceof ClusterError) throw new UserError(error.message);
+      throw error;
     }
     this.startedAt = performance.now();
     for (const side of pair) side.pool?.start();
@@ -289,7 +298,7 @@ export class ComparisonService {
     sides[0].pending = [];
     sides[1].pending = [];
     this.inFlight = new Promise((resolve) => (this.answer = resolve));
-    thread.postMessage({ type: 'round', events, promises: [sides[0].promises, sides[1].promises], budgetMs, bucketMs: BUCKET_MS, atMs: this.elapsed() } satisfies MeasuresRequest);
+    thread.postMessage({ type: 'round', events, promises: [sides[0].promises, sides[1].promises], dataType: this.dataType(), budgetMs, bucketMs: BUCKET_MS, atMs: this.elapsed() } satisfies MeasuresRequest);
     return this.inFlight;
   }
 
@@ -298,6 +307,10 @@ export class ComparisonService {
     this.answer = null;
     this.inFlight = null;
     answer?.();
+  }
+
+  private dataType(): WorkloadDataType {
+    return this.workload?.dataType ?? 'kv';
   }
 
   private elapsed(): number {
