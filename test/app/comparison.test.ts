@@ -139,15 +139,24 @@ describe('a comparison of two clusters', () => {
     expect(batch.events[0].concat(batch.events[1]).some((e) => e.kind === 'send')).toBe(true);
   }, 60_000);
 
-  it('stops both sides cleanly, keeps their final measures, and a new comparison replaces the old files', async () => {
+  it('stops both sides cleanly after final reads, keeps their final measures, and a new comparison replaces the old files', async () => {
     const clusters = internals(service).map((s) => s.cluster);
+    value(await dispatch(service, 'comparisonFault', [{ kind: 'partition', groups: [['n1'], ['n2', 'n3']] }]));
+    expect(service.comparison.state()!.sides[0].measures!.lostWrites).toBeNull();
     const folder = readdirSync(join(dir, COMPARISONS_FOLDER));
     const stopped = value<ComparisonView>(await dispatch(service, 'stopComparison', []));
     expect(stopped.running).toBe(false);
     expect(clusters.every((c) => c.nodeIds.every((id) => !c.isUp(id)))).toBe(true);
     expect(internals(service)).toEqual([]);
-    // The final round measured every operation the pools ended with.
-    for (const side of stopped.sides) expect(side.measures!.ok).toBeGreaterThan(10);
+    // The network healed for the final reads, which say no acknowledged write was lost; the final
+    // round measured every operation the pools ended with.
+    expect(stopped.faults.at(-1)?.text).toBe('heal (for the final reads)');
+    expect(stopped.sides.map((s) => s.network.cuts)).toEqual([[], []]);
+    for (const side of stopped.sides) {
+      expect(side.measures!.ok).toBeGreaterThan(10);
+      expect(side.measures!.lostWrites).toBe(0);
+      expect(side.measures!.models.find((m) => m.model === 'convergent')?.verdict).toBe('true');
+    }
     expect(value<ComparisonView>(await dispatch(service, 'comparisonState', []))).toEqual(stopped);
     expect(await dispatch(service, 'comparisonFault', [{ kind: 'heal' }])).toMatchObject({ ok: false, error: expect.stringMatching(/no comparison is running/) });
     // The window hears of the stop once.
