@@ -42,7 +42,7 @@ async function leaderOf(page: Page, except?: string): Promise<string> {
 }
 
 function commits(page: Page): Promise<number[]> {
-  return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/commit (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
+  return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/(?:commit|chosen) (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
 }
 
 describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CHROMIUM} is missing; apt-get install chromium)`}`, () => {

@@ -24,7 +24,6 @@ import { promisesOf, servedRequests } from '../../nodes/index.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { applyFault } from '../runtime/faults.ts';
-import { judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 import { resolveSettings, SettingsError } from './cluster-settings.ts';
 import type { MeasuresAnswer, MeasuresRequest } from './comparison-thread.ts';
 import type { ThreadScripts } from './threads.ts';
@@ -47,15 +46,12 @@ const CLIENT_TIMEOUT_MS = 1000;
 export const COMPARISONS_FOLDER = 'comparisons';
 /**
  * At stop, after the workload, each side's replicas get this long (virtual time, at most
- * FINAL_QUIET_MAX_MS real) to exchange what they missed; then every running node reads each key
+ * FINAL_QUIET_MAX_MS real) to exchange what they missed; then every node reads each key
  * once, marked final: the reads that tell which acknowledged writes were lost.
  */
 const FINAL_QUIET_MS = 1000;
 const FINAL_QUIET_MAX_MS = 4000;
-/** The keys read at the end (a workload of thousands of keys has its first ones judged). */
-const FINAL_KEYS = 64;
-/** Final readers' processes, apart from the workload's clients (1..clients). */
-const FINAL_PROCESS_BASE = 100_000;
+
 
 const LABELS = ['A', 'B'] as const;
 
@@ -88,8 +84,6 @@ export class ComparisonService {
   private workload: WorkloadSettings | null = null;
   private faults: Array<{ timeMs: number; text: string }> = [];
   private startedAt = 0;
-  /** The clients' time zero (their histories' times are nanoseconds from it), for the final reads. */
-  private historyStart = 0n;
   private thread: Worker | null = null;
   private inFlight: Promise<void> | null = null;
   private answer: (() => void) | null = null;
@@ -228,7 +222,6 @@ export class ComparisonService {
     this.startThread();
     // Both pools from one seed: client c's k-th operation is the same on both sides.
     const seed = a.seed;
-    this.historyStart = process.hrtime.bigint();
     try {
       for (const side of pair) {
         side.pool = new ClientPool(side.cluster, { clients: workload.clients, rate: workload.rate, keys: workload.keys, dataType: this.dataType(), mix: workload.mix, timeoutMs: CLIENT_TIMEOUT_MS, seed }, (event) => side.pending.push(event));
@@ -275,20 +268,15 @@ export class ComparisonService {
 
   /**
    * The end of the workload, as the simulator ends a run whose convergence is judged: faults of the
-   * network healed, a quiet period, then a final read of every key at every running node.
+   * network healed, a quiet period, then a final read of every key at every node (ClientPool's).
    */
   private async finalReads(sides: [Side, Side]): Promise<void> {
     if (sides.some((side) => side.cluster.networkView().cuts.length > 0)) {
       for (const side of sides) applyFault(side.cluster, { kind: 'heal' });
       this.faults.push({ timeMs: this.elapsed(), text: 'heal (for the final reads)' });
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(FINAL_QUIET_MAX_MS, FINAL_QUIET_MS / sides[0].settings.speed)));
-    const keys = Math.min(FINAL_KEYS, this.workload?.keys ?? 0);
-    await Promise.all(
-      sides.flatMap((side) =>
-        side.cluster.nodeIds.flatMap((node, n) => (side.cluster.isUp(node) && !side.cluster.isPaused(node) ? Array.from({ length: keys }, (_, k) => finalRead(side, node, `k${k}`, FINAL_PROCESS_BASE + n * keys + k, () => Number(process.hrtime.bigint() - this.historyStart))) : [])),
-      ),
-    );
+    const quietMs = Math.min(FINAL_QUIET_MAX_MS, FINAL_QUIET_MS / sides[0].settings.speed);
+    await Promise.all(sides.map((side) => side.pool?.finalReads(quietMs)));
   }
 
   /** A side's final measures on the picture taken as it stopped. */
@@ -450,30 +438,6 @@ export class ComparisonService {
     if (measures === null || measures.series.length <= SERIES_SHOWN) return measures;
     return { ...measures, series: measures.series.slice(-SERIES_SHOWN) };
   }
-}
-
-/** One final read at `node`, following where it points to the node that answers reads; recorded in the side's history. */
-async function finalRead(side: Side, node: NodeId, key: string, process: number, now: () => number): Promise<void> {
-  const record = (event: HistoryEvent): void => {
-    side.pending.push(event);
-  };
-  record({ process, type: 'invoke', f: 'read', key, value: null, time: now(), final: true });
-  const deadline = performance.now() + CLIENT_TIMEOUT_MS * 2;
-  let target = node;
-  let outcome: { type: 'ok' | 'fail' | 'info'; value: HistoryEvent['value'] } | null = null;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) break;
-    const verdict = judgeReply(await side.cluster.request(target, { clientId: process, seq: 1, op: { f: 'read', key } }, remaining));
-    if (verdict.kind === 'ok') outcome = { type: 'ok', value: verdict.value };
-    else if (verdict.kind === 'fail') outcome = { type: 'fail', value: null };
-    else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: null };
-    else if (verdict.to !== null && verdict.to !== target) target = verdict.to;
-    else outcome = { type: 'fail', value: null };
-  }
-  // A read that changes nothing: out of time, it did not happen as far as the checks go.
-  outcome ??= { type: 'fail', value: null };
-  record({ process, type: outcome.type, f: 'read', key, value: outcome.value, time: now(), final: true });
 }
 
 function nodeView(cluster: Cluster, id: NodeId): NodeView {

@@ -24,7 +24,7 @@ options:
   --nodes N            nodes per cluster, 1 to 15 (default 5)
   --duration D         simulated time with faults per run, e.g. 20s (default 20s)
   --steps K            step budget: a run needing more than K simulation events fails (default ${defaultFuzzOptions.maxSteps})
-  --faults LIST        comma-separated: ${FAULT_KINDS.join(',')} or none (default all)
+  --faults LIST        comma-separated: ${FAULT_KINDS.join(',')} or none (default all but skew)
   --fault-interval D   mean time between faults (default 500ms; a swarm run draws its own)
   --swarm on|off       each run draws a random subset of the faults at extreme settings (default off:
                        on the mutant catalogue it caught no more, and most later; npm run bench -- mutants)

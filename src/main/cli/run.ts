@@ -15,7 +15,7 @@ import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { scheduleFaults } from '../sim/faults.ts';
 import { applyFault } from '../runtime/faults.ts';
-import { BASIC_FAULT_KINDS, drawFault } from '../runtime/schedule.ts';
+import { drawFault, SCHEDULE_FAULT_KINDS } from '../runtime/schedule.ts';
 import type { Fault } from '../../shared/fault.ts';
 import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
@@ -25,7 +25,7 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { simJournal } from '../record/sim-journal.ts';
 import type { JournalTap, StepTap } from '../runtime/sink.ts';
 
-const RUN_FAULTS = BASIC_FAULT_KINDS;
+const RUN_FAULTS = SCHEDULE_FAULT_KINDS;
 type RunFault = (typeof RUN_FAULTS)[number];
 
 const HELP = `usage: consensus-playground run [options]

@@ -72,13 +72,50 @@ export class ClientPool {
     await Promise.all(this.loops);
   }
 
+  /**
+   * The end of a run whose convergence is judged: the clients stop, `quietMs` pass, then one client
+   * per node and key reads it there, marked final (a node that redirects is followed). Returns how
+   * many final reads were acknowledged.
+   */
+  async finalReads(quietMs: number): Promise<number> {
+    await this.stop();
+    await sleep(quietMs);
+    const reads: Array<Promise<boolean>> = [];
+    let process = this.options.clients;
+    for (const node of this.cluster.nodeIds) for (let k = 0; k < this.options.keys; k++) reads.push(this.finalRead(++process, node, `k${k}`));
+    return (await Promise.all(reads)).filter(Boolean).length;
+  }
+
+  private async finalRead(process: number, node: NodeId, key: string): Promise<boolean> {
+    this.record({ process, type: 'invoke', f: 'read', key, value: null, time: this.nowNs(), final: true });
+    const deadline = performance.now() + this.options.timeoutMs;
+    const request = { clientId: process, seq: 1, op: { f: 'read' as const, key } };
+    let target = node;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      const verdict = judgeReply(await this.cluster.request(target, request, remaining));
+      if (verdict.kind === 'ok') {
+        this.stats.ok++;
+        this.record({ process, type: 'ok', f: 'read', key, value: verdict.value, time: this.nowNs(), final: true });
+        return true;
+      }
+      if (verdict.kind !== 'redirect') break;
+      if (verdict.to === null) await sleep(5);
+      else target = verdict.to;
+    }
+    // A read that did not answer tells nothing: recorded as of unknown outcome.
+    this.stats.info++;
+    this.record({ process, type: 'info', f: 'read', key, value: null, time: this.nowNs(), final: true });
+    return false;
+  }
+
   private async loop(process: number): Promise<void> {
     const rng = createRng(this.options.seed).fork(`client ${process}`);
     const dataType = this.options.dataType ?? 'kv';
-    // The operations have a stream of their own: where a client sends and how long it waits depend
-    // on the answers it gets, and must not change what it asks next (a comparison sends both
-    // clusters the same operations from one seed).
-    const generator = new WorkloadGenerator(rng.fork('operations'), this.options.keys, this.options.mix, dataType, this.served);
+    // Its operations from a stream of their own: the same seed gives every client the same
+    // operations whatever the cluster answers (redirects and pauses draw from `rng`).
+    const generator = new WorkloadGenerator(createRng(this.options.seed).fork(`client ops ${process}`), this.options.keys, this.options.mix, dataType, this.served, { index: process - 1, of: this.options.clients });
     const contexts = new CausalContexts();
     const ids = this.cluster.nodeIds;
     let target: NodeId = ids[rng.int(0, ids.length)] as NodeId;

@@ -11,7 +11,7 @@ import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
 import type { ConsistencyName } from '../../shared/consistency.ts';
 import { promisesOf, servedRequests } from '../../nodes/index.ts';
 import { judgePromise } from '../checker/measures.ts';
-import { FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
+import { DEFAULT_FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
 import { defaultDataType } from './workload.ts';
 import { Simulation, SimulationError } from './simulation.ts';
 
@@ -87,7 +87,7 @@ export interface FuzzResult {
 export const defaultFuzzOptions = {
   nodes: 5,
   durationMs: 20_000,
-  faults: FAULT_KINDS as readonly FaultKind[],
+  faults: DEFAULT_FAULT_KINDS,
   faultIntervalMs: 500,
   // The built-in leader-based algorithm needs at most about 160,000 events for a default run; ten
   // times that is a run gone wrong.

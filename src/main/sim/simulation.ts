@@ -46,6 +46,12 @@ export interface WorkloadOptions {
   retrySameSeq: number;
   /** Probability that the network delivers a client's request twice (the copy arrives later). */
   duplicateRequests: number;
+  /**
+   * Each client draws its operations from a stream of its own, so that the same seed gives every
+   * client the same operations whatever the algorithm answers (a comparison of two algorithms);
+   * off, one stream serves all clients in the order they ask (the fuzz's runs, as they always were).
+   */
+  opsPerClient?: boolean;
 }
 
 export const defaultWorkload: WorkloadOptions = {
@@ -155,6 +161,8 @@ interface Client {
   seq: number;
   open: OpenOp | null;
   contexts: CausalContexts;
+  /** Its own operations (opsPerClient), else the simulation's one generator. */
+  generator?: WorkloadGenerator;
   /** One of the final reads: its invoke and completion carry `final: true`. */
   final?: boolean;
 }
@@ -241,10 +249,14 @@ export class Simulation<O = unknown> implements FaultTarget {
     for (const id of ids) this.createMember(id, ids);
     const dataType = options.workload?.dataType ?? defaultWorkload.dataType;
     this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...DEFAULT_MIXES[dataType], ...(options.workload?.mix ?? {}) } };
-    this.generator = this.workload === null ? null : new WorkloadGenerator(this.clientRng, this.workload.keys, this.workload.mix, dataType, servedFor(options.algorithm, this.algorithmOptions, dataType));
+    const served = this.workload === null ? [] : servedFor(options.algorithm, this.algorithmOptions, dataType);
+    this.generator = this.workload === null ? null : new WorkloadGenerator(this.clientRng, this.workload.keys, this.workload.mix, dataType, served);
     if (this.workload !== null && this.workload.rate > 0) {
-      for (let c = 0; c < this.workload.clients; c++) {
-        this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null, contexts: new CausalContexts() });
+      const w = this.workload;
+      const opsRoot = createRng(options.seed).fork('client ops');
+      for (let c = 0; c < w.clients; c++) {
+        const generator = w.opsPerClient === true ? new WorkloadGenerator(opsRoot.fork(`client ${c + 1}`), w.keys, w.mix, dataType, served, { index: c, of: w.clients }) : undefined;
+        this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null, contexts: new CausalContexts(), ...(generator === undefined ? {} : { generator }) });
         this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
       }
     }
@@ -771,7 +783,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     const w = this.workload as WorkloadOptions;
     this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
     if (client.open !== null) return; // still busy: this arrival is skipped, as a closed-loop client would
-    const next = (this.generator as WorkloadGenerator).next();
+    const next = (client.generator ?? (this.generator as WorkloadGenerator)).next();
     const token = this.nextToken++;
     client.open = { ...next, token, attempts: 0, seq: 0, uncertain: false, context: client.contexts.forRequest(next.op) };
     this.record({ process: client.process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.now * 1000 });

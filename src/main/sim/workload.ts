@@ -40,14 +40,21 @@ export class WorkloadGenerator {
   private readonly total: number;
   private readonly counter = new Map<string, number>();
   private readonly recent = new Map<string, KvScalar[]>();
+  private readonly values: { index: number; of: number };
 
   /**
    * `served`: the requests the algorithm takes for this data type (others get no weight). Throws
    * a RangeError when nothing of the mix is left to send.
    */
-  constructor(rng: Rng, keys: number, mix: OperationMix, dataType: WorkloadDataType = 'kv', served?: readonly RequestFunction[]) {
+  /**
+   * `values`: where this generator's fresh values come from when several generators write the same
+   * keys (one per client): the `index`-th of `of` interleaved sequences, so that no two clients
+   * ever write the same value to a key and a read still names exactly which write it saw.
+   */
+  constructor(rng: Rng, keys: number, mix: OperationMix, dataType: WorkloadDataType = 'kv', served?: readonly RequestFunction[], values: { index: number; of: number } = { index: 0, of: 1 }) {
     this.rng = rng;
     this.keys = keys;
+    this.values = values;
     const own = DATA_TYPE_REQUESTS[dataType];
     // A mix written for another data type (a register mix on a counter workload) names at most
     // the read of this one: the data type's own mix stands in for it.
@@ -59,8 +66,9 @@ export class WorkloadGenerator {
   }
 
   private fresh(key: string): number {
-    const n = (this.counter.get(key) ?? 0) + 1;
-    this.counter.set(key, n);
+    const count = (this.counter.get(key) ?? 0) + 1;
+    this.counter.set(key, count);
+    const n = (count - 1) * this.values.of + this.values.index + 1;
     const recent = this.recent.get(key) ?? [];
     recent.push(n);
     if (recent.length > 4) recent.shift();
