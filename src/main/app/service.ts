@@ -55,6 +55,7 @@ import type { ThreadScripts } from './threads.ts';
 import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
 import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
+import { ComparisonService } from './comparison.ts';
 
 export { UserError };
 
@@ -108,12 +109,15 @@ export class PlaygroundService {
   /** When the event log last said the recording is behind: again at most every RECORDING_BEHIND_REPEAT_MS. */
   private recordingBehindSaidAt = -Infinity;
   private opCounts = { ok: 0, fail: 0, info: 0 };
+  /** Two more clusters side by side (comparison.ts), beside this one; its state rides on the update batches. */
+  readonly comparison: ComparisonService;
 
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
   constructor(dataDir: string, options: { threads?: ThreadScripts } = {}) {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
+    this.comparison = new ComparisonService(dataDir, this.threads);
     this.sessions = new SessionLibrary(
       dataDir,
       () => ({ recording: this.recorder ? basename(this.recorder.path) : null, running: this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null }),
@@ -242,6 +246,7 @@ export class PlaygroundService {
   }
 
   private async closeNow(): Promise<void> {
+    await this.comparison.close();
     await this.stopRunningCluster();
     this.sessions.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
@@ -418,7 +423,8 @@ export class PlaygroundService {
       this.batchTimer = null;
       if (this.cluster === null) return;
       const { events, skipped } = this.feed.take();
-      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics };
+      const comparison = this.comparison.take();
+      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}) };
       this.metrics = [];
       for (const listener of this.listeners) listener(batch);
       this.scheduleBatch();
