@@ -25,6 +25,8 @@ export type NodeRef = string;
 
 export type Condition =
   | { kind: 'leader' }
+  /** One of these nodes leads (the side of a partition that should elect one). */
+  | { kind: 'leaderAmong'; nodes: NodeRef[] }
   | { kind: 'status'; node: NodeRef; field: string; equals: unknown }
   | { kind: 'acknowledged'; count: number }
   | { kind: 'operations'; count: number };
@@ -134,6 +136,7 @@ const actionShapes: Record<string, z.ZodType> = { ...faultActions, ...opActions,
 
 const conditionSchema = z.union([
   z.literal('leader'),
+  z.strictObject({ 'leader-among': z.array(nodeRef).min(1) }),
   z.strictObject({ status: z.strictObject({ node: nodeRef, field: z.string().min(1).max(100), equals: z.unknown() }) }),
   z.strictObject({ acknowledged: z.number().int().min(0).max(1e9) }),
   z.strictObject({ operations: z.number().int().min(0).max(1e9) }),
@@ -325,6 +328,7 @@ function toOp(name: string, v: Record<string, unknown>): { op: KvOp; to: NodeRef
 
 function toCondition(when: z.infer<typeof conditionSchema>): Condition {
   if (when === 'leader') return { kind: 'leader' };
+  if ('leader-among' in when) return { kind: 'leaderAmong', nodes: when['leader-among'] };
   if ('status' in when) return { kind: 'status', node: when.status.node, field: when.status.field, equals: when.status.equals };
   if ('acknowledged' in when) return { kind: 'acknowledged', count: when.acknowledged };
   return { kind: 'operations', count: when.operations };

@@ -118,11 +118,17 @@ class StepRunner {
     try {
       const nowMs = (): number => this.sim.timeUs / 1000;
       if (step.atMs !== null && nowMs() < step.atMs) this.sim.runFor(step.atMs - nowMs());
+      result.atMs = Math.round(nowMs());
       if (step.when !== null) {
         const condition = step.when;
         if (!this.sim.runUntil(() => this.holds(condition), step.withinMs)) throw new StepError(`waited ${step.withinMs} ms for ${describeCondition(condition)}, in vain`);
+        result.atMs = Math.round(nowMs());
+        if (condition.kind === 'leader' || condition.kind === 'leaderAmong') {
+          const leader = condition.kind === 'leader' ? (this.sim.leader() as NodeId) : (condition.nodes.map((ref) => this.node(ref)).find((id) => this.sim.status(id)?.role === 'leader') as NodeId);
+          const term = this.sim.status(leader)?.term;
+          this.events.push(`${leader} leads${term === undefined ? '' : ` (term ${term})`}`);
+        }
       }
-      result.atMs = Math.round(nowMs());
       for (const action of step.actions) this.act(action);
       for (const expectation of step.expect) result.checks.push(this.check(expectation));
     } catch (error) {
@@ -154,6 +160,8 @@ class StepRunner {
     switch (condition.kind) {
       case 'leader':
         return sim.leader() !== null;
+      case 'leaderAmong':
+        return condition.nodes.some((ref) => sim.status(this.node(ref))?.role === 'leader');
       case 'status': {
         if (condition.node === 'leader' && sim.leader() === null) return false;
         const status = sim.status(this.node(condition.node));
@@ -172,8 +180,9 @@ class StepRunner {
         this.fault(action.fault);
         return;
       case 'op': {
-        const outcome = this.operation(action.op, action.to === null ? null : this.node(action.to));
-        this.events.push(`${describeOp(action.op)}${action.to === null ? '' : ` at ${action.to}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
+        const target = action.to === null ? null : this.node(action.to);
+        const outcome = this.operation(action.op, target);
+        this.events.push(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
         return;
       }
       case 'workload':
@@ -299,6 +308,8 @@ function describeCondition(condition: Condition): string {
   switch (condition.kind) {
     case 'leader':
       return 'a leader';
+    case 'leaderAmong':
+      return `a leader among ${condition.nodes.join(', ')}`;
     case 'status':
       return `${condition.node}'s ${condition.field} to be ${show(condition.equals)}`;
     case 'acknowledged':
