@@ -109,3 +109,23 @@ describe('running a scenario', () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 });
+
+describe('a recorded session as a scenario file', () => {
+  it('writes the faults and client operations at their times, and the file runs', async () => {
+    const session = join(dir, 'run.session');
+    expect((await cli('run', '--sim', '--duration', '2s', '--faults', 'partition,kill', '--fault-interval', '400ms', '--record', session)).code).toBe(0);
+    const out = join(dir, 'from-session.yaml');
+    expect(await cli('scenario', 'from-session', session, '--out', out)).toMatchObject({ code: 0 });
+    const text = readFileSync(out, 'utf8');
+    const scenario = parseScenario(text, out);
+    expect(scenario.algorithm).toBe('raft');
+    const actions = scenario.steps.flatMap((s) => s.actions);
+    expect(actions.filter((a) => a.kind === 'fault').length).toBeGreaterThan(2);
+    expect(actions.filter((a) => a.kind === 'op').length).toBeGreaterThan(20);
+    const atTimes = scenario.steps.map((s) => s.atMs ?? 0);
+    expect(atTimes).toEqual([...atTimes].sort((a, b) => a - b));
+    expect(runScenario(scenario).steps.at(-1)?.checks).toEqual([{ ok: true, text: expect.stringMatching(/monitors hold/) }]);
+    expect(await cli('scenario', 'from-session', session, '--out', out)).toMatchObject({ code: 2, err: expect.stringMatching(/never overwrites/) });
+    expect(await cli('scenario', 'from-session', out)).toMatchObject({ code: 2, err: expect.stringMatching(/not a session file/) });
+  });
+});

@@ -1,19 +1,23 @@
 // `scenario`: runs scenario files (a cluster, faults and client operations step by step, and
 // what must hold after each) on the simulator, and lists the built-in library.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { sessionToScenario } from '../record/to-scenario.ts';
+import { SessionFileError } from '../record/session-file.ts';
 import { join } from 'node:path';
 import { parseScenario, ScenarioFileError, type Scenario } from '../scenario/file.ts';
 import { runScenario, ScenarioSetupError, type StepResult } from '../scenario/runner.ts';
-import { parseArgs, UsageError } from './args.ts';
+import { parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
-const HELP = `usage: consensus-playground scenario run FILE... | run --all | list
+const HELP = `usage: consensus-playground scenario run FILE... | run --all | list | from-session SESSION [--out FILE]
 
   run FILE...   runs each scenario file on the simulator, step by step: what each step did, and
                 each expectation, held or not, with the file's line
   run --all     runs every scenario of the built-in library
   list          one line per built-in scenario: its file and its title
+  from-session  a recorded session's faults and client operations as a scenario file, at the
+                times they happened (standard output, or --out FILE, which must not exist)
 
 Scenario files are YAML; the README's "Scenario files" section describes them.
 Exit 0 when every expectation held, 1 when one did not (or a step could not run), 2 on a bad file.`;
@@ -45,7 +49,7 @@ function printStep(io: CliIo, step: StepResult): void {
 }
 
 export const scenarioCommand: CommandMain = async (argv, io) => {
-  const args = parseArgs(argv, { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseArgs(argv, { all: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   const [sub, ...files] = args.positionals;
   if (args.options.has('help') || sub === undefined) {
     io.out(HELP);
@@ -55,7 +59,28 @@ export const scenarioCommand: CommandMain = async (argv, io) => {
     for (const file of libraryFiles()) io.out(`${file.split('/').pop()}: ${load(file).title}`);
     return 0;
   }
-  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)} (run or list)`);
+  if (sub === 'from-session') {
+    if (files.length !== 1) throw new UsageError('from-session takes one session file');
+    let text: string;
+    try {
+      text = sessionToScenario(files[0] as string);
+    } catch (error) {
+      if (error instanceof SessionFileError) throw new UsageError(error.message);
+      throw error;
+    }
+    const out = stringOption(args, 'out');
+    if (out === undefined) io.out(text.trimEnd());
+    else {
+      try {
+        writeFileSync(out, text, { flag: 'wx' });
+      } catch (error) {
+        throw new UsageError(`--out ${out}: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'the file exists; a scenario never overwrites one' : (error as Error).message}`);
+      }
+      io.err(`wrote ${out}`);
+    }
+    return 0;
+  }
+  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)} (run, list or from-session)`);
   const paths = args.options.has('all') ? [...libraryFiles(), ...files] : files;
   if (paths.length === 0) throw new UsageError('name a scenario file to run, or --all for the built-in library');
   let scenarios: Scenario[];
