@@ -9,7 +9,7 @@ import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { checkOptions, OptionError, relationProblem } from '../../shared/algorithm.ts';
 import type { Fault } from '../../shared/fault.ts';
 import { describeFault } from '../../shared/fault.ts';
-import type { KvValue, OpValue } from '../../shared/history.ts';
+import type { HistoryEvent, KvValue, OpValue } from '../../shared/history.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { formatRequest } from '../../nodes/describe.ts';
 import { inferDataType, judgePromise, measureHistory } from '../checker/measures.ts';
@@ -251,6 +251,9 @@ class StepRunner {
 
   private operation(op: KvOp, to: NodeId | null): SubmittedOutcome {
     let outcome: SubmittedOutcome | null = null;
+    // A moment after whatever ended last: an operation that begins as another ends would overlap
+    // it in real time, and the checker could order them either way.
+    this.sim.runFor(1);
     try {
       this.sim.submit(op, to, (o) => (outcome = o));
     } catch (error) {
@@ -260,10 +263,27 @@ class StepRunner {
     return outcome ?? { type: 'info', value: null };
   }
 
+  /**
+   * Every node up and the network whole, a quiet period, then every key the history touched read
+   * at every node (final reads): what convergence and lost writes are judged by. Once per run:
+   * the clients stop for good.
+   */
+  private settle(): void {
+    const sim = this.sim;
+    for (const id of sim.nodeIds) {
+      if (!sim.isUp(id)) applyFault(sim, { kind: 'restart', node: id });
+      else if (sim.isPaused(id)) applyFault(sim, { kind: 'resume', node: id });
+    }
+    applyFault(sim, { kind: 'heal' });
+    if (sim.finalReads(QUIET_MS, undefined, keysOf(sim.history())) > 0) this.events.push('healed, quiet, then every key read at every node (final reads)');
+  }
+
   private check(expectation: Expectation): CheckResult {
     const sim = this.sim;
     switch (expectation.kind) {
       case 'model': {
+        // Convergence is judged by reads at every node after the faults healed and a quiet period.
+        if (expectation.model === 'convergent') this.settle();
         const history = sim.history();
         const verdict = judgePromise(history, inferDataType(history), expectation.model, 10_000);
         const ok = verdict.verdict === (expectation.holds ? 'true' : 'false');
@@ -289,12 +309,7 @@ class StepRunner {
       }
       case 'lostWrites': {
         // Lost is only known once every node has been read after the faults healed.
-        for (const id of sim.nodeIds) {
-          if (!sim.isUp(id)) applyFault(sim, { kind: 'restart', node: id });
-          else if (sim.isPaused(id)) applyFault(sim, { kind: 'resume', node: id });
-        }
-        applyFault(sim, { kind: 'heal' });
-        sim.finalReads(QUIET_MS);
+        this.settle();
         const history = sim.history();
         const measures = measureHistory(history, { promises: null });
         const lost = measures.lostWrites;
@@ -302,6 +317,10 @@ class StepRunner {
       }
     }
   }
+}
+
+function keysOf(history: readonly HistoryEvent[]): string[] {
+  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
 }
 
 function describeCondition(condition: Condition): string {

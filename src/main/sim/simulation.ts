@@ -758,20 +758,21 @@ export class Simulation<O = unknown> implements FaultTarget {
    * The end of a run whose convergence is judged: the workload stops, `quietMs` pass (open
    * operations end, replicas exchange what they missed), then a client at each node reads every
    * key once, marked final; waits up to the workload's timeout for them. Returns the number of
-   * final reads that were acknowledged.
+   * final reads that were acknowledged. `keys`: the keys to read (default: the workload's).
    */
-  finalReads(quietMs: number, maxSteps = Number.POSITIVE_INFINITY): number {
-    const w = this.workload;
-    if (w === null || this.clientsStopped) return 0;
+  finalReads(quietMs: number, maxSteps = Number.POSITIVE_INFINITY, keys?: readonly string[]): number {
+    const w = this.workload ?? (keys === undefined ? null : defaultWorkload);
+    if (w === null || this.finalReadsDone) return 0;
+    this.finalReadsDone = true;
     this.clientsStopped = true;
+    const toRead = keys ?? Array.from({ length: w.keys }, (_, k) => `k${k}`);
     this.runFor(quietMs, maxSteps);
     const first = this.clients.length;
     for (let n = 0; n < this.members.length; n++) {
-      for (let k = 0; k < w.keys; k++) {
+      for (const key of toRead) {
         const c = this.clients.length;
         const client: Client = { process: c + 1, target: n, seq: 0, open: null, contexts: new CausalContexts(), final: true };
         this.clients.push(client);
-        const key = `k${k}`;
         const token = this.nextToken++;
         client.open = { f: 'read', key, value: null, op: { f: 'read', key }, token, attempts: 0, seq: 0, uncertain: false, context: undefined };
         this.record({ process: client.process, type: 'invoke', f: 'read', key, value: null, time: this.now * 1000, final: true });
@@ -785,6 +786,7 @@ export class Simulation<O = unknown> implements FaultTarget {
   }
 
   private clientsStopped = false;
+  private finalReadsDone = false;
 
   /** Stops the workload's clients (an operation open still ends), or starts them again. */
   setWorkloadRunning(running: boolean): void {
