@@ -53,7 +53,7 @@ export type Expectation =
   | { kind: 'model'; model: ConsistencyName; holds: boolean }
   | { kind: 'read'; key: string; at: NodeRef | null; returns: KvValue }
   | { kind: 'monitor'; holds: boolean }
-  | { kind: 'status'; node: NodeRef; field: string; equals: unknown }
+  | { kind: 'status'; node: NodeRef; field: string; equals?: unknown; above?: number; below?: number }
   | { kind: 'lostWrites'; atLeast: number };
 
 export interface ScenarioStep {
@@ -146,7 +146,11 @@ const expectationSchema = z.union([
   z.strictObject({ model: z.enum(CONSISTENCY_NAMES), holds: z.boolean() }),
   z.strictObject({ read: z.strictObject({ key, at: nodeRef.optional(), returns: z.union([scalar, z.array(scalar)]) }) }),
   z.strictObject({ monitor: z.enum(['holds', 'breaks']) }),
-  z.strictObject({ status: z.strictObject({ node: nodeRef, field: z.string().min(1).max(100), equals: z.unknown() }) }),
+  z.strictObject({
+    status: z
+      .strictObject({ node: nodeRef, field: z.string().min(1).max(100), equals: z.unknown().optional(), above: z.number().optional(), below: z.number().optional() })
+      .refine((s) => s.equals !== undefined || s.above !== undefined || s.below !== undefined, 'a status expectation needs equals, above or below'),
+  }),
   z.strictObject({ 'lost-writes': z.strictObject({ 'at-least': z.number().int().min(0).max(1e9) }) }),
 ]);
 
@@ -338,6 +342,9 @@ function toExpectation(e: z.infer<typeof expectationSchema>): Expectation {
   if ('model' in e) return { kind: 'model', model: e.model, holds: e.holds };
   if ('read' in e) return { kind: 'read', key: e.read.key, at: e.read.at ?? null, returns: e.read.returns };
   if ('monitor' in e) return { kind: 'monitor', holds: e.monitor === 'holds' };
-  if ('status' in e) return { kind: 'status', node: e.status.node, field: e.status.field, equals: e.status.equals };
+  if ('status' in e) {
+    const s = e.status;
+    return { kind: 'status', node: s.node, field: s.field, ...(s.equals === undefined ? {} : { equals: s.equals }), ...(s.above === undefined ? {} : { above: s.above }), ...(s.below === undefined ? {} : { below: s.below }) };
+  }
   return { kind: 'lostWrites', atLeast: e['lost-writes']['at-least'] };
 }

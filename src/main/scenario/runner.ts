@@ -305,7 +305,21 @@ class StepRunner {
       case 'status': {
         const node = this.node(expectation.node);
         const value = sim.status(node)?.[expectation.field];
-        return { ok: sameValue(value, expectation.equals), text: `${node}'s ${expectation.field} is ${show(expectation.equals)}: it is ${show(value ?? null)}` };
+        const wanted: string[] = [];
+        let ok = true;
+        if (expectation.equals !== undefined) {
+          wanted.push(`is ${show(expectation.equals)}`);
+          ok &&= sameValue(value, expectation.equals);
+        }
+        if (expectation.above !== undefined) {
+          wanted.push(`is above ${expectation.above}`);
+          ok &&= typeof value === 'number' && value > expectation.above;
+        }
+        if (expectation.below !== undefined) {
+          wanted.push(`is below ${expectation.below}`);
+          ok &&= typeof value === 'number' && value < expectation.below;
+        }
+        return { ok, text: `${node}'s ${expectation.field} ${wanted.join(' and ')}: it is ${show(value ?? null)}` };
       }
       case 'lostWrites': {
         // Lost is only known once every node has been read after the faults healed.
