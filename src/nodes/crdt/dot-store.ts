@@ -29,8 +29,12 @@ export function joinStores(a: DotStore, b: DotStore): DotStore {
   const tagged: Tagged[] = [];
   for (const t of a.tagged) if (inB.has(taggedKey(t)) || !covers(b.vv, t.dot)) tagged.push(t);
   for (const t of b.tagged) if (!inA.has(taggedKey(t)) && !covers(a.vv, t.dot)) tagged.push(t);
-  tagged.sort((x, y) => compareDots(x.dot, y.dot) || compareScalars(x.value, y.value));
-  return { vv: mergeVectors(a.vv, b.vv), tagged };
+  return { vv: mergeVectors(a.vv, b.vv), tagged: sortTagged(tagged) };
+}
+
+/** The canonical order (by dot), so that equal stores are equal JSON. */
+export function sortTagged(tagged: Tagged[]): Tagged[] {
+  return tagged.sort((x, y) => compareDots(x.dot, y.dot) || compareScalars(x.value, y.value));
 }
 
 /**

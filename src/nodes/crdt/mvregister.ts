@@ -7,7 +7,7 @@
 import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { covers, formatVector, mergeVectors, nextDot, seen, type VersionVector } from './dots.ts';
-import { distinctValues, formatTagged, joinStores, storeLeq, type Tagged } from './dot-store.ts';
+import { distinctValues, formatTagged, joinStores, sortTagged, storeLeq, type Tagged } from './dot-store.ts';
 
 export interface MvRegisterState {
   t: 'mv-register';
@@ -40,7 +40,7 @@ export function writeValue(state: MvRegisterState, node: NodeId, value: KvScalar
   const next = nextDot(mergeVectors(state.vv, replaced), node);
   const kept = state.tagged.filter((t) => !covers(replaced, t.dot));
   return {
-    state: { t: 'mv-register', vv: next.vv, tagged: [...kept, { dot: next.dot, value }] },
+    state: { t: 'mv-register', vv: next.vv, tagged: sortTagged([...kept, { dot: next.dot, value }]) },
     context: mergeVectors(replaced, { [node]: next.dot[1] }),
   };
 }

@@ -12,7 +12,7 @@ import type { KvScalar } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { compareScalars } from '../kv/state-machine.ts';
 import { formatVector, nextDot, type VersionVector } from './dots.ts';
-import { distinctValues, formatTagged, joinStores, storeLeq, type Tagged } from './dot-store.ts';
+import { distinctValues, formatTagged, joinStores, sortTagged, storeLeq, type Tagged } from './dot-store.ts';
 
 export interface OrSetState {
   t: 'or-set';
@@ -28,7 +28,7 @@ const isElement = (element: KvScalar) => (t: Tagged) => compareScalars(t.value, 
 
 export function addElement(state: OrSetState, node: NodeId, element: KvScalar): OrSetState {
   const next = nextDot(state.vv, node);
-  return { t: 'or-set', vv: next.vv, tagged: [...state.tagged.filter((t) => !isElement(element)(t)), { dot: next.dot, value: element }] };
+  return { t: 'or-set', vv: next.vv, tagged: sortTagged([...state.tagged.filter((t) => !isElement(element)(t)), { dot: next.dot, value: element }]) };
 }
 
 /** Null when the element is not there: nothing to remove, nothing to write or gossip. */
