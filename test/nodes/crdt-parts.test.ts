@@ -12,12 +12,12 @@ import { MemoryStorage } from '../../src/nodes/storage.ts';
 import type { Envelope, Ready } from '../../src/nodes/types.ts';
 import { crdtAlgorithm, type CrdtNode } from '../../src/nodes/crdt/crdt.ts';
 import { defaultCrdtOptions, gossipTicks, type CrdtOptions } from '../../src/nodes/crdt/options.ts';
-import { CRDT_TYPES, deltaFor, emptyState, mergeStates, readValue, sameState, stateLeq, type CrdtState, type CrdtType } from '../../src/nodes/crdt/datatypes.ts';
+import { CRDT_TYPES, deltaFor, emptyState, mergeStates, readValue, sameState, stateLeq, summarize, type CrdtState, type CrdtType } from '../../src/nodes/crdt/datatypes.ts';
 import { counterValue, emptyCounter, hasOperation, increment, type CounterState } from '../../src/nodes/crdt/counter.ts';
 import { addElement, emptyOrSet, removeElement, type OrSetState } from '../../src/nodes/crdt/orset.ts';
 import { emptyLww, writeStamped, type LwwState } from '../../src/nodes/crdt/lww.ts';
 import { contextProblem, emptyMvRegister, writeValue, type MvRegisterState } from '../../src/nodes/crdt/mvregister.ts';
-import { formatVector, parseVector, vectorOf } from '../../src/nodes/crdt/dots.ts';
+import { formatVector, parseVector, vectorOf, type VersionVector } from '../../src/nodes/crdt/dots.ts';
 import { crdtPromises, crdtServes, describeCrdtMessage } from '../../src/nodes/crdt/descriptor.ts';
 import type { GossipMessage } from '../../src/nodes/crdt/messages.ts';
 import { createCrdtMonitor } from '../../src/nodes/crdt/monitors.ts';
@@ -35,13 +35,14 @@ function reachableStates(type: CrdtType, rng: Rng, steps: number): CrdtState[] {
   let clock = 0;
   let seq = 0;
   const elements: KvScalar[] = ['a', 'b', 1, true, null];
+  const contexts: Array<VersionVector | null> = [null, null, null];
   for (let i = 0; i < steps; i++) {
     const r = rng.int(0, replicas.length);
     const node = REPLICAS[r] as string;
     const state = replicas[r] as CrdtState;
     if (rng.chance(0.35)) {
       const from = replicas[rng.int(0, replicas.length)] as CrdtState;
-      replicas[r] = mergeStates(state, type === 'g-counter' || type === 'pn-counter' ? (deltaFor(from, rng.chance(0.5) ? state.vv : undefined) ?? from) : from);
+      replicas[r] = mergeStates(state, type === 'g-counter' || type === 'pn-counter' ? (deltaFor(from, rng.chance(0.5) ? summarize(state) : undefined) ?? from) : from);
     } else {
       clock += rng.int(0, 3); // stamps tie now and then
       seq++;
@@ -62,9 +63,17 @@ function reachableStates(type: CrdtType, rng: Rng, steps: number): CrdtState[] {
           replicas[r] = writeStamped(state, node, rng.int(0, 100), clock);
           break;
         case 'mv-register': {
-          const seen = replicas[rng.int(0, replicas.length)] as MvRegisterState;
-          const context = rng.chance(0.5) && contextProblem(state, node, seen.vv) === null ? seen.vv : null;
-          replicas[r] = writeValue(state, node, rng.int(0, 100), context).state;
+          // Clients carry the context of their last read or write, from whichever replica.
+          const client = rng.int(0, contexts.length);
+          if (rng.chance(0.3)) {
+            contexts[client] = state.vv;
+            break;
+          }
+          const held = contexts[client];
+          const context = held !== null && held !== undefined && contextProblem(state, node, held) === null ? held : null;
+          const written = writeValue(state, node, rng.int(0, 100), context);
+          replicas[r] = written.state;
+          contexts[client] = written.context;
           break;
         }
       }
@@ -92,7 +101,7 @@ describe('merge laws, over random reachable states of each type', () => {
           expect(stateLeq(a, ab) && stateLeq(b, ab)).toBe(true);
           // a ≤ b exactly when merging a into b changes nothing.
           expect(stateLeq(a, b)).toBe(sameState(ab, b));
-          const delta = deltaFor(a, b.vv);
+          const delta = deltaFor(a, summarize(b));
           expect(delta === null ? b : mergeStates(b, delta)).toEqual(ab);
           checked++;
         }
@@ -131,7 +140,9 @@ describe('the data types', () => {
     // A client that read only n1's value writes at the replica holding both: n2's value stays.
     const partial = writeValue(both, 'n2', 3, w1.vv);
     expect(readValue(partial.state)).toEqual([2, 3]);
-    expect(formatVector(partial.context)).toBe('n1:1,n2:2');
+    // Its reply's context leaves its own write out: n2:2 would name n2:1 too, the value 2 it never read.
+    expect(formatVector(partial.context)).toBe('n1:1');
+    expect(formatVector(writeValue(w1, 'n1', 3, w1.vv).context)).toBe('n1:2');
     // With the context of the read that returned both, the write replaces both.
     expect(readValue(writeValue(both, 'n1', 4, both.vv).state)).toBe(4);
     // A context may name updates this replica has not heard of: when they arrive, they are overwritten.
@@ -139,6 +150,15 @@ describe('the data types', () => {
     expect(readValue(mergeStates(ahead, w2))).toBe(5);
     // Never more of this replica's own updates than it made.
     expect(contextProblem(w1, 'n1', vectorOf([['n1', 3]]))).toMatch(/claims 3 updates of n1 to this key, and n1 made 1/);
+  });
+
+  it('mv-register: a digest names the values held, so replicas that saw the same updates but differ still talk', () => {
+    const holding: MvRegisterState = { t: 'mv-register', vv: { n1: 1, n2: 1 }, tagged: [{ dot: ['n2', 1], value: 'd' }] };
+    const overwritten: MvRegisterState = { t: 'mv-register', vv: { n1: 1, n2: 1 }, tagged: [] };
+    const delta = deltaFor(overwritten, summarize(holding));
+    expect(delta).not.toBeNull();
+    expect(readValue(mergeStates(holding, delta as CrdtState))).toBeNull();
+    expect(deltaFor(holding, summarize(holding))).toBeNull();
   });
 
   it('lww-register: the later stamp wins, ties to the higher node id, then to the node’s later write', () => {
@@ -397,7 +417,7 @@ describe('the monitors', () => {
     const status = { id: 'n1', role: 'replica', leader: null };
     monitor.onHistoryEvent?.({ process: 1, type: 'invoke', f: 'add', key: 'k', value: 2 });
     const state = increment(emptyCounter('pn-counter'), 'n1', 'c1#1', 2);
-    const gossip: GossipMessage = { type: 'gossip', round: 1, digest: [['k', state.vv]], states: [['k', state]] };
+    const gossip: GossipMessage = { type: 'gossip', round: 1, digest: [['k', { vv: state.vv }]], states: [['k', state]] };
     monitor.onReady?.('n1', { persist: null, messages: [{ src: 'n1', dest: 'n2', body: gossip }], applied: [], replies: [] }, status, 1);
     monitor.onReady?.('n1', persist('k', increment(state, 'n1', 'c1#2', 2)), status, 2);
     expect(monitor.violations().map((v) => v.property)).toEqual(['revealed_before_durable', 'revealed_before_durable', 'never_invoked', 'counter_beyond_invoked']);

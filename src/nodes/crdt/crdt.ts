@@ -12,7 +12,7 @@ import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { AdminRequest, ClientErrorCode, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, NodeContext, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
 import { hasOperation, increment, operationId, type CounterState } from './counter.ts';
-import { deltaFor, emptyState, formatState, mergeStates, readValue, sameState, type CrdtState, type CrdtType } from './datatypes.ts';
+import { covered, deltaFor, emptyState, formatState, mergeStates, readValue, sameState, summarize, type CrdtState, type CrdtType, type Summary } from './datatypes.ts';
 import { formatVector, mergeVectors, parseVector, seen, vectorLeq, type VersionVector } from './dots.ts';
 import { writeStamped, type LwwState } from './lww.ts';
 import type { GossipMessage } from './messages.ts';
@@ -35,7 +35,7 @@ export class CrdtNode implements ConsensusNode {
   private readonly sessions = new Map<number, Session>();
 
   /** Per peer, the newest digest it sent us: what it held then, at least. Forgotten at a crash. */
-  private readonly heard = new Map<NodeId, Map<string, VersionVector>>();
+  private readonly heard = new Map<NodeId, Map<string, Summary>>();
   private ticks = 0;
   private round = 0;
   /** The node's clock at its last tick (null until its first tick in this life). */
@@ -122,12 +122,12 @@ export class CrdtNode implements ConsensusNode {
     return pool.slice(0, count);
   }
 
-  private digest(): Array<[string, VersionVector]> {
-    return [...this.states.keys()].sort().map((key) => [key, (this.states.get(key) as CrdtState).vv]);
+  private digest(): Array<[string, Summary]> {
+    return [...this.states.keys()].sort().map((key) => [key, summarize(this.states.get(key) as CrdtState)]);
   }
 
   /** Per key, what a peer with this digest lacks. */
-  private deltasFor(digest: ReadonlyMap<string, VersionVector>, everything: boolean): Array<[string, CrdtState]> {
+  private deltasFor(digest: ReadonlyMap<string, Summary>, everything: boolean): Array<[string, CrdtState]> {
     const out: Array<[string, CrdtState]> = [];
     for (const key of [...this.states.keys()].sort()) {
       const delta = deltaFor(this.states.get(key) as CrdtState, everything ? undefined : digest.get(key));
@@ -140,22 +140,30 @@ export class CrdtNode implements ConsensusNode {
     if (message.type !== 'gossip' && message.type !== 'gossip_reply') return;
     for (const [key, incoming] of message.states) this.mergeKey(key, incoming);
     const digest = new Map(message.digest);
-    const known = this.heard.get(from) ?? new Map<string, VersionVector>();
-    for (const [key, vv] of digest) known.set(key, mergeVectors(known.get(key) ?? {}, vv));
+    // The newest digest replaces what we knew: an older one arriving late only makes us send more.
+    const known = this.heard.get(from) ?? new Map<string, Summary>();
+    for (const [key, summary] of digest) known.set(key, summary);
     this.heard.set(from, known);
     if (message.type === 'gossip_reply') return;
     // The pull half: what the sender's digest shows it lacks, and our digest, so that it knows
     // what we lack at its next round. Nothing when the two digests agree.
     const lacking = this.deltasFor(digest, false);
-    const weLack = [...digest].some(([key, vv]) => !holds(this.states.get(key)?.vv, vv));
+    const weLack = [...digest].some(([key, summary]) => {
+      const mine = this.states.get(key);
+      return mine === undefined || !covered(summary, summarize(mine));
+    });
     if (lacking.length > 0 || weLack) this.send(from, { type: 'gossip_reply', round: message.round, digest: this.digest(), states: lacking });
   }
 
   private mergeKey(key: string, incoming: CrdtState): void {
     if (incoming.t !== this.options.type) return; // not this cluster's type: nothing a peer of ours sends
-    const local = this.states.get(key) ?? emptyState(this.options.type);
-    const merged = this.merge(local, incoming);
-    if (sameState(merged, local)) return;
+    const local = this.states.get(key);
+    // Nothing this replica has not seen: the merge would change nothing (a removal or an overwrite
+    // is an update with a dot of its own), so skip it. Not so for the multi-value register (see
+    // Summary in datatypes.ts).
+    if (local !== undefined && incoming.t !== 'mv-register' && vectorLeq(incoming.vv, local.vv)) return;
+    const merged = this.merge(local ?? emptyState(this.options.type), incoming);
+    if (local !== undefined && sameState(merged, local)) return;
     this.states.set(key, merged);
     this.dirtyKeys.add(key);
   }
@@ -168,7 +176,7 @@ export class CrdtNode implements ConsensusNode {
   /** What peers' digests say they have seen of a key (the vectors gossip heard). */
   protected heardOf(key: string): VersionVector {
     let vv: VersionVector = {};
-    for (const digest of this.heard.values()) vv = mergeVectors(vv, digest.get(key) ?? {});
+    for (const digest of this.heard.values()) vv = mergeVectors(vv, digest.get(key)?.vv ?? {});
     return vv;
   }
 
@@ -333,11 +341,6 @@ export class CrdtNode implements ConsensusNode {
   keys(): string[] {
     return [...this.states.keys()].sort();
   }
-}
-
-/** Whether a replica whose vector for a key is `held` has seen everything `theirs` has. */
-function holds(held: VersionVector | undefined, theirs: VersionVector): boolean {
-  return vectorLeq(theirs, held ?? {});
 }
 
 /** Which of the workload's data types a CRDT type is. */

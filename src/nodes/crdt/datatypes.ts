@@ -4,9 +4,9 @@
 
 import type { KvValue } from '../../shared/history.ts';
 import { counterDelta, counterLeq, counterValue, emptyCounter, formatCounter, mergeCounters, type CounterState } from './counter.ts';
-import { type VersionVector, vectorLeq } from './dots.ts';
+import { sameVector, type VersionVector, vectorLeq } from './dots.ts';
 import { emptyLww, formatLww, lwwLeq, mergeLww, type LwwState } from './lww.ts';
-import { emptyMvRegister, formatMvRegister, mergeMvRegisters, mvRegisterLeq, mvRegisterValue, type MvRegisterState } from './mvregister.ts';
+import { emptyMvRegister, formatMvRegister, heldDots, mergeMvRegisters, mvRegisterLeq, mvRegisterValue, type MvRegisterState } from './mvregister.ts';
 import { emptyOrSet, formatOrSet, mergeOrSets, orSetElements, orSetLeq, type OrSetState } from './orset.ts';
 
 export const CRDT_TYPES = ['g-counter', 'pn-counter', 'or-set', 'lww-register', 'mv-register'] as const;
@@ -65,13 +65,35 @@ export function sameState(a: CrdtState, b: CrdtState): boolean {
 }
 
 /**
- * What a peer whose vector for the key is `peer` (undefined: it has none, or we do not know it)
+ * What a digest says of a key: the updates seen, and for the multi-value register the dots of the
+ * values held too. A client's context lets a write overwrite values its replica has not received
+ * yet, so two replicas can have seen the same updates, one still holding a value the other knows
+ * overwritten; for the other types the vector alone decides the state.
+ */
+export interface Summary {
+  vv: VersionVector;
+  held?: string;
+}
+
+export function summarize(state: CrdtState): Summary {
+  return state.t === 'mv-register' ? { vv: state.vv, held: heldDots(state) } : { vv: state.vv };
+}
+
+/** True when a replica whose summary is `mine` has nothing a replica with `theirs` lacks. */
+export function covered(mine: Summary, theirs: Summary | undefined): boolean {
+  if (theirs === undefined) return false;
+  if (mine.held !== undefined) return sameVector(mine.vv, theirs.vv) && mine.held === theirs.held;
+  return vectorLeq(mine.vv, theirs.vv);
+}
+
+/**
+ * What a peer whose summary of the key is `peer` (undefined: it has none, or we do not know it)
  * lacks of `state`: the increments past its vector for a counter, the whole state for the others
  * (they are small: one tag per element or value in force). Null: nothing.
  */
-export function deltaFor(state: CrdtState, peer: VersionVector | undefined): CrdtState | null {
-  if (state.t === 'g-counter' || state.t === 'pn-counter') return counterDelta(state, peer);
-  return peer !== undefined && vectorLeq(state.vv, peer) ? null : state;
+export function deltaFor(state: CrdtState, peer: Summary | undefined): CrdtState | null {
+  if (state.t === 'g-counter' || state.t === 'pn-counter') return counterDelta(state, peer?.vv);
+  return covered(summarize(state), peer) ? null : state;
 }
 
 /** What a read returns: a counter's number, a set's sorted elements, a register's value or siblings. */

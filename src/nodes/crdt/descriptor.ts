@@ -103,7 +103,7 @@ function formatSent(state: CrdtState): string {
 export function describeCrdtMessage(body: { type: string }): string {
   const m = body as CrdtMessage;
   if (m.type !== 'gossip' && m.type !== 'gossip_reply') return JSON.stringify(body);
-  const digest = m.digest.map(([key, vv]) => `${key}=${formatVector(vv)}`).join(' ');
+  const digest = m.digest.map(([key, summary]) => `${key}=${formatVector(summary.vv)}${summary.held === undefined ? '' : `[${summary.held}]`}`).join(' ');
   const states = m.states.map(([key, state]) => `${key}: ${formatSent(state)}`).join('; ');
   return `${m.type === 'gossip' ? 'Gossip' : 'GossipReply'} r=${m.round} digest{${digest}}${states === '' ? '' : ` send{${states}}`}`;
 }

@@ -161,7 +161,7 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
     const m = envelope.body as GossipMessage;
     if (m.type !== 'gossip' && m.type !== 'gossip_reply') return;
     const states = durableOf(node);
-    for (const [key, vv] of m.digest) {
+    for (const [key, { vv }] of m.digest) {
       const held: VersionVector = states.get(key)?.vv ?? {};
       if (!vectorLeq(vv, held)) violate('revealed_before_durable', `${node} told ${envelope.dest} it has seen ${formatVector(vv)} of key ${JSON.stringify(key)}, and it wrote down ${formatVector(held)}`, timeUs, node);
     }

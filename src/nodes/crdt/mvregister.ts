@@ -6,7 +6,7 @@
 
 import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
-import { covers, formatVector, mergeVectors, nextDot, seen, type VersionVector } from './dots.ts';
+import { covers, dotKey, formatVector, mergeVectors, nextDot, seen, type VersionVector } from './dots.ts';
 import { distinctValues, formatTagged, joinStores, sortTagged, storeLeq, type Tagged } from './dot-store.ts';
 
 export interface MvRegisterState {
@@ -39,10 +39,21 @@ export function writeValue(state: MvRegisterState, node: NodeId, value: KvScalar
   // that arrives, it is already overwritten.
   const next = nextDot(mergeVectors(state.vv, replaced), node);
   const kept = state.tagged.filter((t) => !covers(replaced, t.dot));
+  // A vector that names this write names every earlier update of this replica too. If one of them
+  // is still a value the writer did not see (a concurrent write here), the writer's next write
+  // must not replace it: its context then leaves this write out, which keeps the two as siblings
+  // at worst, where naming it would lose a write nobody read (dotted version vectors name single
+  // dots; a plain vector cannot).
+  const hidesSibling = kept.some((t) => t.dot[0] === node);
   return {
     state: { t: 'mv-register', vv: next.vv, tagged: sortTagged([...kept, { dot: next.dot, value }]) },
-    context: mergeVectors(replaced, { [node]: next.dot[1] }),
+    context: hidesSibling ? replaced : mergeVectors(replaced, { [node]: next.dot[1] }),
   };
+}
+
+/** The dots of the values held, as a digest shows them: two replicas may have seen the same updates and still differ. */
+export function heldDots(state: MvRegisterState): string {
+  return state.tagged.map((t) => dotKey(t.dot)).join(',');
 }
 
 export function mergeMvRegisters(a: MvRegisterState, b: MvRegisterState): MvRegisterState {
