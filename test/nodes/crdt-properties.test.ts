@@ -24,6 +24,6 @@ describe('crdt convergence', () => {
     expect(new Set(runs.map((r) => r.options.type))).toEqual(new Set(CRDT_TYPES));
     expect(runs.reduce((sum, r) => sum + r.acknowledged, 0)).toBeGreaterThan(200 * 300);
     expect(runs.reduce((sum, r) => sum + r.crashes, 0)).toBeGreaterThan(150);
-    expect(runs.every((r) => r.delivered > 100)).toBe(true);
+    expect(runs.reduce((sum, r) => sum + r.delivered, 0)).toBeGreaterThan(200 * 1000);
   });
 });

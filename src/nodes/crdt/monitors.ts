@@ -11,8 +11,9 @@
 //   dot_reused               one dot (a replica's n-th update of a key) names two different updates:
 //                            a replica forgot what it had issued
 //   removed_unseen_add       OR-set: a replica's vector covers an add's tag it does not hold, though
-//                            no replica that held the tag ever let it go: a remove deleted a
-//                            concurrent add it never saw
+//                            no replica that held the tag ever let it go, or a replica is the first
+//                            to let a tag go and made no update of its own (a merge, not a remove):
+//                            a concurrent add deleted by a remove that never saw it
 //   never_invoked            an element, a register value or an increment no client asked for (an
 //                            increment counts once per request; a retry's copy is the same request)
 //   counter_beyond_invoked   a counter's value above the sum of every increment invoked on its key,
@@ -24,7 +25,7 @@ import type { PersistedState, Ready } from '../types.ts';
 import { SafetyViolation, type MonitorOptions, type SafetyMonitor } from '../monitor.ts';
 import { countedIncrements, counterValue } from './counter.ts';
 import { formatState, stateLeq, type CrdtState } from './datatypes.ts';
-import { covers, dotKey, formatVector, vectorLeq, type Dot, type VersionVector } from './dots.ts';
+import { covers, dotKey, formatVector, seen, vectorLeq, type Dot, type VersionVector } from './dots.ts';
 import type { GossipMessage } from './messages.ts';
 import { KEY_RECORD_PREFIX } from './records.ts';
 
@@ -103,7 +104,17 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
       tags.set(key, ever);
     }
     const held = new Set(state.tagged.map((t) => dotKey(t.dot)));
-    if (previous !== undefined && previous.t === 'or-set') for (const t of previous.tagged) if (!held.has(dotKey(t.dot))) letGo.add(`${key}|${dotKey(t.dot)}`);
+    if (previous !== undefined && previous.t === 'or-set') {
+      // The first replica to let a tag go does it by an update of its own (a remove of the element,
+      // or an add that re-tags it), which takes a dot; a merge only drops tags someone let go before.
+      const ownUpdate = seen(state.vv, node) > seen(previous.vv, node);
+      for (const t of previous.tagged) {
+        const id = dotKey(t.dot);
+        if (held.has(id) || letGo.has(`${key}|${id}`)) continue;
+        letGo.add(`${key}|${id}`);
+        if (!ownUpdate) violate('removed_unseen_add', `key ${JSON.stringify(key)}: ${node} let the add of ${JSON.stringify(t.value)} tagged ${id} go without a remove of its own, and no replica had removed it`, timeUs, node);
+      }
+    }
     for (const t of state.tagged) ever.set(dotKey(t.dot), t.dot);
     for (const [id, dot] of ever) {
       if (held.has(id) || !covers(state.vv, dot) || letGo.has(`${key}|${id}`)) continue;
