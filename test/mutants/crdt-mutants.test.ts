@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
+import { defaultFuzzOptions, fuzzOne, type FuzzRunResult } from '../../src/main/sim/fuzz.ts';
 import { crdtAlgorithm } from '../../src/nodes/crdt/crdt.ts';
 import type { CrdtType } from '../../src/nodes/crdt/datatypes.ts';
 import type { CrdtOptions } from '../../src/nodes/crdt/options.ts';
@@ -44,6 +45,15 @@ function firstCaught(algorithm: Algorithm<CrdtOptions, ConsensusNode>, limit: nu
   return null;
 }
 
+/** Fuzz seeds from 1 upward until the first run with a violation. */
+function firstFuzzed(algorithm: Algorithm<CrdtOptions, ConsensusNode>, limit: number): FuzzRunResult | null {
+  for (let seed = 1; seed <= limit; seed++) {
+    const run = fuzzOne({ ...defaultFuzzOptions, algorithm, runs: 1, seed }, seed);
+    if (run.violation !== null) return run;
+  }
+  return null;
+}
+
 describe('CRDT mutants are caught', () => {
   it('the real replicas pass the scenarios the mutants fail', () => {
     expect(violationsOfScenario('04-counter-keeps-every-increment.txt', crdtAlgorithm)).toEqual([]);
@@ -67,5 +77,10 @@ describe('CRDT mutants are caught', () => {
   it('an OR-set that removes adds it never saw, found by the property run', () => {
     const caught = firstCaught(withTypes(crdtMutants['or-set-removes-unseen-adds'], ['or-set']), 300);
     expect(caught?.violations.join('\n') ?? 'not caught').toMatch(/^removed_unseen_add/);
+  });
+
+  it('both, by the fuzz on its own (random types: it must draw one the mutant breaks)', () => {
+    expect(firstFuzzed(crdtMutants['counter-keeps-newer'], 300)?.violation?.property).toMatch(/^(merge_regressed|revealed_before_durable|never_invoked|counter_beyond_invoked|convergent)$/);
+    expect(firstFuzzed(crdtMutants['or-set-removes-unseen-adds'], 300)?.violation?.property).toMatch(/^(removed_unseen_add|merge_regressed|convergent)$/);
   });
 });

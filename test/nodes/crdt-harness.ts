@@ -3,8 +3,9 @@
 // clients sending every request the cluster's data type serves, retries of the same request at
 // another replica among them; then every fault heals, the clients stop, gossip runs on its own for
 // a while, and every replica must hold the same state of every key, with every acknowledged update
-// in it. The type's monitors watch every Ready. The simulator's workload sends registers' requests
-// only, so this harness drives the counters and the set too.
+// in it. The type's monitors watch every Ready. Unlike the fuzz, which judges what final reads
+// return, it compares the replicas' whole states (tags, increments, vectors), with the clients
+// stopped: a simulator's clients never stop.
 
 import { createRng, type Rng } from '../../src/shared/rng.ts';
 import type { ClientReply, ClientRequest, KvOp, NodeId } from '../../src/shared/protocol.ts';

@@ -4,16 +4,28 @@
 // Whatever order the states arrive in, and however often, the merge (a join in the type's order)
 // brings every replica to the same state once each has heard, directly or not, from every other.
 //
-// Layout: restoring from storage, ticks and gossip rounds, merging what peers send, client
-// requests per data type, Ready assembly, status. The methods a mutant test overrides to plant a
-// known bug are `protected`.
+// The folder, one concept per file:
+//   crdt.ts        the replica: restoring from storage, ticks and gossip rounds, merging what peers
+//                  send, client requests per data type, Ready assembly, status
+//   dots.ts        dots and version vectors (and the context string clients carry)
+//   counter.ts     G- and PN-counters: increments kept by request, so a retry counts once
+//   dot-store.ts   values tagged with dots, and their causal join (the OR-set's and the register's)
+//   orset.ts       the add-wins observed-remove set
+//   lww.ts         the last-writer-wins register, stamped by the replica's clock
+//   mvregister.ts  the multi-value register: siblings, and writes that carry a context
+//   datatypes.ts   the five behind one set of operations; what a digest says, what a peer lacks
+//   messages.ts    gossip and its reply (push-pull of digests and deltas)
+//   records.ts     what a replica keeps in storage
+//   options.ts, descriptor.ts, monitors.ts: as for every algorithm
+//
+// The methods a mutant test overrides to plant a known bug are `protected`.
 
 import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { AdminRequest, ClientErrorCode, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, NodeContext, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
 import { hasOperation, increment, operationId, type CounterState } from './counter.ts';
 import { covered, deltaFor, emptyState, formatState, mergeStates, readValue, sameState, summarize, type CrdtState, type CrdtType, type Summary } from './datatypes.ts';
-import { formatVector, mergeVectors, parseVector, seen, vectorLeq, type VersionVector } from './dots.ts';
+import { formatVector, parseVector, seen, vectorLeq, type VersionVector } from './dots.ts';
 import { writeStamped, type LwwState } from './lww.ts';
 import type { GossipMessage } from './messages.ts';
 import { contextProblem, writeValue, type MvRegisterState } from './mvregister.ts';
@@ -173,13 +185,6 @@ export class CrdtNode implements ConsensusNode {
     return mergeStates(local, incoming);
   }
 
-  /** What peers' digests say they have seen of a key (the vectors gossip heard). */
-  protected heardOf(key: string): VersionVector {
-    let vv: VersionVector = {};
-    for (const digest of this.heard.values()) vv = mergeVectors(vv, digest.get(key)?.vv ?? {});
-    return vv;
-  }
-
   private send(to: NodeId, body: GossipMessage): void {
     this.messages.push({ src: this.id, dest: to, body });
   }
@@ -239,17 +244,12 @@ export class CrdtNode implements ConsensusNode {
       case 'add':
         return { state: addElement(state as OrSetState, this.id, op.value) };
       case 'remove':
-        return { state: this.remove(state as OrSetState, op.key, op.value) };
+        return { state: removeElement(state as OrSetState, this.id, op.value) };
       case 'write':
         return state.t === 'mv-register' ? this.writeMv(request, state, op.value) : this.writeLww(state as LwwState, op.value);
       default:
         return { refused: `a ${this.options.type} does not take ${op.f}`, code: 'wrong_type' };
     }
-  }
-
-  /** Takes away the tags of `element` this replica holds (null: it holds none). */
-  protected remove(state: OrSetState, _key: string, element: KvScalar): OrSetState | null {
-    return removeElement(state, this.id, element);
   }
 
   private writeLww(state: LwwState, value: KvScalar): { state: CrdtState } | { refused: string; code: ClientErrorCode } {

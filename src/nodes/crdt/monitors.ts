@@ -27,7 +27,7 @@ import { countedIncrements, counterValue } from './counter.ts';
 import { formatState, stateLeq, type CrdtState } from './datatypes.ts';
 import { covers, dotKey, formatVector, seen, vectorLeq, type Dot, type VersionVector } from './dots.ts';
 import type { GossipMessage } from './messages.ts';
-import { KEY_RECORD_PREFIX } from './records.ts';
+import { KEY_RECORD_PREFIX, SESSION_RECORD_PREFIX } from './records.ts';
 
 export type CrdtSafetyProperty = 'merge_regressed' | 'revealed_before_durable' | 'dot_reused' | 'removed_unseen_add' | 'never_invoked' | 'counter_beyond_invoked';
 
@@ -197,7 +197,9 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
         if (record.startsWith(KEY_RECORD_PREFIX) && value !== null) written(node, record.slice(KEY_RECORD_PREFIX.length), value as CrdtState, timeUs);
       }
       for (const envelope of ready.messages) checkMessage(node, envelope, timeUs);
-      for (const reply of ready.replies) if (reply.kind === 'client' && reply.ok) acknowledged++;
+      // An update is acknowledged in the Ready that writes its client's session down.
+      const sessions = new Set((ready.persist?.records ?? []).filter(([record]) => record.startsWith(SESSION_RECORD_PREFIX)).map(([record]) => record.slice(SESSION_RECORD_PREFIX.length)));
+      for (const reply of ready.replies) if (reply.kind === 'client' && reply.ok && sessions.has(String(reply.clientId))) acknowledged++;
     },
     onHistoryEvent(event: HistoryEvent): void {
       invoked ??= new Map();
