@@ -279,6 +279,9 @@ export class InteractionEnv {
     const seq = (this.seqByClient.get(clientId) ?? 0) + 1;
     this.seqByClient.set(clientId, seq);
     const request: ClientRequest = { clientId, seq, op };
+    // The causal context a reply gave (context=...), sent back as a client loop does.
+    const context = kv.get('context');
+    if (context !== undefined) request.context = context;
     this.live(member).step({ kind: 'client', request });
     this.processReady(member);
   }
