@@ -89,30 +89,31 @@ const SERVED_REQUESTS: readonly RequestFunction[] = ['read', 'write', 'delete'];
 export const LEADERLESS_SERVES: Partial<Record<WorkloadDataType, readonly RequestFunction[]>> = { kv: SERVED_REQUESTS };
 
 /**
- * Options a fuzz run draws: every switch and both orders, small and large quorums, and the ABD
- * configuration often enough that the linearizable promise is judged in many runs.
+ * Options a fuzz run draws: every switch and both orders, small and large quorums, and the two
+ * configurations that promise a model (ABD: linearizable; two-phase writes with anti-entropy:
+ * convergent) often enough that each promise is judged in many runs.
  */
 export function randomLeaderlessOptions(rng: Rng): Partial<LeaderlessOptions> {
   const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length)] as T;
+  const mode = pick(['abd', 'abd', 'converge', 'any', 'any', 'any'] as const);
   const n = pick([1, 2, 3, 3, 5, 7]);
-  const abd = rng.chance(0.35);
+  const promising = mode !== 'any';
   // Intersecting quorums most of the time, the smallest ones sometimes.
-  const r = abd || rng.chance(0.6) ? rng.int(1, n + 1) : 1;
-  const w = abd || rng.chance(0.6) ? Math.max(n + 1 - r, rng.int(1, n + 1)) : 1;
-  const timeoutTicks = pick([4, 10, 20]);
+  const r = promising || rng.chance(0.6) ? rng.int(1, n + 1) : 1;
+  const w = promising || rng.chance(0.6) ? Math.max(n + 1 - r, rng.int(1, n + 1)) : 1;
   return {
     n,
     r,
     w,
-    timeoutTicks,
+    timeoutTicks: pick([4, 10, 20]),
     readRepair: rng.chance(0.5),
-    writeBack: abd || rng.chance(0.3),
-    twoPhaseWrites: abd || rng.chance(0.5),
-    antiEntropy: rng.chance(0.6),
+    writeBack: mode === 'abd' || (mode === 'any' && rng.chance(0.4)),
+    twoPhaseWrites: promising || rng.chance(0.5),
+    antiEntropy: mode === 'converge' || rng.chance(0.6),
     antiEntropyTicks: pick([2, 10, 50]),
-    sloppy: abd ? false : rng.chance(0.4),
+    sloppy: promising ? false : rng.chance(0.5),
     handoffTicks: pick([2, 10, 50]),
-    resolve: abd ? 'lww' : pick(['lww', 'lww', 'vclock'] as const),
+    resolve: promising ? 'lww' : pick(['lww', 'vclock'] as const),
     tokens: pick([1, 4, 16]),
   };
 }

@@ -341,8 +341,9 @@ export class LeaderlessNode implements ConsensusNode {
     op.answers.set(src, m.versions);
     if (op.kind === 'read' && op.merged !== null) return this.lateReadAnswer(op, src, m.versions);
     if (op.phase !== 'query') return;
-    if (op.kind === 'read' && op.answers.size >= this.quorums.r) return this.readQuorumAnswered(op);
-    if (op.kind === 'write' && op.answers.size >= this.quorums.query) return this.writeQueryAnswered(op);
+    const answered = this.replicasCounted(op, (node) => op.answers.has(node));
+    if (op.kind === 'read' && answered >= this.quorums.r) return this.readQuorumAnswered(op);
+    if (op.kind === 'write' && answered >= this.quorums.query) return this.writeQueryAnswered(op);
   }
 
   private readQuorumAnswered(op: Operation): void {
@@ -355,7 +356,7 @@ export class LeaderlessNode implements ConsensusNode {
     op.phase = 'store';
     op.toStore = merged;
     for (const [node, versions] of op.answers) if (op.preferred.includes(node) && subsumes(this.options.resolve, versions, merged)) op.acks.add(node);
-    if (op.acks.size >= this.quorums.w) return this.replyRead(op);
+    if (this.replicasCounted(op, (node) => op.acks.has(node)) >= this.quorums.w) return this.replyRead(op);
     op.nextRetryTick = this.ticks + retryTicks(this.options);
     this.sendPhase(op, op.preferred.filter((node) => !op.acks.has(node)));
   }
@@ -398,7 +399,7 @@ export class LeaderlessNode implements ConsensusNode {
 
   private onStored(op: Operation, node: NodeId): void {
     op.acks.add(node);
-    if (op.acks.size < this.quorums.w) return;
+    if (this.replicasCounted(op, (n) => op.acks.has(n)) < this.quorums.w) return;
     if (op.kind === 'read') return this.replyRead(op);
     this.finish(op, { kind: 'client', clientId: op.request.clientId, seq: op.request.seq, ok: true, value: null });
   }
@@ -429,7 +430,7 @@ export class LeaderlessNode implements ConsensusNode {
       this.ops.delete(op.id);
       if (op.replied) return;
       const need = op.phase === 'query' ? (op.kind === 'read' ? this.quorums.r : this.quorums.query) : this.quorums.w;
-      const have = op.phase === 'query' ? op.answers.size : op.acks.size;
+      const have = this.replicasCounted(op, (node) => this.answeredPhase(op, node));
       const what = op.phase === 'query' ? (op.kind === 'read' ? 'answered the read' : 'answered the write\'s first phase') : 'stored the write';
       this.finish(op, this.errorReply(op.request, 'quorum_timeout', false, `${have} of the ${need} replicas needed ${what} within ${this.options.timeoutTicks} ticks; ${op.kind === 'write' && op.phase === 'store' ? 'the write may still reach them' : 'it may still take effect'}`));
       return;
@@ -439,6 +440,20 @@ export class LeaderlessNode implements ConsensusNode {
     const missing = op.preferred.filter((node) => !this.answeredPhase(op, node));
     this.sendPhase(op, missing);
     if (this.options.sloppy) this.callStandIns(op, missing);
+  }
+
+  /**
+   * How many of the key's replicas count towards the quorum: each that answered, or whose sloppy
+   * quorum stand-in did. A replica and its stand-in count once: the stand-in's copy is the
+   * replica's, handed over later, and two copies in one place make one.
+   */
+  private replicasCounted(op: Operation, answered: (node: NodeId) => boolean): number {
+    let count = 0;
+    for (const replica of op.preferred) {
+      const standIn = op.standIns.get(replica);
+      if (answered(replica) || (standIn !== undefined && answered(standIn))) count++;
+    }
+    return count;
   }
 
   private answeredPhase(op: Operation, node: NodeId): boolean {

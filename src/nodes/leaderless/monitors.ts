@@ -11,9 +11,13 @@
 //                              one dot (coordinator, counter): every write must name its own
 //   unwritten_value            a version no client write or delete of that key by that client
 //                              could have made (checked when the harness reports invocations)
+//   revealed_before_durable    a put acknowledgement or an answer to a get speaks for versions the
+//                              sender has not written down (the Ready order protects exactly this)
 //   acknowledged_below_quorum  a client was told its write succeeded while fewer than W nodes had
-//                              it (or something that supersedes it) on disk, as replica or as a
-//                              sloppy quorum's stand-in
+//                              the version its coordinator made (or one that supersedes it) on
+//                              disk, as replica or as a sloppy quorum's stand-in. A version that
+//                              left no trace (the coordinator, the key's only replica, found it
+//                              already superseded and wrote nothing) is not judged.
 
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
@@ -23,7 +27,7 @@ import type { LeaderlessMessage } from './messages.ts';
 import { parseRecordName, type Hint } from './store.ts';
 import { compareStamps, covers, encodeContext, formatVersion, sameDot, type Version } from './versions.ts';
 
-export type LeaderlessSafetyProperty = 'version_regressed' | 'version_reused' | 'unwritten_value' | 'acknowledged_below_quorum';
+export type LeaderlessSafetyProperty = 'version_regressed' | 'version_reused' | 'unwritten_value' | 'revealed_before_durable' | 'acknowledged_below_quorum';
 
 interface Durable {
   versions: Map<string, Version[]>;
@@ -119,21 +123,61 @@ export function createLeaderlessMonitor(options: MonitorOptions = {}): SafetyMon
     }
   };
 
+  /** Puts in flight, by coordinator, replica and request: what an acknowledgement speaks for. The oldest are forgotten. */
+  const puts = new Map<string, { key: string; versions: readonly Version[] }>();
+  const remember = (name: string, put: { key: string; versions: readonly Version[] }): void => {
+    puts.delete(name);
+    puts.set(name, put);
+    if (puts.size > 20_000) puts.delete(puts.keys().next().value as string);
+  };
+
+  /** What the node has on disk for the key: as replica, and as stand-in for others. */
+  const onDisk = (node: NodeId, key: string): Version[] => {
+    const s = stateOf(node);
+    const out = [...(s.versions.get(key) ?? [])];
+    for (const hint of s.hints.values()) if (hint.key === key) out.push(...hint.versions);
+    return out;
+  };
+
+  const checkRevealed = (node: NodeId, key: string, versions: readonly Version[], what: string, timeUs: number): void => {
+    const stored = onDisk(node, key);
+    const missing = versions.find((v) => !holds(stored, v));
+    if (missing !== undefined) violate('revealed_before_durable', `${node} ${what} ${key}=${formatVersion(missing)}, but has ${stored.map(formatVersion).join(' ') || 'nothing'} on disk`, timeUs, node);
+  };
+
   const checkMessages = (node: NodeId, messages: Ready['messages'], timeUs: number): void => {
     for (const envelope of messages) {
       const m = envelope.body as LeaderlessMessage;
-      if (m.type === 'put' || m.type === 'got') for (const v of m.versions) noteVersion(m.key, v, timeUs, node);
-      else if (m.type === 'repair' || m.type === 'sync' || m.type === 'handoff') for (const [key, versions] of m.items) for (const v of versions) noteVersion(key, v, timeUs, node);
+      switch (m.type) {
+        case 'put':
+          for (const v of m.versions) noteVersion(m.key, v, timeUs, node);
+          remember(`${node}>${envelope.dest}#${m.op}`, { key: m.key, versions: m.versions });
+          break;
+        case 'got':
+          for (const v of m.versions) noteVersion(m.key, v, timeUs, node);
+          checkRevealed(node, m.key, m.versions, `answered ${envelope.dest} with`, timeUs);
+          break;
+        case 'put_ack': {
+          const put = puts.get(`${envelope.dest}>${node}#${m.op}`);
+          if (put !== undefined) checkRevealed(node, put.key, put.versions, `acknowledged ${envelope.dest}'s put of`, timeUs);
+          break;
+        }
+        case 'repair':
+        case 'sync':
+        case 'handoff':
+          for (const [key, versions] of m.items) for (const v of versions) noteVersion(key, v, timeUs, node);
+          break;
+        default:
+          break;
+      }
     }
   };
+
 
   /** How many nodes hold the write on disk, as replica or stand-in. */
   const copies = (written: Written): number => {
     let count = 0;
-    for (const s of durable.values()) {
-      const stored = s.versions.get(written.key) ?? [];
-      if (holds(stored, written.version) || [...s.hints.values()].some((h) => h.key === written.key && holds(h.versions, written.version))) count++;
-    }
+    for (const node of durable.keys()) if (holds(onDisk(node, written.key), written.version)) count++;
     return count;
   };
 
@@ -141,8 +185,9 @@ export function createLeaderlessMonitor(options: MonitorOptions = {}): SafetyMon
     const w = typeof status.writeQuorum === 'number' ? status.writeQuorum : 1;
     for (const reply of replies) {
       if (reply.kind !== 'client' || !reply.ok) continue;
-      const made = writes.get(`${reply.clientId}:${reply.seq}`);
-      if (made === undefined) continue; // a read, or a write this run never saw a version of
+      // The versions this coordinator made for the request (a retry through another node makes its own).
+      const made = writes.get(`${reply.clientId}:${reply.seq}`)?.filter((written) => written.version.node === node);
+      if (made === undefined || made.length === 0) continue; // a read, or a write that left no trace
       acknowledged++;
       const best = Math.max(...made.map(copies));
       if (best < w) {
