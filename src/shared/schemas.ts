@@ -47,6 +47,9 @@ export const kvOpSchema = z.discriminatedUnion('f', [
   z.strictObject({ f: z.literal('cas'), key, expected: scalar, value: scalar }),
   z.strictObject({ f: z.literal('append'), key, value: z.string().max(10_000) }),
   z.strictObject({ f: z.literal('delete'), key }),
+  z.strictObject({ f: z.literal('incr'), key, value: z.number().int('a whole number').min(-1e9).max(1e9) }),
+  z.strictObject({ f: z.literal('add'), key, value: scalar }),
+  z.strictObject({ f: z.literal('remove'), key, value: scalar }),
 ]);
 
 const weight = z.number().min(0).max(1000);
@@ -54,7 +57,8 @@ export const workloadSchema = z.strictObject({
   rate: z.number().min(0, 'a rate cannot be negative').max(10_000, 'at most 10,000 operations/s'),
   clients: z.number().int().min(1, 'at least 1 client').max(200, 'at most 200 clients'),
   keys: z.number().int().min(1, 'at least 1 key').max(10_000, 'at most 10,000 keys'),
-  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight }),
+  dataType: z.enum(['kv', 'counter', 'set']).optional(),
+  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight, incr: weight, add: weight, remove: weight }).partial(),
 });
 
 
@@ -80,3 +84,27 @@ export const sessionMetaSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   startedAt: z.string().max(100),
 });
+
+/**
+ * A fault done to both sides of a comparison (bridge.ts's ComparisonFault). The bounds of a clock's
+ * skew are the runtime's, which the app passes in.
+ */
+export function comparisonFaultSchema(skew: { maxOffsetMs: number; minDrift: number; maxDrift: number }) {
+  const node = z.strictObject({ node: nodeIdSchema });
+  const link = z.strictObject({ from: nodeIdSchema, to: nodeIdSchema });
+  return z.discriminatedUnion('kind', [
+    node.extend({ kind: z.literal('crash') }),
+    node.extend({ kind: z.literal('restart') }),
+    node.extend({ kind: z.literal('pause') }),
+    node.extend({ kind: z.literal('resume') }),
+    link.extend({ kind: z.literal('cut') }),
+    link.extend({ kind: z.literal('uncut') }),
+    z.strictObject({ kind: z.literal('partition'), groups: z.array(z.array(nodeIdSchema).max(15)).min(1, 'a partition needs groups of nodes').max(15) }),
+    z.strictObject({ kind: z.literal('heal') }),
+    node.extend({
+      kind: z.literal('clock-skew'),
+      offsetMs: z.number().min(-skew.maxOffsetMs, 'at most an hour behind').max(skew.maxOffsetMs, 'at most an hour ahead'),
+      drift: z.number().min(skew.minDrift, `a drift of at least ${skew.minDrift}`).max(skew.maxDrift, `a drift of at most ${skew.maxDrift}`),
+    }),
+  ]);
+}
