@@ -1,54 +1,56 @@
-// The property run for leaderless quorums: seeded simulations under random faults and clock skew,
-// with options drawn from each seed (randomOptions: quorum sizes, both conflict orders, read
-// repair, write-back, two-phase writes, anti-entropy, sloppy quorums, timeouts), the monitors
-// checking after every Ready, and each history checked for the model its options promise: ABD
-// runs for linearizability, two-phase writes with anti-entropy for convergence from the final
-// reads. And the other way: the options that promise nothing really do break the models they do
-// not promise, so the promises are not too weak for nothing.
+// The property run for leaderless quorums: seeded simulations under random faults (partitions,
+// crashes, pauses, loss, delay, duplication, replayed and held messages, crashes right after an
+// acknowledgement, clock skew), with options drawn from each seed (quorum sizes, both conflict
+// orders, read repair, write-back, two-phase writes, anti-entropy, sloppy quorums, timeouts), the
+// monitors checking after every Ready and each history checked for the model its options promise:
+// ABD runs for linearizability, two-phase writes with anti-entropy for convergence from the final
+// reads. And the other way: options that promise nothing do break the models they do not
+// promise, so the promises are not weaker than they need be.
 
 import { describe, expect, it } from 'vitest';
+import type { ConsistencyName } from '../../src/shared/consistency.ts';
+import { defaultFuzzOptions, runFuzz, type FuzzOptions } from '../../src/main/sim/fuzz.ts';
+import { FAULT_KINDS } from '../../src/main/sim/faults.ts';
 import { leaderlessAlgorithm } from '../../src/nodes/leaderless/leaderless.ts';
-import { describeOptions, runLeaderless, type LeaderlessRun } from './leaderless-harness.ts';
+import type { LeaderlessOptions } from '../../src/nodes/leaderless/options.ts';
 
-function failures(runs: readonly LeaderlessRun[]): string {
-  return runs
-    .filter((r) => r.violation !== null)
-    .map((r) => `seed ${r.seed} (${describeOptions(r.options)}): ${r.violation?.property}: ${r.violation?.message}`)
+const fuzz = (over: Partial<FuzzOptions>): ReturnType<typeof runFuzz> =>
+  runFuzz({ ...defaultFuzzOptions, algorithm: leaderlessAlgorithm, faults: FAULT_KINDS, durationMs: 8000, runs: 1, seed: 1, ...over });
+
+function failures(result: ReturnType<typeof runFuzz>): string {
+  return result.runs
+    .filter((r) => r.violation)
+    .map((r) => `seed ${r.seed}: ${r.violation?.property} at step ${r.violation?.step}: ${r.violation?.message}`)
     .join('\n');
-}
-
-function seeds(from: number, count: number, nodes = 5): LeaderlessRun[] {
-  return Array.from({ length: count }, (_, i) => runLeaderless(leaderlessAlgorithm, from + i, { nodes }));
 }
 
 describe('leaderless quorums keep what they promise', () => {
   it('over 200 seeds of 5 nodes with random faults, clock skew and options', () => {
-    const runs = seeds(1, 200);
-    expect(failures(runs)).toBe('');
-    // The promises were judged, many times each, and the runs did real work.
-    expect(runs.filter((r) => r.promise === 'linearizable' && r.verdict === 'true').length).toBeGreaterThan(40);
-    expect(runs.filter((r) => r.promise === 'convergent' && r.verdict === 'true').length).toBeGreaterThan(15);
-    expect(runs.filter((r) => r.options.resolve === 'vclock').length).toBeGreaterThan(20);
-    expect(runs.filter((r) => r.options.sloppy).length).toBeGreaterThan(20);
-    expect(runs.every((r) => r.ops.ok > 200 && r.finalReads === 20)).toBe(true);
-  }, 600_000);
+    const result = fuzz({ runs: 200, seed: 1 });
+    expect(failures(result)).toBe('');
+    // Each promise was judged many times, and the runs did real work.
+    const kept = (model: ConsistencyName): number => result.runs.filter((r) => r.promised === model && r.promiseKept === 'true').length;
+    expect(kept('linearizable')).toBeGreaterThan(40);
+    expect(kept('convergent')).toBeGreaterThan(15);
+    expect(result.delivered).toBeGreaterThan(200 * 2000);
+  }, 900_000);
 
   it('on 3 and 7 nodes', () => {
-    for (const nodes of [3, 7]) expect(failures(seeds(5000 + nodes * 100, 25, nodes))).toBe('');
-  }, 300_000);
+    for (const nodes of [3, 7]) expect(failures(fuzz({ runs: 25, seed: 5000 + nodes, nodes }))).toBe('');
+  }, 600_000);
 });
 
 describe('the options that promise nothing break the models they do not promise', () => {
-  const broken = (options: Parameters<typeof runLeaderless>[2], count: number): number =>
-    Array.from({ length: count }, (_, i) => runLeaderless(leaderlessAlgorithm, 900 + i, options)).filter((r) => r.violation !== null && r.violation.property !== 'liveness').length;
+  /** The algorithm with fixed options, claiming a model it does not promise: the fuzz must refute the claim. */
+  const claiming = (promises: ConsistencyName, options: Partial<LeaderlessOptions>): typeof leaderlessAlgorithm => ({ ...leaderlessAlgorithm, name: 'leaderless-claiming', promises: () => promises, randomOptions: () => options });
 
-  it('last-writer-wins by the clock alone loses acknowledged writes (not convergent)', () => {
-    const options = { n: 3, r: 2, w: 2, twoPhaseWrites: false, writeBack: false, antiEntropy: true, sloppy: false, resolve: 'lww' as const };
-    expect(broken({ options, judge: 'convergent' }, 8)).toBeGreaterThan(0);
-  }, 120_000);
+  it('last-writer-wins by the clock alone loses acknowledged writes: not convergent', () => {
+    const algorithm = claiming('convergent', { n: 3, r: 2, w: 2, twoPhaseWrites: false, writeBack: false, antiEntropy: true, sloppy: false, resolve: 'lww' });
+    expect(fuzz({ algorithm, runs: 10, seed: 900 }).runs.filter((r) => r.violation?.property === 'convergent').length).toBeGreaterThan(0);
+  }, 300_000);
 
   it('ABD over sloppy quorums is not linearizable', () => {
-    const options = { n: 3, r: 2, w: 2, twoPhaseWrites: true, writeBack: true, sloppy: true, resolve: 'lww' as const };
-    expect(broken({ options, judge: 'linearizable' }, 8)).toBeGreaterThan(0);
-  }, 120_000);
+    const algorithm = claiming('linearizable', { n: 3, r: 2, w: 2, twoPhaseWrites: true, writeBack: true, sloppy: true, resolve: 'lww' });
+    expect(fuzz({ algorithm, runs: 10, seed: 900 }).runs.filter((r) => r.violation?.property === 'linearizability').length).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -22,7 +22,7 @@ import type { Digest, Get, Got, Handoff, HandoffAck, LeaderlessMessage, Put, Put
 import { defaultLeaderlessOptions, effectiveQuorums, leaderlessPromise, retryTicks, type LeaderlessOptions, type Quorums } from './options.ts';
 import { Ring } from './ring.ts';
 import { MEMBERS_RECORD, ReplicaStore, type Attempt } from './store.ts';
-import { decodeContext, digestOf, encodeContext, fingerprint, formatVersions, mergeVersions, readValue, subsumes, vectorOf, type Version, type VersionVector } from './versions.ts';
+import { decodeContext, digestOf, encodeContext, fingerprint, formatVersions, joinVectors, mergeVersions, readValue, subsumes, vectorOf, type Version, type VersionVector } from './versions.ts';
 import {
   describeLeaderlessMessage,
   LEADERLESS_MESSAGES,
@@ -40,7 +40,7 @@ import { createLeaderlessMonitor } from './monitors.ts';
 const SERVED: ReadonlySet<string> = new Set(['read', 'write', 'delete']);
 
 /** A client request this node coordinates, from its first phase until it is answered (and, for read repair, a little after). */
-interface Operation {
+export interface Operation {
   /** The node's counter when it began: names its messages, and the dot of the version a write makes. */
   id: number;
   request: ClientRequest;
@@ -82,6 +82,11 @@ export class LeaderlessNode implements ConsensusNode {
 
   private ticks = 0;
   private clockMs = 0;
+
+  /** The node's clock as of its last tick (last-writer-wins stamps writes with it). */
+  protected get clockReading(): number {
+    return this.clockMs;
+  }
   private readonly ops = new Map<number, Operation>();
   private readonly clients = new Map<number, ClientSession>();
   private messages: Envelope[] = [];
@@ -291,7 +296,8 @@ export class LeaderlessNode implements ConsensusNode {
       preferred: this.ring.preferenceList(key, this.quorums.n),
       startedTick: this.ticks,
       nextRetryTick: this.ticks + retryTicks(this.options),
-      attempt: write && this.options.twoPhaseWrites ? { c: request.clientId, s: request.seq, id: `${this.id}.${id}` } : null,
+      // Only lww names an attempt: with version vectors every attempt of a request makes the same dot.
+      attempt: write && this.options.twoPhaseWrites && this.options.resolve === 'lww' ? { c: request.clientId, s: request.seq, id: `${this.id}.${id}` } : null,
       past,
       answers: new Map(),
       acks: new Set(),
@@ -305,12 +311,14 @@ export class LeaderlessNode implements ConsensusNode {
     this.sendPhase(op, op.preferred);
   }
 
-  /** The version a write makes, stamped `t`. */
+  /** The version a write makes, stamped `t` (lww). */
   private newVersion(op: Operation, t: number): Version {
+    const { clientId: c, seq: s } = op.request;
     const value: KvScalar = op.request.op.f === 'write' ? op.request.op.value : null;
-    const version: Version = { value, node: this.id, n: op.id, t, c: op.request.clientId, s: op.request.seq };
-    if (this.options.resolve === 'vclock') version.past = op.past;
-    return version;
+    if (this.options.resolve === 'lww') return { value, node: this.id, n: op.id, t, c, s };
+    // The client's dot, superseding what its context covers and its own earlier requests.
+    const actor = `c${c}`;
+    return { value, node: actor, n: s, t: 0, past: s > 1 ? joinVectors(op.past, [[actor, s - 1]]) : op.past, c, s };
   }
 
   /**
@@ -325,9 +333,16 @@ export class LeaderlessNode implements ConsensusNode {
         : op.attempt === null
           ? { type: 'get', op: op.id, key: op.key }
           : { type: 'get', op: op.id, key: op.key, attempt: op.attempt };
-    for (const target of targets) if (target !== this.id) this.sendTo(target, body);
+    for (const target of targets) {
+      if (target === this.id) continue;
+      this.sendTo(target, body);
+      if (body.type === 'put') this.putSent(op, target);
+    }
     if (targets.includes(this.id)) this.sendTo(this.id, body);
   }
+
+  /** A put left for a replica: nothing to count until the replica says the versions are on its disk. */
+  protected putSent(_op: Operation, _target: NodeId): void {}
 
   private onGot(src: NodeId, m: Got): void {
     const op = this.ops.get(m.op);
@@ -382,13 +397,18 @@ export class LeaderlessNode implements ConsensusNode {
   }
 
   private writeQueryAnswered(op: Operation): void {
-    let t = this.clockMs;
-    if (this.options.resolve === 'lww') for (const versions of op.answers.values()) for (const v of versions) t = Math.max(t, v.t + 1);
+    let highest = Number.NEGATIVE_INFINITY;
+    for (const versions of op.answers.values()) for (const v of versions) highest = Math.max(highest, v.t);
     op.phase = 'store';
-    op.toStore = [this.newVersion(op, t)];
+    op.toStore = [this.newVersion(op, this.writeStamp(highest))];
     op.nextRetryTick = this.ticks + retryTicks(this.options);
     op.standIns.clear();
     this.sendPhase(op, op.preferred);
+  }
+
+  /** ABD's timestamp: above the highest a quorum holds, and at least the clock's reading. */
+  protected writeStamp(highest: number): number {
+    return Math.max(this.clockMs, highest + 1);
   }
 
   private onPutAck(src: NodeId, m: PutAck): void {
@@ -397,7 +417,9 @@ export class LeaderlessNode implements ConsensusNode {
     this.onStored(op, src);
   }
 
-  private onStored(op: Operation, node: NodeId): void {
+  /** `node` holds the phase's versions on disk: one more towards W. */
+  protected onStored(op: Operation, node: NodeId): void {
+    if (op.replied || op.phase !== 'store') return;
     op.acks.add(node);
     if (this.replicasCounted(op, (n) => op.acks.has(n)) < this.quorums.w) return;
     if (op.kind === 'read') return this.replyRead(op);

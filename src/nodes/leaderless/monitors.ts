@@ -8,7 +8,7 @@
 //                              lower (timestamp, node, counter) replaced a higher one; with version
 //                              vectors a sibling vanished that no remaining version supersedes
 //   version_reused             two different versions (value, writer, timestamp or context) under
-//                              one dot (coordinator, counter): every write must name its own
+//                              one dot: every write must name its own
 //   unwritten_value            a version no client write or delete of that key by that client
 //                              could have made (checked when the harness reports invocations)
 //   revealed_before_durable    a put acknowledgement or an answer to a get speaks for versions the
@@ -185,8 +185,9 @@ export function createLeaderlessMonitor(options: MonitorOptions = {}): SafetyMon
     const w = typeof status.writeQuorum === 'number' ? status.writeQuorum : 1;
     for (const reply of replies) {
       if (reply.kind !== 'client' || !reply.ok) continue;
-      // The versions this coordinator made for the request (a retry through another node makes its own).
-      const made = writes.get(`${reply.clientId}:${reply.seq}`)?.filter((written) => written.version.node === node);
+      // The version this coordinator made for the request: with lww a retry through another node
+      // makes its own; with version vectors every attempt makes the same one.
+      const made = writes.get(`${reply.clientId}:${reply.seq}`)?.filter((written) => written.version.past !== undefined || written.version.node === node);
       if (made === undefined || made.length === 0) continue; // a read, or a write that left no trace
       acknowledged++;
       const best = Math.max(...made.map(copies));

@@ -1,20 +1,25 @@
-// The versions a replica keeps of a key, and how two sets of them merge.
+// The versions a replica keeps of a key, and how two sets of them merge. Every version a client
+// write makes is named by a dot (actor, n), which no other write shares; two orders use it:
 //
-// Every version a client write makes is named by a dot: (coordinator, n), n from the
-// coordinator's durable counter, so no two writes share one. Two orders use it:
+// - lww: the actor is the coordinator and n its durable counter. A version also carries a
+//   timestamp t, and the highest (t, coordinator, n) wins; a replica keeps one version per key. t
+//   is the coordinator's clock, or with two-phase writes one above the highest t a quorum
+//   reported (and at least the clock).
+// - vclock: version vectors with dots (Preguiça et al., "Dotted Version Vectors", 2010). The actor
+//   is the client (`c7`) and n the request's sequence number, and a version also carries `past`,
+//   the vector of what it supersedes: the client's context (what it read) and the client's own
+//   earlier requests. A version is obsolete once another's past covers its dot; the rest are
+//   concurrent siblings, all kept, and a write without a context becomes a sibling of every value
+//   other clients wrote. Client actors make a vector's counters exact: one client's writes are
+//   never concurrent with each other, so a context that covers c7's 5th request has seen (or
+//   superseded) its 4th too, whereas a node coordinates concurrent writes, and a counter per node
+//   would let a context cover a sibling its reader never saw. A retry of a request makes the same
+//   dot, so it cannot make a second sibling.
 //
-// - lww: a version also carries a timestamp t, and the highest (t, coordinator, n) wins; a
-//   replica keeps one version per key. t is the coordinator's clock, or with two-phase writes one
-//   above the highest t a quorum reported (and at least the clock).
-// - vclock: dotted version vectors (Preguiça et al., "Dotted Version Vectors", 2010; what Riak
-//   keeps): a version also carries `past`, the version vector of what its writer had read (the
-//   client's context). A version is obsolete once another's past covers its dot; the rest are
-//   concurrent siblings, all kept. A write without a context covers nothing and becomes a sibling
-//   of every value there is, however old.
-//
-// Merging is a join in both orders (commutative, associative, idempotent), which is what lets read
-// repair, write-back, anti-entropy and hinted handoff send versions in any order, any number of
-// times.
+// Merging is a join (commutative, associative, idempotent; with vclock, for pasts closed under
+// what they supersede, which clients that send back their whole context give), which is what
+// lets read repair, write-back, anti-entropy and hinted handoff send versions in any order, any
+// number of times.
 
 import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
@@ -28,10 +33,10 @@ export type VersionVector = ReadonlyArray<readonly [NodeId, number]>;
 export interface Version {
   /** What the client wrote (null: deleted). */
   value: KvScalar;
-  /** The dot: the coordinator and its counter when it made the version. */
+  /** The dot: lww, the coordinator and its counter when it made the version; vclock, the client (`c7`) and the request's sequence number. */
   node: NodeId;
   n: number;
-  /** lww: the timestamp (ms); vclock: the coordinator's clock reading, for people only. */
+  /** lww: the timestamp (ms); vclock: 0. */
   t: number;
   /** vclock only: the versions this one supersedes (the writer's context). */
   past?: VersionVector;
