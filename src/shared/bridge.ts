@@ -442,6 +442,15 @@ export interface PlaygroundApi {
   stopComparison(): Promise<Result<ComparisonView | null>>;
   /** The comparison running or last stopped; null when none ran. */
   comparisonState(): Promise<Result<ComparisonView | null>>;
+  /** What an algorithm with these options promises and serves, for a form to say before anything starts. */
+  describeChoice(algorithm: string, options: Record<string, unknown>): Promise<Result<ChoiceDescription>>;
+}
+
+export interface ChoiceDescription {
+  /** The consistency model it keeps with those options (null: none). */
+  promises: string | null;
+  /** The data types it serves, each with the requests it takes. */
+  serves: Partial<Record<WorkloadDataType, readonly RequestFunction[]>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -482,6 +491,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'comparisonFault',
   'stopComparison',
   'comparisonState',
+  'describeChoice',
 ];
 
 declare global {

@@ -77,6 +77,7 @@ function fakeBridge(): PlaygroundBridge {
     comparisonFault: ok('crash n2 on A and B'),
     stopComparison: ok({ ...comparisonView, running: false }),
     comparisonState: ok(null),
+    describeChoice: ok({ promises: 'linearizable', serves: { kv: ['read', 'write'] } }),
   };
 }
 

@@ -54,6 +54,7 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   comparisonFault: z.tuple([comparisonFaultSchema({ maxOffsetMs: MAX_OFFSET_MS, minDrift: MIN_DRIFT, maxDrift: MAX_DRIFT })]),
   stopComparison: z.tuple([]),
   comparisonState: z.tuple([]),
+  describeChoice: z.tuple([z.string().max(100), z.record(z.string().max(100), z.unknown())]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -145,5 +146,7 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.comparison.stop();
     case 'comparisonState':
       return service.comparison.state();
+    case 'describeChoice':
+      return service.describeChoice(a[0], a[1]);
   }
 }

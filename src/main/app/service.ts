@@ -8,6 +8,7 @@ import {
   type AppState,
   type ReplayFrame,
   type SessionListItem,
+  type ChoiceDescription,
   type ClientOutcome,
   type ClientTarget,
   type ClockView,
@@ -37,7 +38,8 @@ import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
-import { getAlgorithm, promisesOf } from '../../nodes/index.ts';
+import { checkOptions, OptionError } from '../../shared/algorithm.ts';
+import { getAlgorithm, promisesOf, servedRequests } from '../../nodes/index.ts';
 
 import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
@@ -667,6 +669,19 @@ export class PlaygroundService {
     if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
     await recorder.synced();
     return this.sessions.exportSession(basename(recorder.path));
+  }
+
+  describeChoice(name: string, options: Record<string, unknown>): ChoiceDescription {
+    const algorithm = getAlgorithm(name);
+    if (algorithm === undefined) throw new UserError(`no algorithm ${JSON.stringify(name)}`);
+    let checked: Record<string, unknown>;
+    try {
+      checked = checkOptions(algorithm.options, options);
+    } catch (error) {
+      if (error instanceof OptionError) throw new UserError(error.message);
+      throw error;
+    }
+    return { promises: promisesOf(algorithm, checked), serves: servedRequests(algorithm, checked) };
   }
 
   getRetention(): RetentionView {
