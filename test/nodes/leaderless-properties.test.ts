@@ -15,7 +15,7 @@ import { leaderlessAlgorithm } from '../../src/nodes/leaderless/leaderless.ts';
 import type { LeaderlessOptions } from '../../src/nodes/leaderless/options.ts';
 
 const fuzz = (over: Partial<FuzzOptions>): ReturnType<typeof runFuzz> =>
-  runFuzz({ ...defaultFuzzOptions, algorithm: leaderlessAlgorithm, faults: FAULT_KINDS, durationMs: 8000, runs: 1, seed: 1, ...over });
+  runFuzz({ ...defaultFuzzOptions, algorithm: leaderlessAlgorithm, faults: FAULT_KINDS, durationMs: 8000, rate: 100, runs: 1, seed: 1, ...over });
 
 function failures(result: ReturnType<typeof runFuzz>): string {
   return result.runs
@@ -25,18 +25,18 @@ function failures(result: ReturnType<typeof runFuzz>): string {
 }
 
 describe('leaderless quorums keep what they promise', () => {
-  it('over 200 seeds of 5 nodes with random faults, clock skew and options', () => {
-    const result = fuzz({ runs: 200, seed: 1 });
+  it('over 300 seeds of 5 nodes with random faults, clock skew and options', () => {
+    const result = fuzz({ runs: 300, seed: 1 });
     expect(failures(result)).toBe('');
     // Each promise was judged many times, and the runs did real work.
     const kept = (model: ConsistencyName): number => result.runs.filter((r) => r.promised === model && r.promiseKept === 'true').length;
-    expect(kept('linearizable')).toBeGreaterThan(40);
-    expect(kept('convergent')).toBeGreaterThan(15);
-    expect(result.delivered).toBeGreaterThan(200 * 2000);
+    expect(kept('linearizable')).toBeGreaterThan(80);
+    expect(kept('convergent')).toBeGreaterThan(40);
+    expect(result.delivered).toBeGreaterThan(300 * 5000);
   }, 900_000);
 
-  it('on 3 and 7 nodes', () => {
-    for (const nodes of [3, 7]) expect(failures(fuzz({ runs: 25, seed: 5000 + nodes, nodes }))).toBe('');
+  it('on 3 and 7 nodes, 50 seeds each', () => {
+    for (const nodes of [3, 7]) expect(failures(fuzz({ runs: 50, seed: 5000 + nodes, nodes }))).toBe('');
   }, 600_000);
 });
 

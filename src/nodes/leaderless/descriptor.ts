@@ -25,7 +25,7 @@ export const LEADERLESS_OPTION_FIELDS: readonly OptionField[] = [
     key: 'twoPhaseWrites',
     kind: 'boolean',
     label: 'Two-phase writes (ABD)',
-    description: 'A write first asks a quorum for the key’s highest version and writes one above it (and at least the clock), so a write that starts after another was acknowledged wins over it whatever the clocks say. Off: the coordinator’s clock alone stamps it.',
+    description: 'A write first asks a quorum for the key’s highest version and writes one above it (and at least the clock), so a write that starts after another was acknowledged wins over it whatever the clocks say. Off: the coordinator’s clock alone stamps it. (Last-writer-wins only: a version vector’s write is named by its client.)',
     default: false,
   },
   { key: 'antiEntropy', kind: 'boolean', label: 'Anti-entropy', description: 'Replicas periodically exchange digests of the keys they share and repair every difference, so replicas that missed writes catch up without a read.', default: true },

@@ -198,7 +198,8 @@ export class LeaderlessNode implements ConsensusNode {
       if (peer === this.id) continue;
       const entries: Array<[string, string]> = [];
       for (const key of this.store.keys()) if (this.replicates(key, peer)) entries.push([key, digestOf(this.store.versions(key))]);
-      // Sent empty too: the peer may hold keys this node has never heard of.
+      // Nothing shared: the peer's own digest will name the keys it has and this node lacks.
+      if (entries.length === 0) continue;
       const digest: Digest = { type: 'digest', entries };
       this.sendTo(peer, digest);
     }
@@ -287,17 +288,19 @@ export class LeaderlessNode implements ConsensusNode {
     const id = this.store.nextCounter();
     const key = request.op.key;
     const write = f !== 'read';
+    // Only lww takes a write's version from a quorum: a version vector's dot is the client's.
+    const twoPhase = write && this.options.twoPhaseWrites && this.options.resolve === 'lww';
     const op: Operation = {
       id,
       request,
       key,
       kind: write ? 'write' : 'read',
-      phase: write && !this.options.twoPhaseWrites ? 'store' : 'query',
+      phase: write && !twoPhase ? 'store' : 'query',
       preferred: this.ring.preferenceList(key, this.quorums.n),
       startedTick: this.ticks,
       nextRetryTick: this.ticks + retryTicks(this.options),
-      // Only lww names an attempt: with version vectors every attempt of a request makes the same dot.
-      attempt: write && this.options.twoPhaseWrites && this.options.resolve === 'lww' ? { c: request.clientId, s: request.seq, id: `${this.id}.${id}` } : null,
+      // Version vectors need no attempt recorded: every attempt of a request makes the same dot.
+      attempt: twoPhase ? { c: request.clientId, s: request.seq, id: `${this.id}.${id}` } : null,
       past,
       answers: new Map(),
       acks: new Set(),
@@ -387,13 +390,8 @@ export class LeaderlessNode implements ConsensusNode {
   private repairIfStale(op: Operation, node: NodeId, versions: Version[]): void {
     const merged = op.merged as Version[];
     if (!op.preferred.includes(node) || subsumes(this.options.resolve, versions, merged)) return;
-    const repair: Repair = { type: 'repair', items: [[op.key, this.repairVersions(op, versions)]] };
+    const repair: Repair = { type: 'repair', items: [[op.key, merged]] };
     this.sendTo(node, repair);
-  }
-
-  /** What read repair sends a stale replica: the newest versions the read found. */
-  protected repairVersions(op: { merged: Version[] | null }, _stale: Version[]): Version[] {
-    return op.merged ?? [];
   }
 
   private writeQueryAnswered(op: Operation): void {
