@@ -42,8 +42,8 @@ export type ScenarioFault =
 
 export type Action =
   | { kind: 'fault'; fault: ScenarioFault }
-  /** A client operation, sent to `to` (null: whoever leads), waited for. */
-  | { kind: 'op'; op: KvOp; to: NodeRef | null }
+  /** A client operation, sent to `to` (null: whoever leads), waited for; `client`: the session it belongs to (null: a client of its own). */
+  | { kind: 'op'; op: KvOp; to: NodeRef | null; client: number | null }
   | { kind: 'workload'; running: boolean; rate?: number }
   | { kind: 'wait'; ms: number }
   /** A lesson waits here for the person (the CLI goes on). */
@@ -51,7 +51,7 @@ export type Action =
 
 export type Expectation =
   | { kind: 'model'; model: ConsistencyName; holds: boolean }
-  | { kind: 'read'; key: string; at: NodeRef | null; returns: KvValue }
+  | { kind: 'read'; key: string; at: NodeRef | null; returns: KvValue; client: number | null }
   | { kind: 'monitor'; holds: boolean }
   | { kind: 'status'; node: NodeRef; field: string; equals?: unknown; above?: number; below?: number }
   | { kind: 'lostWrites'; atLeast: number };
@@ -94,7 +94,7 @@ const duration = z.union([z.number().min(0).max(3_600_000), z.string().regex(DUR
 const nodeRef = z.string().regex(/^(n\d+|leader|follower)$/, 'a node: n1, n2, ..., leader or follower');
 const scalar = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
 const key = z.string().min(1).max(200);
-const to = { to: nodeRef.optional() };
+const to = { to: nodeRef.optional(), client: z.number().int().min(1).max(1000).optional() };
 
 const linkRule = z.strictObject({ drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional() });
 
@@ -144,7 +144,7 @@ const conditionSchema = z.union([
 
 const expectationSchema = z.union([
   z.strictObject({ model: z.enum(CONSISTENCY_NAMES), holds: z.boolean() }),
-  z.strictObject({ read: z.strictObject({ key, at: nodeRef.optional(), returns: z.union([scalar, z.array(scalar)]) }) }),
+  z.strictObject({ read: z.strictObject({ key, at: nodeRef.optional(), returns: z.union([scalar, z.array(scalar)]), client: z.number().int().min(1).max(1000).optional() }) }),
   z.strictObject({ monitor: z.enum(['holds', 'breaks']) }),
   z.strictObject({
     status: z
@@ -305,7 +305,7 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
     case 'wait-for-user':
       return { kind: 'pause', message: v };
     default:
-      return { kind: 'op', ...toOp(name, v as Record<string, unknown>) };
+      return { kind: 'op', ...toOp(name, v as Record<string, unknown>), client: ((v as Record<string, unknown>).client as number | undefined) ?? null };
   }
 }
 
@@ -340,7 +340,7 @@ function toCondition(when: z.infer<typeof conditionSchema>): Condition {
 
 function toExpectation(e: z.infer<typeof expectationSchema>): Expectation {
   if ('model' in e) return { kind: 'model', model: e.model, holds: e.holds };
-  if ('read' in e) return { kind: 'read', key: e.read.key, at: e.read.at ?? null, returns: e.read.returns };
+  if ('read' in e) return { kind: 'read', key: e.read.key, at: e.read.at ?? null, returns: e.read.returns, client: e.read.client ?? null };
   if ('monitor' in e) return { kind: 'monitor', holds: e.monitor === 'holds' };
   if ('status' in e) {
     const s = e.status;

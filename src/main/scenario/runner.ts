@@ -181,7 +181,7 @@ class StepRunner {
         return;
       case 'op': {
         const target = action.to === null ? null : this.node(action.to);
-        const outcome = this.operation(action.op, target);
+        const outcome = this.operation(action.op, target, action.client);
         this.events.push(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
         return;
       }
@@ -249,13 +249,13 @@ class StepRunner {
     this.events.push(describeFault(resolved));
   }
 
-  private operation(op: KvOp, to: NodeId | null): SubmittedOutcome {
+  private operation(op: KvOp, to: NodeId | null, client: number | null = null): SubmittedOutcome {
     let outcome: SubmittedOutcome | null = null;
     // A moment after whatever ended last: an operation that begins as another ends would overlap
     // it in real time, and the checker could order them either way.
     this.sim.runFor(1);
     try {
-      this.sim.submit(op, to, (o) => (outcome = o));
+      this.sim.submit(op, to, (o) => (outcome = o), client ?? undefined);
     } catch (error) {
       throw new StepError((error as Error).message);
     }
@@ -292,7 +292,7 @@ class StepRunner {
       }
       case 'read': {
         const at = expectation.at === null ? null : this.node(expectation.at);
-        const outcome = this.operation({ f: 'read', key: expectation.key }, at);
+        const outcome = this.operation({ f: 'read', key: expectation.key }, at, expectation.client);
         const got: OpValue = outcome.value;
         const ok = outcome.type === 'ok' && sameValue(got, expectation.returns as KvValue);
         return { ok, text: `a read of ${expectation.key}${at === null ? '' : ` at ${at}`} returns ${show(expectation.returns)}: ${outcome.type === 'ok' ? `it returned ${show(got)}` : `it ended ${outcome.type}`}` };

@@ -786,6 +786,8 @@ export class Simulation<O = unknown> implements FaultTarget {
   }
 
   private clientsStopped = false;
+  /** Clients of operations by hand that keep a session: their number -> their index. */
+  private readonly sessions = new Map<number, number>();
   private finalReadsDone = false;
 
   /** Stops the workload's clients (an operation open still ends), or starts them again. */
@@ -808,18 +810,29 @@ export class Simulation<O = unknown> implements FaultTarget {
    * or the first node), following redirects, recorded in the history like every client's; `done`
    * learns how it ended once the simulation has run that far.
    */
-  submit(op: KvOp, target: NodeId | null, done: (outcome: SubmittedOutcome) => void = () => undefined): void {
+  submit(op: KvOp, target: NodeId | null, done: (outcome: SubmittedOutcome) => void = () => undefined, session?: number): void {
     const w = this.workload ?? defaultWorkload;
     const to = target ?? this.leader() ?? (this.members[0] as Member).id;
     const index = this.indexOf.get(to);
     if (index === undefined) throw new RangeError(`no node ${to}`);
-    const c = this.clients.length;
-    const client: Client = { process: c + 1, target: index, seq: 0, open: null, contexts: new CausalContexts(), done };
-    this.clients.push(client);
+    // A session (a client of its own, by number) keeps its process, sequence numbers and causal
+    // contexts from one operation to the next: what the session guarantees are about.
+    const known = session === undefined ? undefined : this.sessions.get(session);
+    const c = known ?? this.clients.length;
+    let client = this.clients[c];
+    if (client !== undefined && client.open !== null) throw new RangeError(`client ${session} has an operation open already`);
+    if (client === undefined) {
+      client = { process: c + 1, target: index, seq: 0, open: null, contexts: new CausalContexts(), done };
+      this.clients.push(client);
+      if (session !== undefined) this.sessions.set(session, c);
+    } else {
+      client.target = index;
+      client.done = done;
+    }
     const token = this.nextToken++;
     const f = historyFunction(op);
     const value = historyValue(op);
-    client.open = { f, key: op.key, value, op, token, attempts: 0, seq: 0, uncertain: false, context: undefined };
+    client.open = { f, key: op.key, value, op, token, attempts: 0, seq: 0, uncertain: false, context: client.contexts.forRequest(op) };
     this.record({ process: client.process, type: 'invoke', f, key: op.key, value: f === 'read' ? null : value, time: this.now * 1000 });
     this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
     this.sendRequest(c);
