@@ -38,6 +38,12 @@ export interface HeartbeatAck {
   type: 'heartbeat_ack';
   epoch: number;
   round: number;
+  /**
+   * The backup's last entry: without fencing another primary may have rewritten its log since it
+   * last matched this one's, and the primary then sends it what it needs again.
+   */
+  lastIndex: number;
+  lastEpoch: number;
 }
 
 /** With fencing: "your epoch is over", sent to a primary or candidate of an older epoch. */

@@ -285,9 +285,9 @@ export class PrimaryBackupNode implements ConsensusNode {
     const theirs: LogPosition = { lastEpoch: m.lastEpoch, lastIndex: m.lastIndex };
     if (this.refusesAsAhead(from, theirs)) {
       this.send(from, this.positionReply(false, 'ahead', m.epoch));
-      // Holding entries the candidate lacks, it stands soon itself (not at once: others ahead of
-      // the same candidate would stand at the same moment and split the votes).
-      if (this.role === 'follower' && comparePositions(this.log.position, theirs) > 0) this.shortenTimer();
+      // The better primary, it stands soon itself (not at once: others ahead of the same
+      // candidate would stand at the same moment and split the votes).
+      if (this.role === 'follower') this.shortenTimer();
       return;
     }
     this.vote = from;
@@ -344,8 +344,8 @@ export class PrimaryBackupNode implements ConsensusNode {
     this.replication = new Replication(this.others, this.votes, this.canvassTick, this.ticks, this.log.lastIndex + 1);
     this.noopIndex = this.log.lastIndex + 1;
     this.log.append({ index: this.noopIndex, term: this.epoch, data: NOOP });
-    for (const peer of this.others) this.sendAppend(peer);
     this.advanceCommit();
+    for (const peer of this.others) this.sendAppend(peer);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -467,7 +467,15 @@ export class PrimaryBackupNode implements ConsensusNode {
 
   private handleHeartbeatAck(from: NodeId, m: HeartbeatAck): void {
     if (this.role !== 'leader' || m.epoch !== this.epoch) return;
-    if ((this.replication as Replication).answered(from, m.round, this.ticks)) this.serveReads();
+    const replication = this.replication as Replication;
+    if (replication.answered(from, m.round, this.ticks)) this.serveReads();
+    const backup = replication.backups.get(from);
+    if (backup !== undefined && backup.match > 0 && (m.lastIndex < backup.match || this.log.epochAt(m.lastIndex) !== m.lastEpoch)) {
+      // Its log changed under this primary (another primary wrote to it): an append from its last
+      // entry finds where the two logs part.
+      backup.next = Math.min(m.lastIndex, this.log.lastIndex) + 1;
+      this.sendAppend(from);
+    }
   }
 
   /** The commit index moves to what the ack mode allows, for an entry of this primary's epoch. */
@@ -503,7 +511,7 @@ export class PrimaryBackupNode implements ConsensusNode {
     if (!this.acceptsReplication(from, m.epoch)) return;
     this.follow(from, m.epoch);
     this.learnCommit(m.commit);
-    this.send(from, { type: 'heartbeat_ack', epoch: m.epoch, round: m.round } satisfies HeartbeatAck);
+    this.send(from, { type: 'heartbeat_ack', epoch: m.epoch, round: m.round, lastIndex: this.log.lastIndex, lastEpoch: this.log.lastEpoch } satisfies HeartbeatAck);
   }
 
   /** Entries the primary acknowledged, as far as this log is known to match the primary's. */
@@ -614,9 +622,10 @@ export class PrimaryBackupNode implements ConsensusNode {
     const index = this.log.lastIndex + 1;
     this.log.append({ index, term: this.epoch, data: { type: 'command', request } });
     this.waitingWrites.set(request.clientId, { request, index });
+    // Async acks commit at once: the append then tells the backups so.
+    this.advanceCommit();
     const replication = this.replication as Replication;
     for (const [peer, backup] of replication.backups) if (backup.next === index) this.sendAppend(peer);
-    this.advanceCommit();
   }
 
   private readReply(request: ClientRequest): ClientReply {
