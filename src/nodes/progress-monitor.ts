@@ -50,6 +50,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
   };
 
   const check = (node: NodeId, s: NodeProgress, status: LogNodeStatus, timeUs: number): void => {
+    if (status.commit === undefined) return; // not a log algorithm: nothing of this monitor applies
     if (status.commit < s.commit) violate('commit_went_back', `${node}'s commit index went back from ${s.commit} to ${status.commit}`, timeUs, node);
     if (status.applied < s.applied) violate('applied_went_back', `${node}'s applied index went back from ${s.applied} to ${status.applied}`, timeUs, node);
     if (status.applied > status.commit) violate('applied_beyond_commit', `${node} applied up to ${status.applied} but its commit index is ${status.commit}`, timeUs, node);
@@ -76,6 +77,7 @@ export function createProgressMonitor(options: MonitorOptions = {}): SafetyMonit
 
   return {
     onNodeStart(node: NodeId, persisted: PersistedState, status: LogNodeStatus, timeUs: number): void {
+      if (status.commit === undefined) return;
       const s = stateOf(node);
       s.up = true;
       // A new life starts from what the disk holds: the in-memory indexes of the last life are no

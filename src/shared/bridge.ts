@@ -5,7 +5,7 @@
 
 import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName, type ConsistencyVerdict } from './consistency.ts';
 import type { AlgorithmInfo } from './algorithm.ts';
-import type { HistoryEvent, OpValue } from './history.ts';
+import type { HistoryEvent, OpValue, RequestFunction, WorkloadDataType } from './history.ts';
 import type { JournalEvent } from './journal.ts';
 import type { KvOp, LogEntry, NodeId, NodeStatus } from './protocol.ts';
 
@@ -190,7 +190,10 @@ export interface WorkloadSettings {
   rate: number;
   clients: number;
   keys: number;
-  mix: { read: number; write: number; cas: number; append: number; delete: number };
+  /** What the keys hold (default: registers). */
+  dataType?: WorkloadDataType;
+  /** Weights of the data type's requests; absent ones get none (or the data type's default mix, when none is named). */
+  mix: Partial<Record<RequestFunction, number>>;
 }
 
 export interface AppState {
@@ -204,6 +207,8 @@ export interface AppState {
   clock: ClockView;
   health: HealthView;
   workload: WorkloadSettings | null;
+  /** The data types the running cluster serves, each with the requests it takes (its algorithm with its options). */
+  serves: Partial<Record<WorkloadDataType, readonly RequestFunction[]>>;
   dataDir: string;
 }
 

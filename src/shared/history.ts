@@ -35,6 +35,8 @@ export interface HistoryEvent {
   value: OpValue;
   /** Integer nanoseconds. When absent, file order is real-time order. */
   time?: number;
+  /** A read issued after the faults healed and a quiet period: what `convergent` judges. */
+  final?: boolean;
 }
 
 /**

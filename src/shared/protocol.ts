@@ -154,7 +154,7 @@ export interface NodeStatus {
   role: string;
   /** Where this node would redirect a client: the leader it knows of (null: none, or no such node). */
   leader: NodeId | null;
-  /** Leaderships numbered in order (Raft's term, a ballot's round, an epoch), where there are any. */
+  /** Leaderships numbered in order (a term, a ballot's round, an epoch), where there are any. */
   term?: number;
   votedFor?: NodeId | null;
   /** Log-based algorithms: the committed, applied and last indexes, and the snapshot's. */

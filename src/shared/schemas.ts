@@ -47,6 +47,9 @@ export const kvOpSchema = z.discriminatedUnion('f', [
   z.strictObject({ f: z.literal('cas'), key, expected: scalar, value: scalar }),
   z.strictObject({ f: z.literal('append'), key, value: z.string().max(10_000) }),
   z.strictObject({ f: z.literal('delete'), key }),
+  z.strictObject({ f: z.literal('incr'), key, value: z.number().int('a whole number').min(-1e9).max(1e9) }),
+  z.strictObject({ f: z.literal('add'), key, value: scalar }),
+  z.strictObject({ f: z.literal('remove'), key, value: scalar }),
 ]);
 
 const weight = z.number().min(0).max(1000);
@@ -54,7 +57,8 @@ export const workloadSchema = z.strictObject({
   rate: z.number().min(0, 'a rate cannot be negative').max(10_000, 'at most 10,000 operations/s'),
   clients: z.number().int().min(1, 'at least 1 client').max(200, 'at most 200 clients'),
   keys: z.number().int().min(1, 'at least 1 key').max(10_000, 'at most 10,000 keys'),
-  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight }),
+  dataType: z.enum(['kv', 'counter', 'set']).optional(),
+  mix: z.strictObject({ read: weight, write: weight, cas: weight, append: weight, delete: weight, incr: weight, add: weight, remove: weight }).partial(),
 });
 
 

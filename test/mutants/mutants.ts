@@ -10,7 +10,7 @@ import type { LogEntry, NodeId } from '../../src/shared/protocol.ts';
 import type { RequestVote } from '../../src/nodes/raft/messages.ts';
 import { makeRaftAlgorithm, RaftNode, type RaftNodeClass } from '../../src/nodes/raft/raft.ts';
 import type { Algorithm } from '../../src/nodes/types.ts';
-import { FAULT_KINDS } from '../../src/main/sim/faults.ts';
+import { DEFAULT_FAULT_KINDS } from '../../src/main/sim/faults.ts';
 
 /** Commits any entry a majority holds, even one of an earlier term (the Figure 8 bug, §5.4.2). */
 class CommitsEarlierTermRaft extends RaftNode {
@@ -174,7 +174,7 @@ export const catalogueFuzzOptions = {
   seed: 1,
   nodes: [3, 4, 5],
   durationMs: 10_000,
-  faults: FAULT_KINDS,
+  faults: DEFAULT_FAULT_KINDS,
   faultIntervalMs: 500,
   maxSteps: 300_000,
   rate: 40,

@@ -37,6 +37,7 @@ const state: AppState = {
   clock: { virtualMs: 1000, speed: 0.25, paused: false },
   health: { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: 'linearizable', models: modelsNotChecked(), strongest: [] },
   workload: null,
+  serves: { kv: ['read', 'write', 'cas', 'append', 'delete'], counter: ['read', 'incr'], set: ['read', 'add', 'remove'] },
   dataDir: '/d',
 };
 

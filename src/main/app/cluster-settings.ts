@@ -3,7 +3,8 @@
 
 import { checkOptions, OptionError, relationProblem } from '../../shared/algorithm.ts';
 import { DEFAULT_NETWORK_DELAY_MS, type ClusterSettings } from '../../shared/bridge.ts';
-import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm } from '../../nodes/index.ts';
+import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm, servedRequests } from '../../nodes/index.ts';
+import type { RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
@@ -81,4 +82,10 @@ export function recordedSettings(recorded: Record<string, unknown>, algorithmNam
   number('speed');
   if (recorded.sync === 'full' || recorded.sync === 'normal') out.sync = recorded.sync;
   return out;
+}
+
+/** What the cluster of these settings serves (nothing, for an algorithm no longer registered). */
+export function servedBy(settings: ClusterSettings): Partial<Record<WorkloadDataType, readonly RequestFunction[]>> {
+  const algorithm = getAlgorithm(settings.algorithm);
+  return algorithm === undefined ? {} : servedRequests(algorithm, settings.options);
 }

@@ -7,6 +7,8 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { HistoryBuilder } from '../checker/history.ts';
+import { inferDataType } from '../checker/measures.ts';
+import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
 import type { ConsistencyAnswer, ConsistencyRequest } from './consistency-protocol.ts';
 import { modelVerdicts } from '../checker/consistency/verdict-views.ts';
 
@@ -27,15 +29,26 @@ function lowerThisThreadsPriority(): void {
 }
 
 lowerThisThreadsPriority();
-const history = new HistoryBuilder('kv');
+// The data type is read off the history (registers until a counter's or a set's operation shows):
+// when it changes, the history is built again from every event, under the new type.
+const events: HistoryEvent[] = [];
+let dataType: WorkloadDataType = 'kv';
+let history = new HistoryBuilder(dataType);
 let line = 0;
 
 port.on('message', (message: ConsistencyRequest) => {
   try {
-    for (const event of message.events) history.add(event, ++line);
+    events.push(...message.events);
+    const now = inferDataType(events);
+    if (now !== dataType) {
+      dataType = now;
+      history = new HistoryBuilder(dataType);
+      line = 0;
+      for (const event of events) history.add(event, ++line);
+    } else for (const event of message.events) history.add(event, ++line);
     // An operation still open may already have taken effect: it counts as of unknown outcome for now.
     const operations = [...history.operations, ...history.openAsIndefinite()];
-    const verdicts = modelVerdicts(operations, message.budgetMs, { results: message.settled, times: new Map(message.times) });
+    const verdicts = modelVerdicts(operations, message.budgetMs, { results: message.settled, times: new Map(message.times) }, undefined, dataType);
     port.postMessage({ type: 'verdicts', verdicts } satisfies ConsistencyAnswer);
   } catch (error) {
     port.postMessage({ type: 'error', message: (error as Error).message } satisfies ConsistencyAnswer);

@@ -32,7 +32,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { historyFunction, historyValue, TICK_MS } from '../../shared/protocol.ts';
-import { resolveSettings, SettingsError } from './cluster-settings.ts';
+import { resolveSettings, servedBy, SettingsError } from './cluster-settings.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
@@ -48,7 +48,7 @@ import { WindowFeed } from './window-feed.ts';
 import { NodeFiles } from './node-files.ts';
 import { applyFault } from '../runtime/faults.ts';
 import { MetricsReducer } from '../runtime/metrics.ts';
-import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { CausalContexts, givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 import { ALGORITHMS, SessionLibrary } from './session-library.ts';
 import { UserError } from './user-error.ts';
 import type { ThreadScripts } from './threads.ts';
@@ -92,6 +92,10 @@ export class PlaygroundService {
   private secondTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private manualProcess = MANUAL_PROCESS_BASE;
+  /** The causal contexts of operations by hand: a write after a read of siblings merges them. */
+  private handContexts = new CausalContexts();
+  /** Every client operation so far is a register's: the incremental linearizability search applies. */
+  private registersOnly = true;
   private session = 0;
   private readonly historyStart = process.hrtime.bigint();
   private readonly nodeFiles = new NodeFiles();
@@ -152,6 +156,8 @@ export class PlaygroundService {
     await this.stopRunningCluster();
     this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
+    this.handContexts = new CausalContexts();
+    this.registersOnly = true;
     this.health = { violations: [], linearizable: 'true', operations: 0, explanation: null, promises: promisesOf(algorithm, settings.options), models: modelsNotChecked(), strongest: [] };
     this.explanation = null;
     this.alarmed.clear();
@@ -273,6 +279,7 @@ export class PlaygroundService {
       clock: this.clockView(),
       health: this.health,
       workload: this.workload?.settings ?? null,
+      serves: servedBy(settings),
       dataDir: cluster.dir,
     };
   }
@@ -304,7 +311,10 @@ export class PlaygroundService {
 
   /** Every client's operations, the workload's and those sent by hand, reach the checker here. */
   private onHistory(event: HistoryEvent): void {
-    this.checker.add(event);
+    // The incremental search knows registers: a counter's or a set's operation leaves every
+    // verdict, linearizability's too, to the checking thread.
+    if (event.f === 'add' || event.f === 'remove') this.registersOnly = false;
+    if (this.registersOnly) this.checker.add(event);
     this.consistency?.add(event);
     if (event.type !== 'invoke') this.opCounts[event.type]++;
   }
@@ -322,6 +332,11 @@ export class PlaygroundService {
     const violations = (this.monitor?.violations() ?? []).map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
     if (this.health.linearizable === 'false') {
       this.health = { ...this.health, violations };
+      this.consistency?.maybeRound(() => this.settled());
+      return;
+    }
+    if (!this.registersOnly) {
+      this.health = { ...this.health, violations, linearizable: this.health.models.find((m) => m.model === 'linearizable')?.verdict ?? 'unknown', explanation: null };
       this.consistency?.maybeRound(() => this.settled());
       return;
     }
@@ -347,6 +362,7 @@ export class PlaygroundService {
   /** What the live checker knows already, for the checking thread not to search again. */
   private settled(): Settled {
     const times: Settled['times'] = new Map();
+    if (!this.registersOnly) return { results: [], times };
     if (this.health.linearizable === 'true') return { results: [{ model: LIVE_CHECKED, verdict: 'true', witness: null, reason: null, figures: { operations: this.health.operations } }], times };
     if (this.health.linearizable !== 'false' || this.explanation === null) return { results: [], times };
     for (const p of this.explanation.processes) for (const o of p.operations) times.set(o.id, { start: o.start, end: o.end ?? Number.POSITIVE_INFINITY });
@@ -570,14 +586,18 @@ export class PlaygroundService {
     const record = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
     record({ process: client, type: 'invoke', f: historyFunction(op), key: op.key, value: historyValue(op), time: now() });
     // One request for every attempt (same client id and sequence number): applied at most once.
-    const request = { clientId: client, seq: 1, op };
+    const context = this.handContexts.forRequest(op);
+    const request = context === undefined ? { clientId: client, seq: 1, op } : { clientId: client, seq: 1, op, context };
     let outcome: ClientOutcome | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
       const remaining = timeoutMs - (performance.now() - started);
       if (remaining <= 0) break;
       const verdict = judgeReply(await cluster.request(node, request, remaining));
       const ms = performance.now() - started;
-      if (verdict.kind === 'ok') outcome = { type: 'ok', value: op.f === 'read' ? verdict.value : historyValue(op), node, error: null, ms };
+      if (verdict.kind === 'ok') {
+        this.handContexts.remember(op.key, verdict.context);
+        outcome = { type: 'ok', value: op.f === 'read' ? verdict.value : historyValue(op), node, error: null, ms };
+      }
       else if (verdict.kind === 'fail') outcome = { type: 'fail', value: historyValue(op), node, error: verdict.message, ms };
       else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: historyValue(op), node, error: verdict.message, ms };
       // Sent to the leader: follow where the node points. Sent to one node: its refusal is the answer.
@@ -598,9 +618,15 @@ export class PlaygroundService {
       await pool.stop();
     }
     if (settings === null || settings.rate === 0) return null;
-    const total = Object.values(settings.mix).reduce((a, b) => a + b, 0);
+    const total = Object.values(settings.mix).reduce((a: number, b) => a + (b ?? 0), 0);
     if (total <= 0) throw new UserError('the operation mix needs at least one kind of operation');
-    const pool = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: settings.mix, timeoutMs: 1000, seed: (this.settings?.seed ?? 1) + this.session });
+    let pool: ClientPool;
+    try {
+      pool = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, ...(settings.dataType === undefined ? {} : { dataType: settings.dataType }), mix: settings.mix, timeoutMs: 1000, seed: (this.settings?.seed ?? 1) + this.session });
+    } catch (error) {
+      if (error instanceof RangeError || error instanceof ClusterError) throw new UserError(error.message);
+      throw error;
+    }
     this.workload = { settings, pool };
     pool.start();
     return settings;
@@ -699,3 +725,4 @@ export class PlaygroundService {
     }
   }
 }
+

@@ -14,7 +14,7 @@ import { openSessionFile, SESSION_SUFFIX, SessionFileError } from '../record/ses
 import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes, planRetention } from '../record/retention.ts';
 import { removeSessionFromDisk, sessionDiskBytes, sessionsOnDisk } from '../record/session-disk.ts';
 import { DEFAULT_APP_SETTINGS, loadAppSettings, saveAppSettings, type AppSettings } from './app-settings.ts';
-import { recordedSettings } from './cluster-settings.ts';
+import { recordedSettings, servedBy } from './cluster-settings.ts';
 import { UserError } from './user-error.ts';
 
 /** What the window is told about every algorithm (it never changes while the app runs). */
@@ -150,6 +150,7 @@ export class SessionLibrary {
       clock: { virtualMs: m.timeMs, speed: 1, paused: true },
       health: { violations: m.violations, linearizable: m.linearizable, operations: m.operations, explanation: null, promises: recordedPromise(replay.meta.algorithm, settings.options), models: verdicts.models, strongest: verdicts.strongest },
       workload: null,
+      serves: servedBy(settings),
       dataDir: this.dataDir,
     };
     const metrics = replay.metricsBefore(m.timeMs);

@@ -10,6 +10,9 @@ import type { SyncMode } from '../../nodes/host/sqlite-storage.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 import type { SkeletonNodeJob, SkeletonPost } from './round-skeleton.ts';
 import { SessionRecorder } from '../record/recorder.ts';
+import { algorithms, getAlgorithm, promisesOf, servedRequests } from '../../nodes/index.ts';
+import type { KvOp } from '../../shared/protocol.ts';
+import { defaultDataType } from '../sim/workload.ts';
 
 const THROUGHPUT_MS = 3000;
 /**
@@ -23,12 +26,33 @@ const THROUGHPUT_ROUNDS = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every registered algorithm but the baseline, measured beside it. */
+const OTHERS = Object.values(algorithms).filter((a) => a.name !== 'raft');
+/** The algorithms the 0.7-of-the-ceiling goal is set for: consensus, which pays for its order. */
+const CONSENSUS = new Set(Object.values(algorithms).filter((a) => promisesOf(a) === 'linearizable').map((a) => a.name));
+
 async function startCluster(dir: string, nodes: number, sync: SyncMode, session: string, recorder?: SessionRecorder, algorithm = 'raft'): Promise<Cluster> {
   const cluster = new Cluster({ algorithm, nodes, seed: 1, dataDir: dir, session, sync, recorder });
   if (recorder) cluster.subscribe((events) => recorder.journal(events));
   await cluster.start();
-  while (cluster.leader() === null) await sleep(5);
+  // A design with leaders is ready once it has one; a leaderless one once every node reports.
+  const hasLeaders = getAlgorithm(algorithm)?.leaderTimeoutOption !== undefined;
+  while (hasLeaders ? cluster.leader() === null : cluster.nodeIds.some((id) => cluster.status(id) === null)) await sleep(5);
   return cluster;
+}
+
+/** Where a client sends its writes: the leader, or (no leader) a node of its own, spread over all. */
+function targetOf(cluster: Cluster, clientId: number): string {
+  return cluster.leader() ?? (cluster.nodeIds[clientId % cluster.nodeIds.length] as string);
+}
+
+/** The algorithm's own kind of write, on the data type it serves by default: a write, an increment, an add. */
+function writeOp(algorithm: string, key: string, seq: number): KvOp {
+  const found = getAlgorithm(algorithm);
+  const dataType = found === undefined ? 'kv' : defaultDataType(servedRequests(found));
+  if (dataType === 'counter') return { f: 'incr', key, value: 1 };
+  if (dataType === 'set') return { f: 'add', key, value: seq };
+  return { f: 'write', key, value: seq };
 }
 
 /**
@@ -68,11 +92,11 @@ async function closedLoop(write: (clientId: number, seq: number, key: string) =>
 export async function throughput(dir: string, nodes: number, sync: SyncMode, recordTo?: string, algorithm = 'raft'): Promise<{ perSecond: number; batch: number }> {
   const recorder = recordTo === undefined ? undefined : new SessionRecorder(recordTo, { mode: 'live', algorithm, nodes, seed: 1, settings: { sync, bench: true } });
   const cluster = await startCluster(dir, nodes, sync, `tp-${algorithm}-${nodes}-${sync}-${recordTo === undefined ? 'plain' : 'recorded'}-${Date.now()}`, recorder, algorithm);
-  const leader = cluster.leader() as string;
+  const leader = targetOf(cluster, 0);
   // The leader's log writes when the measurement starts.
   const mark = { transactions: 0, entries: 0 };
   const load = await closedLoop(
-    (clientId, seq, key) => cluster.request(leader, { clientId, seq, op: { f: 'write', key, value: seq } }, 2000),
+    (clientId, seq, key) => cluster.request(targetOf(cluster, clientId), { clientId, seq, op: writeOp(algorithm, key, seq) }, 2000),
     () => Object.assign(mark, cluster.logWrites.get(leader)),
   );
   await cluster.stop();
@@ -195,16 +219,16 @@ export const clusterBench: BenchSuite = {
           const cluster: Array<{ perSecond: number; batch: number }> = [];
           const bare: number[] = [];
           const skeleton: number[] = [];
-          // Multi-Paxos beside Raft, at sync full (the app's default), in the same rotation.
-          const paxos: Array<{ perSecond: number; batch: number }> = [];
+          // Every other algorithm beside Raft, at sync full (the app's default), in the same rotation.
+          const others = new Map(OTHERS.map((a) => [a.name, [] as Array<{ perSecond: number; batch: number }>]));
           for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
             progress(`throughput: ${nodes} nodes, sync ${sync}, round ${round + 1}/${THROUGHPUT_ROUNDS}`);
             const runCluster = async (): Promise<void> => void cluster.push(await throughput(dir, nodes, sync));
             // The baseline writes in the batches the cluster's leader wrote (the first cluster run's when it goes first).
             const runBare = async (): Promise<void> => void bare.push(await writerBaseline(dir, nodes, sync, cluster[0]?.batch ?? CLIENTS));
             const runSkeleton = async (): Promise<void> => void skeleton.push(await skeletonThroughput(dir, nodes, sync));
-            const runPaxos = async (): Promise<void> => void paxos.push(await throughput(dir, nodes, sync, undefined, 'multipaxos'));
-            const order = sync === 'full' ? [runCluster, runBare, runSkeleton, runPaxos] : [runCluster, runBare, runSkeleton];
+            const runOthers = OTHERS.map((a) => async (): Promise<void> => void others.get(a.name)?.push(await throughput(dir, nodes, sync, undefined, a.name)));
+            const order = sync === 'full' ? [runCluster, runBare, runSkeleton, ...runOthers] : [runCluster, runBare, runSkeleton];
             for (let i = 0; i < order.length; i++) await (order[(i + round) % order.length] as () => Promise<void>)();
           }
           const tp = { perSecond: median(cluster.map((c) => c.perSecond)), batch: median(cluster.map((c) => c.batch)) };
@@ -231,7 +255,7 @@ export const clusterBench: BenchSuite = {
           });
           const consensus = [
             { name: 'raft', title: 'Raft', perSecond: tp.perSecond },
-            ...(paxos.length > 0 ? [{ name: 'multipaxos', title: 'Multi-Paxos', perSecond: median(paxos.map((c) => c.perSecond)) }] : []),
+            ...OTHERS.filter((a) => (others.get(a.name)?.length ?? 0) > 0).map((a) => ({ name: a.name, title: a.title, perSecond: median((others.get(a.name) ?? []).map((c) => c.perSecond)) })),
           ];
           if (sync === 'full') {
             for (const algorithm of consensus) {
@@ -243,7 +267,8 @@ export const clusterBench: BenchSuite = {
                 baseline: { label: 'the consensus-free round (the ceiling above)', value: ceiling },
                 ratio: algorithm.perSecond / ceiling,
                 better: 'higher',
-                ...(nodes === 3 ? { target: { text: '>= 0.7 of the ceiling', met: algorithm.perSecond >= 0.7 * ceiling } } : {}),
+                // The goal is the consensus algorithms'; the weak ones' figures show what they save.
+                ...(nodes === 3 && CONSENSUS.has(algorithm.name) ? { target: { text: '>= 0.7 of the ceiling', met: algorithm.perSecond >= 0.7 * ceiling } } : {}),
               });
             }
           }
@@ -298,21 +323,22 @@ export const clusterBench: BenchSuite = {
 
       await cluster.stop();
 
-      // Multi-Paxos's commit (a value chosen in phase 2, then learned) beside Raft's, same load.
-      progress('Multi-Paxos commit latency at light load, sync normal');
-      const paxos = await startCluster(dir, 3, 'normal', 'latency-multipaxos', undefined, 'multipaxos');
-      const paxosLeader = paxos.leader() as string;
-      const paxosLatencies: number[] = [];
-      for (let i = 0; i < 1000; i++) {
-        const t = performance.now();
-        const reply = await paxos.request(paxosLeader, { clientId: 1, seq: i + 1, op: { f: 'write', key: 'x', value: i } }, 2000);
-        if (reply?.ok && i >= 50) paxosLatencies.push(performance.now() - t);
+      // Every other algorithm's acknowledged write beside Raft's commit, same load.
+      for (const other of OTHERS) {
+        progress(`${other.title} write latency at light load, sync normal`);
+        const started = await startCluster(dir, 3, 'normal', `latency-${other.name}`, undefined, other.name);
+        const otherLatencies: number[] = [];
+        for (let i = 0; i < 1000; i++) {
+          const t = performance.now();
+          const reply = await started.request(targetOf(started, 1), { clientId: 1, seq: i + 1, op: writeOp(other.name, 'x', i) }, 2000);
+          if (reply?.ok && i >= 50) otherLatencies.push(performance.now() - t);
+        }
+        otherLatencies.sort((a, b) => a - b);
+        await started.stop();
+        const otherP50 = percentile(otherLatencies, 0.5);
+        figures.push({ name: `cluster.${other.name}.latency.p50`, label: `3 nodes, sync normal: ${other.title} write latency p50`, value: otherP50, unit: 'ms', baseline: { label: "Raft's, same run", value: p50 }, ratio: otherP50 / p50, better: 'lower' });
+        figures.push({ name: `cluster.${other.name}.latency.p99`, label: `3 nodes, sync normal: ${other.title} write latency p99`, value: percentile(otherLatencies, 0.99), unit: 'ms', better: 'lower' });
       }
-      paxosLatencies.sort((a, b) => a - b);
-      await paxos.stop();
-      const paxosP50 = percentile(paxosLatencies, 0.5);
-      figures.push({ name: 'cluster.multipaxos.latency.p50', label: '3 nodes, sync normal: Multi-Paxos commit latency p50', value: paxosP50, unit: 'ms', baseline: { label: "Raft's, same run", value: p50 }, ratio: paxosP50 / p50, better: 'lower' });
-      figures.push({ name: 'cluster.multipaxos.latency.p99', label: '3 nodes, sync normal: Multi-Paxos commit latency p99', value: percentile(paxosLatencies, 0.99), unit: 'ms', better: 'lower' });
 
       progress('memory per node');
       const before = process.memoryUsage().rss;

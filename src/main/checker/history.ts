@@ -93,8 +93,9 @@ export function validateEvent(raw: unknown, line: number, model: ModelName): Che
       if (!Number.isSafeInteger(value)) throw new HistoryError(line, 'a counter read must complete with an integer');
     } else if (model === 'set') {
       if (!Array.isArray(value) || !value.every(isScalar)) throw new HistoryError(line, 'a set read must complete with an array of scalars (the whole set)');
-    } else if (!isScalar(value)) {
-      throw new HistoryError(line, 'a read must complete with a string, number, boolean or null');
+    } else if (!isScalar(value) && !(Array.isArray(value) && value.every(isScalar))) {
+      // A list: the concurrent values (siblings) a register that keeps them all returned.
+      throw new HistoryError(line, 'a read must complete with a string, number, boolean or null (or a list of them: siblings)');
     }
   }
   const event: CheckedEvent = { process: e.process as number, type: e.type as CheckedEvent['type'], f, key: e.key as string | undefined, value: value as CheckedEvent['value'], time: e.time as number | undefined };

@@ -26,6 +26,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'simulate many seeded runs with random faults and check the safety properties',
     load: async () => (await import('./fuzz.ts')).fuzzCommand,
   },
+  compare: {
+    summary: 'one workload and one fault schedule on several algorithms: what each gives up and gains',
+    load: async () => (await import('./compare.ts')).compareCommand,
+  },
   replay: {
     summary: 'show a recorded session; --verify re-executes every node and compares',
     load: async () => (await import('./replay.ts')).replayCommand,

@@ -10,8 +10,11 @@ Simulates many seeded runs of a cluster under random faults, checking after ever
 algorithm's own safety monitors (the properties its paper states: for a consensus algorithm, one
 leader per term or one value per slot, matching logs, no acknowledged write lost) and that no
 node's commit or applied index goes back; after the final heal, that a leader and a committed operation come within a bound
-(liveness); at the end of each run, that the clients' history is linearizable. A run that uses
-its step budget, or whose history the checker leaves undecided, counts as a failure too.
+(liveness, for algorithms with leaders); at the end of each run, that the clients' history keeps
+the consistency model the run's options promise (linearizable for the consensus algorithms; a
+weaker one, or none, for others: a convergent run ends with a quiet period and final reads at
+every node). A run that uses its step budget, or whose history the checker leaves undecided,
+counts as a failure too.
 Run i uses seed S+i; a failing seed replays exactly.
 
 options:
@@ -21,7 +24,7 @@ options:
   --nodes N            nodes per cluster, 1 to 15 (default 5)
   --duration D         simulated time with faults per run, e.g. 20s (default 20s)
   --steps K            step budget: a run needing more than K simulation events fails (default ${defaultFuzzOptions.maxSteps})
-  --faults LIST        comma-separated: ${FAULT_KINDS.join(',')} or none (default all)
+  --faults LIST        comma-separated: ${FAULT_KINDS.join(',')} or none (default all but skew)
   --fault-interval D   mean time between faults (default 500ms; a swarm run draws its own)
   --swarm on|off       each run draws a random subset of the faults at extreme settings (default off:
                        on the mutant catalogue it caught no more, and most later; npm run bench -- mutants)
@@ -96,8 +99,11 @@ export const fuzzCommand: CommandMain = async (argv, io) => {
   });
   const simulated = result.simulatedMs / 1000;
   const wall = result.wallMs / 1000;
-  const unknown = result.runs.filter((r) => r.linearizable === 'unknown').length;
-  if (unknown > 0) io.out(`linearizability undecided (search out of time) for ${unknown} run(s), counted as violations`);
+  const unknown = result.runs.filter((r) => r.promiseKept === 'unknown').length;
+  if (unknown > 0) io.out(`the promised model undecided (check out of time) for ${unknown} run(s), counted as violations`);
+  const promises = new Map<string, number>();
+  for (const r of result.runs) promises.set(r.promised ?? 'nothing', (promises.get(r.promised ?? 'nothing') ?? 0) + 1);
+  io.out(`promised: ${[...promises].map(([model, n]) => `${model} in ${n} run${n === 1 ? '' : 's'}`).join(', ')}`);
   const sum = (f: (r: (typeof result.runs)[number]) => number): number => result.runs.reduce((n, r) => n + f(r), 0);
   io.out(
     `client duplicates: ${sum((r) => r.requestDuplicates)} requests delivered twice by the network, ${sum((r) => r.sameSeqRetries)} retries under the same sequence number; ${sum((r) => r.duplicatesCommitted)} writes committed again under a sequence number already applied (deduplicated unless a violation says otherwise); ${sum((r) => r.tornWrites)} crashes that lost a write whose messages had left`,

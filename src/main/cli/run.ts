@@ -1,18 +1,21 @@
 import { existsSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { HistoryEvent } from '../../shared/history.ts';
+import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
+import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
-import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm } from '../../nodes/index.ts';
+import { algorithmNames, DEFAULT_ALGORITHM, getAlgorithm, promisesOf, servedRequests } from '../../nodes/index.ts';
 import { OptionError, parseAssignments, relationProblem, type OptionField } from '../../shared/algorithm.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
 import { checkOperations, HistoryBuilder, IncrementalChecker } from '../checker/index.ts';
+import { judgePromise } from '../checker/measures.ts';
+import { DEFAULT_MIXES, defaultDataType } from '../sim/workload.ts';
 import { Cluster, LOOPBACK } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
 import { scheduleFaults } from '../sim/faults.ts';
 import { applyFault } from '../runtime/faults.ts';
-import { BASIC_FAULT_KINDS, drawFault } from '../runtime/schedule.ts';
+import { drawFault, SCHEDULE_FAULT_KINDS } from '../runtime/schedule.ts';
 import type { Fault } from '../../shared/fault.ts';
 import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { defaultLinkRule, defaultWorkload, Simulation } from '../sim/simulation.ts';
@@ -22,7 +25,7 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { simJournal } from '../record/sim-journal.ts';
 import type { JournalTap, StepTap } from '../runtime/sink.ts';
 
-const RUN_FAULTS = BASIC_FAULT_KINDS;
+const RUN_FAULTS = SCHEDULE_FAULT_KINDS;
 type RunFault = (typeof RUN_FAULTS)[number];
 
 const HELP = `usage: consensus-playground run [options]
@@ -191,12 +194,24 @@ interface RunOutcome {
   violations: string[];
 }
 
+/** What the run's workload uses, and what its algorithm promises with the run's options. */
+function runPlan(settings: RunSettings): { dataType: WorkloadDataType; promised: ConsistencyName | null } {
+  const algorithm = getAlgorithm(settings.algo) as NonNullable<ReturnType<typeof getAlgorithm>>;
+  return { dataType: defaultDataType(servedRequests(algorithm, settings.algorithmOptions)), promised: promisesOf(algorithm, settings.algorithmOptions) };
+}
+
 async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, recorder: SessionRecorder | null): Promise<number> {
-  const builder = new HistoryBuilder('kv');
+  const { dataType, promised } = runPlan(settings);
+  const builder = new HistoryBuilder(dataType);
   outcome.history.forEach((event, i) => builder.add(event, i + 1));
   builder.finish();
   const verdict = checkOperations(builder.operations, { timeoutMs: 60_000 }).linearizable;
+  // A weaker promise is judged by its own check; linearizable (or nothing promised) needs no more.
+  const promise = promised === null || promised === 'linearizable' ? null : judgePromise(outcome.history, dataType, promised, 60_000);
+  const kept = promised === null || (promised === 'linearizable' ? verdict === 'true' : promise?.verdict === 'true');
   for (const v of outcome.violations) io.out(`violation: ${v}`);
+  if (promise !== null) io.out(`promised ${promised}: ${promise.verdict}${promise.witness === null ? '' : ` (${promise.witness.anomaly}: ${promise.witness.why})`}`);
+  else if (promised === null) io.out(`promised: nothing (only its safety monitors are checked)`);
   const { ok, fail, info } = outcome.stats;
   if (recorder !== null) {
     await recorder.close({ durationMs: outcome.durationMs, ops: outcome.stats, elections: outcome.elections, violations: outcome.violations.length, linearizable: verdict });
@@ -206,7 +221,7 @@ async function summarize(io: CliIo, settings: RunSettings, outcome: RunOutcome, 
   // closed, so that a refusal here costs only the history.
   if (settings.historyFile) writeFileSync(settings.historyFile, outcome.history.map((e) => JSON.stringify(e)).join('\n') + '\n', { flag: 'wx' });
   io.out(`ops: ${ok + fail + info} (ok ${ok}, fail ${fail}, info ${info}), elections: ${outcome.elections}, violations: ${outcome.violations.length}, linearizable: ${verdict}`);
-  return outcome.violations.length === 0 && verdict === 'true' ? 0 : 1;
+  return outcome.violations.length === 0 && kept ? 0 : 1;
 }
 
 function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorder | null, stepTap?: StepTap): RunOutcome {
@@ -220,7 +235,7 @@ function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorde
     nodes: settings.nodes,
     seed: settings.seed,
     algorithmOptions: settings.algorithmOptions,
-    workload: { ...defaultWorkload, clients: settings.clients, rate: settings.rate, keys: settings.keys },
+    workload: { ...defaultWorkload, clients: settings.clients, rate: settings.rate, keys: settings.keys, dataType: runPlan(settings).dataType },
     observers: journal === null ? [monitor] : [monitor, journal.observer],
   });
   scheduleFaults(sim, createRng(settings.seed).fork('faults'), { kinds: settings.faults, intervalMs: settings.faultIntervalMs, untilMs: settings.durationMs });
@@ -233,6 +248,8 @@ function runSimulated(io: CliIo, settings: RunSettings, recorder: SessionRecorde
       io.err(progressLine(sim.timeUs / 1000, sim.stats.ops, sim.stats.elections, monitor.violations().length, sim.leader()));
     }
   }
+  // Convergence is judged by reads at every node once the replicas have had a quiet period.
+  if (runPlan(settings).promised === 'convergent') sim.finalReads(3000);
   monitor.finalCheck();
   return { durationMs: sim.timeUs / 1000, history: sim.history(), stats: sim.stats.ops, elections: sim.stats.elections, violations: monitor.violations().map((v) => v.message) };
 }
@@ -301,9 +318,11 @@ async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRec
   });
   if (recorder !== null) cluster.subscribe((events) => recorder.journal(events));
   // The live checker reads the history as it grows, so a violation shows within a second.
-  const live = new IncrementalChecker('kv');
+  const { dataType } = runPlan(settings);
+  // The incremental search knows registers; counters and sets are judged at the end.
+  const live = dataType === 'kv' ? new IncrementalChecker(dataType) : null;
   let liveVerdict = 'true';
-  const clients = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, mix: defaultWorkload.mix, timeoutMs: 1000, seed: settings.seed }, (event) => live.add(event));
+  const clients = new ClientPool(cluster, { clients: settings.clients, rate: settings.rate, keys: settings.keys, dataType, mix: DEFAULT_MIXES[dataType], timeoutMs: 1000, seed: settings.seed }, (event) => live?.add(event));
   let interrupted = false;
   const onSignal = (): void => {
     interrupted = true;
@@ -321,7 +340,7 @@ async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRec
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, settings.durationMs - (performance.now() - started))));
       if (performance.now() - lastPrint < 900) continue;
       lastPrint = performance.now();
-      const check = live.checkAtMost(0.1, { timeoutMs: 200 });
+      const check = live?.checkAtMost(0.1, { timeoutMs: 200 }) ?? { linearizable: 'unknown' as const, explanation: undefined };
       if (check.linearizable === 'false' && liveVerdict !== 'false') {
         cluster.journal({ kind: 'violation', time: cluster.elapsedMs(), property: 'linearizability', message: `key ${check.explanation?.key}` });
         io.err(`linearizability violated on key ${JSON.stringify(check.explanation?.key)}`);

@@ -2,19 +2,21 @@
 // node it believes leads, following redirects, and writing every operation to the history in the
 // checker's format. A timeout is recorded as `info`: the operation may still take effect.
 
-import type { HistoryEvent } from '../../shared/history.ts';
+import type { HistoryEvent, RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
 import type { OperationMix } from '../sim/workload.ts';
 import { WorkloadGenerator } from '../sim/workload.ts';
 import type { Cluster } from './cluster.ts';
-import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { CausalContexts, givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 
 export interface ClientOptions {
   clients: number;
   /** Operations per second, all clients together. */
   rate: number;
   keys: number;
+  /** What the keys hold (default: registers); the cluster's algorithm must serve it. */
+  dataType?: WorkloadDataType;
   mix: OperationMix;
   timeoutMs: number;
   seed: number;
@@ -38,10 +40,16 @@ export class ClientPool {
   private readonly onEvent: ((event: HistoryEvent) => void) | undefined;
   private readonly started = process.hrtime.bigint();
 
+  private readonly served: readonly RequestFunction[];
+
+  /** Throws (a ClusterError or a RangeError, with a sentence) when the cluster cannot serve the workload. */
   constructor(cluster: Cluster, options: ClientOptions, onEvent?: (event: HistoryEvent) => void) {
     this.cluster = cluster;
     this.options = options;
     this.onEvent = onEvent;
+    this.served = cluster.servedRequests(options.dataType ?? 'kv');
+    // The mix against what is served, now: the client loops would only find out after start.
+    new WorkloadGenerator(createRng(0), options.keys, options.mix, options.dataType ?? 'kv', this.served);
   }
 
   private record(event: HistoryEvent): void {
@@ -64,9 +72,51 @@ export class ClientPool {
     await Promise.all(this.loops);
   }
 
+  /**
+   * The end of a run whose convergence is judged: the clients stop, `quietMs` pass, then one client
+   * per node and key reads it there, marked final (a node that redirects is followed). Returns how
+   * many final reads were acknowledged.
+   */
+  async finalReads(quietMs: number): Promise<number> {
+    await this.stop();
+    await sleep(quietMs);
+    const reads: Array<Promise<boolean>> = [];
+    let process = this.options.clients;
+    for (const node of this.cluster.nodeIds) for (let k = 0; k < this.options.keys; k++) reads.push(this.finalRead(++process, node, `k${k}`));
+    return (await Promise.all(reads)).filter(Boolean).length;
+  }
+
+  private async finalRead(process: number, node: NodeId, key: string): Promise<boolean> {
+    this.record({ process, type: 'invoke', f: 'read', key, value: null, time: this.nowNs(), final: true });
+    const deadline = performance.now() + this.options.timeoutMs;
+    const request = { clientId: process, seq: 1, op: { f: 'read' as const, key } };
+    let target = node;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      const verdict = judgeReply(await this.cluster.request(target, request, remaining));
+      if (verdict.kind === 'ok') {
+        this.stats.ok++;
+        this.record({ process, type: 'ok', f: 'read', key, value: verdict.value, time: this.nowNs(), final: true });
+        return true;
+      }
+      if (verdict.kind !== 'redirect') break;
+      if (verdict.to === null) await sleep(5);
+      else target = verdict.to;
+    }
+    // A read that did not answer tells nothing: recorded as of unknown outcome.
+    this.stats.info++;
+    this.record({ process, type: 'info', f: 'read', key, value: null, time: this.nowNs(), final: true });
+    return false;
+  }
+
   private async loop(process: number): Promise<void> {
     const rng = createRng(this.options.seed).fork(`client ${process}`);
-    const generator = new WorkloadGenerator(rng, this.options.keys, this.options.mix);
+    const dataType = this.options.dataType ?? 'kv';
+    // Its operations from a stream of their own: the same seed gives every client the same
+    // operations whatever the cluster answers (redirects and pauses draw from `rng`).
+    const generator = new WorkloadGenerator(createRng(this.options.seed).fork(`client ops ${process}`), this.options.keys, this.options.mix, dataType, this.served, { index: process - 1, of: this.options.clients });
+    const contexts = new CausalContexts();
     const ids = this.cluster.nodeIds;
     let target: NodeId = ids[rng.int(0, ids.length)] as NodeId;
     let seq = 0;
@@ -79,13 +129,17 @@ export class ClientPool {
       const deadline = performance.now() + this.options.timeoutMs;
       // One sequence number for every attempt of the operation: a definite refusal speaks for the
       // attempt it answers, so the state machine applies the operation at most once.
-      const request = { clientId: process, seq: ++seq, op: next.op };
+      const context = contexts.forRequest(next.op);
+      const request = context === undefined ? { clientId: process, seq: ++seq, op: next.op } : { clientId: process, seq: ++seq, op: next.op, context };
       let outcome: { type: 'ok' | 'fail' | 'info'; value: HistoryEvent['value'] } | null = null;
       for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
         const remaining = deadline - performance.now();
         if (remaining <= 0) break;
         const verdict = judgeReply(await this.cluster.request(target, request, remaining));
-        if (verdict.kind === 'ok') outcome = { type: 'ok', value: next.f === 'read' ? verdict.value : next.value };
+        if (verdict.kind === 'ok') {
+          contexts.remember(next.key, verdict.context);
+          outcome = { type: 'ok', value: next.f === 'read' ? verdict.value : next.value };
+        }
         else if (verdict.kind === 'fail') outcome = { type: 'fail', value: next.value };
         else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: next.value };
         else {

@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { AdminCommand, ClientReply, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
-import { getAlgorithm } from '../../nodes/index.ts';
+import { getAlgorithm, servedRequests } from '../../nodes/index.ts';
+import type { RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { NodeDetail, Ready } from '../../nodes/types.ts';
 import type { ReadyDigest } from '../../nodes/ready-digest.ts';
 import type { FromWorker, ToWorker, WireEnvelope, WireInput, WorkerConfig } from '../../nodes/host/protocol.ts';
@@ -678,6 +679,14 @@ export class Cluster implements FaultTarget {
       if (m.worker !== null && s && s.role === 'leader' && (best === null || (s.term ?? 0) > (best.term ?? 0))) best = s;
     }
     return best?.id ?? null;
+  }
+
+  /** The requests the cluster's algorithm takes for a data type with its options (throws: none). */
+  servedRequests(dataType: WorkloadDataType): readonly RequestFunction[] {
+    const algorithm = getAlgorithm(this.options.algorithm);
+    const served = algorithm === undefined ? undefined : servedRequests(algorithm, this.options.algorithmOptions)[dataType];
+    if (served === undefined) throw new ClusterError(`${algorithm?.title ?? this.options.algorithm} does not serve ${dataType} workloads with these options`);
+    return served;
   }
 
   elapsedMs(): number {

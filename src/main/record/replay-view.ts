@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { getAlgorithm } from '../../nodes/index.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import type { ConsensusNode, PersistedState } from '../../nodes/types.ts';
-import type { HistoryEvent } from '../../shared/history.ts';
+import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { LogEntry, NodeId, NodeStatus } from '../../shared/protocol.ts';
 import { createRng } from '../../shared/rng.ts';
@@ -17,6 +17,7 @@ import { readInputs, statusAt, type InputBatch } from './chunks.ts';
 import { readLives, type LifeRecord } from './reexecute.ts';
 import { openSessionFile, type SessionMeta } from './session-file.ts';
 import { HistoryBuilder } from '../checker/history.ts';
+import { inferDataType } from '../checker/measures.ts';
 import { modelVerdicts, type ModelVerdicts } from '../checker/consistency/verdict-views.ts';
 import { parseFault, type Fault } from '../../shared/fault.ts';
 import { MetricsReducer } from '../runtime/metrics.ts';
@@ -310,10 +311,14 @@ export class SessionReplay {
     const key = `${count}:${linearizable}`;
     const known = this.verdicts.get(key);
     if (known !== undefined) return known;
-    const history = new HistoryBuilder('kv');
+    let history: HistoryBuilder;
+    let dataType: WorkloadDataType = 'kv';
     let line = 0;
     try {
-      for (const { data } of this.q.clientEvents.all(t) as Array<{ data: string }>) history.add((JSON.parse(data) as { event: HistoryEvent }).event, ++line);
+      const events = (this.q.clientEvents.all(t) as Array<{ data: string }>).map(({ data }) => (JSON.parse(data) as { event: HistoryEvent }).event);
+      dataType = inferDataType(events);
+      history = new HistoryBuilder(dataType);
+      for (const event of events) history.add(event, ++line);
     } catch (error) {
       // A history no check can read must not take the rest of the moment with it.
       return { models: modelsNotChecked(`the recorded history cannot be checked: ${(error as Error).message}`), strongest: [], operations: 0 };
@@ -321,7 +326,7 @@ export class SessionReplay {
     // An operation still open at the moment may already have taken effect, as the live checks count it.
     const operations = [...history.operations, ...history.openAsIndefinite()];
     const settled = linearizable === 'true' ? [{ model: 'linearizable' as const, verdict: 'true' as const, witness: null, reason: null, figures: {} }] : [];
-    let verdicts = modelVerdicts(operations, budgetMs, { results: settled, times: new Map() });
+    let verdicts = modelVerdicts(operations, budgetMs, { results: settled, times: new Map() }, undefined, dataType);
     if (linearizable === 'false') {
       // The live checker's violation is in the event log; this search may run out before it finds it again.
       verdicts = { ...verdicts, models: verdicts.models.map((m) => (m.model === 'linearizable' && m.verdict === 'unknown' ? { ...m, reason: 'the live check found it broken (see the event log); the replay ran out of time finding its witness again' } : m)) };

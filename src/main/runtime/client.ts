@@ -6,7 +6,7 @@
 // and sequence number, so the state machine applies it at most once).
 
 import type { KvValue } from '../../shared/history.ts';
-import type { ClientReply, NodeId } from '../../shared/protocol.ts';
+import type { ClientReply, KvOp, NodeId } from '../../shared/protocol.ts';
 
 /** Attempts an operation gets before the client gives up on it. */
 export const MAX_ATTEMPTS = 20;
@@ -35,4 +35,23 @@ export function judgeReply(reply: ClientReply | null): AttemptVerdict {
  */
 export function givenUp(uncertainBefore: boolean): 'fail' | 'info' {
   return uncertainBefore ? 'info' : 'fail';
+}
+
+/**
+ * A client's causal contexts, per key: what the last answer about the key said the client has
+ * seen (a store keeping concurrent values as siblings returns one, opaque). The client's next
+ * write of the key sends it back, so that write supersedes the siblings it read (Riak's and
+ * Dynamo's read-modify-write); reads send nothing.
+ */
+export class CausalContexts {
+  private readonly byKey = new Map<string, string>();
+
+  remember(key: string, context: string | undefined): void {
+    if (context !== undefined) this.byKey.set(key, context);
+  }
+
+  /** The context to send with this request, if it writes a key the client has a context for. */
+  forRequest(op: KvOp): string | undefined {
+    return op.f === 'read' ? undefined : this.byKey.get(op.key);
+  }
 }

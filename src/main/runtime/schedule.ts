@@ -9,7 +9,13 @@ import type { NodeId } from '../../shared/protocol.ts';
 import type { Rng } from '../../shared/rng.ts';
 
 export const BASIC_FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup'] as const;
-export type BasicFaultKind = (typeof BASIC_FAULT_KINDS)[number];
+/**
+ * The basic faults and a clock skew: a node's clock reading jumps up to 5 s either way and runs up
+ * to 30% fast or slow. Not drawn unless asked for: a lease is unsafe under drift by design, and
+ * the fuzz would report it.
+ */
+export const SCHEDULE_FAULT_KINDS = [...BASIC_FAULT_KINDS, 'skew'] as const;
+export type BasicFaultKind = (typeof SCHEDULE_FAULT_KINDS)[number];
 
 /** How strong network faults may get. */
 export interface FaultStrength {
@@ -79,6 +85,11 @@ export function drawFault(rng: Rng, kind: BasicFaultKind, view: ScheduleView, st
       const delayMs = 5 + rng.next() * Math.max(0, strength.delayMaxMs - 5);
       const jitterMs = 5 + rng.next() * Math.max(0, strength.delayMaxMs - 5);
       return { faults: [{ kind: 'network', rule: { delayMs, jitterMs } }], undo: [{ kind: 'network', rule: { delayMs: start.delayMs, jitterMs: start.jitterMs } }] };
+    }
+    case 'skew': {
+      const offsetMs = Math.round((rng.chance(0.5) ? 1 : -1) * (100 + rng.next() * 4900));
+      const drift = Math.round((rng.chance(0.5) ? 1 : -1) * rng.next() * 30) / 100;
+      return { faults: [{ kind: 'clock-skew', node: victim, offsetMs, drift }], undo: [{ kind: 'clock-skew', node: victim, offsetMs: 0, drift: 0 }] };
     }
     case 'dup':
       return {

@@ -20,8 +20,10 @@ import { applyFault } from '../runtime/faults.ts';
 import { DEFAULT_STRENGTH, drawFault, shuffled } from '../runtime/schedule.ts';
 import type { Fault } from '../../shared/fault.ts';
 
-export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan', 'torn'] as const;
+export const FAULT_KINDS = ['partition', 'kill', 'pause', 'drop', 'delay', 'dup', 'elect', 'reveal', 'replay', 'member', 'transfer', 'orphan', 'torn', 'skew'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** What the fuzz draws unless told: all but clock skew (a lease is unsafe under drift by design). */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((kind) => kind !== 'skew');
 
 /** How hard each kind of fault hits. The defaults are moderate; a swarm run draws extreme ones. */
 export interface FaultSettings {
@@ -420,7 +422,8 @@ export function scheduleFaults(sim: Simulation<unknown>, rng: Rng, options: Faul
       case 'pause':
       case 'drop':
       case 'delay':
-      case 'dup': {
+      case 'dup':
+      case 'skew': {
         const drawn = drawFault(rng, kind, view, settings);
         for (const fault of drawn.faults) applyFault(sim, fault);
         sim.at(hold(), () => {

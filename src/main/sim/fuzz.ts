@@ -7,8 +7,12 @@ import type { Algorithm } from '../../nodes/types.ts';
 import { SafetyViolation } from '../../nodes/monitor.ts';
 import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { checkOperations, HistoryBuilder } from '../checker/index.ts';
-import type { HistoryEvent } from '../../shared/history.ts';
-import { FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
+import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
+import type { ConsistencyName } from '../../shared/consistency.ts';
+import { promisesOf, servedRequests } from '../../nodes/index.ts';
+import { judgePromise } from '../checker/measures.ts';
+import { DEFAULT_FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
+import { defaultDataType } from './workload.ts';
 import { Simulation, SimulationError } from './simulation.ts';
 
 export interface FuzzOptions {
@@ -42,8 +46,10 @@ export interface FuzzOptions {
    * operation must come within this much simulated time.
    */
   livenessMs?: number;
-  /** How long the linearizability search may take per run; a run it leaves undecided fails. */
+  /** How long the consistency check may take per run; a run it leaves undecided fails. */
   checkTimeoutMs?: number;
+  /** What the workload's keys hold (default: registers when the run's options serve them, else the first data type served). */
+  dataType?: WorkloadDataType;
   onRun?: (result: FuzzRunResult, done: number) => void;
 }
 
@@ -52,6 +58,9 @@ export interface FuzzRunResult {
   violation: { property: string; step: number; message: string } | null;
   /** The client history's verdict ('unknown' when the search ran out of time). */
   linearizable: 'true' | 'false' | 'unknown' | 'not checked';
+  /** The model the run's options promise (null: none), and the history's verdict on it. */
+  promised: ConsistencyName | null;
+  promiseKept: 'true' | 'false' | 'unknown' | 'not checked';
   simulatedMs: number;
   steps: number;
   delivered: number;
@@ -78,7 +87,7 @@ export interface FuzzResult {
 export const defaultFuzzOptions = {
   nodes: 5,
   durationMs: 20_000,
-  faults: FAULT_KINDS as readonly FaultKind[],
+  faults: DEFAULT_FAULT_KINDS,
   faultIntervalMs: 500,
   // The built-in leader-based algorithm needs at most about 160,000 events for a default run; ten
   // times that is a run gone wrong.
@@ -89,6 +98,9 @@ export const defaultFuzzOptions = {
   checkTimeoutMs: 5000,
 };
 
+/** After the last fault heals, how long replicas get to agree before the final reads. */
+const QUIET_MS = 3000;
+
 const pickOf = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(0, items.length)] as T;
 
 export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
@@ -97,6 +109,8 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
   const swarm = options.swarm === true ? swarmSchedule(createRng(seed).fork('swarm'), options.faults) : null;
   const clientRng = createRng(seed).fork('client-faults');
   const nodes = typeof options.nodes === 'number' ? options.nodes : pickOf(createRng(seed).fork('nodes'), options.nodes);
+  const dataType = options.dataType ?? defaultDataType(servedRequests(options.algorithm, algorithmOptions));
+  const promised = promisesOf(options.algorithm, algorithmOptions);
   const sim = new Simulation({
     algorithm: options.algorithm,
     nodes,
@@ -109,6 +123,7 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
       rate: options.rate,
       clients: 5,
       keys: 4,
+      dataType,
       timeoutMs: 250,
       retrySameSeq: swarm === null ? 0.5 : pickOf(clientRng, [0, 0.5, 1]),
       duplicateRequests: swarm === null ? 0.05 : pickOf(clientRng, [0, 0.01, 0.05]),
@@ -140,6 +155,8 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     if (violation === null) {
       const endMs = options.durationMs + 1000;
       if (sim.timeUs / 1000 < endMs) sim.runFor(endMs - sim.timeUs / 1000, budget - sim.stats.steps);
+      // Convergence is judged by reads after a quiet period: the replicas have had time to agree.
+      if (promised === 'convergent') sim.finalReads(QUIET_MS, budget);
       if (overBudget()) violation = budgetViolation();
     }
     if (violation === null) monitor.finalCheck();
@@ -150,17 +167,27 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
     else violation = { property: 'error', step, message: inner instanceof Error ? (inner.stack ?? inner.message) : String(inner) };
   }
   let linearizable: FuzzRunResult['linearizable'] = 'not checked';
-  if (violation === null) {
-    const verdict = checkHistory(sim.history(), options.checkTimeoutMs ?? defaultFuzzOptions.checkTimeoutMs);
+  let promiseKept: FuzzRunResult['promiseKept'] = 'not checked';
+  const timeoutMs = options.checkTimeoutMs ?? defaultFuzzOptions.checkTimeoutMs;
+  if (violation === null && promised === 'linearizable') {
+    const verdict = checkHistory(sim.history(), dataType, timeoutMs);
     linearizable = verdict.linearizable;
+    promiseKept = verdict.linearizable;
     if (verdict.linearizable === 'false') violation = { property: 'linearizability', step: sim.stats.steps, message: verdict.message };
     // Undecided is not a pass: the run may hide exactly the history the check exists for.
     if (verdict.linearizable === 'unknown') violation = { property: 'linearizability_unknown', step: sim.stats.steps, message: `the linearizability search ran out of time on ${sim.history().length} history events` };
+  } else if (violation === null && promised !== null) {
+    const result = judgePromise(sim.history(), dataType, promised, timeoutMs);
+    promiseKept = result.verdict;
+    if (result.verdict === 'false') violation = { property: promised, step: sim.stats.steps, message: result.witness === null ? `the history is not ${promised}` : `${result.witness.anomaly}: ${result.witness.why}` };
+    if (result.verdict === 'unknown') violation = { property: `${promised}_unknown`, step: sim.stats.steps, message: `the ${promised} check could not decide: ${result.reason ?? 'out of time'}` };
   }
   return {
     seed,
     violation,
     linearizable,
+    promised,
+    promiseKept,
     simulatedMs: sim.timeUs / 1000,
     steps: sim.stats.steps,
     delivered: sim.stats.delivered,
@@ -181,7 +208,7 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
 function checkLiveness(options: FuzzOptions, sim: Simulation<unknown>): FuzzRunResult['violation'] {
   const boundMs = options.livenessMs ?? defaultFuzzOptions.livenessMs;
   if (boundMs <= 0) return null;
-  const hasLeaders = options.algorithm.status.some((f) => f.kind === 'role');
+  const hasLeaders = options.algorithm.leaderTimeoutOption !== undefined;
   const needsOp = options.rate > 0;
   const okBefore = sim.stats.ops.ok;
   const healedUs = sim.timeUs;
@@ -201,8 +228,8 @@ function checkLiveness(options: FuzzOptions, sim: Simulation<unknown>): FuzzRunR
 }
 
 /** The clients' view: every run's history must be linearizable too (stale reads, lost writes). */
-function checkHistory(history: readonly HistoryEvent[], timeoutMs: number): { linearizable: 'true' | 'false' | 'unknown'; message: string } {
-  const builder = new HistoryBuilder('kv');
+function checkHistory(history: readonly HistoryEvent[], dataType: WorkloadDataType, timeoutMs: number): { linearizable: 'true' | 'false' | 'unknown'; message: string } {
+  const builder = new HistoryBuilder(dataType);
   history.forEach((event, i) => builder.add(event, i + 1));
   builder.finish();
   const result = checkOperations(builder.operations, { timeoutMs });

@@ -2,15 +2,16 @@
 // network. Everything random comes from one seed, so a run is a pure function of its seed and
 // options: the fuzzer, the property tests, the data generator and replay all stand on that.
 
-import type { HistoryEvent, OpFunction, OpValue } from '../../shared/history.ts';
+import type { HistoryEvent, OpFunction, OpValue, RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, Ready } from '../../nodes/types.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
+import { servedRequests } from '../../nodes/index.ts';
 import { TICK_MS } from '../../shared/protocol.ts';
 import { EventQueue } from './event-queue.ts';
 import { defaultLinkRule, NetworkRules, type LinkRule } from './network-rules.ts';
-import { WorkloadGenerator, type OperationMix } from './workload.ts';
+import { DEFAULT_MIXES, WorkloadGenerator, type OperationMix } from './workload.ts';
 
 export type { OperationMix };
 import type { ClusterObserver } from '../runtime/observer.ts';
@@ -19,7 +20,7 @@ import type { WireEnvelope, WireInput } from '../../nodes/host/protocol.ts';
 import { encodeInputBatch } from '../../nodes/host/wire.ts';
 import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { FaultTarget } from '../runtime/faults.ts';
-import { givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { CausalContexts, givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
 import { clockReading, setSkew, steadyClock, ticksDue, type NodeClock } from '../runtime/clock.ts';
 
 export { defaultLinkRule, type LinkRule };
@@ -29,6 +30,9 @@ export interface WorkloadOptions {
   /** Operations per virtual second, all clients together. */
   rate: number;
   keys: number;
+  /** What the keys hold: registers, counters or sets (the algorithm must serve it). */
+  dataType: WorkloadDataType;
+  /** Weights of the data type's requests (absent: DEFAULT_MIXES); requests the algorithm does not serve get none. */
   mix: OperationMix;
   /** A client gives up on an operation after this long and records it as `info`. */
   timeoutMs: number;
@@ -42,13 +46,20 @@ export interface WorkloadOptions {
   retrySameSeq: number;
   /** Probability that the network delivers a client's request twice (the copy arrives later). */
   duplicateRequests: number;
+  /**
+   * Each client draws its operations from a stream of its own, so that the same seed gives every
+   * client the same operations whatever the algorithm answers (a comparison of two algorithms);
+   * off, one stream serves all clients in the order they ask (the fuzz's runs, as they always were).
+   */
+  opsPerClient?: boolean;
 }
 
 export const defaultWorkload: WorkloadOptions = {
   clients: 5,
   rate: 50,
   keys: 8,
-  mix: { read: 0.4, write: 0.3, cas: 0.15, append: 0.1, delete: 0.05 },
+  dataType: 'kv',
+  mix: DEFAULT_MIXES.kv,
   timeoutMs: 1000,
   clientDelayMs: 0.5,
   retrySameSeq: 0,
@@ -140,6 +151,8 @@ interface OpenOp {
   /** The operation's sequence number, the same for every attempt (0 until the first is sent). */
   seq: number;
   uncertain: boolean;
+  /** The causal context sent with every attempt (a write of a key the client read siblings of). */
+  context: string | undefined;
 }
 
 interface Client {
@@ -147,6 +160,11 @@ interface Client {
   target: number;
   seq: number;
   open: OpenOp | null;
+  contexts: CausalContexts;
+  /** Its own operations (opsPerClient), else the simulation's one generator. */
+  generator?: WorkloadGenerator;
+  /** One of the final reads: its invoke and completion carry `final: true`. */
+  final?: boolean;
 }
 
 const TICK_INPUT: Input = { kind: 'tick' };
@@ -229,11 +247,16 @@ export class Simulation<O = unknown> implements FaultTarget {
     this.network = new NetworkRules(this.startingRule);
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.createMember(id, ids);
-    this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...defaultWorkload.mix, ...(options.workload?.mix ?? {}) } };
-    this.generator = this.workload === null ? null : new WorkloadGenerator(this.clientRng, this.workload.keys, this.workload.mix);
+    const dataType = options.workload?.dataType ?? defaultWorkload.dataType;
+    this.workload = options.workload === null ? null : { ...defaultWorkload, ...(options.workload ?? {}), mix: { ...DEFAULT_MIXES[dataType], ...(options.workload?.mix ?? {}) } };
+    const served = this.workload === null ? [] : servedFor(options.algorithm, this.algorithmOptions, dataType);
+    this.generator = this.workload === null ? null : new WorkloadGenerator(this.clientRng, this.workload.keys, this.workload.mix, dataType, served);
     if (this.workload !== null && this.workload.rate > 0) {
-      for (let c = 0; c < this.workload.clients; c++) {
-        this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null });
+      const w = this.workload;
+      const opsRoot = createRng(options.seed).fork('client ops');
+      for (let c = 0; c < w.clients; c++) {
+        const generator = w.opsPerClient === true ? new WorkloadGenerator(opsRoot.fork(`client ${c + 1}`), w.keys, w.mix, dataType, served, { index: c, of: w.clients }) : undefined;
+        this.clients.push({ process: c + 1, target: this.clientRng.int(0, this.members.length), seq: 0, open: null, contexts: new CausalContexts(), ...(generator === undefined ? {} : { generator }) });
         this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
       }
     }
@@ -722,14 +745,47 @@ export class Simulation<O = unknown> implements FaultTarget {
     if (this.traceFn) this.traceFn({ kind: 'history', timeUs: this.now, event });
   }
 
+  /**
+   * The end of a run whose convergence is judged: the workload stops, `quietMs` pass (open
+   * operations end, replicas exchange what they missed), then a client at each node reads every
+   * key once, marked final; waits up to the workload's timeout for them. Returns the number of
+   * final reads that were acknowledged.
+   */
+  finalReads(quietMs: number, maxSteps = Number.POSITIVE_INFINITY): number {
+    const w = this.workload;
+    if (w === null || this.clientsStopped) return 0;
+    this.clientsStopped = true;
+    this.runFor(quietMs, maxSteps);
+    const first = this.clients.length;
+    for (let n = 0; n < this.members.length; n++) {
+      for (let k = 0; k < w.keys; k++) {
+        const c = this.clients.length;
+        const client: Client = { process: c + 1, target: n, seq: 0, open: null, contexts: new CausalContexts(), final: true };
+        this.clients.push(client);
+        const key = `k${k}`;
+        const token = this.nextToken++;
+        client.open = { f: 'read', key, value: null, op: { f: 'read', key }, token, attempts: 0, seq: 0, uncertain: false, context: undefined };
+        this.record({ process: client.process, type: 'invoke', f: 'read', key, value: null, time: this.now * 1000, final: true });
+        this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
+        this.sendRequest(c);
+      }
+    }
+    const before = this.stats.ops.ok;
+    this.runUntil(() => this.clients.slice(first).every((client) => client.open === null) || this.steps >= maxSteps, w.timeoutMs * 2);
+    return this.stats.ops.ok - before;
+  }
+
+  private clientsStopped = false;
+
   private clientNext(c: number): void {
+    if (this.clientsStopped) return;
     const client = this.clients[c] as Client;
     const w = this.workload as WorkloadOptions;
     this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
     if (client.open !== null) return; // still busy: this arrival is skipped, as a closed-loop client would
-    const next = (this.generator as WorkloadGenerator).next();
+    const next = (client.generator ?? (this.generator as WorkloadGenerator)).next();
     const token = this.nextToken++;
-    client.open = { ...next, token, attempts: 0, seq: 0, uncertain: false };
+    client.open = { ...next, token, attempts: 0, seq: 0, uncertain: false, context: client.contexts.forRequest(next.op) };
     this.record({ process: client.process, type: 'invoke', f: next.f, key: next.key, value: next.f === 'read' ? null : next.value, time: this.now * 1000 });
     this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
     this.sendRequest(c);
@@ -748,7 +804,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     } else if (open.uncertain) {
       this.stats.sameSeqRetries++;
     }
-    const request: ClientRequest = { clientId: client.process, seq: open.seq, op: open.op };
+    const request: ClientRequest = open.context === undefined ? { clientId: client.process, seq: open.seq, op: open.op } : { clientId: client.process, seq: open.seq, op: open.op, context: open.context };
     this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_ARRIVE, client.target, null, request, null, 0);
     const w = this.workload as WorkloadOptions;
     if (w.duplicateRequests > 0 && this.clientRng.chance(w.duplicateRequests)) {
@@ -791,7 +847,8 @@ export class Simulation<O = unknown> implements FaultTarget {
     client.open = null;
     this.stats.ops[type]++;
     const recorded = type === 'ok' && open.f === 'read' ? value : open.f === 'read' ? null : open.value;
-    this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000 });
+    if (client.final === true) this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000, final: true });
+    else this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000 });
   }
 
   private clientReply(c: number, reply: ClientReply, from: number): void {
@@ -801,6 +858,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     const verdict = judgeReply(reply);
     switch (verdict.kind) {
       case 'ok':
+        client.contexts.remember(open.key, verdict.context);
         this.finish(client, 'ok', verdict.value);
         return;
       case 'fail':
@@ -866,4 +924,11 @@ export class Simulation<O = unknown> implements FaultTarget {
   traceHash(): string {
     return this.hash1.toString(16).padStart(8, '0') + this.hash2.toString(16).padStart(8, '0');
   }
+}
+
+/** The requests the algorithm takes for the data type, with these options; throws when it serves none. */
+function servedFor<O>(algorithm: Algorithm<O>, options: O, dataType: WorkloadDataType): readonly RequestFunction[] {
+  const served = servedRequests(algorithm, options as Record<string, unknown>)[dataType];
+  if (served === undefined) throw new RangeError(`${algorithm.title} does not serve ${dataType} workloads with these options`);
+  return served;
 }

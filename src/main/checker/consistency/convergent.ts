@@ -147,7 +147,12 @@ function judgeAppends(key: string, ops: readonly Operation[], final: KvScalar, f
   return out;
 }
 
-function judgeRegister(key: string, ops: readonly Operation[], final: KvScalar, finalRead: Operation, reads: readonly Operation[]): KeyVerdict {
+/** A register read shows a value: returns it, or holds it among its siblings (concurrent values kept together). */
+const shows = (output: Operation['output'], value: KvScalar): boolean => (Array.isArray(output) ? output.includes(value) : output === value);
+
+// A register that keeps concurrent values (siblings) may end with several: each must be one a last
+// write wrote, and an acknowledged last write is lost only when none of them is its value.
+function judgeRegister(key: string, ops: readonly Operation[], final: KvScalar | KvScalar[], finalRead: Operation, reads: readonly Operation[]): KeyVerdict {
   const out: KeyVerdict = { witness: null, lost: 0, neverRead: 0, stale: 0, recovered: 0 };
   const writes = ops.filter((op) => op.f === 'write' || op.f === 'cas' || op.f === 'delete');
   const acknowledged = writes.filter((op) => !op.indefinite);
@@ -155,17 +160,18 @@ function judgeRegister(key: string, ops: readonly Operation[], final: KvScalar, 
   const latestStart = acknowledged.reduce((latest, w) => Math.max(latest, w.start), Number.NEGATIVE_INFINITY);
   const isLast = (w: Operation): boolean => w.end >= latestStart;
   const last = writes.filter(isLast);
-  const allowed = last.some((w) => newValue(w) === final) || (acknowledged.length === 0 && final === null);
+  const values = Array.isArray(final) ? final : [final];
+  const allowed = values.length > 0 && values.every((v) => last.some((w) => newValue(w) === v) || (acknowledged.length === 0 && v === null));
   for (const w of last) {
-    if (newValue(w) !== final) continue;
+    if (!shows(final, newValue(w))) continue;
     if (w.indefinite) out.recovered++;
-    else if (missedLater(w, reads, (r) => r.output === final)) out.stale++;
+    else if (missedLater(w, reads, (r) => shows(r.output, newValue(w)))) out.stale++;
   }
   if (allowed) return out;
-  const lostOps = last.filter((w) => !w.indefinite);
+  const lostOps = last.filter((w) => !w.indefinite && !shows(final, newValue(w)));
   out.lost = lostOps.length;
-  out.neverRead = lostOps.filter((w) => !reads.some((r) => r.output === newValue(w))).length;
-  const writtenEver = writes.some((w) => newValue(w) === final) || final === null;
+  out.neverRead = lostOps.filter((w) => !reads.some((r) => shows(r.output, newValue(w)))).length;
+  const writtenEver = values.every((v) => writes.some((w) => newValue(w) === v) || v === null);
   out.witness = {
     anomaly: writtenEver ? 'lost write' : 'final value never written',
     operations: [...lostOps.slice(0, 8), finalRead].map(witnessOperation),
@@ -217,7 +223,7 @@ export function checkConvergent(history: CheckedHistory): ModelResult {
         continue;
       }
       verdict = judgeAppends(key, ops, finalRead.output as KvScalar, finalRead, reads);
-    } else verdict = judgeRegister(key, ops, finalRead.output as KvScalar, finalRead, reads);
+    } else verdict = judgeRegister(key, ops, finalRead.output, finalRead, reads);
     figures.lost = (figures.lost as number) + verdict.lost;
     figures.neverRead = (figures.neverRead as number) + verdict.neverRead;
     figures.stale = (figures.stale as number) + verdict.stale;

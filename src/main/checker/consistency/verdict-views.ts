@@ -5,7 +5,7 @@
 
 import type { ModelVerdictView, WitnessOperationView } from '../../../shared/bridge.ts';
 import { CONSISTENCY_NAMES, type ConsistencyName } from '../../../shared/consistency.ts';
-import type { Operation } from '../history.ts';
+import type { DataTypeName, Operation } from '../history.ts';
 import type { ModelResult, Witness } from './contract.ts';
 import { checkConsistency } from './registry.ts';
 
@@ -44,8 +44,8 @@ type Times = ReadonlyMap<number, Pick<Operation, 'start' | 'end'>>;
  * the times of their witnesses' operations (an operation still open had an id there that may
  * name another one here); what they imply through the hierarchy is not searched for.
  */
-export function modelVerdicts(operations: readonly Operation[], budgetMs: number, settled: { results: readonly ModelResult[]; times: Times } = { results: [], times: new Map() }, now: () => number = () => performance.now()): ModelVerdicts {
-  const report = checkConsistency({ dataType: 'kv', operations }, CONSISTENCY_NAMES, { now, deadline: now() + budgetMs, memory: { used: 0, max: MEMORY_BYTES } }, settled.results);
+export function modelVerdicts(operations: readonly Operation[], budgetMs: number, settled: { results: readonly ModelResult[]; times: Times } = { results: [], times: new Map() }, now: () => number = () => performance.now(), dataType: DataTypeName = 'kv'): ModelVerdicts {
+  const report = checkConsistency({ dataType, operations }, CONSISTENCY_NAMES, { now, deadline: now() + budgetMs, memory: { used: 0, max: MEMORY_BYTES } }, settled.results);
   const byId = new Map(operations.map((op) => [op.id, op]));
   const given = new Set(settled.results.map((r) => r.model));
   const fromSettled = (r: ModelResult): boolean => given.has(r.model) || (r.impliedBy !== undefined && given.has(r.impliedBy));
