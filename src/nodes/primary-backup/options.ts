@@ -1,4 +1,5 @@
 import type { ConsistencyName } from '../../shared/consistency.ts';
+import { DATA_TYPE_REQUESTS, type RequestFunction, type WorkloadDataType } from '../../shared/history.ts';
 
 /** When the primary answers a write: once every in-sync backup has it, once one backup has it, or at once. */
 export type AckMode = 'sync' | 'semi' | 'async';
@@ -55,4 +56,15 @@ export function keepsCommitted(options: Pick<PrimaryBackupOptions, 'acks' | 'fen
 export function promisedModel(options: PrimaryBackupOptions): ConsistencyName | null {
   if (!keepsCommitted(options)) return null;
   return options.reads === 'primary' ? 'linearizable' : 'convergent';
+}
+
+/**
+ * What workloads send it. Every request is served in every mode; but where the promise is
+ * convergence (reads from any replica), registers leave appends out: a key where appends and
+ * overwrites mix has no final value the convergence check can hold a history to, and the promise
+ * would go unjudged.
+ */
+export function servedRequests(options: PrimaryBackupOptions): Partial<Record<WorkloadDataType, readonly RequestFunction[]>> {
+  if (promisedModel(options) !== 'convergent') return DATA_TYPE_REQUESTS;
+  return { ...DATA_TYPE_REQUESTS, kv: DATA_TYPE_REQUESTS.kv.filter((f) => f !== 'append') };
 }

@@ -34,7 +34,7 @@ import type { Algorithm, AppliedEntry, ConsensusNode, Envelope, Input, NodeConte
 import { KvStateMachine } from '../kv/state-machine.ts';
 import { comparePositions, isAhead, ReplicatedLog, type LogPosition } from './log.ts';
 import type { Append, AppendAck, Canvass, Heartbeat, HeartbeatAck, Position, PrimaryBackupMessage, RefusalReason, Refuse } from './messages.ts';
-import { defaultPrimaryBackupOptions, keepsCommitted, MAX_ENTRIES_PER_APPEND, promisedModel, type PrimaryBackupOptions } from './options.ts';
+import { defaultPrimaryBackupOptions, keepsCommitted, MAX_ENTRIES_PER_APPEND, promisedModel, servedRequests, type PrimaryBackupOptions } from './options.ts';
 import { Replication } from './replication.ts';
 import {
   describePrimaryBackupMessage,
@@ -351,16 +351,19 @@ export class PrimaryBackupNode implements ConsensusNode {
   // ---------------------------------------------------------------------------------------------
   // Epochs, following and stepping down
 
-  /** A newer epoch: no vote in it yet; a primary or candidate of an older one steps down. */
-  private adoptEpoch(epoch: number): void {
+  /**
+   * A newer epoch: no vote in it yet; a primary or candidate of an older one steps down. `leader`:
+   * the newer epoch's primary, where the news came with its name.
+   */
+  private adoptEpoch(epoch: number, leader: NodeId | null = null): void {
     if (epoch <= this.epoch) return;
     this.epoch = epoch;
     this.vote = null;
     this.hardStateDirty = true;
-    // The primary it followed belongs to an older epoch: it learns the new one when it hears it.
-    if (this.role === 'follower') this.leader = null;
-    if (this.role === 'leader') this.stepDown(null, `it heard of epoch ${epoch}`);
-    else if (this.role === 'candidate') this.stepBack(null);
+    // The primary it followed belongs to an older epoch.
+    if (this.role === 'follower') this.leader = leader;
+    else if (this.role === 'leader') this.stepDown(leader, `it heard of epoch ${epoch}`);
+    else this.stepBack(leader);
   }
 
   private follow(primary: NodeId, epoch: number): void {
@@ -523,10 +526,7 @@ export class PrimaryBackupNode implements ConsensusNode {
   }
 
   private handleRefuse(m: Refuse): void {
-    if (m.epoch <= this.epoch) return;
-    const wasPrimary = this.role === 'leader';
-    this.adoptEpoch(m.epoch);
-    if (wasPrimary || this.role === 'follower') this.leader = m.leader;
+    this.adoptEpoch(m.epoch, m.leader);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -605,7 +605,8 @@ export class PrimaryBackupNode implements ConsensusNode {
         return;
       }
       if (this.role !== 'leader') return this.notPrimary(request);
-      this.waitingReads.push({ request, round: (this.replication as Replication).round + 1 });
+      this.waitingReads.push({ request, round: this.readRound() });
+      this.serveReads();
       return;
     }
     if (this.role !== 'leader') return this.notPrimary(request);
@@ -626,6 +627,15 @@ export class PrimaryBackupNode implements ConsensusNode {
     this.advanceCommit();
     const replication = this.replication as Replication;
     for (const [peer, backup] of replication.backups) if (backup.next === index) this.sendAppend(peer);
+  }
+
+  /**
+   * The lease round a read at the primary waits for: the next one, sent after the read arrived.
+   * A primary that slept through its lease still believes the rounds before that. Overridden by
+   * a mutant that answers from the lease it believes it holds.
+   */
+  protected readRound(): number {
+    return (this.replication as Replication).round + 1;
   }
 
   private readReply(request: ClientRequest): ClientReply {
@@ -822,6 +832,7 @@ export function makePrimaryBackupAlgorithm(nodeClass: PrimaryBackupNodeClass, na
     roleLabels: PRIMARY_BACKUP_ROLE_LABELS,
     leaderTimeoutOption: 'leaseTicks',
     promises: promisedModel,
+    serves: servedRequests,
     createMonitor: createPrimaryBackupMonitor,
     randomOptions: randomPrimaryBackupOptions,
     describeMessage: describePrimaryBackupMessage,
