@@ -618,8 +618,14 @@ export class PrimaryBackupNode implements ConsensusNode {
         return;
       }
     }
-    // A retry of a write already in the log is appended again: the store applies a (client, seq)
-    // once and answers the copy as it answered the original.
+    // A retry of a write still waiting in the log (a client that timed out on the previous
+    // primary, say) waits for that entry. One already applied is appended again: the store
+    // applies a (client, seq) once and answers the copy as it answered the original.
+    const pending = this.pendingIndexOf(request);
+    if (pending !== null) {
+      this.waitingWrites.set(request.clientId, { request, index: pending });
+      return;
+    }
     const index = this.log.lastIndex + 1;
     this.log.append({ index, term: this.epoch, data: { type: 'command', request } });
     this.waitingWrites.set(request.clientId, { request, index });
@@ -627,6 +633,15 @@ export class PrimaryBackupNode implements ConsensusNode {
     this.advanceCommit();
     const replication = this.replication as Replication;
     for (const [peer, backup] of replication.backups) if (backup.next === index) this.sendAppend(peer);
+  }
+
+  /** Where the log holds this request past what is acknowledged, if it does. */
+  private pendingIndexOf(request: ClientRequest): number | null {
+    for (let i = this.log.lastIndex; i > this.commit; i--) {
+      const data = (this.log.entry(i) as LogEntry).data;
+      if (data.type === 'command' && data.request.clientId === request.clientId && data.request.seq === request.seq) return i;
+    }
+    return null;
   }
 
   /**
