@@ -13,6 +13,7 @@ export default defineConfig({
           worker: resolve(import.meta.dirname, 'src/nodes/host/worker.ts'),
           'recorder-writer': resolve(import.meta.dirname, 'src/main/record/recorder-writer.ts'),
           'consistency-thread': resolve(import.meta.dirname, 'src/main/app/consistency-thread.ts'),
+          'comparison-thread': resolve(import.meta.dirname, 'src/main/app/comparison-thread.ts'),
         },
       },
     },

@@ -6,12 +6,16 @@ import type { AlgorithmInfo } from './descriptor.ts';
 import type { Algorithm } from './types.ts';
 import { raftAlgorithm } from './raft/raft.ts';
 import { multiPaxosAlgorithm } from './multipaxos/multipaxos.ts';
+import { leaderlessAlgorithm } from './leaderless/leaderless.ts';
+import { crdtAlgorithm } from './crdt/crdt.ts';
 import { primaryBackupAlgorithm } from './primary-backup/primary-backup.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each algorithm has its own options type
 export const algorithms: Record<string, Algorithm<any>> = {
   raft: raftAlgorithm,
   multipaxos: multiPaxosAlgorithm,
+  leaderless: leaderlessAlgorithm,
+  crdt: crdtAlgorithm,
   'primary-backup': primaryBackupAlgorithm,
 };
 

@@ -220,6 +220,8 @@ export interface UpdateBatch {
   /** Events left out of this batch because there were too many to draw. */
   skipped: number;
   metrics: MetricsPoint[];
+  /** While a comparison runs (and once after it stops): both sides as they are now. */
+  comparison?: ComparisonBatch;
 }
 
 export const MAX_EVENTS_PER_BATCH = 400;
@@ -317,6 +319,83 @@ export interface ReplayFrame {
   nextEventMs: number | null;
 }
 
+/**
+ * What a comparison does to both of its clusters at once, at the same node positions (n2 of A and
+ * n2 of B): the faults of src/shared/fault.ts that mean the same thing whatever the algorithm.
+ */
+export type ComparisonFault =
+  | { kind: 'crash'; node: NodeId }
+  | { kind: 'restart'; node: NodeId }
+  | { kind: 'pause'; node: NodeId }
+  | { kind: 'resume'; node: NodeId }
+  | { kind: 'cut'; from: NodeId; to: NodeId }
+  | { kind: 'uncut'; from: NodeId; to: NodeId }
+  | { kind: 'partition'; groups: NodeId[][] }
+  | { kind: 'heal' }
+  | { kind: 'clock-skew'; node: NodeId; offsetMs: number; drift: number };
+
+/** One side's client history, measured: what the comparison panel shows for it. */
+export interface ComparisonMeasures {
+  /** Operations invoked, and how those that ended ended. */
+  ops: number;
+  ok: number;
+  fail: number;
+  info: number;
+  /** Acknowledged writes the final reads no longer hold; null until final reads tell (at stop). */
+  lostWrites: number | null;
+  /** Every model of CONSISTENCY_NAMES, in that order, as the consistency map draws them. */
+  models: ModelVerdictView[];
+  strongest: ConsistencyName[];
+  /** Whether the model the algorithm promises still holds (true while it is not known to break). */
+  kept: boolean;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** ok over tried, all along; null before any operation ended. */
+  availability: number | null;
+  /** ok and tried per bucket of ComparisonView.bucketMs, from the workload's start. */
+  series: Array<{ startMs: number; ok: number; tried: number }>;
+  /** ComparisonView.elapsedMs when these were measured. */
+  atMs: number;
+}
+
+export interface ComparisonSideView {
+  label: 'A' | 'B';
+  settings: ClusterSettings;
+  /** The algorithm's title, as its descriptor gives it. */
+  title: string;
+  promises: ConsistencyName | null;
+  nodes: NodeView[];
+  network: NetworkView;
+  clock: ClockView;
+  /** The algorithm's own invariants that broke (its safety monitor's findings). */
+  violations: Array<{ property: string; message: string; time: number }>;
+  /** Null until the first measures come. */
+  measures: ComparisonMeasures | null;
+  dataDir: string;
+}
+
+/** Two clusters run side by side: one workload, one schedule of faults. */
+export interface ComparisonView {
+  running: boolean;
+  /** Milliseconds since the workload started (frozen once stopped). */
+  elapsedMs: number;
+  workload: WorkloadSettings;
+  /** Every fault done to both sides, oldest first, at the comparison's times. */
+  faults: Array<{ timeMs: number; text: string }>;
+  sides: [ComparisonSideView, ComparisonSideView];
+  /** The width of the availability chart's buckets. */
+  bucketMs: number;
+  tickMs: number;
+  /** Why the measures, or a side, stopped; null while all is well. */
+  error: string | null;
+}
+
+/** A comparison as each update batch carries it: both sides now, and the journal events since the last batch. */
+export interface ComparisonBatch {
+  view: ComparisonView;
+  events: [JournalEvent[], JournalEvent[]];
+}
+
 export interface PlaygroundApi {
   getState(): Promise<Result<AppState>>;
   newCluster(settings: ClusterSettings): Promise<Result<AppState>>;
@@ -352,6 +431,26 @@ export interface PlaygroundApi {
   getRetention(): Promise<Result<RetentionView>>;
   /** Saves the limit and deletes the oldest sessions past it now. */
   setRetention(limitBytes: number): Promise<Result<RetentionView>>;
+  /**
+   * Starts two clusters side by side (stopping a comparison already running): each its algorithm
+   * and options, the same harness settings (nodes, seed, delay, speed, sync), the same workload.
+   */
+  startComparison(a: ClusterSettings, b: ClusterSettings, workload: WorkloadSettings): Promise<Result<ComparisonView>>;
+  /** A fault done to both sides at the same node positions; answers with what happened on each. */
+  comparisonFault(fault: ComparisonFault): Promise<Result<string>>;
+  /** Stops both sides; answers with their last picture and final measures (null: none ran). */
+  stopComparison(): Promise<Result<ComparisonView | null>>;
+  /** The comparison running or last stopped; null when none ran. */
+  comparisonState(): Promise<Result<ComparisonView | null>>;
+  /** What an algorithm with these options promises and serves, for a form to say before anything starts. */
+  describeChoice(algorithm: string, options: Record<string, unknown>): Promise<Result<ChoiceDescription>>;
+}
+
+export interface ChoiceDescription {
+  /** The consistency model it keeps with those options (null: none). */
+  promises: string | null;
+  /** The data types it serves, each with the requests it takes. */
+  serves: Partial<Record<WorkloadDataType, readonly RequestFunction[]>>;
 }
 
 export type ApiMethod = keyof PlaygroundApi;
@@ -388,6 +487,11 @@ export const API_METHODS: readonly ApiMethod[] = [
   'deleteSessions',
   'getRetention',
   'setRetention',
+  'startComparison',
+  'comparisonFault',
+  'stopComparison',
+  'comparisonState',
+  'describeChoice',
 ];
 
 declare global {

@@ -70,7 +70,9 @@ export type ClientErrorCode =
   | 'unavailable' // definite: the node will not serve this now (transferring leadership, not a member)
   | 'stale_request' // definite: a retry of a request older than the client's newest
   | 'wrong_type' // definite: the operation does not fit what the key holds (add to a number, say)
-  | 'timeout'; // indefinite: set by the harness, never by a node
+  | 'timeout' // indefinite: set by the harness, never by a node
+  | 'quorum_timeout' // indefinite: a coordinator without a leader heard from too few replicas in time; a write may still reach them
+  | 'in_doubt'; // indefinite: an earlier attempt of the same request may still take effect, so this attempt did not run
 
 export type ClientReply =
   | { kind: 'client'; clientId: number; seq: number; ok: true; value: KvValue; context?: string }

@@ -84,3 +84,27 @@ export const sessionMetaSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   startedAt: z.string().max(100),
 });
+
+/**
+ * A fault done to both sides of a comparison (bridge.ts's ComparisonFault). The bounds of a clock's
+ * skew are the runtime's, which the app passes in.
+ */
+export function comparisonFaultSchema(skew: { maxOffsetMs: number; minDrift: number; maxDrift: number }) {
+  const node = z.strictObject({ node: nodeIdSchema });
+  const link = z.strictObject({ from: nodeIdSchema, to: nodeIdSchema });
+  return z.discriminatedUnion('kind', [
+    node.extend({ kind: z.literal('crash') }),
+    node.extend({ kind: z.literal('restart') }),
+    node.extend({ kind: z.literal('pause') }),
+    node.extend({ kind: z.literal('resume') }),
+    link.extend({ kind: z.literal('cut') }),
+    link.extend({ kind: z.literal('uncut') }),
+    z.strictObject({ kind: z.literal('partition'), groups: z.array(z.array(nodeIdSchema).max(15)).min(1, 'a partition needs groups of nodes').max(15) }),
+    z.strictObject({ kind: z.literal('heal') }),
+    node.extend({
+      kind: z.literal('clock-skew'),
+      offsetMs: z.number().min(-skew.maxOffsetMs, 'at most an hour behind').max(skew.maxOffsetMs, 'at most an hour ahead'),
+      drift: z.number().min(skew.minDrift, `a drift of at least ${skew.minDrift}`).max(skew.maxDrift, `a drift of at most ${skew.maxDrift}`),
+    }),
+  ]);
+}

@@ -45,12 +45,17 @@ describe('the app behind the window', () => {
       ['clientOperation', ['leader', { f: 'write', key: '' }, 1000], /invalid clientOperation/],
       ['partition', [[['n1', 'n2'], ['n2', 'n3']]], /n2 is in two groups/],
       ['getState', 'not a list', /invalid getState/],
+      ['describeChoice', ['zab', {}], /no algorithm "zab"/],
+      ['describeChoice', ['raft', { warpDrive: true }], /unknown option\(s\) warpDrive/],
+      ['describeChoice', ['raft', []], /invalid describeChoice/],
+      ['clientOperation', ['leader', { f: 'incr', key: 'c', value: 1.5 }, 1000], /invalid clientOperation/],
     ];
     for (const [method, args, why] of bad) {
       const result = await dispatch(service, method, args);
       expect(result.ok, `${String(method)} should fail`).toBe(false);
       if (!result.ok) expect(result.error).toMatch(why);
     }
+    expect(await dispatch(service, 'describeChoice', ['raft', { readMode: 'lease' }])).toMatchObject({ ok: true, value: { promises: 'linearizable', serves: { kv: expect.arrayContaining(['write', 'cas']), counter: ['read', 'incr'] } } });
     const state = await dispatch(service, 'getState', []);
     expect(state.ok).toBe(true);
     expect((state as { value: AppState }).value.nodes).toHaveLength(3);

@@ -42,7 +42,7 @@ async function leaderOf(page: Page, except?: string): Promise<string> {
 }
 
 function commits(page: Page): Promise<number[]> {
-  return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/commit (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
+  return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/(?:commit|chosen) (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
 }
 
 describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CHROMIUM} is missing; apt-get install chromium)`}`, () => {
@@ -281,6 +281,77 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await until('the write chosen in the replay', async () => Math.max(...(await commits(page))) >= 1);
     await bar.getByRole('button', { name: 'Back to live' }).click();
     await until('the live window again', async () => !(await bar.isVisible()));
+  });
+
+  it('compares two algorithms side by side: one workload, a partition done to both, both maps and availability shown', async () => {
+    // Runnable alone (vitest -t): the page may not have been opened yet.
+    if (!page.url().startsWith('http')) await page.goto(url);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    const form = page.getByRole('form', { name: 'New comparison' });
+    // Both sides promise linearizability here, so their maps can only agree; an algorithm that
+    // promises less (leaderless with r=1, w=1) on side B is what makes them differ.
+    await form.getByRole('group', { name: 'Side A' }).getByLabel('Algorithm').selectOption('raft');
+    await form.getByRole('group', { name: 'Side B' }).getByLabel('Algorithm').selectOption('multipaxos');
+    await until('the Multi-Paxos options on side B', async () => (await form.getByRole('group', { name: 'Side B' }).textContent())?.includes('Multi-Paxos options'));
+    const both = form.getByRole('group', { name: 'Both sides' });
+    await both.getByLabel('Nodes').fill('3');
+    await both.getByLabel('Speed').fill('1');
+    await form.getByRole('group', { name: 'Workload' }).getByLabel('Rate (ops/s)').fill('20');
+    await form.getByRole('button', { name: 'Start both' }).click();
+
+    const sides = [page.getByRole('region', { name: 'Side A' }), page.getByRole('region', { name: 'Side B' })];
+    const sideRoles = (side: (typeof sides)[number]): Promise<Record<string, string>> =>
+      side.evaluate((element) => {
+        const out: Record<string, string> = {};
+        for (const group of element.querySelectorAll('[role="group"][aria-label^="Node "]')) out[(group.getAttribute('aria-label') as string).slice(5)] = group.querySelector('.role')?.textContent ?? '';
+        return out;
+      });
+    const leaders = [];
+    for (const side of sides) {
+      await until('three node cards on each side', async () => (await side.getByRole('group', { name: /^Node n\d$/ }).count()) === 3);
+      leaders.push(await until('a leader on each side', async () => Object.entries(await sideRoles(side)).find(([, role]) => role === 'leader')?.[0]));
+    }
+    // The same workload reaches both: each side's clients get answers.
+    const table = page.getByRole('region', { name: 'Comparison' });
+    const okCounts = async (): Promise<number[]> => (await table.getByRole('row').filter({ hasText: 'ok / fail / info' }).getByRole('cell').allTextContents()).map((t) => Number(/^(\d+) \//.exec(t)?.[1] ?? 0));
+    await until('answers on both sides', async () => (await okCounts()).every((n) => n >= 5), 30_000);
+
+    // A partition, done to both at the same positions: side A's leader alone, the rest together.
+    const faults = page.getByRole('region', { name: 'Faults on both sides' });
+    await faults.getByLabel(`Pick ${leaders[0]}`).check();
+    await faults.getByRole('button', { name: 'Partition', exact: true }).click();
+    for (const side of sides) await until('the cut links on both rings', async () => (await side.locator('.link.cut-both').count()) === 2);
+    const during = await okCounts();
+    // The majority goes on answering on both sides (a new leader where the old one was cut off).
+    await until('answers during the partition on both sides', async () => (await okCounts()).every((n, i) => n >= (during[i] as number) + 10), 30_000);
+    await page.screenshot({ path: join(SHOTS, 'compare.png'), fullPage: true });
+    await faults.getByRole('button', { name: 'Heal', exact: true }).click();
+    for (const side of sides) await until('every link whole again on both rings', async () => (await side.locator('.link.cut-both').count()) === 0);
+    await expect(faults.getByRole('list', { name: 'Faults done' }).textContent()).resolves.toMatch(/partition.*heal/);
+
+    for (const side of sides) {
+      // Each side's availability chart marks the partition and the heal.
+      await expect(side.locator('line.fault').count()).resolves.toBe(2);
+      // Both keep the linearizability they promise: their maps agree (see above).
+      await until('the consistency map of each side measured', async () => (await side.getByRole('button', { name: 'linearizable: true' }).count()) === 1, 20_000);
+      await expect(side.getByRole('button', { name: /: false$/ }).count()).resolves.toBe(0);
+    }
+    await expect(table.getByRole('row').filter({ hasText: 'Promises' }).textContent()).resolves.toMatch(/linearizable, kept so far.*linearizable, kept so far/);
+
+    // Narrow, the sides stack: side B below side A, not beside it.
+    await page.setViewportSize({ width: 700, height: 1000 });
+    const [a, b] = [await sides[0]!.boundingBox(), await sides[1]!.boundingBox()];
+    expect(b!.y).toBeGreaterThanOrEqual(a!.y + a!.height);
+    expect(a!.x + a!.width).toBeLessThanOrEqual(700);
+    await page.screenshot({ path: join(SHOTS, 'compare-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 1000 });
+
+    await faults.getByRole('button', { name: 'Stop both' }).click();
+    await until('both sides stopped', async () => (await faults.textContent())?.includes('stopped'), 30_000);
+    // The final reads at the stop tell the writes lost: none, on either side.
+    await expect(table.getByRole('row').filter({ hasText: 'Acknowledged writes lost' }).getByRole('cell').allTextContents()).resolves.toEqual(['0', '0']);
+    await page.getByRole('button', { name: 'Back to the cluster' }).click();
+    await until('the window’s own cluster again', async () => (await page.getByRole('region', { name: 'Cluster' }).count()) === 1);
   });
 
   it('takes the token from the address once, out of the address bar, and refuses sockets without it', async () => {

@@ -20,7 +20,9 @@ import SessionsDialog from '../../src/renderer/src/components/SessionsDialog.vue
 import { useReplayStore } from '../../src/renderer/src/stores/replay.ts';
 import TimelinePanel from '../../src/renderer/src/components/TimelinePanel.vue';
 import { CONSISTENCY_NAMES, weakerThan, type ConsistencyName } from '../../src/shared/consistency.ts';
-import type { HealthView, ModelVerdictView } from '../../src/shared/bridge.ts';
+import type { ComparisonSideView, ComparisonView, HealthView, ModelVerdictView } from '../../src/shared/bridge.ts';
+import CompareView from '../../src/renderer/src/components/CompareView.vue';
+import { useComparisonStore } from '../../src/renderer/src/stores/comparison.ts';
 
 const status = (id: string, role: 'leader' | 'follower', term = 2) => ({ id, role, term, leader: 'n1', votedFor: 'n1', commit: 7, applied: 7, lastIndex: 7, snapshotIndex: 0, voters: ['n1', 'n2', 'n3'] });
 
@@ -71,8 +73,50 @@ function fakeBridge(): PlaygroundBridge {
     deleteSessions: ok([]),
     getRetention: ok(retention),
     setRetention: ok(retention),
+    startComparison: ok(comparisonView),
+    comparisonFault: ok('crash n2 on A and B'),
+    stopComparison: ok({ ...comparisonView, running: false }),
+    comparisonState: ok(null),
+    describeChoice: ok({ promises: 'linearizable', serves: { kv: ['read', 'write'] } }),
   };
 }
+
+const comparisonSide = (label: 'A' | 'B', algorithm: string): ComparisonSideView => ({
+  label,
+  settings: { ...DEFAULT_SETTINGS, nodes: 3, algorithm, options: { ...(getAlgorithm(algorithm)?.defaultOptions as Record<string, unknown>) } },
+  title: getAlgorithm(algorithm)?.title ?? algorithm,
+  promises: 'linearizable',
+  nodes: state.nodes.map((n) => ({ ...n, state: 'up' as const, failure: null, status: status(n.id, n.id === 'n1' ? 'leader' : 'follower') })),
+  network: { ...state.network, cuts: [['n1', 'n2'], ['n2', 'n1']] },
+  clock: state.clock,
+  violations: [],
+  measures: {
+    ops: 12,
+    ok: 9,
+    fail: 1,
+    info: 2,
+    lostWrites: label === 'A' ? 0 : 3,
+    models: modelsNotChecked().map((m) => ({ ...m, verdict: label === 'A' || m.model !== 'linearizable' ? ('true' as const) : ('false' as const), reason: null })),
+    strongest: label === 'A' ? ['linearizable'] : ['sequential'],
+    kept: label === 'A',
+    p50Ms: 4.2,
+    p99Ms: 40,
+    availability: 0.75,
+    series: [{ startMs: 0, ok: 3, tried: 4 }, { startMs: 1000, ok: 6, tried: 8 }],
+    atMs: 2000,
+  },
+  dataDir: `/d/comparisons/x/${label.toLowerCase()}`,
+});
+const comparisonView: ComparisonView = {
+  running: true,
+  elapsedMs: 2000,
+  workload: { rate: 10, clients: 3, keys: 3, mix: { read: 1, write: 1, cas: 0, append: 0, delete: 0 } },
+  faults: [{ timeMs: 1200, text: 'partition (n1) (n2,n3)' }],
+  sides: [comparisonSide('A', 'raft'), comparisonSide('B', 'multipaxos')],
+  bucketMs: 1000,
+  tickMs: 10,
+  error: null,
+};
 
 const retention = { limitBytes: 2 * 2 ** 30, usedBytes: 3 * 2 ** 30, minBytes: 64 * 2 ** 20, maxBytes: 2 ** 50, lastPruned: null, message: null };
 
@@ -176,6 +220,58 @@ describe('window components', () => {
     await flushPromises();
     // Times are shown in milliseconds and sent in the algorithm's ticks (10 ms each here).
     expect(bridge.newCluster).toHaveBeenCalledWith(expect.objectContaining({ algorithm: DEFAULT_SETTINGS.algorithm, nodes: 3, options: expect.objectContaining({ heartbeatTicks: 4, electionTicks: 15 }) }));
+  });
+
+  it('starts a comparison from its form: two algorithms, each with its own options, one harness and workload', async () => {
+    const view = mount(CompareView);
+    await flushPromises();
+    const sideA = view.findAll('fieldset').find((f) => f.find('legend').text() === 'Side A')!;
+    const sideB = view.findAll('fieldset').find((f) => f.find('legend').text() === 'Side B')!;
+    // Side B starts on another algorithm than A, each with its own generated options.
+    expect((sideA.find('select[aria-label="Algorithm"]').element as HTMLSelectElement).value).toBe('raft');
+    expect((sideB.find('select[aria-label="Algorithm"]').element as HTMLSelectElement).value).toBe('multipaxos');
+    expect(sideB.text()).toContain('Multi-Paxos options');
+    await sideA.find('select[aria-label="Reads"]').setValue('lease');
+    await sideA.find('input[aria-label="Heartbeat (ms)"]').setValue('500');
+    expect(sideA.text()).toContain('must be shorter than the election timeout');
+    expect(view.find('form[aria-label="New comparison"] button[type="submit"]').attributes('disabled')).toBeDefined();
+    await sideA.find('input[aria-label="Heartbeat (ms)"]').setValue('40');
+    await view.find('input[aria-label="Mix cas"]').setValue('1');
+    await view.find('form[aria-label="New comparison"]').trigger('submit');
+    await flushPromises();
+    expect(bridge.startComparison).toHaveBeenCalledWith(
+      expect.objectContaining({ algorithm: 'raft', nodes: 3, options: expect.objectContaining({ readMode: 'lease', heartbeatTicks: 4 }) }),
+      expect.objectContaining({ algorithm: 'multipaxos', nodes: 3, options: expect.objectContaining({ stableLeader: true }) }),
+      expect.objectContaining({ rate: 10, clients: 3, keys: 3, dataType: 'kv', mix: { read: 1, write: 1, cas: 1, append: 0, delete: 0 } }),
+    );
+    // Both sides drawn: two rings, two maps, the comparison table, the fault on both charts.
+    expect(view.find('form[aria-label="New comparison"]').exists()).toBe(false);
+    expect(view.findAll('section[aria-label^="Side "]').map((s) => s.attributes('aria-label'))).toEqual(['Side A', 'Side B']);
+    expect(view.findAll('[role="group"][aria-label="Node n2"]')).toHaveLength(2);
+    expect(view.findAll('.link.cut-both')).toHaveLength(2);
+    expect(view.find('[aria-label="Side A"] button[aria-label="linearizable: true"]').exists()).toBe(true);
+    expect(view.find('[aria-label="Side B"] button[aria-label="linearizable: false"]').exists()).toBe(true);
+    const table = view.find('section[aria-label="Comparison"]').text();
+    expect(table).toContain('9 / 1 / 2');
+    expect(table).toContain('75%');
+    expect(table).toContain('4.2 ms / 40 ms');
+    expect(view.findAll('line.fault')).toHaveLength(2);
+    // A card's Kill is a fault done to both sides at that position; the side's own commands are not offered.
+    const card = view.find('[aria-label="Side B"] [role="group"][aria-label="Node n2"]');
+    expect(card.findAll('button').map((b) => b.text())).not.toContain('Transfer leadership here');
+    await card.findAll('button').find((b) => b.text() === 'Kill')!.trigger('click');
+    await flushPromises();
+    expect(bridge.comparisonFault).toHaveBeenCalledWith({ kind: 'crash', node: 'n2' });
+    // So is a partition of the nodes picked, the rest on the other side.
+    await view.find('input[aria-label="Pick n1"]').setValue(true);
+    await view.findAll('button').find((b) => b.text() === 'Partition')!.trigger('click');
+    await flushPromises();
+    expect(bridge.comparisonFault).toHaveBeenCalledWith({ kind: 'partition', groups: [['n1'], ['n2', 'n3']] });
+    // Batches update both sides.
+    useComparisonStore().apply({ state, events: [], skipped: 0, metrics: [], comparison: { view: { ...comparisonView, running: false }, events: [[], []] } });
+    await flushPromises();
+    expect(view.text()).toContain('stopped');
+    view.unmount();
   });
 
   it('cuts one link one way, and offers to heal it once the state says it is cut', async () => {

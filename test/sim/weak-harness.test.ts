@@ -146,3 +146,37 @@ describe('measures of a history', () => {
     expect(m.linearizable).toBe('false');
   });
 });
+
+describe('operations by hand and a workload that stops and starts', () => {
+  it('sends one operation to a node, follows its redirect, records it, and says how it ended', async () => {
+    const { raftAlgorithm } = await import('../../src/nodes/raft/raft.ts');
+    const sim = new Simulation({ algorithm: raftAlgorithm, nodes: 3, seed: 3, workload: null });
+    sim.runFor(1500);
+    const leader = sim.leader() as string;
+    const follower = sim.nodeIds.find((id) => id !== leader) as string;
+    const outcomes: unknown[] = [];
+    sim.submit({ f: 'write', key: 'x', value: 7 }, follower, (o) => outcomes.push(o));
+    sim.runFor(200);
+    sim.submit({ f: 'read', key: 'x' }, null, (o) => outcomes.push(o));
+    sim.runFor(200);
+    expect(outcomes).toEqual([{ type: 'ok', value: 7 }, { type: 'ok', value: 7 }]);
+    expect(sim.history().filter((e) => e.type === 'invoke').map((e) => e.f)).toEqual(['write', 'read']);
+    expect(() => sim.submit({ f: 'read', key: 'x' }, 'n9')).toThrow(/no node n9/);
+  });
+
+  it('stops the workload\'s clients and starts them again', async () => {
+    const { raftAlgorithm } = await import('../../src/nodes/raft/raft.ts');
+    const sim = new Simulation({ algorithm: raftAlgorithm, nodes: 3, seed: 4, workload: { rate: 100 } });
+    sim.setWorkloadRunning(false);
+    sim.runFor(1000);
+    expect(sim.history()).toHaveLength(0);
+    sim.setWorkloadRunning(true);
+    expect(sim.workloadRunning).toBe(true);
+    sim.runFor(1000);
+    const invoked = sim.history().filter((e) => e.type === 'invoke').length;
+    expect(invoked).toBeGreaterThan(30);
+    sim.setWorkloadRunning(false);
+    sim.runFor(1000);
+    expect(sim.history().filter((e) => e.type === 'invoke').length).toBeLessThanOrEqual(invoked);
+  });
+});

@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import { API_METHODS, MAX_CALL_BYTES, type ApiMethod, type Result } from '../../shared/bridge.ts';
-import { clusterSettingsSchema, kvOpSchema as op, limited, linkRuleSchema as linkRule, nodeIdSchema as nodeId, workloadSchema as workload } from '../../shared/schemas.ts';
+import { clusterSettingsSchema, comparisonFaultSchema, kvOpSchema as op, limited, linkRuleSchema as linkRule, nodeIdSchema as nodeId, workloadSchema as workload } from '../../shared/schemas.ts';
 import { PlaygroundService, UserError } from './service.ts';
 import { ClusterError } from '../cluster/cluster.ts';
 import { algorithmNames } from '../../nodes/index.ts';
@@ -50,6 +50,11 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   deleteSessions: z.tuple([z.array(sessionName).min(1, 'name at least one session').max(MAX_SESSIONS_PER_CALL, `at most ${MAX_SESSIONS_PER_CALL} sessions at once`)]),
   getRetention: z.tuple([]),
   setRetention: z.tuple([z.number().int('a whole number of bytes').min(MIN_RETENTION_BYTES, `at least ${formatBytes(MIN_RETENTION_BYTES)}`).max(MAX_RETENTION_BYTES, `at most ${formatBytes(MAX_RETENTION_BYTES)}`)]),
+  startComparison: z.tuple([settings, settings, workload]),
+  comparisonFault: z.tuple([comparisonFaultSchema({ maxOffsetMs: MAX_OFFSET_MS, minDrift: MIN_DRIFT, maxDrift: MAX_DRIFT })]),
+  stopComparison: z.tuple([]),
+  comparisonState: z.tuple([]),
+  describeChoice: z.tuple([z.string().max(100), z.record(z.string().max(100), z.unknown())]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -133,5 +138,15 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.getRetention();
     case 'setRetention':
       return service.setRetention(a[0]);
+    case 'startComparison':
+      return service.comparison.start(a[0], a[1], a[2]);
+    case 'comparisonFault':
+      return service.comparison.fault(a[0]);
+    case 'stopComparison':
+      return service.comparison.stop();
+    case 'comparisonState':
+      return service.comparison.state();
+    case 'describeChoice':
+      return service.describeChoice(a[0], a[1]);
   }
 }

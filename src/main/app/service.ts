@@ -8,6 +8,7 @@ import {
   type AppState,
   type ReplayFrame,
   type SessionListItem,
+  type ChoiceDescription,
   type ClientOutcome,
   type ClientTarget,
   type ClockView,
@@ -37,7 +38,8 @@ import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
 import type { ModelResult } from '../checker/consistency/contract.ts';
 import { witnessOf } from '../checker/consistency/linearizable.ts';
-import { getAlgorithm, promisesOf } from '../../nodes/index.ts';
+import { checkOptions, OptionError } from '../../shared/algorithm.ts';
+import { getAlgorithm, promisesOf, servedRequests } from '../../nodes/index.ts';
 
 import { LiveConsistency, type Settled } from './live-consistency.ts';
 import type { ModelVerdicts } from '../checker/consistency/verdict-views.ts';
@@ -55,6 +57,7 @@ import type { ThreadScripts } from './threads.ts';
 import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts';
 import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
+import { ComparisonService } from './comparison.ts';
 
 export { UserError };
 
@@ -108,12 +111,15 @@ export class PlaygroundService {
   /** When the event log last said the recording is behind: again at most every RECORDING_BEHIND_REPEAT_MS. */
   private recordingBehindSaidAt = -Infinity;
   private opCounts = { ok: 0, fail: 0, info: 0 };
+  /** Two more clusters side by side (comparison.ts), beside this one; its state rides on the update batches. */
+  readonly comparison: ComparisonService;
 
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
   constructor(dataDir: string, options: { threads?: ThreadScripts } = {}) {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
+    this.comparison = new ComparisonService(dataDir, this.threads);
     this.sessions = new SessionLibrary(
       dataDir,
       () => ({ recording: this.recorder ? basename(this.recorder.path) : null, running: this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null }),
@@ -242,6 +248,7 @@ export class PlaygroundService {
   }
 
   private async closeNow(): Promise<void> {
+    await this.comparison.close();
     await this.stopRunningCluster();
     this.sessions.close();
     if (this.batchTimer) clearTimeout(this.batchTimer);
@@ -418,7 +425,8 @@ export class PlaygroundService {
       this.batchTimer = null;
       if (this.cluster === null) return;
       const { events, skipped } = this.feed.take();
-      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics };
+      const comparison = this.comparison.take();
+      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}) };
       this.metrics = [];
       for (const listener of this.listeners) listener(batch);
       this.scheduleBatch();
@@ -661,6 +669,19 @@ export class PlaygroundService {
     if (recorder === null) throw new UserError('no session is being recorded: start a cluster first');
     await recorder.synced();
     return this.sessions.exportSession(basename(recorder.path));
+  }
+
+  describeChoice(name: string, options: Record<string, unknown>): ChoiceDescription {
+    const algorithm = getAlgorithm(name);
+    if (algorithm === undefined) throw new UserError(`no algorithm ${JSON.stringify(name)}`);
+    let checked: Record<string, unknown>;
+    try {
+      checked = checkOptions(algorithm.options, options);
+    } catch (error) {
+      if (error instanceof OptionError) throw new UserError(error.message);
+      throw error;
+    }
+    return { promises: promisesOf(algorithm, checked), serves: servedRequests(algorithm, checked) };
   }
 
   getRetention(): RetentionView {

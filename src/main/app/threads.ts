@@ -14,10 +14,12 @@ export interface ThreadScripts {
   recorderWriter?: URL;
   /** src/main/app/consistency-thread.ts, built. */
   consistencyChecker?: URL;
+  /** src/main/app/comparison-thread.ts, built. */
+  comparisonMeasures?: URL;
 }
 
 /** Where a build puts each thread script, relative to its out/main folder. */
-export const BUILT_THREAD_SCRIPTS = { nodeHost: 'worker.js', recorderWriter: 'recorder-writer.js', consistencyChecker: 'consistency-thread.js' } as const;
+export const BUILT_THREAD_SCRIPTS = { nodeHost: 'worker.js', recorderWriter: 'recorder-writer.js', consistencyChecker: 'consistency-thread.js', comparisonMeasures: 'comparison-thread.js' } as const;
 
 /**
  * The built thread scripts in `dir` (a build's out/main). Started from a bundle, a missing one is

@@ -30,6 +30,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'one workload and one fault schedule on several algorithms: what each gives up and gains',
     load: async () => (await import('./compare.ts')).compareCommand,
   },
+  scenario: {
+    summary: 'run scenario files (a cluster, faults, client operations and what must hold) or the built-in library',
+    load: async () => (await import('./scenario.ts')).scenarioCommand,
+  },
   replay: {
     summary: 'show a recorded session; --verify re-executes every node and compares',
     load: async () => (await import('./replay.ts')).replayCommand,

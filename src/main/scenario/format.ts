@@ -13,7 +13,7 @@ export function formatMessage(algorithm: Pick<Algorithm, 'describeMessage'>, bod
 export function formatReply(reply: Reply): string {
   if (reply.kind === 'admin') return `admin#${reply.requestId} ${reply.ok ? 'ok' : 'failed'}: ${reply.message}`;
   const who = `c${reply.clientId}#${reply.seq}`;
-  if (reply.ok) return `${who} ok ${JSON.stringify(reply.value)}`;
+  if (reply.ok) return `${who} ok ${JSON.stringify(reply.value)}${reply.context === undefined ? '' : ` context=${reply.context}`}`;
   const hint = reply.leaderHint ? ` leader=${reply.leaderHint}` : '';
   return `${who} ${reply.error} (${reply.definite ? 'definite' : 'indefinite'})${hint}`;
 }

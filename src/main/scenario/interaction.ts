@@ -278,7 +278,9 @@ export class InteractionEnv {
     }
     const seq = (this.seqByClient.get(clientId) ?? 0) + 1;
     this.seqByClient.set(clientId, seq);
-    const request: ClientRequest = { clientId, seq, op };
+    // `context=...`: the opaque causal context a reply gave (a store that keeps siblings takes it back on a write).
+    const context = kv.get('context');
+    const request: ClientRequest = context === undefined ? { clientId, seq, op } : { clientId, seq, op, context };
     this.live(member).step({ kind: 'client', request });
     this.processReady(member);
   }

@@ -5,6 +5,7 @@
 import type { HistoryEvent, OpFunction, OpValue, RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { AdminCommand, ClientReply, ClientRequest, KvOp, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import { createRng, type Rng } from '../../shared/rng.ts';
+import { historyFunction, historyValue } from '../../shared/protocol.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, Ready } from '../../nodes/types.ts';
 import { MemoryStorage } from '../../nodes/storage.ts';
 import { servedRequests } from '../../nodes/index.ts';
@@ -165,6 +166,14 @@ interface Client {
   generator?: WorkloadGenerator;
   /** One of the final reads: its invoke and completion carry `final: true`. */
   final?: boolean;
+  /** An operation sent by hand (submit): told how it ended, and never sends another. */
+  done?: (outcome: SubmittedOutcome) => void;
+}
+
+/** How an operation sent by hand ended: the history's type, and the value it read or wrote. */
+export interface SubmittedOutcome {
+  type: 'ok' | 'fail' | 'info';
+  value: OpValue;
 }
 
 const TICK_INPUT: Input = { kind: 'tick' };
@@ -749,20 +758,21 @@ export class Simulation<O = unknown> implements FaultTarget {
    * The end of a run whose convergence is judged: the workload stops, `quietMs` pass (open
    * operations end, replicas exchange what they missed), then a client at each node reads every
    * key once, marked final; waits up to the workload's timeout for them. Returns the number of
-   * final reads that were acknowledged.
+   * final reads that were acknowledged. `keys`: the keys to read (default: the workload's).
    */
-  finalReads(quietMs: number, maxSteps = Number.POSITIVE_INFINITY): number {
-    const w = this.workload;
-    if (w === null || this.clientsStopped) return 0;
+  finalReads(quietMs: number, maxSteps = Number.POSITIVE_INFINITY, keys?: readonly string[]): number {
+    const w = this.workload ?? (keys === undefined ? null : defaultWorkload);
+    if (w === null || this.finalReadsDone) return 0;
+    this.finalReadsDone = true;
     this.clientsStopped = true;
+    const toRead = keys ?? Array.from({ length: w.keys }, (_, k) => `k${k}`);
     this.runFor(quietMs, maxSteps);
     const first = this.clients.length;
     for (let n = 0; n < this.members.length; n++) {
-      for (let k = 0; k < w.keys; k++) {
+      for (const key of toRead) {
         const c = this.clients.length;
         const client: Client = { process: c + 1, target: n, seq: 0, open: null, contexts: new CausalContexts(), final: true };
         this.clients.push(client);
-        const key = `k${k}`;
         const token = this.nextToken++;
         client.open = { f: 'read', key, value: null, op: { f: 'read', key }, token, attempts: 0, seq: 0, uncertain: false, context: undefined };
         this.record({ process: client.process, type: 'invoke', f: 'read', key, value: null, time: this.now * 1000, final: true });
@@ -776,6 +786,44 @@ export class Simulation<O = unknown> implements FaultTarget {
   }
 
   private clientsStopped = false;
+  private finalReadsDone = false;
+
+  /** Stops the workload's clients (an operation open still ends), or starts them again. */
+  setWorkloadRunning(running: boolean): void {
+    if (running === !this.clientsStopped) return;
+    this.clientsStopped = !running;
+    if (!running || this.workload === null || this.workload.rate <= 0) return;
+    for (let c = 0; c < this.clients.length; c++) {
+      const client = this.clients[c] as Client;
+      if (client.final !== true && client.done === undefined) this.schedule(this.now + this.thinkTimeUs(), EV_CLIENT_NEXT, c, null, null, null, 0);
+    }
+  }
+
+  get workloadRunning(): boolean {
+    return !this.clientsStopped && this.workload !== null && this.workload.rate > 0;
+  }
+
+  /**
+   * One operation by hand, as a client of its own sends it: to `target` (null: to whoever leads,
+   * or the first node), following redirects, recorded in the history like every client's; `done`
+   * learns how it ended once the simulation has run that far.
+   */
+  submit(op: KvOp, target: NodeId | null, done: (outcome: SubmittedOutcome) => void = () => undefined): void {
+    const w = this.workload ?? defaultWorkload;
+    const to = target ?? this.leader() ?? (this.members[0] as Member).id;
+    const index = this.indexOf.get(to);
+    if (index === undefined) throw new RangeError(`no node ${to}`);
+    const c = this.clients.length;
+    const client: Client = { process: c + 1, target: index, seq: 0, open: null, contexts: new CausalContexts(), done };
+    this.clients.push(client);
+    const token = this.nextToken++;
+    const f = historyFunction(op);
+    const value = historyValue(op);
+    client.open = { f, key: op.key, value, op, token, attempts: 0, seq: 0, uncertain: false, context: undefined };
+    this.record({ process: client.process, type: 'invoke', f, key: op.key, value: f === 'read' ? null : value, time: this.now * 1000 });
+    this.schedule(this.now + Math.round(w.timeoutMs * 1000), EV_CLIENT_TIMEOUT, c, null, null, null, token);
+    this.sendRequest(c);
+  }
 
   private clientNext(c: number): void {
     if (this.clientsStopped) return;
@@ -806,7 +854,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     }
     const request: ClientRequest = open.context === undefined ? { clientId: client.process, seq: open.seq, op: open.op } : { clientId: client.process, seq: open.seq, op: open.op, context: open.context };
     this.schedule(this.now + this.clientDelayUs(), EV_CLIENT_ARRIVE, client.target, null, request, null, 0);
-    const w = this.workload as WorkloadOptions;
+    const w = this.workload ?? defaultWorkload;
     if (w.duplicateRequests > 0 && this.clientRng.chance(w.duplicateRequests)) {
       this.stats.requestDuplicates++;
       // A refusal answers one copy; the other may still take effect, so the operation can no
@@ -824,7 +872,7 @@ export class Simulation<O = unknown> implements FaultTarget {
   private uncertain(c: number): void {
     const client = this.clients[c] as Client;
     const open = client.open as OpenOp;
-    const w = this.workload as WorkloadOptions;
+    const w = this.workload ?? defaultWorkload;
     client.target = this.clientRng.int(0, this.members.length);
     if (w.retrySameSeq <= 0 || open.attempts >= MAX_ATTEMPTS || !this.clientRng.chance(w.retrySameSeq)) {
       this.finish(client, 'info', null);
@@ -849,6 +897,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     const recorded = type === 'ok' && open.f === 'read' ? value : open.f === 'read' ? null : open.value;
     if (client.final === true) this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000, final: true });
     else this.record({ process: client.process, type, f: open.f, key: open.key, value: recorded, time: this.now * 1000 });
+    client.done?.({ type, value: recorded });
   }
 
   private clientReply(c: number, reply: ClientReply, from: number): void {

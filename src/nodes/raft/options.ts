@@ -4,7 +4,12 @@ export type ReadMode =
   /** The leader serves while its lease holds: it heard from a quorum within the last election timeout. */
   | 'lease'
   /** Reads go through the log like writes: slow but obviously linearizable. */
-  | 'log';
+  | 'log'
+  /**
+   * Unsafe, for teaching: the leader answers from its own state at once, without asking whether it
+   * still leads. A leader cut off from the others keeps answering with what it has: stale reads.
+   */
+  | 'local';
 
 export interface RaftOptions {
   /** Base election timeout in ticks; each node draws its timeout from [electionTicks, 2 * electionTicks). */

@@ -719,6 +719,11 @@ export class RaftNode implements ConsensusNode {
   }
 
   private handleRead(request: ClientRequest): void {
+    if (this.options.readMode === 'local') {
+      // No question whether it still leads, nor whether its commit index is this term's.
+      this.reads.confirm(request, this.commit);
+      return;
+    }
     if (!this.committedInTerm) {
       this.reads.awaitTermCommit(request);
       return;
@@ -1056,7 +1061,8 @@ export function makeRaftAlgorithm(nodeClass: RaftNodeClass, name = 'raft'): Algo
     membership: true,
     roleLabels: { precandidate: 'candidate (pre-vote)' },
     leaderTimeoutOption: 'electionTicks',
-    promises: 'linearizable',
+    // Local reads may be stale; what every replica ends with still agrees once faults heal.
+    promises: (options: RaftOptions) => (options.readMode === 'local' ? 'convergent' : 'linearizable'),
     createMonitor: createRaftMonitor,
     randomOptions: randomRaftOptions,
     describeMessage: describeRaftMessage,

@@ -8,20 +8,13 @@ import type { JournalEvent } from '../../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../../shared/protocol.ts';
 import { getBridge } from '../bridge.ts';
 import { witnessEventKeys } from '../witness.ts';
+import { trackFlight, type Flight } from '../flights.ts';
+
+export type { Flight };
 
 export interface LoggedEvent {
   seq: number;
   event: JournalEvent;
-}
-
-/** A message on its way, as the ring draws it. */
-export interface Flight {
-  seq: number;
-  src: NodeId;
-  dest: NodeId;
-  type: string;
-  /** performance.now() when the window heard of the send. */
-  seenAt: number;
 }
 
 export interface Toast {
@@ -33,8 +26,6 @@ export interface Toast {
 const EVENT_LIMIT = 3000;
 const METRICS_LIMIT = 180;
 const SKIPPED_WINDOW_MS = 5000;
-/** More than this in flight and the ring draws the newest only: the picture stays readable and fast. */
-export const FLIGHT_LIMIT = 300;
 
 export const useClusterStore = defineStore('cluster', () => {
   const bridge = getBridge();
@@ -89,17 +80,10 @@ export const useClusterStore = defineStore('cluster', () => {
     return result.value;
   }
 
-  function endFlight(src: NodeId, dest: NodeId, type: string): void {
-    for (const [key, flight] of flights) {
-      if (flight.src === src && flight.dest === dest && flight.type === type) {
-        flights.delete(key);
-        return;
-      }
-    }
-  }
-
   /** Set while the window shows a recorded session instead of the live cluster. */
   const replayAt = ref<{ session: string; timeMs: number } | null>(null);
+  /** False while a recording is shown: its nodes and links cannot be acted on. */
+  const actionable = computed(() => replayAt.value === null);
   /** Whether the recorded session shown counted its messages (older ones did not). */
   const replayCountsMessages = ref(true);
 
@@ -136,16 +120,9 @@ export const useClusterStore = defineStore('cluster', () => {
       const leaderOf = new Map(batch.state.nodes.map((n) => [n.id, n.status?.leader ?? null]));
       for (const event of batch.events) {
         next.push({ seq: ++seq, event });
-        if (event.kind === 'send') {
-          flights.set(seq, { seq, src: event.src, dest: event.dest, type: event.type, seenAt: now });
-          if (flights.size > FLIGHT_LIMIT) flights.delete(flights.keys().next().value as number);
-        } else if (event.kind === 'deliver' || event.kind === 'drop') {
-          endFlight(event.src, event.dest, event.type);
-          // Whatever the algorithm, a message from the node's leader resets its wait for that leader.
-          if (event.kind === 'deliver' && leaderOf.get(event.dest) === event.src) heardAt.set(event.dest, now);
-        } else if (event.kind === 'state') heardAt.set(event.node, now);
+        trackFlight(flights, heardAt, event, seq, leaderOf, now);
         // The app's own failures (a recording that cannot write, say) must not hide in the log.
-        else if (event.kind === 'error') toast(event.message);
+        if (event.kind === 'error') toast(event.message);
       }
       events.value = next;
     }
@@ -249,6 +226,7 @@ export const useClusterStore = defineStore('cluster', () => {
       return run(at ? bridge.replayInspect(at.session, node, at.timeMs, from, count) : bridge.inspectNode(node, from, count));
     },
     replayAt,
+    actionable,
     replayCountsMessages,
     showFrame,
     run,
