@@ -269,6 +269,20 @@ describe('clients', () => {
   });
 });
 
+describe('membership', () => {
+  it('is fixed: a server never told its cluster takes no part and refuses clients definitely', () => {
+    const stray = primaryBackupAlgorithm.create({ id: 'n9', bootstrapVoters: [], rng: createRng(1), options: defaultPrimaryBackupOptions }, new MemoryStorage().load());
+    for (let i = 0; i < 100; i++) stray.step({ kind: 'tick' });
+    stray.step({ kind: 'client', request: { clientId: 1, seq: 1, op: { f: 'read', key: 'x' } } });
+    stray.step({ kind: 'admin', request: { requestId: 1, command: { type: 'add_server', node: 'n10' } } });
+    const ready = stray.ready();
+    expect(stray.status().role).toBe('follower');
+    expect(ready.messages).toEqual([]);
+    expect(clientReplies(ready)).toEqual([expect.objectContaining({ ok: false, error: 'unavailable', definite: true })]);
+    expect(ready.replies.find((r) => r.kind === 'admin')).toMatchObject({ ok: false, message: expect.stringContaining('fixed members') });
+  });
+});
+
 describe('restarts', () => {
   it('a node comes back from SQLite with its epoch, vote, log and data, as a backup that votes for nobody for a lease', () => {
     const dir = mkdtempSync(join(tmpdir(), 'primary-backup-'));

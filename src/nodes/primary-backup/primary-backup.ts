@@ -16,8 +16,9 @@
 //   replica for its position (the epoch of its last entry, its log length). A replica adopts the
 //   epoch, and votes for the candidate unless it voted for another one in that epoch, still
 //   honours a lease, or is ahead of it (more up to date, or as up to date with a lower id: then it
-//   stands itself at once). A majority of votes with nobody ahead promotes the candidate, which
-//   appends an empty entry of its epoch and brings every backup's log in line with its own.
+//   stands itself soon). A majority of votes promotes the candidate (one told of a replica with
+//   entries it lacks gives way), which appends an empty entry of its epoch and brings every
+//   backup's log in line with its own.
 // - Fencing: replicas refuse, and tell, a primary of an older epoch, which steps down when it hears
 //   of the newer one. Without it they take appends from anyone, and a deposed primary learns it was
 //   replaced only when the new primary's heartbeat reaches it.
@@ -142,7 +143,7 @@ export class PrimaryBackupNode implements ConsensusNode {
     const stored = persisted.records.get(MEMBERS_RECORD) as NodeId[] | undefined;
     const members = stored ?? context.bootstrapVoters;
     if (stored === undefined && members.length > 0) this.membersToPersist = true;
-    this.members = members.length > 0 ? [...members] : [context.id];
+    this.members = [...members];
     this.others = this.members.filter((m) => m !== this.id);
     this.epoch = persisted.hardState.term;
     this.vote = persisted.hardState.vote;
@@ -162,12 +163,14 @@ export class PrimaryBackupNode implements ConsensusNode {
     switch (input.kind) {
       case 'tick':
         this.ticks++;
+        // A server that was never told its cluster (membership is fixed) takes no part.
+        if (!this.isMember()) return;
         if (this.role === 'leader') this.tickPrimary();
         else if (this.role === 'candidate') this.tickCandidate();
         else this.tickBackup();
         return;
       case 'message':
-        this.stepMessage(input.envelope.src, input.envelope.body as PrimaryBackupMessage);
+        if (this.isMember()) this.stepMessage(input.envelope.src, input.envelope.body as PrimaryBackupMessage);
         return;
       case 'client':
         this.handleClientRequest(input.request);
@@ -176,6 +179,10 @@ export class PrimaryBackupNode implements ConsensusNode {
         this.handleAdmin(input.request);
         return;
     }
+  }
+
+  private isMember(): boolean {
+    return this.members.includes(this.id);
   }
 
   private quorum(): number {
@@ -598,6 +605,10 @@ export class PrimaryBackupNode implements ConsensusNode {
   }
 
   private handleClientRequest(request: ClientRequest): void {
+    if (!this.isMember()) {
+      this.replies.push(this.clientError(request, 'unavailable', true, `${this.id} is not a member of the cluster`));
+      return;
+    }
     if (request.op.f === 'read') {
       if (this.options.reads === 'any') {
         // Any replica answers from its own copy, however far behind it is.
@@ -675,6 +686,7 @@ export class PrimaryBackupNode implements ConsensusNode {
     };
     const command = request.command;
     if (command.type === 'campaign') {
+      if (!this.isMember()) return reply(false, `${this.id} is not a member of the cluster`);
       if (this.role === 'leader') return reply(true, `${this.id} is already the primary`);
       this.stand();
       return reply(true, `${this.id} stands for promotion in epoch ${this.epoch}`);
