@@ -20,6 +20,14 @@ describe('consensus-playground run', () => {
     expect(ok).toBeGreaterThan(1000);
   });
 
+  it('runs worker threads without faults past the fault interval, and judges a convergent promise by final reads', () => {
+    const plain = run('--nodes', '3', '--fault-interval', '300ms', '--duration', '1s', '--rate', '50');
+    expect(plain.status, plain.stdout + plain.stderr).toBe(0);
+    const counters = run('--algo', 'crdt', '--set', 'type=pn-counter', '--nodes', '3', '--faults', 'partition', '--fault-interval', '400ms', '--duration', '2s', '--rate', '50');
+    expect(counters.status, counters.stdout + counters.stderr).toBe(0);
+    expect(counters.stdout).toMatch(/^promised convergent: true$/m);
+  }, 60_000);
+
   it('runs worker threads with SQLite files, writes the history, and ends safe and linearizable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-cli-'));
     const history = join(dir, 'history.jsonl');

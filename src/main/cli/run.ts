@@ -281,7 +281,9 @@ function startFaults(cluster: Cluster, rng: Rng, kinds: readonly RunFault[], int
       }
     }
   };
+  // No kinds, no faults: an interval with nothing to draw from would draw undefined.
   const timer = setInterval(() => {
+    if (kinds.length === 0) return;
     const drawn = drawFault(rng, kinds[rng.int(0, kinds.length)] as RunFault, view);
     void apply(drawn.faults);
     undo.push(drawn.undo);
@@ -350,8 +352,10 @@ async function runWorkers(io: CliIo, settings: RunSettings, recorder: SessionRec
       if (recorder?.behind === true) io.err(RECORDING_BEHIND_MESSAGE);
     }
     await faults.finish();
-    // A quiet moment after the last fault, so that operations in flight settle before the check.
-    if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Convergence is judged by reads at every node after a quiet period; otherwise a quiet
+    // moment after the last fault, so that operations in flight settle before the check.
+    if (!interrupted && runPlan(settings).promised === 'convergent') await clients.finalReads(1500);
+    else if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 1500));
     await clients.stop();
   } finally {
     await cluster.stop();
