@@ -8,6 +8,7 @@ import { raftAlgorithm } from './raft/raft.ts';
 import { multiPaxosAlgorithm } from './multipaxos/multipaxos.ts';
 import { leaderlessAlgorithm } from './leaderless/leaderless.ts';
 import { crdtAlgorithm } from './crdt/crdt.ts';
+import { primaryBackupAlgorithm } from './primary-backup/primary-backup.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each algorithm has its own options type
 export const algorithms: Record<string, Algorithm<any>> = {
@@ -15,6 +16,7 @@ export const algorithms: Record<string, Algorithm<any>> = {
   multipaxos: multiPaxosAlgorithm,
   leaderless: leaderlessAlgorithm,
   crdt: crdtAlgorithm,
+  'primary-backup': primaryBackupAlgorithm,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
