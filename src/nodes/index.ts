@@ -6,17 +6,18 @@ import type { AlgorithmInfo } from './descriptor.ts';
 import type { Algorithm } from './types.ts';
 import { raftAlgorithm } from './raft/raft.ts';
 import { multiPaxosAlgorithm } from './multipaxos/multipaxos.ts';
+import { primaryBackupAlgorithm } from './primary-backup/primary-backup.ts';
 import { leaderlessAlgorithm } from './leaderless/leaderless.ts';
 import { crdtAlgorithm } from './crdt/crdt.ts';
-import { primaryBackupAlgorithm } from './primary-backup/primary-backup.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each algorithm has its own options type
 export const algorithms: Record<string, Algorithm<any>> = {
   raft: raftAlgorithm,
   multipaxos: multiPaxosAlgorithm,
+  // Strong to weak: consensus, then replication without it, then no coordination at all.
+  'primary-backup': primaryBackupAlgorithm,
   leaderless: leaderlessAlgorithm,
   crdt: crdtAlgorithm,
-  'primary-backup': primaryBackupAlgorithm,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
