@@ -603,7 +603,7 @@ export class PlaygroundService {
       const verdict = judgeReply(await cluster.request(node, request, remaining));
       const ms = performance.now() - started;
       if (verdict.kind === 'ok') {
-        this.handContexts.remember(op.key, verdict.context);
+        this.handContexts.remember(op, verdict.context);
         outcome = { type: 'ok', value: op.f === 'read' ? verdict.value : historyValue(op), node, error: null, ms };
       }
       else if (verdict.kind === 'fail') outcome = { type: 'fail', value: historyValue(op), node, error: verdict.message, ms };

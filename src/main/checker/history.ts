@@ -75,7 +75,10 @@ export function validateEvent(raw: unknown, line: number, model: ModelName): Che
   if (e.time !== undefined && !Number.isInteger(e.time)) throw new HistoryError(line, '"time" must be an integer number of nanoseconds');
   if (e.final !== undefined && typeof e.final !== 'boolean') throw new HistoryError(line, '"final" must be true or false');
   if (e.final === true && f !== 'read') throw new HistoryError(line, `"final" marks reads only, not "${f}"`);
-  const value = e.value === undefined ? null : e.value;
+  let value = e.value === undefined ? null : e.value;
+  // A key nobody wrote reads as absent (null) from a store that cannot know what it will hold:
+  // for a counter that is 0, for a set the empty set.
+  if (e.type === 'ok' && f === 'read' && value === null && (model === 'counter' || model === 'set')) value = model === 'counter' ? 0 : [];
   if (e.type === 'invoke') {
     if (f === 'add' && model === 'counter') {
       if (!Number.isSafeInteger(value)) throw new HistoryError(line, 'a counter add needs an integer value');

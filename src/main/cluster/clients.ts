@@ -137,7 +137,7 @@ export class ClientPool {
         if (remaining <= 0) break;
         const verdict = judgeReply(await this.cluster.request(target, request, remaining));
         if (verdict.kind === 'ok') {
-          contexts.remember(next.key, verdict.context);
+          contexts.remember(next.op, verdict.context);
           outcome = { type: 'ok', value: next.f === 'read' ? verdict.value : next.value };
         }
         else if (verdict.kind === 'fail') outcome = { type: 'fail', value: next.value };

@@ -38,16 +38,17 @@ export function givenUp(uncertainBefore: boolean): 'fail' | 'info' {
 }
 
 /**
- * A client's causal contexts, per key: what the last answer about the key said the client has
- * seen (a store keeping concurrent values as siblings returns one, opaque). The client's next
- * write of the key sends it back, so that write supersedes the siblings it read (Riak's and
- * Dynamo's read-modify-write); reads send nothing.
+ * A client's causal contexts, per key: what its last read of the key said it has seen (a store
+ * keeping concurrent values as siblings returns one, opaque). The client's next write of the key
+ * sends it back, so that write supersedes the siblings it read (Dynamo's and Riak's
+ * read-modify-write); reads send nothing. Only reads give a context: two writes with no read
+ * between them are concurrent, and both are kept.
  */
 export class CausalContexts {
   private readonly byKey = new Map<string, string>();
 
-  remember(key: string, context: string | undefined): void {
-    if (context !== undefined) this.byKey.set(key, context);
+  remember(op: KvOp, context: string | undefined): void {
+    if (op.f === 'read' && context !== undefined) this.byKey.set(op.key, context);
   }
 
   /** The context to send with this request, if it writes a key the client has a context for. */

@@ -12,7 +12,7 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 import { promisesOf, servedRequests } from '../../nodes/index.ts';
 import { judgePromise } from '../checker/measures.ts';
 import { DEFAULT_FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
-import { defaultDataType } from './workload.ts';
+import { DEFAULT_MIXES, defaultDataType } from './workload.ts';
 import { Simulation, SimulationError } from './simulation.ts';
 
 export interface FuzzOptions {
@@ -124,6 +124,9 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
       clients: 5,
       keys: 4,
       dataType,
+      // What a register must end with after appends and overwrites interleave depends on an order
+      // nobody saw, so convergence cannot be judged on it: a convergent run's registers are overwritten, not appended to.
+      ...(promised === 'convergent' && dataType === 'kv' ? { mix: { ...DEFAULT_MIXES.kv, append: 0 } } : {}),
       timeoutMs: 250,
       retrySameSeq: swarm === null ? 0.5 : pickOf(clientRng, [0, 0.5, 1]),
       duplicateRequests: swarm === null ? 0.05 : pickOf(clientRng, [0, 0.01, 0.05]),

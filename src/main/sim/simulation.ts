@@ -920,7 +920,7 @@ export class Simulation<O = unknown> implements FaultTarget {
     const verdict = judgeReply(reply);
     switch (verdict.kind) {
       case 'ok':
-        client.contexts.remember(open.key, verdict.context);
+        client.contexts.remember(open.op, verdict.context);
         this.finish(client, 'ok', verdict.value);
         return;
       case 'fail':
