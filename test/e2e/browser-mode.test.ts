@@ -37,6 +37,11 @@ function roles(page: Page): Promise<Record<string, string>> {
   });
 }
 
+/** The node whose card says it is the primary (primary-backup names its leader so). */
+async function primaryOf(page: Page, except?: string): Promise<string> {
+  return until('a primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== except)?.[0]);
+}
+
 async function leaderOf(page: Page, except?: string): Promise<string> {
   return until('a leader', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'leader' && id !== except)?.[0]);
 }
@@ -441,6 +446,45 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
         expect(await send('read', 'x', null, 'n1')).toMatch(/^ok .*\| = 3 \|/);
       } else expect(read).toMatch(/^ok .*\| = [12] \|/);
     }
+  });
+
+  it('shows primary-backup losing an acknowledged write by hand: asynchronous acks, the primary cut off, then killed', async () => {
+    // A long lease (3 s): time for a person, and for this walk, to act before the primary gives up.
+    await newCluster('primary-backup', { select: { 'Acknowledge writes': 'async' }, fill: { 'Lease (ms)': '3000' } }, { nodes: '3', delayMs: '5' });
+    const primary = await primaryOf(page);
+    const card = page.getByRole('group', { name: `Node ${primary}` });
+    await card.locator('summary').click();
+    await card.getByLabel('Pick for partition').check();
+    await card.locator('summary').click();
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    // Acknowledged at once, though no backup can have it.
+    expect(await send('write', 'x', '1', primary)).toMatch(/^ok/);
+    await card.getByRole('button', { name: 'Kill' }).click();
+    await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
+    const next = await until('a new primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== primary)?.[0], 30_000);
+    expect(await send('read', 'x', null, next)).toMatch(/^ok .*\| = null \|/);
+    await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
+    await page.screenshot({ path: join(SHOTS, 'primary-backup-lost-write.png') });
+  });
+
+  it('shows split brain by hand: primary-backup without fencing, two primaries acknowledging writes', async () => {
+    await newCluster('primary-backup', { select: { 'Acknowledge writes': 'async' }, check: { Fencing: false }, fill: { 'Lease (ms)': '3000' } }, { nodes: '3', delayMs: '5' });
+    const primary = await primaryOf(page);
+    const card = page.getByRole('group', { name: `Node ${primary}` });
+    await card.locator('summary').click();
+    await card.getByLabel('Pick for partition').check();
+    await card.locator('summary').click();
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    // Asleep (a long pause): its clock stands still, so its lease does not run out.
+    await card.getByRole('button', { name: 'Pause' }).click();
+    const second = await until('a second primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== primary)?.[0], 30_000);
+    expect(await send('write', 'x', '2', second)).toMatch(/^ok/);
+    // Awake again, still cut off, it still believes it leads: nothing tells it otherwise.
+    await card.getByRole('button', { name: 'Resume' }).click();
+    expect(await send('write', 'x', '1', primary)).toMatch(/^ok/);
+    expect(Object.values(await roles(page)).filter((r) => r === 'primary').length).toBe(2);
+    await page.screenshot({ path: join(SHOTS, 'primary-backup-split-brain.png') });
+    await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
   });
 
   it('takes the token from the address once, out of the address bar, and refuses sockets without it', async () => {

@@ -193,6 +193,8 @@ export const useClusterStore = defineStore('cluster', () => {
           flights.clear();
           selectedNode.value = null;
           witness.value = null;
+          // The answers of the last cluster's operations are not this one's.
+          clientResults.value = [];
         }
         return s;
       }),
