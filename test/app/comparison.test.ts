@@ -101,6 +101,8 @@ describe('a comparison of two clusters', () => {
     // Client c's k-th operation is the same on both sides, however differently they answered.
     const [left, right] = internals(service).map(({ pool }) => pool.history);
     const ops = (history: HistoryEvent[], process: number): string[] => history.filter((e) => e.process === process && e.type === 'invoke').map((e) => `${e.f} ${e.key} ${JSON.stringify(e.value)}`);
+    // On a loaded machine a client may have sent only a couple yet: wait until each has a few on both sides.
+    await until('a few operations from every client on both sides', () => [1, 2, 3].every((p) => Math.min(ops(left!, p).length, ops(right!, p).length) > 2), 30_000);
     for (const process of [1, 2, 3]) {
       const l = ops(left!, process);
       const r = ops(right!, process);

@@ -71,7 +71,9 @@ describe('counter and set operations', () => {
     expect(errorOf(read(3), 'set')).toBe('line 2: a set read must complete with an array of scalars (the whole set)');
     expect(errorOf(read([1, [2]]), 'set')).toBe('line 2: a set read must complete with an array of scalars (the whole set)');
     expect(errorOf(read([1]), 'kv')).toBe('line 1: the kv model needs a "key" on every event');
-    expect(errorOf(read([1]), 'register')).toBe('line 2: a read must complete with a string, number, boolean or null');
+    // A list of scalars is a register's siblings (a store that keeps concurrent values); a nested one is nothing.
+    expect(errorOf(read([1, 2]), 'register')).toBe('parsed');
+    expect(errorOf(read([1, [2]]), 'register')).toBe('line 2: a read must complete with a string, number, boolean or null (or a list of them: siblings)');
     expect(errorOf(add(1), 'kv')).toBe('line 1: "add" is not an operation of the kv model (use --model counter or set)');
     expect(errorOf(jsonl({ process: 1, type: 'invoke', f: 'remove', value: 1 }), 'counter')).toBe('line 1: "remove" is not an operation of the counter model (use --model set)');
     expect(errorOf(jsonl({ process: 1, type: 'invoke', f: 'write', value: 1 }), 'set')).toBe('line 1: "write" is not an operation of the set model (use --model register or kv)');
