@@ -487,6 +487,118 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
   });
 
+  it('shows a stale read from a backup by hand: primary-backup reading at any replica on a slow network', async () => {
+    await newCluster('primary-backup', { select: { Reads: 'any', 'Acknowledge writes': 'semi' }, fill: { 'Lease (ms)': '3000' } }, { nodes: '3', delayMs: '400' });
+    const primary = await primaryOf(page);
+    const backups = Object.keys(await roles(page)).filter((id) => id !== primary);
+    // Semi-sync: acknowledged once one backup has it; the other backup's copy is still on its way.
+    expect(await send('write', 'x', '1', primary)).toMatch(/^ok/);
+    const reads = [];
+    for (const backup of backups) reads.push(await send('read', 'x', null, backup));
+    expect(reads.some((r) => /\| = null \|/.test(r))).toBe(true);
+    await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
+    await page.screenshot({ path: join(SHOTS, 'primary-backup-stale-backup-read.png') });
+  });
+
+  it('shows version vectors keeping concurrent writes as siblings by hand: leaderless quorums cut in two', async () => {
+    await newCluster('leaderless', { select: { Conflicts: 'vclock' }, fill: { 'Write quorum (W)': '1', 'Read quorum (R)': '1' }, check: { 'Read repair': false, 'Anti-entropy': true } }, { nodes: '3', delayMs: '5' });
+    const card = page.getByRole('group', { name: 'Node n1' });
+    await card.locator('summary').click();
+    await card.getByLabel('Pick for partition').check();
+    await card.locator('summary').click();
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    await until('n1 cut off', async () => (await page.locator('.link.cut-both').count()) === 2);
+    expect(await send('write', 'x', '1', 'n1')).toMatch(/^ok/);
+    expect(await send('write', 'x', '2', 'n2')).toMatch(/^ok/);
+    await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
+    // Anti-entropy brings each side's write to the other: both are kept, neither wins.
+    const read = await until('siblings', async () => {
+      const r = await send('read', 'x', null, 'n3');
+      return /\| = \[1,2\] \|/.test(r) && r;
+    }, 20_000);
+    expect(read).toMatch(/^ok/);
+    await page.screenshot({ path: join(SHOTS, 'leaderless-siblings.png') });
+  });
+
+  it('shows CRDT counters converging by hand after a partition, though a read on one side missed the other\'s increments', async () => {
+    await newCluster('crdt', { select: { 'Data type': 'pn-counter' } }, { nodes: '3', delayMs: '5' });
+    const card = page.getByRole('group', { name: 'Node n1' });
+    await card.locator('summary').click();
+    await card.getByLabel('Pick for partition').check();
+    await card.locator('summary').click();
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    await until('n1 cut off', async () => (await page.locator('.link.cut-both').count()) === 2);
+    expect(await send('incr', 'c', '5', 'n1')).toMatch(/^ok/);
+    expect(await send('incr', 'c', '3', 'n2')).toMatch(/^ok/);
+    expect(await send('read', 'c', null, 'n1')).toMatch(/\| = 5 \|/);
+    await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
+    await until('every replica at 8', async () => {
+      for (const node of ['n1', 'n2', 'n3']) if (!/\| = 8 \|/.test(await send('read', 'c', null, node))) return false;
+      return true;
+    }, 20_000);
+    await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
+    await page.screenshot({ path: join(SHOTS, 'crdt-counter-converges.png') });
+  });
+
+  it('shows a stale read after a sloppy quorum heals by hand, before hinted handoff', async () => {
+    await newCluster('leaderless', { check: { 'Sloppy quorums': true, 'Read repair': false, 'Anti-entropy': false }, fill: { 'Hinted handoff every (ms)': '10000' } }, { nodes: '5', delayMs: '5' });
+    for (const id of ['n1', 'n2']) {
+      const card = page.getByRole('group', { name: `Node ${id}` });
+      await card.locator('summary').click();
+      await card.getByLabel('Pick for partition').check();
+      await card.locator('summary').click();
+    }
+    await page.getByRole('button', { name: 'Partition', exact: true }).click();
+    await until('n1 and n2 cut off', async () => (await page.locator('.link.cut-both').count()) === 6);
+    // n1 and n2 stand in for the replicas they cannot reach, keeping hints.
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const key of keys) expect(await send('write', key, '1', 'n1')).toMatch(/^ok/);
+    await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
+    await until('every link whole', async () => (await page.locator('.link.cut-both').count()) === 0);
+    // Before the hints are handed over, a key whose replicas are all on the other side reads as never written.
+    let stale: string | undefined;
+    for (const key of keys) if (stale === undefined && /\| = null \|/.test(await send('read', key, null, 'n3'))) stale = key;
+    expect(stale).toBeDefined();
+    await page.screenshot({ path: join(SHOTS, 'leaderless-sloppy-stale.png') });
+  });
+
+  it('shows quorums that meet (R + W > N) still not linearizable by hand: a read sees a write in progress, a later read does not', async () => {
+    await newCluster('leaderless', { fill: { 'Replicas (N)': '3', 'Read quorum (R)': '2', 'Write quorum (W)': '2' }, check: { 'Read repair': false, 'Write-back (ABD)': false, 'Anti-entropy': false } }, { nodes: '4', delayMs: '5' });
+    expect(await send('write', 'x', '0', 'n1')).toMatch(/^ok/);
+    // The three replicas of x hold it; the fourth node does not, and coordinates the slow write.
+    const held = await until('x on its three replicas', async () => {
+      const facts = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[role="group"][aria-label^="Node "]')].map((g) => [(g.getAttribute('aria-label') as string).slice(5), g.querySelector('.facts')?.textContent ?? ''])));
+      const replicas = Object.keys(facts).filter((id) => /keys held 1/.test(facts[id] as string));
+      return replicas.length === 3 && { replicas, other: Object.keys(facts).find((id) => !replicas.includes(id)) as string };
+    });
+    const [a, b, c] = held.replicas as [string, string, string];
+    const coordinator = held.other;
+    // Slow links: the coordinator's puts to b and c, and a's messages to b.
+    const network = page.getByRole('region', { name: 'Network' });
+    await network.getByLabel('one link').check();
+    for (const [from, to] of [[coordinator, b], [coordinator, c], [a, b]] as const) {
+      await network.getByLabel('From', { exact: true }).selectOption(from);
+      await network.getByLabel('To', { exact: true }).selectOption(to);
+      await network.getByLabel('Delay ms', { exact: true }).fill('4000');
+      await network.getByRole('button', { name: 'Apply' }).click();
+    }
+    // The write of 1 is in progress: only a has it.
+    const clients = page.getByRole('region', { name: 'Clients' });
+    await clients.getByLabel('Operation', { exact: true }).selectOption('write');
+    await clients.getByLabel('Key', { exact: true }).fill('x');
+    await clients.getByLabel('Value', { exact: true }).fill('1');
+    await clients.getByLabel('Target', { exact: true }).selectOption(coordinator);
+    await clients.getByRole('button', { name: 'Send' }).click();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Read through a: a itself (1) and c (0): the newest is 1.
+    expect(await send('read', 'x', null, a)).toMatch(/\| = 1 \|/);
+    // Then through b: b itself and c, both still 0. A read after a read of 1 returns the older value.
+    expect(await send('read', 'x', null, b)).toMatch(/\| = 0 \|/);
+    await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
+    await page.screenshot({ path: join(SHOTS, 'leaderless-quorums-not-linearizable.png') });
+    await network.getByRole('button', { name: 'Reset links' }).click();
+  });
+
   it('takes the token from the address once, out of the address bar, and refuses sockets without it', async () => {
     const base = url.slice(0, url.indexOf('#'));
     const token = url.slice(url.indexOf('#token=') + '#token='.length);
