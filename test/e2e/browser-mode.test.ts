@@ -582,7 +582,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       await network.getByLabel('Delay ms', { exact: true }).fill('4000');
       await network.getByRole('button', { name: 'Apply' }).click();
     }
-    // The write of 1 is in progress: only a has it.
+    // The write of 1: its puts to b and c are slow, a has it at once.
     const clients = page.getByRole('region', { name: 'Clients' });
     await clients.getByLabel('Operation', { exact: true }).selectOption('write');
     await clients.getByLabel('Key', { exact: true }).fill('x');
@@ -592,7 +592,8 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Read through a: a itself (1) and c (0): the newest is 1.
     expect(await send('read', 'x', null, a)).toMatch(/\| = 1 \|/);
-    // Then through b: b itself and c, both still 0. A read after a read of 1 returns the older value.
+    // Then through b: b itself and c, both still 0 (a's answer to b is slow). A read that began
+    // after a read of 1 ended returns the older value.
     expect(await send('read', 'x', null, b)).toMatch(/\| = 0 \|/);
     await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
     await page.screenshot({ path: join(SHOTS, 'leaderless-quorums-not-linearizable.png') });
