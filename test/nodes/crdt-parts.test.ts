@@ -12,8 +12,8 @@ import { MemoryStorage } from '../../src/nodes/storage.ts';
 import type { Envelope, Ready } from '../../src/nodes/types.ts';
 import { crdtAlgorithm, type CrdtNode } from '../../src/nodes/crdt/crdt.ts';
 import { defaultCrdtOptions, gossipTicks, type CrdtOptions } from '../../src/nodes/crdt/options.ts';
-import { CRDT_TYPES, deltaFor, emptyState, mergeStates, readValue, sameState, stateLeq, summarize, type CrdtState, type CrdtType } from '../../src/nodes/crdt/datatypes.ts';
-import { counterValue, emptyCounter, hasOperation, increment, type CounterState } from '../../src/nodes/crdt/counter.ts';
+import { CRDT_TYPES, deltaFor, emptyState, heldBy, mergeStates, readValue, sameState, stateLeq, summarize, type CrdtState, type CrdtType } from '../../src/nodes/crdt/datatypes.ts';
+import { counterValue, emptyCounter, hasOperation, increment, requestStatus, type CounterState } from '../../src/nodes/crdt/counter.ts';
 import { addElement, emptyOrSet, removeElement, type OrSetState } from '../../src/nodes/crdt/orset.ts';
 import { emptyLww, writeStamped, type LwwState } from '../../src/nodes/crdt/lww.ts';
 import { contextProblem, emptyMvRegister, writeValue, type MvRegisterState } from '../../src/nodes/crdt/mvregister.ts';
@@ -30,7 +30,7 @@ const REPLICAS = ['n1', 'n2', 'n3'];
  * the type's shape need not be reachable: a dot its vector does not cover, say).
  */
 function reachableStates(type: CrdtType, rng: Rng, steps: number): CrdtState[] {
-  const replicas = REPLICAS.map(() => emptyState(type));
+  const replicas = REPLICAS.map(() => emptyState(type, REPLICAS));
   const pool: CrdtState[] = [];
   let clock = 0;
   let seq = 0;
@@ -42,16 +42,19 @@ function reachableStates(type: CrdtType, rng: Rng, steps: number): CrdtState[] {
     const state = replicas[r] as CrdtState;
     if (rng.chance(0.35)) {
       const from = replicas[rng.int(0, replicas.length)] as CrdtState;
-      replicas[r] = mergeStates(state, type === 'g-counter' || type === 'pn-counter' ? (deltaFor(from, rng.chance(0.5) ? summarize(state) : undefined) ?? from) : from);
+      // As a replica merges: a counter's own row follows what it holds, and may settle requests.
+      replicas[r] = heldBy(mergeStates(state, type === 'g-counter' || type === 'pn-counter' ? (deltaFor(from, rng.chance(0.5) ? summarize(state) : undefined) ?? from) : from), node, REPLICAS);
     } else {
       clock += rng.int(0, 3); // stamps tie now and then
       seq++;
       switch (state.t) {
         case 'g-counter':
         case 'pn-counter': {
-          // A retry: the same operation again, at whichever replica.
-          const op = rng.chance(0.2) && seq > 1 ? `c1#${rng.int(1, seq)}` : `c1#${seq}`;
-          if (!hasOperation(state, op)) replicas[r] = increment(state, node, op, state.t === 'g-counter' ? rng.int(0, 5) : rng.int(-4, 5));
+          // Two clients; now and then a copy of an earlier request, at whichever replica (a replica
+          // takes it only when it holds nothing later of that client).
+          const client = rng.int(1, 3);
+          const op = rng.chance(0.2) && seq > 1 ? `c${client}#${rng.int(1, seq)}` : `c${client}#${seq}`;
+          if (requestStatus(state, op) === 'new') replicas[r] = increment(state, node, op, state.t === 'g-counter' ? rng.int(0, 5) : rng.int(-4, 5));
           break;
         }
         case 'or-set': {
@@ -175,8 +178,8 @@ describe('the data types', () => {
   });
 
   it('counters: every increment of every replica, and a retried request once', () => {
-    let n1: CounterState = increment(emptyCounter('pn-counter'), 'n1', 'c1#1', 5);
-    let n2: CounterState = increment(emptyCounter('pn-counter'), 'n2', 'c2#1', -3);
+    let n1: CounterState = increment(emptyCounter('pn-counter', REPLICAS), 'n1', 'c1#1', 5);
+    let n2: CounterState = increment(emptyCounter('pn-counter', REPLICAS), 'n2', 'c2#1', -3);
     // The same request retried at n2 before n1's gossip arrived: both replicas hold it.
     n2 = increment(n2, 'n2', 'c1#1', 5);
     n1 = mergeStates(n1, n2) as CounterState;
@@ -184,6 +187,65 @@ describe('the data types', () => {
     expect(counterValue(n1)).toBe(2);
     expect(hasOperation(n1, 'c2#1')).toBe(true);
   });
+});
+
+describe('counters settle what every replica has moved past', () => {
+  const gossipAll = (states: CounterState[]): CounterState[] =>
+    REPLICAS.map((node, i) => states.reduce((mine, theirs) => heldBy(mergeStates(mine, theirs), node, REPLICAS) as CounterState, states[i] as CounterState));
+
+  it('keeps a few records per client, not one per increment, and the same value', () => {
+    let states = REPLICAS.map(() => emptyCounter('pn-counter', REPLICAS));
+    let expected = 0;
+    for (let seq = 1; seq <= 200; seq++) {
+      for (const client of [1, 2]) {
+        const r = (seq + client) % REPLICAS.length;
+        // Every third request of a client is a read or goes to another key: gaps in its seqs here.
+        if (seq % 3 === 0) continue;
+        states[r] = increment(states[r] as CounterState, REPLICAS[r] as string, `c${client}#${seq}`, client);
+        expected += client;
+      }
+      if (seq % 5 === 0) states = gossipAll(gossipAll(states));
+    }
+    states = gossipAll(gossipAll(gossipAll(states)));
+    for (const state of states) {
+      expect(counterValue(state)).toBe(expected);
+      expect(state.incs).toEqual([]);
+      expect(Object.keys(state.settled)).toEqual(['1', '2']);
+    }
+    expect(states[1]).toEqual(states[0]);
+    expect(states[2]).toEqual(states[0]);
+  });
+
+  it('never settles past a replica it has not heard from: an acknowledged increment there still counts', () => {
+    // c1#1 acknowledged at n1; the client moves on to c1#2 at n2 before n1's gossip arrives.
+    const n1 = increment(emptyCounter('pn-counter', REPLICAS), 'n1', 'c1#1', 5);
+    let n2 = increment(emptyCounter('pn-counter', REPLICAS), 'n2', 'c1#2', 1);
+    let n3 = heldBy(mergeStates(emptyCounter('pn-counter', REPLICAS), n2), 'n3', REPLICAS) as CounterState;
+    n2 = heldBy(mergeStates(n2, n3), 'n2', REPLICAS) as CounterState;
+    // n2 and n3 have seen seq 2 and not seq 1; they have not heard from n1: nothing settles, and
+    // c1#1 is not taken for a gap.
+    expect(n2.settled).toEqual({});
+    expect(n2.incs.map((inc) => inc.op)).toEqual(['c1#2']);
+    expect(counterValue(heldBy(mergeStates(n2, n1), 'n2', REPLICAS) as CounterState)).toBe(6);
+    n3 = heldBy(mergeStates(n3, n1), 'n3', REPLICAS) as CounterState;
+    expect(counterValue(n3)).toBe(6);
+  });
+
+  it('refuses a late copy of a request its client has moved on from, and answers a retry of the newest', () => {
+    let state = increment(emptyCounter('pn-counter', REPLICAS), 'n1', 'c1#3', 1);
+    expect(requestStatus(state, 'c1#3')).toBe('applied');
+    expect(requestStatus(state, 'c1#2')).toBe('superseded');
+    expect(requestStatus(state, 'c1#4')).toBe('new');
+    expect(requestStatus(state, 'c2#1')).toBe('new');
+    state = gossipAllOne(state);
+    expect(state.incs).toEqual([]);
+    expect(requestStatus(state, 'c1#3')).toBe('applied');
+    expect(requestStatus(state, 'c1#1')).toBe('superseded');
+  });
+
+  function gossipAllOne(state: CounterState): CounterState {
+    return gossipAll(REPLICAS.map((node) => heldBy(mergeStates(emptyCounter('pn-counter', REPLICAS), state), node, REPLICAS) as CounterState))[0] as CounterState;
+  }
 });
 
 describe('version vectors as contexts', () => {

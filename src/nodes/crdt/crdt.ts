@@ -23,8 +23,8 @@
 import type { KvScalar, KvValue } from '../../shared/history.ts';
 import type { AdminRequest, ClientErrorCode, ClientRequest, NodeId, NodeStatus, Reply } from '../../shared/protocol.ts';
 import type { Algorithm, ConsensusNode, Envelope, Input, NodeContext, PersistBatch, PersistedState, Ready, Rng } from '../types.ts';
-import { hasOperation, increment, operationId, type CounterState } from './counter.ts';
-import { covered, deltaFor, emptyState, formatState, mergeStates, readValue, sameState, summarize, type CrdtState, type CrdtType, type Summary } from './datatypes.ts';
+import { increment, operationId, requestStatus, withReplicas, type CounterState } from './counter.ts';
+import { covered, deltaFor, emptyState, formatState, heldBy, mergeStates, readValue, sameState, stateLeq, summarize, type CrdtState, type CrdtType, type Summary } from './datatypes.ts';
 import { formatVector, parseVector, seen, vectorLeq, type VersionVector } from './dots.ts';
 import { writeStamped, type LwwState } from './lww.ts';
 import type { GossipMessage } from './messages.ts';
@@ -40,6 +40,8 @@ export class CrdtNode implements ConsensusNode {
   protected readonly options: CrdtOptions;
   private readonly rng: Rng;
   private readonly peers: readonly NodeId[];
+  /** Every replica, this one included: a counter settles a request once each has moved past it. */
+  private readonly replicas: readonly NodeId[];
   private readonly period: number;
 
   // Durable.
@@ -71,10 +73,13 @@ export class CrdtNode implements ConsensusNode {
       if (context.bootstrapVoters.length > 0) this.peersToPersist = peers;
     }
     this.peers = peers;
+    this.replicas = [context.id, ...peers];
     for (const [record, value] of persisted.records) {
       if (record.startsWith(KEY_RECORD_PREFIX)) {
-        const state = value as CrdtState;
+        let state = value as CrdtState;
         if (state.t !== this.options.type) throw new Error(`${this.id}'s storage holds a ${state.t} under ${JSON.stringify(record.slice(KEY_RECORD_PREFIX.length))}, and this cluster runs ${this.options.type}`);
+        // A counter written before it settled requests gets its (empty) rows.
+        if (state.t === 'g-counter' || state.t === 'pn-counter') state = withReplicas(state, this.replicas);
         this.states.set(record.slice(KEY_RECORD_PREFIX.length), state);
       } else if (record.startsWith(SESSION_RECORD_PREFIX)) {
         this.sessions.set(Number(record.slice(SESSION_RECORD_PREFIX.length)), value as Session);
@@ -172,9 +177,9 @@ export class CrdtNode implements ConsensusNode {
     const local = this.states.get(key);
     // Nothing this replica has not seen: the merge would change nothing (a removal or an overwrite
     // is an update with a dot of its own), so skip it. Not so for the multi-value register (see
-    // Summary in datatypes.ts).
-    if (local !== undefined && incoming.t !== 'mv-register' && vectorLeq(incoming.vv, local.vv)) return;
-    const merged = this.merge(local ?? emptyState(this.options.type), incoming);
+    // Summary in datatypes.ts), nor for a counter's rows and settled prefixes, which take no dot.
+    if (local !== undefined && incoming.t !== 'mv-register' && (incoming.t === 'g-counter' || incoming.t === 'pn-counter' ? stateLeq(incoming, local) : vectorLeq(incoming.vv, local.vv))) return;
+    const merged = heldBy(this.merge(local ?? this.emptyState(), incoming), this.id, this.replicas);
     if (local !== undefined && sameState(merged, local)) return;
     this.states.set(key, merged);
     this.dirtyKeys.add(key);
@@ -212,7 +217,7 @@ export class CrdtNode implements ConsensusNode {
       this.fail(request, 'stale_request', `request ${request.seq} is older than client ${request.clientId}'s newest update here (${session.seq})`);
       return;
     }
-    const state = this.states.get(op.key) ?? emptyState(this.options.type);
+    const state = this.states.get(op.key) ?? this.emptyState();
     const outcome = this.update(request, state);
     if ('refused' in outcome) {
       this.fail(request, outcome.code, outcome.refused);
@@ -237,8 +242,13 @@ export class CrdtNode implements ConsensusNode {
         if (typeof op.value !== 'number' || !Number.isFinite(op.value)) return { refused: `incr takes a number, not ${JSON.stringify(op.value)}`, code: 'wrong_type' };
         if (counter.t === 'g-counter' && op.value < 0) return { refused: `a g-counter only grows: incr ${op.key} by ${op.value} refused (a pn-counter takes either sign)`, code: 'wrong_type' };
         const id = operationId(request.clientId, request.seq);
+        const status = requestStatus(counter, id);
         // A retry of an increment another replica made and gossiped here: already counted.
-        if (hasOperation(counter, id)) return { state: null };
+        if (status === 'applied') return { state: null };
+        // A late copy of a request its client has moved on from (this key holds a later one of its
+        // requests): nobody waits for the answer, and counting it now could count it after the
+        // replicas settled it as never made (counter.ts).
+        if (status === 'superseded') return { refused: `request ${request.seq} is older than client ${request.clientId}'s newest update of ${op.key}: the client has moved on from it`, code: 'stale_request' };
         return { state: increment(counter, this.id, id, op.value) };
       }
       case 'add':
@@ -268,6 +278,10 @@ export class CrdtNode implements ConsensusNode {
     }
     const written = writeValue(state, this.id, value, context);
     return { state: written.state, context: formatVector(written.context) };
+  }
+
+  private emptyState(): CrdtState {
+    return emptyState(this.options.type, this.replicas);
   }
 
   private answerRead(request: ClientRequest, key: string): void {

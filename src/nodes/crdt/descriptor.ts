@@ -6,7 +6,7 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { RequestFunction, WorkloadDataType } from '../../shared/history.ts';
 import type { Rng } from '../../shared/rng.ts';
 import type { MessageKind, OptionField, StatusField } from '../descriptor.ts';
-import { formatIncrement } from './counter.ts';
+import { formatIncrement, formatSettled } from './counter.ts';
 import { CRDT_TYPES, formatState, type CrdtState, type CrdtType } from './datatypes.ts';
 import { formatVector } from './dots.ts';
 import type { CrdtMessage } from './messages.ts';
@@ -99,16 +99,19 @@ export function randomCrdtOptions(rng: Rng): Partial<CrdtOptions> {
   return { type: pick(CRDT_TYPES), gossipMs: pick([10, 30, 100, 200]), fanout: pick([1, 2, 4]) };
 }
 
-/** A counter's delta lists its increments (a delta is not the whole counter); other states print whole. */
+/** A counter's delta lists its increments and settled prefixes (a delta is not the whole counter); other states print whole. */
 function formatSent(state: CrdtState): string {
-  if (state.t === 'g-counter' || state.t === 'pn-counter') return `[${state.incs.map(formatIncrement).join(', ')}] vv=${formatVector(state.vv)}`;
+  if (state.t === 'g-counter' || state.t === 'pn-counter') {
+    const settled = formatSettled(state);
+    return `[${state.incs.map(formatIncrement).join(', ')}]${settled === '' ? '' : ` ${settled}`} vv=${formatVector(state.vv)}`;
+  }
   return formatState(state);
 }
 
 export function describeCrdtMessage(body: { type: string }): string {
   const m = body as CrdtMessage;
   if (m.type !== 'gossip' && m.type !== 'gossip_reply') return JSON.stringify(body);
-  const digest = m.digest.map(([key, summary]) => `${key}=${formatVector(summary.vv)}${summary.held === undefined ? '' : `[${summary.held}]`}`).join(' ');
+  const digest = m.digest.map(([key, summary]) => `${key}=${formatVector(summary.vv)}${summary.held === undefined ? '' : `[${summary.held}]`}${summary.rows === undefined ? '' : ` rows#${summary.rows}`}`).join(' ');
   const states = m.states.map(([key, state]) => `${key}: ${formatSent(state)}`).join('; ');
   return `${m.type === 'gossip' ? 'Gossip' : 'GossipReply'} r=${m.round} digest{${digest}}${states === '' ? '' : ` send{${states}}`}`;
 }

@@ -23,7 +23,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId, NodeStatus } from '../../shared/protocol.ts';
 import type { PersistedState, Ready } from '../types.ts';
 import { SafetyViolation, type MonitorOptions, type SafetyMonitor } from '../monitor.ts';
-import { countedIncrements, counterValue } from './counter.ts';
+import { countedIncrements, counterValue, settledTotals } from './counter.ts';
 import { formatState, stateLeq, type CrdtState } from './datatypes.ts';
 import { covers, dotKey, formatVector, seen, vectorLeq, type Dot, type VersionVector } from './dots.ts';
 import type { GossipMessage } from './messages.ts';
@@ -34,6 +34,8 @@ export type CrdtSafetyProperty = 'merge_regressed' | 'revealed_before_durable' |
 interface Invoked {
   /** Per process, how many increments of each amount it invoked (counters), as `process|amount`. */
   increments: Map<string, number>;
+  /** Per process, the sums of its increments and of its decrements (a settled counter keeps only those). */
+  byProcess: Map<string, { up: number; down: number }>;
   up: number;
   down: number;
   /** Elements added and values written, as JSON. */
@@ -124,7 +126,7 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
   };
 
   const checkInvoked = (node: NodeId, key: string, state: CrdtState, timeUs: number): void => {
-    if (state.t === 'g-counter' && state.incs.some((inc) => inc.amount < 0)) violate('counter_beyond_invoked', `key ${JSON.stringify(key)}: ${node}'s g-counter holds a decrement: ${short(state)}`, timeUs, node);
+    if (state.t === 'g-counter' && (state.incs.some((inc) => inc.amount < 0) || [...settledTotals(state).values()].some((total) => total.down > 0))) violate('counter_beyond_invoked', `key ${JSON.stringify(key)}: ${node}'s g-counter holds a decrement: ${short(state)}`, timeUs, node);
     if (invoked === null) return;
     const asked = invoked.get(key);
     const where = `key ${JSON.stringify(key)} on ${node}`;
@@ -132,10 +134,21 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
       case 'g-counter':
       case 'pn-counter': {
         const counted = new Map<string, number>();
+        // Per client, the settled totals plus the unsettled increments: within what it invoked.
+        const totals = settledTotals(state);
         for (const inc of countedIncrements(state)) {
           const client = /^c(\d+)#\d+$/.exec(inc.op)?.[1];
           const id = `${client ?? inc.op}|${inc.amount}`;
           counted.set(id, (counted.get(id) ?? 0) + 1);
+          if (client === undefined) continue;
+          const total = totals.get(client) ?? { up: 0, down: 0 };
+          if (inc.amount >= 0) total.up += inc.amount;
+          else total.down -= inc.amount;
+          totals.set(client, total);
+        }
+        for (const [client, { up, down }] of totals) {
+          const allowed = asked?.byProcess.get(client) ?? { up: 0, down: 0 };
+          if (up > allowed.up || down > allowed.down) violate('never_invoked', `${where}: client ${client}'s increments add ${up} and take away ${down}, and it invoked ${allowed.up} and ${allowed.down}`, timeUs, node);
         }
         for (const [id, n] of counted) {
           const allowed = asked?.increments.get(id) ?? 0;
@@ -207,13 +220,17 @@ export function createCrdtMonitor(options: MonitorOptions = {}): SafetyMonitor {
       const key = event.key ?? '';
       let asked = invoked.get(key);
       if (asked === undefined) {
-        asked = { increments: new Map(), up: 0, down: 0, values: new Set() };
+        asked = { increments: new Map(), byProcess: new Map(), up: 0, down: 0, values: new Set() };
         invoked.set(key, asked);
       }
       asked.values.add(JSON.stringify(event.value));
       if (event.f === 'add' && typeof event.value === 'number') {
         const id = `${event.process}|${event.value}`;
         asked.increments.set(id, (asked.increments.get(id) ?? 0) + 1);
+        const mine = asked.byProcess.get(String(event.process)) ?? { up: 0, down: 0 };
+        if (event.value >= 0) mine.up += event.value;
+        else mine.down -= event.value;
+        asked.byProcess.set(String(event.process), mine);
         if (event.value > 0) asked.up += event.value;
         else asked.down += event.value;
       }
