@@ -37,13 +37,15 @@ export type ScenarioFault =
   | { kind: 'partition'; groups: NodeRef[][] }
   | { kind: 'heal' }
   | { kind: 'network'; rule: Record<string, number> | null }
+  /** One direction of one link gets a rule of its own (null: as every link). */
+  | { kind: 'link'; from: NodeRef; to: NodeRef; rule: Record<string, number> | null }
   | { kind: 'clock-skew'; node: NodeRef; offsetMs: number; drift: number }
   | { kind: 'command'; node: NodeRef; action: string };
 
 export type Action =
   | { kind: 'fault'; fault: ScenarioFault }
   /** A client operation, sent to `to` (null: whoever leads), waited for; `client`: the session it belongs to (null: a client of its own). */
-  | { kind: 'op'; op: KvOp; to: NodeRef | null; client: number | null }
+  | { kind: 'op'; op: KvOp; to: NodeRef | null; client: number | null; background: boolean }
   | { kind: 'workload'; running: boolean; rate?: number }
   | { kind: 'wait'; ms: number }
   /** A lesson waits here for the person (the CLI goes on). */
@@ -94,7 +96,7 @@ const duration = z.union([z.number().min(0).max(3_600_000), z.string().regex(DUR
 const nodeRef = z.string().regex(/^(n\d+|leader|follower)$/, 'a node: n1, n2, ..., leader or follower');
 const scalar = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
 const key = z.string().min(1).max(200);
-const to = { to: nodeRef.optional(), client: z.number().int().min(1).max(1000).optional() };
+const to = { to: nodeRef.optional(), client: z.number().int().min(1).max(1000).optional(), background: z.boolean().optional() };
 
 const linkRule = z.strictObject({ drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional() });
 
@@ -110,6 +112,7 @@ const faultActions = {
   partition: z.array(z.array(nodeRef).min(1)).min(1),
   heal: z.union([z.literal(true), z.null(), z.strictObject({})]),
   network: z.union([z.literal('default'), linkRule]),
+  link: z.strictObject({ from: nodeRef, to: nodeRef, drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional(), default: z.literal(true).optional() }),
   skew: z.strictObject({ node: nodeRef, offsetMs: z.number().min(-3_600_000).max(3_600_000), drift: z.number().min(-0.9).max(9).default(0) }),
   command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100) }),
 };
@@ -290,6 +293,10 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
       return { kind: 'fault', fault: { kind: 'heal' } };
     case 'network':
       return { kind: 'fault', fault: { kind: 'network', rule: v === 'default' ? null : v } };
+    case 'link': {
+      const { from, to, default: asEveryLink, ...rule } = v as { from: string; to: string; default?: true } & Record<string, number>;
+      return { kind: 'fault', fault: { kind: 'link', from, to, rule: asEveryLink === true ? null : rule } };
+    }
     case 'skew': {
       const s = v as { node: string; offsetMs: number; drift: number };
       return { kind: 'fault', fault: { kind: 'clock-skew', node: s.node, offsetMs: s.offsetMs, drift: s.drift } };
@@ -305,7 +312,7 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
     case 'wait-for-user':
       return { kind: 'pause', message: v };
     default:
-      return { kind: 'op', ...toOp(name, v as Record<string, unknown>), client: ((v as Record<string, unknown>).client as number | undefined) ?? null };
+      return { kind: 'op', ...toOp(name, v as Record<string, unknown>), client: ((v as Record<string, unknown>).client as number | undefined) ?? null, background: (v as Record<string, unknown>).background === true };
   }
 }
 

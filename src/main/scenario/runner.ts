@@ -181,6 +181,18 @@ class StepRunner {
         return;
       case 'op': {
         const target = action.to === null ? null : this.node(action.to);
+        if (action.background) {
+          // Sent, not waited for: the step goes on while it is in progress; how it ended is told when it does.
+          const what = `${describeOp(action.op)}${target === null ? '' : ` at ${target}`}`;
+          this.sim.runFor(1);
+          try {
+            this.sim.submit(action.op, target, (o) => this.events.push(`${what} (in the background): ${o.type}`), action.client ?? undefined);
+          } catch (error) {
+            throw new StepError((error as Error).message);
+          }
+          this.events.push(`${what}: sent, in the background`);
+          return;
+        }
         const outcome = this.operation(action.op, target, action.client);
         this.events.push(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
         return;
@@ -229,6 +241,9 @@ class StepRunner {
         break;
       case 'clock-skew':
         resolved = { kind: 'clock-skew', node: this.node(fault.node), offsetMs: fault.offsetMs, drift: fault.drift };
+        break;
+      case 'link':
+        resolved = { kind: 'link', from: this.node(fault.from), to: this.node(fault.to), rule: fault.rule };
         break;
       case 'command': {
         const node = this.node(fault.node);
