@@ -59,6 +59,8 @@ describe('mistakes in a scenario file, at their line and column', () => {
     [HEAD + '  - within: 2s\n    do: heal\n', /:6:13: "within" bounds a "when"/],
     [HEAD + '  - expect: { read: { key: x, returns: 1, at: n1, extra: 1 } }\n', /:6:\d+: /],
     [HEAD + '  - {}\n', /:6:5: a step needs something/],
+    [HEAD + '  - do: { wait: 99999999s }\n', /:6:\d+: wait: .*at most an hour/],
+    [HEAD + '  - at: 2h\n', /:6:\d+: "at": /],
     [HEAD + '  - do: { crash: n1 }\n  - do: { crash: n2 }\n    do: heal\n', /:8:5: Map keys must be unique/],
   ];
   for (const [text, why] of cases) {
@@ -67,6 +69,14 @@ describe('mistakes in a scenario file, at their line and column', () => {
       expect(() => parseScenario(text, 'f.yaml')).toThrow(why);
     });
   }
+
+  it('refuses a file whose aliases would expand without bound, quickly and with a message', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${'abcdef'[i]}`).join(',')}]`);
+    const started = performance.now();
+    expect(() => parseScenario(`${levels.join('\n')}\ntitle: t\n`, 'bomb.yaml')).toThrow(/bomb\.yaml: cannot be read: .*alias/i);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 
   it('exits 2 with the message, before running anything, for a bad file among good ones', async () => {
     const bad = file('bad.yaml', HEAD + '  - do: { crash: n1 }\n    sometimes: 3\n');

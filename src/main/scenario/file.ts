@@ -92,7 +92,12 @@ function durationMs(text: string): number {
   return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-const duration = z.union([z.number().min(0).max(3_600_000), z.string().regex(DURATION, 'a duration such as 500ms, 2s or 1m')]).transform((v) => (typeof v === 'number' ? v : durationMs(v)));
+/** At most an hour of simulated time, however written: a step that asks for more is a mistake, not a lesson. */
+const MAX_DURATION_MS = 3_600_000;
+const duration = z
+  .union([z.number().min(0), z.string().regex(DURATION, 'a duration such as 500ms, 2s or 1m')])
+  .transform((v) => (typeof v === 'number' ? v : durationMs(v)))
+  .refine((ms) => ms <= MAX_DURATION_MS, 'at most an hour (60m, 3600s)');
 const nodeRef = z.string().regex(/^(n\d+|leader|follower)$/, 'a node: n1, n2, ..., leader or follower');
 const scalar = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
 const key = z.string().min(1).max(200);
@@ -211,7 +216,13 @@ export function parseScenario(text: string, file: string): Scenario {
     const range = pair !== undefined && isScalar(pair.key) ? pair.key.range : undefined;
     return range ? lineCounter.linePos(range[0]) : null;
   };
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // The parser refuses aliases that would expand without bound (a "billion laughs" file).
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new ScenarioFileError(file, null, null, `cannot be read: ${(error as Error).message}`);
+  }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
@@ -270,7 +281,7 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
   const parsed = shape.safeParse(action[name]);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    return fail(`${name}: ${describeIssue(issue)}`, [name, ...issue.path]);
+    return fail(`${name}: ${issue.path.length === 0 ? issue.message : describeIssue(issue)}`, [name, ...issue.path]);
   }
   const v = parsed.data as never;
   switch (name) {
