@@ -2,12 +2,8 @@
 // their merge (a join, whatever the order things arrive in), quorum sizes and what they promise,
 // and the node's quorum counting, retries, errors, durability and recovery.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent, KvScalar, OpFunction } from '../../src/shared/history.ts';
-import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
-import { checkOperations, HistoryBuilder } from '../../src/main/checker/index.ts';
+import { linearizable, scenarioHistory } from './scenario-history.ts';
 import type { ClientReply, ClientRequest, NodeId, Reply } from '../../src/shared/protocol.ts';
 import { createRng, type Rng } from '../../src/shared/rng.ts';
 import { MemoryStorage } from '../../src/nodes/storage.ts';
@@ -388,47 +384,6 @@ describe('a leaderless node', () => {
   });
 });
 
-/**
- * The clients' history of a scenario file: each propose an invoke, each reply its completion, in
- * the order the file runs them (a command's replies come after its invoke and before the next
- * command).
- */
-function scenarioHistory(file: string): HistoryEvent[] {
-  const env = new InteractionEnv();
-  const events: HistoryEvent[] = [];
-  const open = new Map<number, { f: OpFunction; key: string; value: KvScalar }>();
-  let time = 0;
-  const text = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'leaderless', file), 'utf8');
-  for (const c of parseScenario(text)) {
-    if (c.command === 'propose') {
-      const [, f, key, raw] = c.args as [string, OpFunction, string, string | undefined];
-      const client = Number(c.args.find((a) => a.startsWith('client='))?.slice('client='.length) ?? 1);
-      const value: KvScalar = f === 'write' && raw !== undefined ? (/^-?\d+$/.test(raw) ? Number(raw) : raw) : null;
-      open.set(client, { f, key, value });
-      events.push({ process: client, type: 'invoke', f, key, value, time: time++ });
-    }
-    for (const line of env.run(c.command, c.args).split('\n')) {
-      const m = /^n\d+ replied c(\d+)#\d+ (ok (\S+)|\S+ \((definite|indefinite)\))/.exec(line);
-      if (m === null) continue;
-      const client = Number(m[1]);
-      const op = open.get(client);
-      if (op === undefined) continue;
-      open.delete(client);
-      const type = m[3] !== undefined ? 'ok' : m[4] === 'definite' ? 'fail' : 'info';
-      const value = type === 'ok' && op.f === 'read' ? (JSON.parse(m[3] as string) as KvScalar) : op.value;
-      events.push({ process: client, type, f: op.f, key: op.key, value, time: time++ });
-    }
-  }
-  return events;
-}
-
-function linearizable(events: readonly HistoryEvent[]): string {
-  const builder = new HistoryBuilder('kv');
-  events.forEach((event, i) => builder.add(event, i + 1));
-  builder.finish();
-  return checkOperations(builder.operations, { timeoutMs: 5000 }).linearizable;
-}
-
 describe('the scenario files show what their comments say', () => {
   it.each([
     ['01-stale-read-small-quorums.txt', 'false'],
@@ -439,6 +394,6 @@ describe('the scenario files show what their comments say', () => {
     ['04b-two-phase-writes-survive-skew.txt', 'true'],
     ['05-sloppy-quorum-before-handoff.txt', 'false'],
   ])('%s: linearizable %s', (file, verdict) => {
-    expect(linearizable(scenarioHistory(file))).toBe(verdict);
+    expect(linearizable(scenarioHistory('leaderless', file))).toBe(verdict);
   });
 });

@@ -4,13 +4,12 @@
 // restarts from SQLite, the promises, the monitors on hand-made Readies, and the clients' history
 // of each scenario file judged as its narration says.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
-import { checkOperations, HistoryBuilder } from '../../src/main/checker/index.ts';
-import type { HistoryEvent, KvScalar, OpFunction } from '../../src/shared/history.ts';
+import { linearizable, scenarioHistory } from './scenario-history.ts';
+import { InteractionEnv } from '../../src/main/scenario/interaction.ts';
 import { SqliteStorage } from '../../src/nodes/host/sqlite-storage.ts';
 import { compareIds, comparePositions, isAhead, ReplicatedLog } from '../../src/nodes/primary-backup/log.ts';
 import type { Append, Canvass, Heartbeat, PrimaryBackupMessage, Position, Refuse } from '../../src/nodes/primary-backup/messages.ts';
@@ -391,45 +390,6 @@ describe('the monitors', () => {
   });
 });
 
-/**
- * The clients' history of a scenario file: each propose an invoke, each reply its completion, in
- * the order the file runs them (a command's replies come after its invoke and before the next
- * command; an operation never answered stays open, of unknown outcome).
- */
-function scenarioHistory(file: string): HistoryEvent[] {
-  const env = new InteractionEnv();
-  const events: HistoryEvent[] = [];
-  const open = new Map<number, { f: OpFunction; key: string; value: KvScalar }>();
-  let time = 0;
-  const text = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'primary-backup', file), 'utf8');
-  for (const c of parseScenario(text)) {
-    if (c.command === 'propose') {
-      const [, f, key, raw] = c.args as [string, OpFunction, string, string | undefined];
-      const client = Number(c.args.find((a) => a.startsWith('client='))?.slice('client='.length) ?? 1);
-      const value: KvScalar = f === 'write' && raw !== undefined ? Number(raw) : null;
-      open.set(client, { f, key, value });
-      events.push({ process: client, type: 'invoke', f, key, value, time: time++ });
-    }
-    for (const line of env.run(c.command, c.args).split('\n')) {
-      const m = /^n\d+ replied c(\d+)#\d+ (ok (\S+)|\S+ \((definite|indefinite)\))/.exec(line);
-      const op = m === null ? undefined : open.get(Number(m[1]));
-      if (m === null || op === undefined) continue;
-      open.delete(Number(m[1]));
-      const type = m[3] !== undefined ? 'ok' : m[4] === 'definite' ? 'fail' : 'info';
-      const value = type === 'ok' && op.f === 'read' ? (JSON.parse(m[3] as string) as KvScalar) : op.value;
-      events.push({ process: Number(m[1]), type, f: op.f, key: op.key, value, time: time++ });
-    }
-  }
-  return events;
-}
-
-function linearizable(events: readonly HistoryEvent[]): string {
-  const builder = new HistoryBuilder('kv');
-  events.forEach((event, i) => builder.add(event, i + 1));
-  builder.finish();
-  return checkOperations(builder.operations, { timeoutMs: 5000 }).linearizable;
-}
-
 describe('the scenario files show what their comments say', () => {
   it.each([
     ['01-async-loses-acknowledged-write.txt', 'false'],
@@ -440,6 +400,6 @@ describe('the scenario files show what their comments say', () => {
     ['06-most-up-to-date-promoted.txt', 'true'],
     ['08-read-at-primary-asleep-through-its-lease.txt', 'true'],
   ])('%s: linearizable %s', (file, verdict) => {
-    expect(linearizable(scenarioHistory(file))).toBe(verdict);
+    expect(linearizable(scenarioHistory('primary-backup', file))).toBe(verdict);
   });
 });
