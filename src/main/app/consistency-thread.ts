@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { HistoryBuilder } from '../checker/history.ts';
-import { inferDataType } from '../checker/measures.ts';
+import { DataTypeReader } from '../checker/measures.ts';
 import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
 import type { ConsistencyAnswer, ConsistencyRequest } from './consistency-protocol.ts';
 import { modelVerdicts } from '../checker/consistency/verdict-views.ts';
@@ -32,6 +32,7 @@ lowerThisThreadsPriority();
 // The data type is read off the history (registers until a counter's or a set's operation shows):
 // when it changes, the history is built again from every event, under the new type.
 const events: HistoryEvent[] = [];
+const reader = new DataTypeReader();
 let dataType: WorkloadDataType = 'kv';
 let history = new HistoryBuilder(dataType);
 let line = 0;
@@ -39,7 +40,8 @@ let line = 0;
 port.on('message', (message: ConsistencyRequest) => {
   try {
     events.push(...message.events);
-    const now = inferDataType(events);
+    for (const event of message.events) reader.add(event);
+    const now = reader.dataType;
     if (now !== dataType) {
       dataType = now;
       history = new HistoryBuilder(dataType);

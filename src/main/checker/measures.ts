@@ -6,9 +6,9 @@
 
 import type { HistoryEvent, WorkloadDataType } from '../../shared/history.ts';
 import { CONSISTENCY_NAMES, type ConsistencyName, type ConsistencyVerdict } from '../../shared/consistency.ts';
-import { HistoryBuilder, HistoryError } from './history.ts';
+import { HistoryBuilder, HistoryError, type Operation } from './history.ts';
 import { checkConsistency } from './consistency/registry.ts';
-import type { ModelResult } from './consistency/contract.ts';
+import type { ConsistencyBudget, ModelResult } from './consistency/contract.ts';
 
 export interface Measures {
   /** Operations invoked. */
@@ -50,14 +50,40 @@ export interface MeasureOptions {
  * return lists too: siblings).
  */
 export function inferDataType(history: readonly HistoryEvent[]): WorkloadDataType {
-  let adds = false;
-  let listReads = false;
-  for (const e of history) {
-    if (e.f === 'remove') return 'set';
-    if (e.f === 'add') adds = true;
-    else if (e.f === 'read' && e.type === 'ok' && Array.isArray(e.value)) listReads = true;
+  const reader = new DataTypeReader();
+  for (const e of history) reader.add(e);
+  return reader.dataType;
+}
+
+/** inferDataType one event at a time, for a history that grows (the live checks' thread). */
+export class DataTypeReader {
+  private removes = false;
+  private adds = false;
+  private listReads = false;
+
+  add(e: HistoryEvent): void {
+    if (e.f === 'remove') this.removes = true;
+    else if (e.f === 'add') this.adds = true;
+    else if (e.f === 'read' && e.type === 'ok' && Array.isArray(e.value)) this.listReads = true;
   }
-  return adds ? (listReads ? 'set' : 'counter') : 'kv';
+
+  get dataType(): WorkloadDataType {
+    if (this.removes) return 'set';
+    return this.adds ? (this.listReads ? 'set' : 'counter') : 'kv';
+  }
+}
+
+/** The history's operations as the checks take them, or why the checker refuses it. */
+function operationsOf(history: readonly HistoryEvent[], dataType: WorkloadDataType): { operations: Operation[] } | { problem: string } {
+  const builder = new HistoryBuilder(dataType);
+  try {
+    history.forEach((event, i) => builder.add(event, i + 1));
+    builder.finish();
+  } catch (error) {
+    if (!(error instanceof HistoryError)) throw error;
+    return { problem: error.message };
+  }
+  return { operations: builder.operations };
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {
@@ -92,18 +118,10 @@ export function measureHistory(history: readonly HistoryEvent[], options: Measur
   const base = { ops, ok, fail, info, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), availability: ended === 0 ? null : ok / ended };
 
   const models = Object.fromEntries(CONSISTENCY_NAMES.map((name) => [name, 'unknown'])) as Record<ConsistencyName, ConsistencyVerdict>;
-  const builder = new HistoryBuilder(options.dataType ?? inferDataType(history));
-  try {
-    history.forEach((event, i) => builder.add(event, i + 1));
-    builder.finish();
-  } catch (error) {
-    if (!(error instanceof HistoryError)) throw error;
-    return { ...base, lostWrites: null, models, strongest: [], linearizable: 'unknown', kept: options.promises === null, promised: null, problem: error.message };
-  }
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const started = performance.now();
-  const budget = { now: () => performance.now(), deadline: started + timeoutMs, memory: { used: 0, max: 2 ** 30 } };
-  const report = checkConsistency({ dataType: options.dataType ?? inferDataType(history), operations: builder.operations }, CONSISTENCY_NAMES, budget);
+  const dataType = options.dataType ?? inferDataType(history);
+  const read = operationsOf(history, dataType);
+  if ('problem' in read) return { ...base, lostWrites: null, models, strongest: [], linearizable: 'unknown', kept: options.promises === null, promised: null, problem: read.problem };
+  const report = checkConsistency({ dataType, operations: read.operations }, CONSISTENCY_NAMES, budgetOf(options.timeoutMs ?? 10_000));
   for (const result of report.results) models[result.model] = result.verdict;
   const convergent = report.results.find((r) => r.model === 'convergent');
   const finalReads = convergent?.figures.finalReads ?? 0;
@@ -149,15 +167,13 @@ export function availabilitySeries(history: readonly HistoryEvent[], bucketMs: n
  * hierarchy lets it settle cheaply. A history the checker refuses is 'unknown', with the reason.
  */
 export function judgePromise(history: readonly HistoryEvent[], dataType: WorkloadDataType, model: ConsistencyName, timeoutMs: number): ModelResult {
-  const builder = new HistoryBuilder(dataType);
-  try {
-    history.forEach((event, i) => builder.add(event, i + 1));
-    builder.finish();
-  } catch (error) {
-    if (!(error instanceof HistoryError)) throw error;
-    return { model, verdict: 'unknown', witness: null, reason: `the history cannot be checked: ${error.message}`, figures: {} };
-  }
+  const read = operationsOf(history, dataType);
+  if ('problem' in read) return { model, verdict: 'unknown', witness: null, reason: `the history cannot be checked: ${read.problem}`, figures: {} };
+  return checkConsistency({ dataType, operations: read.operations }, [model], budgetOf(timeoutMs)).results[0] as ModelResult;
+}
+
+/** The checks' time from now, and a gibibyte of memory. */
+function budgetOf(timeoutMs: number): ConsistencyBudget {
   const started = performance.now();
-  const report = checkConsistency({ dataType, operations: builder.operations }, [model], { now: () => performance.now(), deadline: started + timeoutMs, memory: { used: 0, max: 2 ** 30 } });
-  return report.results[0] as ModelResult;
+  return { now: () => performance.now(), deadline: started + timeoutMs, memory: { used: 0, max: 2 ** 30 } };
 }
