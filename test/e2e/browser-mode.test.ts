@@ -37,14 +37,13 @@ function roles(page: Page): Promise<Record<string, string>> {
   });
 }
 
-/** The node whose card says it is the primary (primary-backup names its leader so). */
-async function primaryOf(page: Page, except?: string): Promise<string> {
-  return until('a primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== except)?.[0]);
+/** The node whose card gives it this role (other than `except`): the leader, or the primary as primary-backup names it. */
+async function holderOf(page: Page, role: string, except?: string, ms?: number): Promise<string> {
+  return until(`a ${role}`, async () => Object.entries(await roles(page)).find(([id, r]) => r === role && id !== except)?.[0], ms);
 }
 
-async function leaderOf(page: Page, except?: string): Promise<string> {
-  return until('a leader', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'leader' && id !== except)?.[0]);
-}
+const leaderOf = (page: Page, except?: string): Promise<string> => holderOf(page, 'leader', except);
+const primaryOf = (page: Page, except?: string, ms?: number): Promise<string> => holderOf(page, 'primary', except, ms);
 
 function commits(page: Page): Promise<number[]> {
   return page.evaluate(() => [...document.querySelectorAll('[role="group"][aria-label^="Node "] .facts span')].map((s) => Number(/(?:commit|chosen) (\d+)/.exec(s.textContent ?? '')?.[1] ?? -1)));
@@ -466,7 +465,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     expect(await send('write', 'x', '1', primary)).toMatch(/^ok/);
     await card.getByRole('button', { name: 'Kill' }).click();
     await page.getByRole('region', { name: 'Network' }).getByRole('button', { name: 'Heal', exact: true }).click();
-    const next = await until('a new primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== primary)?.[0], 30_000);
+    const next = await primaryOf(page, primary, 30_000);
     expect(await send('read', 'x', null, next)).toMatch(/^ok .*\| = null \|/);
     await until('the map: not linearizable', async () => (await modelVerdict('linearizable'))?.includes('false'), 20_000);
     await page.screenshot({ path: join(SHOTS, 'primary-backup-lost-write.png') });
@@ -479,7 +478,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await partitionOff([primary]);
     // Asleep (a long pause): its clock stands still, so its lease does not run out.
     await card.getByRole('button', { name: 'Pause' }).click();
-    const second = await until('a second primary', async () => Object.entries(await roles(page)).find(([id, role]) => role === 'primary' && id !== primary)?.[0], 30_000);
+    const second = await primaryOf(page, primary, 30_000);
     expect(await send('write', 'x', '2', second)).toMatch(/^ok/);
     // Awake again, still cut off, it still believes it leads: nothing tells it otherwise.
     await card.getByRole('button', { name: 'Resume' }).click();

@@ -184,12 +184,7 @@ class StepRunner {
         if (action.background) {
           // Sent, not waited for: the step goes on while it is in progress; how it ended is told when it does.
           const what = `${describeOp(action.op)}${target === null ? '' : ` at ${target}`}`;
-          this.sim.runFor(1);
-          try {
-            this.sim.submit(action.op, target, (o) => this.events.push(`${what} (in the background): ${o.type}`), action.client ?? undefined);
-          } catch (error) {
-            throw new StepError((error as Error).message);
-          }
+          this.send(action.op, target, action.client, (o) => this.events.push(`${what} (in the background): ${o.type}`));
           this.events.push(`${what}: sent, in the background`);
           return;
         }
@@ -264,18 +259,23 @@ class StepRunner {
     this.events.push(describeFault(resolved));
   }
 
+  /** Sends an operation, waits for it, and says how it ended (info: no end within the limit). */
   private operation(op: KvOp, to: NodeId | null, client: number | null = null): SubmittedOutcome {
     let outcome: SubmittedOutcome | null = null;
+    this.send(op, to, client, (o) => (outcome = o));
+    this.sim.runUntil(() => outcome !== null, OPERATION_LIMIT_MS);
+    return outcome ?? { type: 'info', value: null };
+  }
+
+  private send(op: KvOp, to: NodeId | null, client: number | null, done: (outcome: SubmittedOutcome) => void): void {
     // A moment after whatever ended last: an operation that begins as another ends would overlap
     // it in real time, and the checker could order them either way.
     this.sim.runFor(1);
     try {
-      this.sim.submit(op, to, (o) => (outcome = o), client ?? undefined);
+      this.sim.submit(op, to, done, client ?? undefined);
     } catch (error) {
       throw new StepError((error as Error).message);
     }
-    this.sim.runUntil(() => outcome !== null, OPERATION_LIMIT_MS);
-    return outcome ?? { type: 'info', value: null };
   }
 
   /**
