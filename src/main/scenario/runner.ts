@@ -20,6 +20,8 @@ import type { Action, Condition, Expectation, NodeRef, Scenario, ScenarioFault, 
 export interface CheckResult {
   ok: boolean;
   text: string;
+  /** What broke, by name: the properties the safety monitors found violated, or the model the history does not keep. */
+  found?: string[];
 }
 
 export interface StepResult {
@@ -51,8 +53,17 @@ const OPERATION_LIMIT_MS = 10_000;
 /** Before the final reads that count lost writes: faults healed and a quiet period. */
 const QUIET_MS = 2000;
 
-export function runScenario(scenario: Scenario, onStep: (result: StepResult) => void = () => undefined): ScenarioResult {
-  const algorithm = getAlgorithm(scenario.algorithm);
+export interface RunScenarioOptions {
+  /**
+   * The algorithm object to run instead of the registered one the file names: a planted mutant of
+   * it (tests, the shrinker), so that a scenario written for a bug names the real algorithm.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any algorithm's options
+  algorithm?: Algorithm<any>;
+}
+
+export function runScenario(scenario: Scenario, onStep: (result: StepResult) => void = () => undefined, runOptions: RunScenarioOptions = {}): ScenarioResult {
+  const algorithm = (runOptions.algorithm as Algorithm<unknown> | undefined) ?? getAlgorithm(scenario.algorithm);
   if (algorithm === undefined) throw new ScenarioSetupError(`${scenario.file}: no algorithm ${JSON.stringify(scenario.algorithm)} (algorithms: ${algorithmNames().join(', ')})`);
   const options = checkedOptions(scenario, algorithm);
   const monitor = standardMonitor(algorithm);
@@ -303,7 +314,7 @@ class StepRunner {
         const verdict = judgePromise(history, inferDataType(history), expectation.model, 10_000);
         const ok = verdict.verdict === (expectation.holds ? 'true' : 'false');
         const why = verdict.witness ? ` (${verdict.witness.anomaly}: ${verdict.witness.why})` : verdict.reason ? ` (${verdict.reason})` : '';
-        return { ok, text: `${expectation.model} ${expectation.holds ? 'holds' : 'breaks'}: the history is ${verdict.verdict === 'true' ? '' : verdict.verdict === 'false' ? 'not ' : 'perhaps '}${expectation.model}${verdict.verdict === 'true' ? '' : why}` };
+        return { ok, text: `${expectation.model} ${expectation.holds ? 'holds' : 'breaks'}: the history is ${verdict.verdict === 'true' ? '' : verdict.verdict === 'false' ? 'not ' : 'perhaps '}${expectation.model}${verdict.verdict === 'true' ? '' : why}`, found: verdict.verdict === 'false' ? [expectation.model] : [] };
       }
       case 'read': {
         const at = expectation.at === null ? null : this.node(expectation.at);
@@ -315,7 +326,7 @@ class StepRunner {
       case 'monitor': {
         const violations = this.monitor.violations();
         const ok = (violations.length === 0) === expectation.holds;
-        return { ok, text: `the safety monitors ${expectation.holds ? 'hold' : 'catch a violation'}: ${violations.length === 0 ? 'none caught' : violations.map((v) => v.message).slice(0, 3).join('; ')}` };
+        return { ok, text: `the safety monitors ${expectation.holds ? 'hold' : 'catch a violation'}: ${violations.length === 0 ? 'none caught' : violations.map((v) => v.message).slice(0, 3).join('; ')}`, found: [...new Set(violations.map((v) => v.property))] };
       }
       case 'status': {
         const node = this.node(expectation.node);
