@@ -31,9 +31,9 @@ const HEAD = 'title: t\ncluster:\n  algorithm: raft\n  nodes: 3\nsteps:\n';
 
 describe('the built-in scenario library', () => {
   for (const path of libraryFiles()) {
-    it(`passes: ${path.split('/').pop()}`, () => {
+    it(`passes: ${path.split('/').pop()}`, async () => {
       const scenario = parseScenario(readFileSync(path, 'utf8'), path);
-      const result = runScenario(scenario);
+      const result = await runScenario(scenario);
       const failures = result.steps.flatMap((s) => [...(s.error === null ? [] : [`step ${s.index + 1}: ${s.error}`]), ...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index + 1}: ${c.text}`)]);
       expect(failures).toEqual([]);
       expect(result.passed).toBe(true);
@@ -102,20 +102,20 @@ describe('running a scenario', () => {
     expect(r.out).toMatch(/^FAIL .*wrong\.yaml: 1 of 2 expectations held$/m);
   });
 
-  it('stops at a step whose condition never holds, and at a fault on a node that is not there', () => {
+  it('stops at a step whose condition never holds, and at a fault on a node that is not there', async () => {
     const never = parseScenario(HEAD + '  - do: { partition: [[n1], [n2], [n3]] }\n  - when: leader\n    within: 1s\n  - do: heal\n', 'never.yaml');
-    const result = runScenario(never);
+    const result = await runScenario(never);
     expect(result.passed).toBe(false);
     expect(result.steps).toHaveLength(2);
     expect(result.steps[1]?.error).toMatch(/waited 1000 ms for a leader, in vain/);
-    const missing = runScenario(parseScenario(HEAD + '  - do: { crash: n7 }\n', 'missing.yaml'));
+    const missing = await runScenario(parseScenario(HEAD + '  - do: { crash: n7 }\n', 'missing.yaml'));
     expect(missing.steps[0]?.error).toMatch(/there is no node n7 \(nodes: n1, n2, n3\)/);
   });
 
-  it('is deterministic: the same file runs the same way', () => {
+  it('is deterministic: the same file runs the same way', async () => {
     const text = readFileSync(libraryFiles()[0] as string, 'utf8');
-    const a = runScenario(parseScenario(text, 'a'));
-    const b = runScenario(parseScenario(text, 'a'));
+    const a = await runScenario(parseScenario(text, 'a'));
+    const b = await runScenario(parseScenario(text, 'a'));
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 });
@@ -134,7 +134,7 @@ describe('a recorded session as a scenario file', () => {
     expect(actions.filter((a) => a.kind === 'op').length).toBeGreaterThan(20);
     const atTimes = scenario.steps.map((s) => s.atMs ?? 0);
     expect(atTimes).toEqual([...atTimes].sort((a, b) => a - b));
-    expect(runScenario(scenario).steps.at(-1)?.checks).toEqual([{ ok: true, text: expect.stringMatching(/monitors hold/) }]);
+    expect((await runScenario(scenario)).steps.at(-1)?.checks).toEqual([{ ok: true, text: expect.stringMatching(/monitors hold/) }]);
     expect(await cli('scenario', 'from-session', session, '--out', out)).toMatchObject({ code: 2, err: expect.stringMatching(/never overwrites/) });
     expect(await cli('scenario', 'from-session', out)).toMatchObject({ code: 2, err: expect.stringMatching(/not a session file/) });
   });

@@ -70,8 +70,8 @@ function failing(options: FuzzOptions, property: RegExp, count: number): FuzzRun
 }
 
 /** What a scenario run broke, by name (monitor properties, broken models); null when a step could not run. */
-function broken(scenario: Scenario, algorithm?: AnyAlgorithm): string[] | null {
-  const result = runScenario(scenario, undefined, algorithm === undefined ? {} : { algorithm });
+async function broken(scenario: Scenario, algorithm?: AnyAlgorithm): Promise<string[] | null> {
+  const result = await runScenario(scenario, algorithm === undefined ? {} : { algorithm: algorithm as Algorithm<unknown> });
   if (result.steps.some((s) => s.error !== null)) return null;
   return result.steps.flatMap((s) => s.checks.flatMap((c) => c.found ?? []));
 }
@@ -132,13 +132,13 @@ async function shrinkAndCheck(mutant: AnyAlgorithm, real: string, property: RegE
   expect(scenario.algorithm).toBe(real);
   expect(scenario.summary).toContain(`seed ${run.seed}`);
   expect(scenario.summary).toContain(result.property);
-  expect(broken(scenario, mutant)).toContain(result.property);
+  expect(await broken(scenario, mutant)).toContain(result.property);
   expect(size(result.after)).toBeLessThan(size(result.before));
   expect(result.after.nodes).toBeLessThanOrEqual(result.before.nodes);
   expect(result.after.simulatedMs).toBeLessThanOrEqual(result.before.simulatedMs);
   expect(result.candidates).toBeLessThanOrEqual(150);
   // The real algorithm runs the same steps without that violation (a step it cannot run counts as not showing it).
-  expect(broken(scenario) ?? []).not.toContain(result.property);
+  expect((await broken(scenario)) ?? []).not.toContain(result.property);
   return { result, scenario };
 }
 
@@ -147,7 +147,7 @@ describe('shrinking planted bugs', () => {
     const { result, scenario } = await shrinkAndCheck((catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm, 'raft', /^leader_completeness$/);
     if (result.minimal) {
       // 1-minimal in faults: without any one of them (and what undoes it) the violation is gone.
-      for (const unit of faultUnits(scenario)) expect(broken(without(scenario, unit), (catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm) ?? []).not.toContain(result.property);
+      for (const unit of faultUnits(scenario)) expect((await broken(without(scenario, unit), (catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm)) ?? []).not.toContain(result.property);
     }
   }, 60_000);
 
@@ -159,7 +159,7 @@ describe('shrinking planted bugs', () => {
     const mutant = multiPaxosMutants['ignores-promised-values'] as AnyAlgorithm;
     const { result, scenario } = await shrinkAndCheck(mutant, 'multipaxos', /^one_value_per_slot$/);
     expect(result.minimal).toBe(true);
-    for (const unit of faultUnits(scenario)) expect(broken(without(scenario, unit), mutant) ?? []).not.toContain(result.property);
+    for (const unit of faultUnits(scenario)) expect((await broken(without(scenario, unit), mutant)) ?? []).not.toContain(result.property);
   }, 60_000);
 
   it('an OR-set that removes adds it never saw', async () => {
@@ -198,7 +198,7 @@ describe('fuzz --shrink', () => {
     const scenario = parseScenario(readFileSync(file, 'utf8'), file);
     expect(scenario.algorithm).toBe('multipaxos');
     expect(scenario.summary).toContain(`consensus-playground fuzz --algo multipaxos --seed ${first.seed} --runs 1`);
-    expect(broken(scenario, mutant)).toContain(scenarioProperty(first));
+    expect(await broken(scenario, mutant)).toContain(scenarioProperty(first));
     // `scenario run` runs the real algorithm, which keeps what the mutant broke.
     const run = await cli('scenario', 'run', file);
     expect(run.code, run.out.join('\n')).toBe(0);

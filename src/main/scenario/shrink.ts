@@ -142,9 +142,9 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
   let candidates = 0;
   let phase: ShrinkProgress['phase'] = 'reproduce';
   let best = captured.case;
-  const evaluate = (candidate: Case): Outcome => {
+  const evaluate = async (candidate: Case): Promise<Outcome> => {
     candidates++;
-    const outcome = runCase(writer, candidate, algorithm, file);
+    const outcome = await runCase(writer, candidate, algorithm, file);
     shrink.onProgress?.({ phase, candidates, budget, size: sizeOf(outcome.same ? candidate : best) });
     return outcome;
   };
@@ -152,19 +152,19 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
   // A step that cannot run (a command for a leader when none leads) stops a scenario: its faults
   // are left out and the run tried again, a few times.
   const dropped = [...captured.dropped];
-  let outcome = evaluate(best);
+  let outcome = await evaluate(best);
   for (let repairs = 0; !outcome.same && outcome.error !== null && repairs < 5 && candidates < budget; repairs++) {
     const stuck = outcome.error;
     dropped.push(`a step that could not run at ${(stuck.atUs / 1000).toFixed(1)} ms (${stuck.message})`);
     best = { ...best, units: best.units.filter((_, i) => !stuck.units.includes(i)), ops: best.ops.filter((_, i) => !stuck.ops.includes(i)) };
-    outcome = evaluate(best);
+    outcome = await evaluate(best);
   }
   // The scenario's run is not the fuzz's to the microsecond (its clients wait longer and never
   // retry, its requests arrive a little apart from where they did): where the interleaving the
   // failure needs is lost, the simulator's other seeds give it other chances.
   for (let next = 1; !outcome.same && next <= REPRODUCE_SEEDS && candidates < budget; next++) {
     best = { ...best, seed: (seed + next) >>> 0 };
-    outcome = evaluate(best);
+    outcome = await evaluate(best);
   }
   if (!outcome.same) best = { ...best, seed };
   const before = sizeOf(captured.case);
@@ -172,9 +172,9 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
     return { seed, property, reproduced: false, foundInstead: outcome.found, text: null, before, after: before, candidates, wallMs: performance.now() - started, dropped, minimal: false };
   }
 
-  const tryCase = (candidate: Case): boolean => {
+  const tryCase = async (candidate: Case): Promise<boolean> => {
     if (candidates >= budget) return false;
-    if (!evaluate(candidate).same) return false;
+    if (!(await evaluate(candidate)).same) return false;
     best = candidate;
     return true;
   };
@@ -194,10 +194,10 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
     complete &&= ops.complete;
     phase = 'nodes';
     for (let k = best.nodes; k >= 1 && best.nodes > 1; k--) {
-      if (k <= best.nodes) tryCase(withoutNode(best, k));
+      if (k <= best.nodes) await tryCase(withoutNode(best, k));
     }
     phase = 'time';
-    shortenTime(best, tryCase);
+    await shortenTime(best, tryCase);
     if (JSON.stringify(sizeOf(best)) === sizeBefore) {
       minimal = complete && candidates < budget;
       break;
@@ -399,12 +399,12 @@ function withoutNode(c: Case, k: number): Case {
 }
 
 /** Less simulated time: the end brought closer to the last event, then long gaps between events halved. */
-function shortenTime(c: Case, tryCase: (candidate: Case) => boolean): void {
+async function shortenTime(c: Case, tryCase: (candidate: Case) => Promise<boolean>): Promise<void> {
   let best = c;
   const lastEvent = (x: Case): number => Math.max(0, ...x.units.flatMap((u) => u.events.map((e) => e.atUs)), ...x.ops.map((o) => o.atUs));
   for (let tail = (best.endUs - lastEvent(best)) / 2; tail >= 50_000; tail /= 2) {
     const candidate = { ...best, endUs: Math.round(lastEvent(best) + tail) };
-    if (!tryCase(candidate)) break;
+    if (!(await tryCase(candidate))) break;
     best = candidate;
   }
   const times = [...new Set([0, ...best.units.flatMap((u) => u.events.map((e) => e.atUs)), ...best.ops.map((o) => o.atUs)])].sort((a, b) => a - b);
@@ -419,7 +419,7 @@ function shortenTime(c: Case, tryCase: (candidate: Case) => boolean): void {
       units: best.units.map((u) => ({ events: u.events.map((e) => ({ ...e, atUs: shift(e.atUs) })) })),
       ops: best.ops.map((o) => ({ ...o, atUs: shift(o.atUs) })),
     };
-    if (tryCase(candidate)) best = candidate;
+    if (await tryCase(candidate)) best = candidate;
   }
 }
 
@@ -445,12 +445,12 @@ interface Outcome {
   error: (StepSource & { message: string }) | null;
 }
 
-function runCase(writer: Writer, c: Case, algorithm: AnyAlgorithm, file: string): Outcome {
+async function runCase(writer: Writer, c: Case, algorithm: AnyAlgorithm, file: string): Promise<Outcome> {
   const { text, sources } = writeCase(writer, c, null);
   const scenario = parseScenario(text, file);
   let result;
   try {
-    result = runScenario(scenario, undefined, { algorithm });
+    result = await runScenario(scenario, { algorithm: algorithm as Algorithm<unknown> });
   } catch (error) {
     if (error instanceof ScenarioSetupError) return { same: false, found: [], error: null };
     throw error;
