@@ -56,11 +56,11 @@ export interface ShrinkResult {
   seed: number;
   /** The failure kept: a safety monitor's property, or the consistency model the history broke. */
   property: string;
-  /** The run written as a scenario failed the same way; when false there is no text. */
+  /** The run written as a scenario failed the same way (when false, `text` is the run as first written, which did not). */
   reproduced: boolean;
   /** What the written-out run broke instead, when it did not reproduce. */
   foundInstead: string[];
-  text: string | null;
+  text: string;
   before: ShrinkSize;
   after: ShrinkSize;
   /** Scenario runs, the first included. */
@@ -108,6 +108,8 @@ interface Case {
 }
 
 const DEFAULT_BUDGET = 300;
+/** A scenario file's most steps (file.ts), the last one the checks. */
+const MAX_STEPS = 1000;
 /** How many seeds after the fuzz run's a scenario that does not fail at once is tried with. */
 const REPRODUCE_SEEDS = 20;
 /** After the last event the run still had, how long the scenario goes on before its checks. */
@@ -132,6 +134,7 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
   const counters = captured.run.dataType === 'counter';
   const writer: Writer = {
     algorithmName: shrink.scenarioAlgorithm ?? algorithm.name,
+    fuzzedName: algorithm.name,
     run: captured.run,
     property,
     counters,
@@ -169,7 +172,8 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
   if (!outcome.same) best = { ...best, seed };
   const before = sizeOf(captured.case);
   if (!outcome.same) {
-    return { seed, property, reproduced: false, foundInstead: outcome.found, text: null, before, after: before, candidates, wallMs: performance.now() - started, dropped, minimal: false };
+    const text = writeCase(writer, captured.case, { before, dropped }).text;
+    return { seed, property, reproduced: false, foundInstead: outcome.found, text, before, after: before, candidates, wallMs: performance.now() - started, dropped, minimal: false };
   }
 
   const tryCase = async (candidate: Case): Promise<boolean> => {
@@ -179,7 +183,7 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
     return true;
   };
   let minimal = false;
-  for (let round = 0; round < 4 && candidates < budget; round++) {
+  for (let round = 0; round < 8 && candidates < budget; round++) {
     const sizeBefore = JSON.stringify(sizeOf(best));
     let complete = true;
     phase = 'faults';
@@ -233,14 +237,25 @@ function capture(options: FuzzOptions, seed: number): { run: FuzzRunResult; case
   const faults: TimedFault[] = [];
   const invokes: Array<{ atUs: number; event: HistoryEvent }> = [];
   let lastUs = 0;
-  let held = 0;
-  let late = 0;
+  const held: HeldMessage[] = [];
+  // A held message that is to arrive later is rescheduled before the network drops the original.
+  let lateCopy: { key: string; ms: number } | null = null;
+  let replayed = 0;
   const trace = (event: TraceEvent): void => {
     lastUs = Math.max(lastUs, event.timeUs);
     if (event.kind === 'fault') faults.push({ atUs: event.timeUs, fault: event.fault });
     else if (event.kind === 'history' && event.event.type === 'invoke' && event.event.final !== true) invokes.push({ atUs: event.timeUs, event: event.event });
-    else if (event.kind === 'drop' && event.reason === 'held by a fault') held++;
-    else if (event.kind === 'duplicate' && event.reason?.startsWith('replayed') === true) late++;
+    else if (event.kind === 'duplicate' && event.reason?.startsWith('replayed in ') === true) {
+      if (lateCopy !== null) replayed++;
+      lateCopy = { key: `${event.timeUs} ${event.src}>${event.dest} ${event.type}`, ms: Number.parseFloat(event.reason.slice('replayed in '.length)) };
+    } else if (event.kind === 'send' && lateCopy !== null && lateCopy.key !== `${event.timeUs} ${event.src}>${event.dest} ${event.type}`) {
+      replayed++;
+      lateCopy = null;
+    } else if (event.kind === 'drop' && event.reason === 'held by a fault') {
+      const key = `${event.timeUs} ${event.src}>${event.dest} ${event.type}`;
+      held.push({ link: `${event.src}>${event.dest}`, atUs: event.timeUs, lateMs: lateCopy?.key === key ? lateCopy.ms : null });
+      lateCopy = null;
+    }
   };
   const run = fuzzOne({ ...options, algorithm: watched, runs: 1, trace }, seed);
 
@@ -259,8 +274,14 @@ function capture(options: FuzzOptions, seed: number): { run: FuzzRunResult; case
     kept.push({ atUs: f.atUs, fault });
   }
   for (const [what, n] of notes) dropped.push(`${what}: ${n}`);
-  if (held > 0) dropped.push(`messages held on one link by an aimed fault: ${held}`);
-  if (late > 0) dropped.push(`messages delivered late (held, or old ones replayed): ${late}`);
+  for (const h of heldLinks(held)) {
+    if (inCluster(h.from) === null || inCluster(h.to) === null) continue;
+    kept.push({ atUs: h.fromUs, fault: { kind: 'link', from: h.from, to: h.to, rule: h.lateMs === null ? { drop: 1 } : { delayMs: h.lateMs, jitterMs: 0, reorder: 0 } } });
+    kept.push({ atUs: h.untilUs, fault: { kind: 'link', from: h.from, to: h.to, rule: null } });
+  }
+  kept.sort((a, b) => a.atUs - b.atUs);
+  if (lateCopy !== null) replayed++;
+  if (replayed > 0) dropped.push(`old messages delivered again (replay): ${replayed}`);
   if (run.tornWrites > 0) dropped.push(`writes lost by a crash after their messages left (torn): ${run.tornWrites} (the crashes are kept)`);
   if (run.requestDuplicates > 0) dropped.push(`client requests the network delivered twice: ${run.requestDuplicates}`);
   if (run.sameSeqRetries > 0) dropped.push(`client retries under the same sequence number: ${run.sameSeqRetries}`);
@@ -276,6 +297,46 @@ function capture(options: FuzzOptions, seed: number): { run: FuzzRunResult; case
 }
 
 const nodeNumber = (id: NodeId): number => Number(id.slice(1));
+
+/** A message an aimed fault took off the network: lost, or delivered `lateMs` after it was sent. */
+interface HeldMessage {
+  link: string;
+  atUs: number;
+  lateMs: number | null;
+}
+
+/** Messages held on a link this close together were held by one fault. */
+const HOLD_GAP_US = 100_000;
+/** A hold's link rule starts this much before the first message it took and ends this much after the last: the scenario's run is not the fuzz's to the microsecond. */
+const HOLD_MARGIN_US = 2000;
+
+/**
+ * The aimed faults' holds, seen from the messages they took, as link rules a scenario can set: on
+ * each link, around a run of messages held, a link that drops everything, or, where some of them
+ * were delivered late, one that delays everything as much as those were on average.
+ */
+function heldLinks(held: readonly HeldMessage[]): Array<{ from: NodeId; to: NodeId; fromUs: number; untilUs: number; lateMs: number | null }> {
+  const byLink = new Map<string, HeldMessage[]>();
+  for (const h of held) byLink.set(h.link, [...(byLink.get(h.link) ?? []), h]);
+  const holds: Array<{ from: NodeId; to: NodeId; fromUs: number; untilUs: number; lateMs: number | null }> = [];
+  for (const [link, messages] of byLink) {
+    const [from, to] = link.split('>') as [NodeId, NodeId];
+    let run: HeldMessage[] = [];
+    const endRun = (): void => {
+      if (run.length === 0) return;
+      const late = run.flatMap((m) => (m.lateMs === null ? [] : [m.lateMs]));
+      const fromUs = Math.max(0, (run[0] as HeldMessage).atUs - HOLD_MARGIN_US, (holds.at(-1)?.from === from && holds.at(-1)?.to === to ? (holds.at(-1)?.untilUs ?? 0) + 1 : 0));
+      holds.push({ from, to, fromUs, untilUs: (run.at(-1) as HeldMessage).atUs + HOLD_MARGIN_US, lateMs: late.length === 0 ? null : Number((late.reduce((a, b) => a + b, 0) / late.length).toFixed(1)) });
+      run = [];
+    };
+    for (const m of messages) {
+      if (run.length > 0 && m.atUs - (run.at(-1) as HeldMessage).atUs > HOLD_GAP_US) endRun();
+      run.push(m);
+    }
+    endRun();
+  }
+  return holds;
+}
 
 /** Each fault with the later one that undoes it, if any (a crash and the node's next restart). */
 function pairUndos(faults: readonly TimedFault[]): FaultUnit[] {
@@ -407,24 +468,34 @@ async function shortenTime(c: Case, tryCase: (candidate: Case) => Promise<boolea
     if (!(await tryCase(candidate))) break;
     best = candidate;
   }
-  const times = [...new Set([0, ...best.units.flatMap((u) => u.events.map((e) => e.atUs)), ...best.ops.map((o) => o.atUs)])].sort((a, b) => a - b);
-  const gaps = times.slice(1).map((t, i) => ({ from: t, length: t - (times[i] as number) })).filter((g) => g.length >= 200_000).sort((a, b) => b.length - a.length);
-  for (const gap of gaps.slice(0, 8)) {
-    const by = Math.round(gap.length / 2);
-    const shift = (atUs: number): number => (atUs >= gap.from ? atUs - by : atUs);
-    const candidate: Case = {
-      seed: best.seed,
-      nodes: best.nodes,
-      endUs: best.endUs - by,
-      units: best.units.map((u) => ({ events: u.events.map((e) => ({ ...e, atUs: shift(e.atUs) })) })),
-      ops: best.ops.map((o) => ({ ...o, atUs: shift(o.atUs) })),
-    };
-    if (await tryCase(candidate)) best = candidate;
+  // Each long gap halved, again and again while that still fails: a few passes, longest gaps first.
+  for (let pass = 0; pass < 4; pass++) {
+    let shortened = false;
+    const times = [...new Set([0, ...best.units.flatMap((u) => u.events.map((e) => e.atUs)), ...best.ops.map((o) => o.atUs)])].sort((a, b) => a - b);
+    const gaps = times.slice(1).map((t, i) => ({ from: t, length: t - (times[i] as number) })).filter((g) => g.length >= 200_000).sort((a, b) => b.length - a.length);
+    for (const gap of gaps.slice(0, 8)) {
+      const by = Math.round(gap.length / 2);
+      const shift = (atUs: number): number => (atUs >= gap.from ? atUs - by : atUs);
+      const candidate: Case = {
+        seed: best.seed,
+        nodes: best.nodes,
+        endUs: best.endUs - by,
+        units: best.units.map((u) => ({ events: u.events.map((e) => ({ ...e, atUs: shift(e.atUs) })) })),
+        ops: best.ops.map((o) => ({ ...o, atUs: shift(o.atUs) })),
+      };
+      if (await tryCase(candidate)) {
+        best = candidate;
+        shortened = true;
+      }
+    }
+    if (!shortened) break;
   }
 }
 
 interface Writer {
   algorithmName: string;
+  /** The algorithm the fuzz ran (a planted mutant's own name, where the file names its real one). */
+  fuzzedName: string;
   run: FuzzRunResult;
   property: string;
   counters: boolean;
@@ -479,18 +550,37 @@ function writeCase(writer: Writer, c: Case, story: { before: ShrinkSize; dropped
     entries.push({ atUs: Math.max(0, op.atUs - 1000), action: { [name]: { ...body, ...(op.to === null ? {} : { to: op.to }), background: true } }, unit: null, op: i });
   });
   entries.sort((a, b) => a.atUs - b.atUs);
+  // One step per moment; where a file could not hold that many, several moments in one step, with
+  // waits between them that keep every action at its time.
+  const moments: Array<typeof entries> = [];
+  for (const entry of entries) {
+    const last = moments.at(-1);
+    if (last !== undefined && (last[0] as (typeof entries)[number]).atUs === entry.atUs) last.push(entry);
+    else moments.push([entry]);
+  }
+  const perStep = Math.ceil(moments.length / (MAX_STEPS - 1));
   const steps: Array<Record<string, unknown>> = [];
   const sources: StepSource[] = [];
-  for (const entry of entries) {
-    const last = sources.at(-1);
-    if (last === undefined || last.atUs !== entry.atUs) {
-      steps.push({ at: msText(entry.atUs), do: [] });
-      sources.push({ atUs: entry.atUs, units: [], ops: [] });
+  for (let m = 0; m < moments.length; m += perStep) {
+    const startUs = (moments[m] as typeof entries)[0]?.atUs as number;
+    const actions: unknown[] = [];
+    const source: StepSource = { atUs: startUs, units: [], ops: [] };
+    let nowUs = startUs;
+    for (const moment of moments.slice(m, m + perStep)) {
+      const atUs = (moment[0] as (typeof entries)[number]).atUs;
+      if (atUs > nowUs) actions.push({ wait: msText(atUs - nowUs) });
+      nowUs = Math.max(nowUs, atUs);
+      for (const entry of moment) {
+        actions.push(entry.action);
+        if (entry.unit !== null) source.units.push(entry.unit);
+        if (entry.op !== null) {
+          source.ops.push(entry.op);
+          nowUs += 1000;
+        }
+      }
     }
-    (steps.at(-1)?.do as unknown[]).push(entry.action);
-    const source = sources.at(-1) as StepSource;
-    if (entry.unit !== null) source.units.push(entry.unit);
-    if (entry.op !== null) source.ops.push(entry.op);
+    steps.push({ at: msText(startUs), do: actions });
+    sources.push(source);
   }
   const run = writer.run;
   const violation = run.violation as NonNullable<FuzzRunResult['violation']>;
@@ -504,7 +594,8 @@ function writeCase(writer: Writer, c: Case, story: { before: ShrinkSize; dropped
     story === null
       ? undefined
       : [
-          `Fuzz seed ${run.seed} of ${writer.algorithmName}${writer.origin === null ? '' : ` (${writer.origin})`} broke ${writer.property}: ${violation.message.split('\n')[0]}.`,
+          `Fuzz seed ${run.seed} of ${writer.fuzzedName}${writer.origin === null ? '' : ` (${writer.origin})`} broke ${writer.property}: ${violation.message.split('\n')[0]}.${writer.fuzzedName === writer.algorithmName ? '' : ` This file runs ${writer.algorithmName}, which should keep it.`}`,
+          ...(c.seed === run.seed ? [] : [`The simulator's seed here is ${c.seed}: with the fuzz run's own, the run as a scenario did not break ${writer.property}.`]),
           `Shrunk from ${sizeText(story.before)} to ${sizeText(sizeOf(c))}; operations are sent in the background, each by a client of its own, to the node the fuzz's client sent it to (none: whoever leads).`,
           ...(story.dropped.length === 0 ? [] : [`What a scenario file cannot say was left out: ${story.dropped.join('; ')}.`]),
         ].join('\n\n');
