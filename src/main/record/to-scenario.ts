@@ -4,10 +4,9 @@
 // another in a scenario: a recording's concurrent clients become a sequence in their start order.
 
 import type Database from 'better-sqlite3';
-import { stringify } from 'yaml';
 import type { Fault } from '../../shared/fault.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
-import { faultAction, opAction } from '../runtime/scenario-actions.ts';
+import { faultAction, opAction, scenarioText } from '../runtime/scenario-actions.ts';
 import { openSessionFile } from './session-file.ts';
 
 /** Scenario files hold at most this many client operations; a longer recording is cut, and says so. */
@@ -63,5 +62,5 @@ function convert(db: Database.Database, algorithm: string, nodes: number, seed: 
     cluster: { algorithm, nodes, seed, options },
     steps,
   };
-  return stringify(scenario, { lineWidth: 100 });
+  return scenarioText(scenario);
 }

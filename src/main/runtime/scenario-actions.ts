@@ -2,6 +2,7 @@
 // them back): one writer for every producer of scenario files (a recorded session, a shrunk fuzz
 // run), so that what they write always parses.
 
+import { Document, isMap, isSeq } from 'yaml';
 import type { Fault } from '../../shared/fault.ts';
 import type { HistoryEvent, KvScalar } from '../../shared/history.ts';
 import type { NodeAction } from '../../shared/algorithm.ts';
@@ -67,3 +68,27 @@ export function opAction(invoke: HistoryEvent, counters: boolean): unknown {
       return { remove: { key, element: value } };
   }
 }
+
+/**
+ * A scenario (the shape file.ts reads) as YAML text: each action and expectation on one line where
+ * it fits (`- crash: n1`, `- link: { from: n2, to: n1, drop: 1 }`), as people write them.
+ */
+export function scenarioText(scenario: { steps: ReadonlyArray<Record<string, unknown>> } & Record<string, unknown>): string {
+  const doc = new Document(scenario);
+  const steps = doc.get('steps');
+  if (isSeq(steps)) {
+    for (const step of steps.items) {
+      if (!isMap(step)) continue;
+      for (const list of ['do', 'expect']) {
+        const items = step.get(list);
+        if (!isSeq(items)) continue;
+        for (const item of items.items) {
+          if (!isMap(item)) continue;
+          for (const pair of item.items) if (isMap(pair.value) || isSeq(pair.value)) pair.value.flow = true;
+        }
+      }
+    }
+  }
+  return doc.toString({ lineWidth: 100 });
+}
+

@@ -7,18 +7,20 @@
 // not merely any; every candidate is the text a file would hold, parsed and run as `scenario run`
 // would run it, so what is written is what was tested.
 //
-// What a scenario file cannot say is dropped, and the result says so: the fuzz's aimed faults that
-// act on single messages (a message held on one link, an old one delivered again, a crash that
-// loses a write whose messages left), the servers it added, the operator commands it sent to a
-// leader about another node, the network's copies of client requests and the clients' retries.
-// The crashes those faults caused stay, at the microsecond they happened.
+// The scenario's run is not the fuzz's to the microsecond: its clients wait longer and never
+// retry, and their requests arrive a little apart from where they did. The aimed faults that act
+// on single messages become link rules around the messages they took (a link that drops
+// everything for as long as they were held, or delays everything as much as the ones delivered
+// late were); the crashes they caused stay, at the microsecond they happened. What a scenario file
+// cannot say is left out, and the result says so: old messages delivered again (replay), the
+// write a torn crash loses, the servers the fuzz added, the operator commands it sent to a leader
+// about another node, the network's copies of client requests and the clients' retries.
 
-import { stringify } from 'yaml';
 import type { Algorithm, ConsensusNode, Input } from '../../nodes/types.ts';
 import type { Fault } from '../../shared/fault.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { NodeId } from '../../shared/protocol.ts';
-import { faultAction, opAction } from '../runtime/scenario-actions.ts';
+import { faultAction, opAction, scenarioText } from '../runtime/scenario-actions.ts';
 import { fuzzOne, type FuzzOptions, type FuzzRunResult } from '../sim/fuzz.ts';
 import type { TraceEvent } from '../sim/simulation.ts';
 import { ddmin } from './ddmin.ts';
@@ -587,7 +589,7 @@ function writeCase(writer: Writer, c: Case, story: { before: ShrinkSize; dropped
   const expect: unknown[] = [{ monitor: 'holds' }, ...(run.promised === null ? [] : [{ model: run.promised, holds: true }])];
   steps.push({
     at: msText(Math.max(c.endUs, (entries.at(-1)?.atUs ?? 0) + 1000)),
-    narrate: `The fuzz found ${writer.property} in seed ${run.seed}: ${violation.message.split('\n')[0]}. Here the safety monitors must hold${run.promised === null ? '' : ` and the history must be ${run.promised}`}.`,
+    narrate: `Fuzz seed ${run.seed} broke ${writer.property} (${violation.message.split('\n')[0]}). Here the safety monitors must hold${run.promised === null ? '' : ` and the history must be ${run.promised}`}.`,
     expect,
   });
   const summary =
@@ -605,5 +607,5 @@ function writeCase(writer: Writer, c: Case, story: { before: ShrinkSize; dropped
     cluster: { algorithm: writer.algorithmName, nodes: c.nodes, seed: c.seed, options: run.algorithmOptions },
     steps,
   };
-  return { text: stringify(scenario, { lineWidth: 100 }), sources };
+  return { text: scenarioText(scenario), sources };
 }
