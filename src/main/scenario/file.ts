@@ -40,7 +40,10 @@ export type ScenarioFault =
   /** One direction of one link gets a rule of its own (null: as every link). */
   | { kind: 'link'; from: NodeRef; to: NodeRef; rule: Record<string, number> | null }
   | { kind: 'clock-skew'; node: NodeRef; offsetMs: number; drift: number }
-  | { kind: 'command'; node: NodeRef; action: string };
+  /** A new, empty node joins under this name (the next one): an algorithm with membership changes adds it with a command. */
+  | { kind: 'add-node'; node: NodeRef }
+  /** The algorithm's node action; `peer`: the other node it is about (a server to add or remove). */
+  | { kind: 'command'; node: NodeRef; action: string; peer: NodeRef | null };
 
 export type Action =
   | { kind: 'fault'; fault: ScenarioFault }
@@ -119,7 +122,8 @@ const faultActions = {
   network: z.union([z.literal('default'), linkRule]),
   link: z.strictObject({ from: nodeRef, to: nodeRef, drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional(), default: z.literal(true).optional() }),
   skew: z.strictObject({ node: nodeRef, offsetMs: z.number().min(-3_600_000).max(3_600_000), drift: z.number().min(-0.9).max(9).default(0) }),
-  command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100) }),
+  command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100), peer: nodeRef.optional() }),
+  'add-node': z.string().regex(/^n\d+$/, 'the new node\'s name: n4, n5, ...'),
 };
 
 const opActions = {
@@ -313,9 +317,11 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
       return { kind: 'fault', fault: { kind: 'clock-skew', node: s.node, offsetMs: s.offsetMs, drift: s.drift } };
     }
     case 'command': {
-      const c = v as { node: string; action: string };
-      return { kind: 'fault', fault: { kind: 'command', node: c.node, action: c.action } };
+      const c = v as { node: string; action: string; peer?: string };
+      return { kind: 'fault', fault: { kind: 'command', node: c.node, action: c.action, peer: c.peer ?? null } };
     }
+    case 'add-node':
+      return { kind: 'fault', fault: { kind: 'add-node', node: v } };
     case 'workload':
       return v === 'start' || v === 'stop' ? { kind: 'workload', running: v === 'start' } : { kind: 'workload', running: true, rate: (v as { rate: number }).rate };
     case 'wait':

@@ -51,8 +51,14 @@ const OPERATION_LIMIT_MS = 10_000;
 /** Before the final reads that count lost writes: faults healed and a quiet period. */
 const QUIET_MS = 2000;
 
-export function runScenario(scenario: Scenario, onStep: (result: StepResult) => void = () => undefined): ScenarioResult {
-  const algorithm = getAlgorithm(scenario.algorithm);
+export interface RunOptions {
+  /** Runs this algorithm instead of the registry's (a mutant, to see a lesson's checks fail); its name must start with the file's. */
+  algorithm?: Algorithm<unknown>;
+}
+
+export function runScenario(scenario: Scenario, onStep: (result: StepResult) => void = () => undefined, run: RunOptions = {}): ScenarioResult {
+  if (run.algorithm !== undefined && !run.algorithm.name.startsWith(scenario.algorithm)) throw new ScenarioSetupError(`${scenario.file}: ${run.algorithm.name} does not stand in for ${scenario.algorithm}`);
+  const algorithm = run.algorithm ?? getAlgorithm(scenario.algorithm);
   if (algorithm === undefined) throw new ScenarioSetupError(`${scenario.file}: no algorithm ${JSON.stringify(scenario.algorithm)} (algorithms: ${algorithmNames().join(', ')})`);
   const options = checkedOptions(scenario, algorithm);
   const monitor = standardMonitor(algorithm);
@@ -67,12 +73,12 @@ export function runScenario(scenario: Scenario, onStep: (result: StepResult) => 
     observers: [monitor],
   });
   if (w !== null && !w.running) sim.setWorkloadRunning(false);
-  const run = new StepRunner(sim, algorithm, monitor);
+  const runner = new StepRunner(sim, algorithm, monitor);
   const steps: StepResult[] = [];
   let stopped = false;
   scenario.steps.forEach((step, index) => {
     if (stopped) return;
-    const result = run.step(step, index);
+    const result = runner.step(step, index);
     steps.push(result);
     onStep(result);
     // A step that could not run leaves the cluster somewhere the rest was not written for.
@@ -240,23 +246,33 @@ class StepRunner {
       case 'link':
         resolved = { kind: 'link', from: this.node(fault.from), to: this.node(fault.to), rule: fault.rule };
         break;
+      case 'add-node':
+        if (!this.algorithm.membership) throw new StepError(`${this.algorithm.title} has a fixed membership: no node can be added`);
+        resolved = { kind: 'add-node', node: fault.node };
+        break;
       case 'command': {
         const node = this.node(fault.node);
         const action = this.algorithm.actions.find((a) => a.id === fault.action);
         if (action === undefined) throw new StepError(`${this.algorithm.title} has no command ${JSON.stringify(fault.action)} (commands: ${this.algorithm.actions.map((a) => a.id).join(', ') || 'none'})`);
+        if (action.needsPeer !== undefined && fault.peer === null) throw new StepError(`${action.id} is about another node: name it with peer (command: { node, action: ${action.id}, peer: n4 })`);
+        if (action.needsPeer === undefined && fault.peer !== null) throw new StepError(`${action.id} takes no peer`);
         const receiver = action.sendTo === 'leader' ? this.node('leader') : node;
-        resolved = { kind: 'admin', node: receiver, command: action.command(node) };
+        // Without a peer the command is about the node itself (transfer leadership here).
+        resolved = { kind: 'admin', node: receiver, command: action.command(fault.peer === null ? node : this.node(fault.peer)) };
         break;
       }
     }
     if ((resolved.kind === 'crash' || resolved.kind === 'pause') && !sim.isUp(resolved.node)) throw new StepError(`${resolved.node} is down already`);
     if (resolved.kind === 'restart' && sim.isUp(resolved.node)) throw new StepError(`${resolved.node} is running: crash it first`);
+    const answered = sim.adminReplies.length;
     try {
       void applyFault(sim, resolved);
     } catch (error) {
       throw new StepError(`${describeFault(resolved)}: ${(error as Error).message}`);
     }
     this.events.push(describeFault(resolved));
+    // A command refused at once (not the leader, a change in progress) is said, not left silent.
+    for (const { node, reply } of sim.adminReplies.slice(answered)) if (reply.kind === 'admin') this.events.push(`${node} ${reply.ok ? 'answered' : 'refused'}: ${reply.message}`);
   }
 
   /** Sends an operation, waits for it, and says how it ended (info: no end within the limit). */
