@@ -1,0 +1,49 @@
+// The library's lessons can fail: each one run with the protection it shows taken away (an option
+// off, or a mutant from test/mutants standing in for the algorithm) no longer passes, and the
+// checks that fail are the ones the lesson is about.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseScenario, type Scenario } from '../../src/main/scenario/file.ts';
+import { runScenario, type ScenarioResult } from '../../src/main/scenario/runner.ts';
+import type { Algorithm } from '../../src/nodes/types.ts';
+import { catalogue } from '../mutants/mutants.ts';
+
+const LIBRARY = join(import.meta.dirname, '../../src/main/scenario/library');
+
+function lesson(name: string, options: Record<string, unknown> = {}): Scenario {
+  const scenario = parseScenario(readFileSync(join(LIBRARY, name), 'utf8'), name);
+  return { ...scenario, options: { ...scenario.options, ...options } };
+}
+
+/** What failed, one line each: a step that could not run, or a check that did not hold. */
+function failures(result: ScenarioResult): string[] {
+  return result.steps.flatMap((s) => [...(s.error === null ? [] : [`step ${s.index + 1}: ${s.error}`]), ...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index + 1}: ${c.text}`)]);
+}
+
+function mutant(name: string): Algorithm<unknown> {
+  return catalogue[name]?.algorithm as unknown as Algorithm<unknown>;
+}
+
+describe('15: a split vote', () => {
+  it('passes as written', () => {
+    expect(failures(runScenario(lesson('15-raft-split-vote.yaml')))).toEqual([]);
+  });
+
+  it('with PreVote the split costs no term: the checks of term 2 and of a later term fail', () => {
+    const failed = failures(runScenario(lesson('15-raft-split-vote.yaml', { preVote: true })));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 4: n2's term is 2: it is 1/));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 5: .*'s term is above 2: it is 2/));
+  });
+
+  it('a node that votes twice in a term elects two leaders', () => {
+    const failed = failures(runScenario(lesson('15-raft-split-vote.yaml'), undefined, { algorithm: mutant('double-vote') }));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 5: the safety monitors hold: .*both leaders of term 2/));
+  });
+
+  it('without randomized election timeouts the split repeats and nobody leads', () => {
+    const failed = failures(runScenario(lesson('15-raft-split-vote.yaml'), undefined, { algorithm: mutant('fixed-election-timeout') }));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 5: waited 3000 ms for a leader, in vain/));
+  });
+});
