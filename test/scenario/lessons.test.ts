@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseScenario, type Scenario } from '../../src/main/scenario/file.ts';
+import { parseScenario, type Action, type Expectation, type Scenario } from '../../src/main/scenario/file.ts';
 import { runScenario, type ScenarioResult } from '../../src/main/scenario/runner.ts';
 import type { Algorithm } from '../../src/nodes/types.ts';
 import { catalogue } from '../mutants/mutants.ts';
@@ -45,5 +45,21 @@ describe('15: a split vote', () => {
   it('without randomized election timeouts the split repeats and nobody leads', () => {
     const failed = failures(runScenario(lesson('15-raft-split-vote.yaml'), undefined, { algorithm: mutant('fixed-election-timeout') }));
     expect(failed).toContainEqual(expect.stringMatching(/^step 5: waited 3000 ms for a leader, in vain/));
+  });
+});
+
+describe('16: a membership change', () => {
+  it('passes as written', () => {
+    expect(failures(runScenario(lesson('16-raft-membership.yaml')))).toEqual([]);
+  });
+
+  it('without the removal, two servers of four are no majority: the last write is not acknowledged', () => {
+    const scenario = lesson('16-raft-membership.yaml');
+    const removal = (a: Action): boolean => a.kind === 'fault' && a.fault.kind === 'command' && a.fault.action === 'remove_server';
+    const removed = (e: Expectation): boolean => e.kind === 'status' && JSON.stringify(e.equals) === '["n2","n3","n4"]';
+    const steps = scenario.steps.map((step) => ({ ...step, actions: step.actions.filter((a) => !removal(a)), expect: step.expect.filter((e) => !removed(e)) }));
+    expect(steps.flatMap((s) => s.actions).length).toBe(scenario.steps.flatMap((s) => s.actions).length - 1);
+    const failed = failures(runScenario({ ...scenario, steps }));
+    expect(failed).toEqual([expect.stringMatching(/^step 6: a read of x returns 2: it ended info/)]);
   });
 });
