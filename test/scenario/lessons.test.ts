@@ -63,3 +63,15 @@ describe('16: a membership change', () => {
     expect(failed).toEqual([expect.stringMatching(/^step 6: a read of x returns 2: it ended info/)]);
   });
 });
+
+describe('17: Figure 8', () => {
+  it('passes as written', () => {
+    expect(failures(runScenario(lesson('17-raft-figure-8.yaml')))).toEqual([]);
+  });
+
+  it('a leader that commits an earlier term by counting replicas commits x = 1, which a later leader erases', () => {
+    const failed = failures(runScenario(lesson('17-raft-figure-8.yaml'), undefined, { algorithm: mutant('commits-earlier-term') }));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 8: n1's commit is 2: it is 3/));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 10: the safety monitors hold: /));
+  });
+});
