@@ -75,3 +75,24 @@ describe('17: Figure 8', () => {
     expect(failed).toContainEqual(expect.stringMatching(/^step 10: the safety monitors hold: /));
   });
 });
+
+describe('18 and 19: CheckQuorum and PreVote, on (04 and 05 show them off)', () => {
+  it('pass as written', () => {
+    expect(failures(runScenario(lesson('18-raft-check-quorum.yaml')))).toEqual([]);
+    expect(failures(runScenario(lesson('19-raft-prevote-on.yaml')))).toEqual([]);
+  });
+
+  it('without CheckQuorum the cut-off leader never steps down, and answers the stale read', () => {
+    const off = lesson('18-raft-check-quorum.yaml', { checkQuorum: false });
+    expect(failures(runScenario(off))).toEqual([expect.stringMatching(/^step 3: waited 1000 ms for n2's role to be "follower", in vain/)]);
+    // Without the step that waits for it to step down, the rest runs: the read is the stale one.
+    const onward = failures(runScenario({ ...off, steps: off.steps.filter((s) => s.when?.kind !== 'status') }));
+    expect(onward).toEqual([expect.stringMatching(/a read of x at n2 returns 2: it returned 1/), expect.stringMatching(/linearizable holds: the history is not linearizable/)]);
+  });
+
+  it('without PreVote the node that was away raises its term and deposes the leader', () => {
+    const failed = failures(runScenario(lesson('19-raft-prevote-on.yaml', { preVote: false })));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 2: n2's term is 1: it is \d\d/));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 3: n1's role is "leader": it is "follower"/));
+  });
+});
