@@ -9,6 +9,7 @@ import { parseScenario, type Action, type Expectation, type Scenario } from '../
 import { runScenario, type ScenarioResult } from '../../src/main/scenario/runner.ts';
 import type { Algorithm } from '../../src/nodes/types.ts';
 import { catalogue } from '../mutants/mutants.ts';
+import { multiPaxosMutants } from '../mutants/multipaxos-mutants.ts';
 
 const LIBRARY = join(import.meta.dirname, '../../src/main/scenario/library');
 
@@ -94,5 +95,17 @@ describe('18 and 19: CheckQuorum and PreVote, on (04 and 05 show them off)', () 
     const failed = failures(runScenario(lesson('19-raft-prevote-on.yaml', { preVote: false })));
     expect(failed).toContainEqual(expect.stringMatching(/^step 2: n2's term is 1: it is \d\d/));
     expect(failed).toContainEqual(expect.stringMatching(/^step 3: n1's role is "leader": it is "follower"/));
+  });
+});
+
+describe('20: a value recovered from the promises', () => {
+  it('passes as written', () => {
+    expect(failures(runScenario(lesson('20-multipaxos-recovered-value.yaml')))).toEqual([]);
+  });
+
+  it('a leader that ignores the values the promises report fills slot 1 with a no-op: the read misses x = 1', () => {
+    const algorithm = multiPaxosMutants['ignores-promised-values'] as unknown as Algorithm<unknown>;
+    const failed = failures(runScenario(lesson('20-multipaxos-recovered-value.yaml'), undefined, { algorithm }));
+    expect(failed).toEqual([expect.stringMatching(/^step 6: a read of x at n3 returns 1: it returned null/)]);
   });
 });
