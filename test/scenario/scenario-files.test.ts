@@ -31,9 +31,9 @@ const HEAD = 'title: t\ncluster:\n  algorithm: raft\n  nodes: 3\nsteps:\n';
 
 describe('the built-in scenario library', () => {
   for (const path of libraryFiles()) {
-    it(`passes: ${path.split('/').pop()}`, () => {
+    it(`passes: ${path.split('/').pop()}`, async () => {
       const scenario = parseScenario(readFileSync(path, 'utf8'), path);
-      const result = runScenario(scenario);
+      const result = await runScenario(scenario);
       const failures = result.steps.flatMap((s) => [...(s.error === null ? [] : [`step ${s.index + 1}: ${s.error}`]), ...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index + 1}: ${c.text}`)]);
       expect(failures).toEqual([]);
       expect(result.passed).toBe(true);
@@ -104,41 +104,41 @@ describe('running a scenario', () => {
     expect(r.out).toMatch(/^FAIL .*wrong\.yaml: 1 of 2 expectations held$/m);
   });
 
-  it('stops at a step whose condition never holds, and at a fault on a node that is not there', () => {
+  it('stops at a step whose condition never holds, and at a fault on a node that is not there', async () => {
     const never = parseScenario(HEAD + '  - do: { partition: [[n1], [n2], [n3]] }\n  - when: leader\n    within: 1s\n  - do: heal\n', 'never.yaml');
-    const result = runScenario(never);
+    const result = await runScenario(never);
     expect(result.passed).toBe(false);
     expect(result.steps).toHaveLength(2);
     expect(result.steps[1]?.error).toMatch(/waited 1000 ms for a leader, in vain/);
-    const missing = runScenario(parseScenario(HEAD + '  - do: { crash: n7 }\n', 'missing.yaml'));
+    const missing = await runScenario(parseScenario(HEAD + '  - do: { crash: n7 }\n', 'missing.yaml'));
     expect(missing.steps[0]?.error).toMatch(/there is no node n7 \(nodes: n1, n2, n3\)/);
   });
 
-  it('adds a node and makes it a voter with a command about it, and says what the leader answered', () => {
+  it('adds a node and makes it a voter with a command about it, and says what the leader answered', async () => {
     // A write first: a new leader changes membership only after it committed an entry of its term.
     const text = HEAD + '  - when: leader\n    do:\n      - write: { key: x, value: 1 }\n      - add-node: n4\n      - command: { node: leader, action: add_server, peer: n4 }\n  - when: { status: { node: n4, field: voters, equals: [n1, n2, n3, n4] } }\n    within: 2s\n';
-    const result = runScenario(parseScenario(text, 'grow.yaml'));
+    const result = await runScenario(parseScenario(text, 'grow.yaml'));
     expect(result.steps.map((s) => s.error)).toEqual([null, null]);
     expect(result.steps[0]?.events).toEqual(expect.arrayContaining(['add node n4', expect.stringMatching(/^admin n\d add_server$/)]));
-    const wrongName = runScenario(parseScenario(HEAD + '  - do: { add-node: n7 }\n', 'gap.yaml'));
+    const wrongName = await runScenario(parseScenario(HEAD + '  - do: { add-node: n7 }\n', 'gap.yaml'));
     expect(wrongName.steps[0]?.error).toMatch(/add node n7: the new node is n4, not n7/);
   });
 
-  it('refuses a command that needs a peer without one, a peer for one that takes none, and a node added to a fixed membership', () => {
-    const noPeer = runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: leader, action: remove_server } }\n', 'a.yaml'));
+  it('refuses a command that needs a peer without one, a peer for one that takes none, and a node added to a fixed membership', async () => {
+    const noPeer = await runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: leader, action: remove_server } }\n', 'a.yaml'));
     expect(noPeer.steps[0]?.error).toMatch(/remove_server is about another node: name it with peer/);
-    const extraPeer = runScenario(parseScenario(HEAD + '  - do: { command: { node: n1, action: campaign, peer: n2 } }\n', 'b.yaml'));
+    const extraPeer = await runScenario(parseScenario(HEAD + '  - do: { command: { node: n1, action: campaign, peer: n2 } }\n', 'b.yaml'));
     expect(extraPeer.steps[0]?.error).toMatch(/campaign takes no peer/);
-    const notLeader = runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: follower, action: remove_server, peer: n3 } }\n', 'c.yaml'));
+    const notLeader = await runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: follower, action: remove_server, peer: n3 } }\n', 'c.yaml'));
     expect(notLeader.steps[0]?.events.at(-1)).toMatch(/^n\d refused: /);
-    const fixed = runScenario(parseScenario('title: t\ncluster: { algorithm: multipaxos, nodes: 3 }\nsteps:\n  - do: { add-node: n4 }\n', 'd.yaml'));
+    const fixed = await runScenario(parseScenario('title: t\ncluster: { algorithm: multipaxos, nodes: 3 }\nsteps:\n  - do: { add-node: n4 }\n', 'd.yaml'));
     expect(fixed.steps[0]?.error).toMatch(/Multi-Paxos has a fixed membership: no node can be added/);
   });
 
-  it('is deterministic: the same file runs the same way', () => {
+  it('is deterministic: the same file runs the same way', async () => {
     const text = readFileSync(libraryFiles()[0] as string, 'utf8');
-    const a = runScenario(parseScenario(text, 'a'));
-    const b = runScenario(parseScenario(text, 'a'));
+    const a = await runScenario(parseScenario(text, 'a'));
+    const b = await runScenario(parseScenario(text, 'a'));
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 });
@@ -157,7 +157,7 @@ describe('a recorded session as a scenario file', () => {
     expect(actions.filter((a) => a.kind === 'op').length).toBeGreaterThan(20);
     const atTimes = scenario.steps.map((s) => s.atMs ?? 0);
     expect(atTimes).toEqual([...atTimes].sort((a, b) => a - b));
-    expect(runScenario(scenario).steps.at(-1)?.checks).toEqual([{ ok: true, text: expect.stringMatching(/monitors hold/) }]);
+    expect((await runScenario(scenario)).steps.at(-1)?.checks).toEqual([{ ok: true, text: expect.stringMatching(/monitors hold/) }]);
     expect(await cli('scenario', 'from-session', session, '--out', out)).toMatchObject({ code: 2, err: expect.stringMatching(/never overwrites/) });
     expect(await cli('scenario', 'from-session', out)).toMatchObject({ code: 2, err: expect.stringMatching(/not a session file/) });
   });

@@ -32,7 +32,7 @@ import type { ConsistencyName } from '../../shared/consistency.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { JournalEvent } from '../../shared/journal.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
-import { historyFunction, historyValue, TICK_MS } from '../../shared/protocol.ts';
+import { TICK_MS } from '../../shared/protocol.ts';
 import { resolveSettings, servedBy, SettingsError } from './cluster-settings.ts';
 import type { Algorithm } from '../../nodes/types.ts';
 import { IncrementalChecker, renderExplanation, type Explanation } from '../checker/index.ts';
@@ -50,7 +50,8 @@ import { WindowFeed } from './window-feed.ts';
 import { NodeFiles } from './node-files.ts';
 import { applyFault } from '../runtime/faults.ts';
 import { MetricsReducer } from '../runtime/metrics.ts';
-import { CausalContexts, givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { CausalContexts } from '../runtime/client.ts';
+import { newHandClient, sendByHand } from '../cluster/hand-client.ts';
 import { ALGORITHMS, SessionLibrary } from './session-library.ts';
 import { UserError } from './user-error.ts';
 import type { ThreadScripts } from './threads.ts';
@@ -100,7 +101,6 @@ export class PlaygroundService {
   /** Every client operation so far is a register's: the incremental linearizability search applies. */
   private registersOnly = true;
   private session = 0;
-  private readonly historyStart = process.hrtime.bigint();
   private readonly nodeFiles = new NodeFiles();
 
   private readonly threads: ThreadScripts;
@@ -587,36 +587,11 @@ export class PlaygroundService {
   /** One operation by hand, recorded in the history the checker reads like any client's. */
   async clientOperation(target: ClientTarget, op: KvOp, timeoutMs: number): Promise<ClientOutcome> {
     const cluster = this.live();
-    const ids = cluster.nodeIds;
-    let node: NodeId = target === 'leader' ? (cluster.leader() ?? (ids[0] as NodeId)) : this.node(target);
-    const client = ++this.manualProcess;
-    const started = performance.now();
-    const now = (): number => Number(process.hrtime.bigint() - this.historyStart);
-    const record = (event: HistoryEvent): void => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event });
-    record({ process: client, type: 'invoke', f: historyFunction(op), key: op.key, value: historyValue(op), time: now() });
-    // One request for every attempt (same client id and sequence number): applied at most once.
-    const context = this.handContexts.forRequest(op);
-    const request = context === undefined ? { clientId: client, seq: 1, op } : { clientId: client, seq: 1, op, context };
-    let outcome: ClientOutcome | null = null;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && outcome === null; attempt++) {
-      const remaining = timeoutMs - (performance.now() - started);
-      if (remaining <= 0) break;
-      const verdict = judgeReply(await cluster.request(node, request, remaining));
-      const ms = performance.now() - started;
-      if (verdict.kind === 'ok') {
-        this.handContexts.remember(op, verdict.context);
-        outcome = { type: 'ok', value: op.f === 'read' ? verdict.value : historyValue(op), node, error: null, ms };
-      }
-      else if (verdict.kind === 'fail') outcome = { type: 'fail', value: historyValue(op), node, error: verdict.message, ms };
-      else if (verdict.kind === 'uncertain') outcome = { type: 'info', value: historyValue(op), node, error: verdict.message, ms };
-      // Sent to the leader: follow where the node points. Sent to one node: its refusal is the answer.
-      else if (target === 'leader' && verdict.to !== null && verdict.to !== node) node = verdict.to;
-      else outcome = { type: givenUp(false), value: historyValue(op), node, error: verdict.message, ms };
-    }
-    outcome ??= { type: 'info', value: historyValue(op), node, error: `no answer within ${timeoutMs} ms: the operation may or may not take effect`, ms: performance.now() - started };
-    const value = outcome.type === 'ok' && op.f === 'read' ? outcome.value : op.f === 'read' ? null : historyValue(op);
-    record({ process: client, type: outcome.type, f: historyFunction(op), key: op.key, value, time: now() });
-    return outcome;
+    const node = target === 'leader' ? null : this.node(target);
+    // A client of its own each time, sharing the window's causal contexts: a write after a read of siblings merges them.
+    const client = newHandClient(++this.manualProcess, this.handContexts);
+    // Sent to the leader: follow where the node points. Sent to one node: its refusal is the answer.
+    return sendByHand(cluster, client, op, node, { timeoutMs, followRedirects: false, record: (event) => cluster.journal({ kind: 'client', time: cluster.elapsedMs(), event }) });
   }
 
   async setWorkload(settings: WorkloadSettings | null): Promise<WorkloadSettings | null> {

@@ -7,13 +7,17 @@ import { SessionFileError } from '../record/session-file.ts';
 import { join } from 'node:path';
 import { parseScenario, ScenarioFileError, type Scenario } from '../scenario/file.ts';
 import { runScenario, ScenarioSetupError, type StepResult } from '../scenario/runner.ts';
+import { startLiveScenarioCluster } from '../scenario/live-target.ts';
 import { parseArgs, stringOption, UsageError } from './args.ts';
 import type { CliIo, CommandMain } from './cli.ts';
 
-const HELP = `usage: consensus-playground scenario run FILE... | run --all | list | from-session SESSION [--out FILE]
+const HELP = `usage: consensus-playground scenario run [--live] FILE... | run --all | list | from-session SESSION [--out FILE]
 
   run FILE...   runs each scenario file on the simulator, step by step: what each step did, and
                 each expectation, held or not, with the file's line
+  run --live    on a cluster of worker threads with SQLite files instead (real time, as the
+                window runs; timing differs from run to run, so a scenario written for the
+                simulator's exact interleavings may not hold there)
   run --all     runs every scenario of the built-in library
   list          one line per built-in scenario: its file and its title
   from-session  a recorded session's faults and client operations as a scenario file, at the
@@ -49,7 +53,7 @@ function printStep(io: CliIo, step: StepResult): void {
 }
 
 export const scenarioCommand: CommandMain = async (argv, io) => {
-  const args = parseArgs(argv, { all: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseArgs(argv, { all: { type: 'boolean' }, live: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   const [sub, ...files] = args.positionals;
   if (args.options.has('help') || sub === undefined) {
     io.out(HELP);
@@ -93,10 +97,10 @@ export const scenarioCommand: CommandMain = async (argv, io) => {
   }
   let failed = 0;
   for (const scenario of scenarios) {
-    io.out(`== ${scenario.title} (${scenario.file})`);
+    io.out(`== ${scenario.title} (${scenario.file})${args.options.has('live') ? ', live' : ''}`);
     let result;
     try {
-      result = runScenario(scenario, (step) => printStep(io, step));
+      result = await runScenario(scenario, { onStep: (step) => printStep(io, step), ...(args.options.has('live') ? { cluster: startLiveScenarioCluster } : {}) });
     } catch (error) {
       if (error instanceof ScenarioSetupError) throw new UsageError(error.message);
       throw error;

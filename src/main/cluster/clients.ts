@@ -9,6 +9,7 @@ import type { OperationMix } from '../sim/workload.ts';
 import { WorkloadGenerator } from '../sim/workload.ts';
 import type { Cluster } from './cluster.ts';
 import { CausalContexts, givenUp, judgeReply, MAX_ATTEMPTS } from '../runtime/client.ts';
+import { historyNowNs } from './hand-client.ts';
 
 export interface ClientOptions {
   clients: number;
@@ -38,7 +39,6 @@ export class ClientPool {
   private readonly cluster: Cluster;
   private readonly options: ClientOptions;
   private readonly onEvent: ((event: HistoryEvent) => void) | undefined;
-  private readonly started = process.hrtime.bigint();
 
   private readonly served: readonly RequestFunction[];
 
@@ -59,7 +59,7 @@ export class ClientPool {
   }
 
   private nowNs(): number {
-    return Number(process.hrtime.bigint() - this.started);
+    return historyNowNs();
   }
 
   start(): void {

@@ -49,7 +49,7 @@ export type Action =
   | { kind: 'fault'; fault: ScenarioFault }
   /** A client operation, sent to `to` (null: whoever leads), waited for; `client`: the session it belongs to (null: a client of its own). */
   | { kind: 'op'; op: KvOp; to: NodeRef | null; client: number | null; background: boolean }
-  | { kind: 'workload'; running: boolean; rate?: number }
+  | { kind: 'workload'; running: boolean }
   | { kind: 'wait'; ms: number }
   /** A lesson waits here for the person (the CLI goes on). */
   | { kind: 'pause'; message: string };
@@ -71,6 +71,12 @@ export interface ScenarioStep {
   /** How long `when` may take before the step fails. */
   withinMs: number;
   actions: Action[];
+  /**
+   * Faults the lesson asks the person at the window to do ("kill the leader now"), after the
+   * actions: it waits until they did them (or asked it to). With no one at the window (the CLI,
+   * tests) the runner does them itself.
+   */
+  asks: ScenarioFault[];
   expect: Expectation[];
 }
 
@@ -138,7 +144,7 @@ const opActions = {
 };
 
 const otherActions = {
-  workload: z.union([z.enum(['start', 'stop']), z.strictObject({ rate: z.number().min(0.1).max(10_000) })]),
+  workload: z.enum(['start', 'stop']),
   wait: duration,
   'wait-for-user': z.string().max(2000),
 };
@@ -174,6 +180,7 @@ const stepSchema = z.strictObject({
   when: conditionSchema.optional(),
   within: duration.optional(),
   do: oneOrMany(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+  ask: oneOrMany(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
   expect: oneOrMany(expectationSchema).optional(),
 });
 
@@ -235,9 +242,15 @@ export function parseScenario(text: string, file: string): Scenario {
   const data = (parsed as { data: z.infer<typeof fileSchema> }).data;
   const steps: ScenarioStep[] = data.steps.map((step, i) => {
     const actions = (step.do ?? []).map((action, j) => parseAction(action, (message, inner = []) => fail(['steps', i, 'do', ...(Array.isArray(step.do) || isSeq(doc.getIn(['steps', i, 'do'], true)) ? [j] : []), ...inner], message)));
+    const asks = (step.ask ?? []).map((action, j) => {
+      const failAt = (message: string, inner: PropertyKey[] = []): never => fail(['steps', i, 'ask', ...(isSeq(doc.getIn(['steps', i, 'ask'], true)) ? [j] : []), ...inner], message);
+      const parsed = parseAction(action, failAt);
+      if (parsed.kind !== 'fault') return failAt(`a lesson asks the person for faults (kill, partition, heal, ...), not ${parsed.kind === 'op' ? 'client operations' : `"${Object.keys(typeof action === 'string' ? { [action]: 1 } : action)[0]}"`}: put those under "do"`);
+      return parsed.fault;
+    });
     const expect = (step.expect ?? []).map(toExpectation);
     if (step.when === undefined && step.within !== undefined) fail(['steps', i, 'within'], '"within" bounds a "when": this step has none');
-    if (actions.length === 0 && expect.length === 0 && step.narrate === undefined && step.when === undefined && step.at === undefined) fail(['steps', i], 'a step needs something to wait for, to do, to check or to say (at, when, do, expect or narrate)');
+    if (actions.length === 0 && asks.length === 0 && expect.length === 0 && step.narrate === undefined && step.when === undefined && step.at === undefined) fail(['steps', i], 'a step needs something to wait for, to do, to ask, to check or to say (at, when, do, ask, expect or narrate)');
     return {
       line: at(['steps', i])?.line ?? 0,
       narrate: step.narrate ?? null,
@@ -245,6 +258,7 @@ export function parseScenario(text: string, file: string): Scenario {
       when: step.when === undefined ? null : toCondition(step.when),
       withinMs: step.within ?? 10_000,
       actions,
+      asks,
       expect,
     };
   });
@@ -323,7 +337,7 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
     case 'add-node':
       return { kind: 'fault', fault: { kind: 'add-node', node: v } };
     case 'workload':
-      return v === 'start' || v === 'stop' ? { kind: 'workload', running: v === 'start' } : { kind: 'workload', running: true, rate: (v as { rate: number }).rate };
+      return { kind: 'workload', running: v === 'start' };
     case 'wait':
       return { kind: 'wait', ms: v };
     case 'wait-for-user':

@@ -1,7 +1,9 @@
-// Runs a scenario file on the simulator: step by step, each at its time or once its condition
-// holds, its faults done through applyFault (as the window and the CLI do them), its client
-// operations sent and waited for, then its expectations checked. What happened and what held are
-// reported per step, with the file's line, for the CLI and for lessons.
+// Runs a scenario file step by step, each at its time or once its condition holds, its faults
+// done through applyFault (as the window and the CLI do them), its client operations sent and
+// waited for, what it asks of the person at the window waited for, then its expectations checked.
+// On the simulator by default; on any ScenarioCluster (target.ts): the CLI's live cluster, the
+// window's. What happened and what held are reported per step, with the file's line, for the CLI
+// and for lessons.
 
 import { getAlgorithm, algorithmNames } from '../../nodes/index.ts';
 import type { Algorithm } from '../../nodes/types.ts';
@@ -13,9 +15,8 @@ import type { HistoryEvent, KvValue, OpValue } from '../../shared/history.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { formatRequest } from '../../nodes/describe.ts';
 import { inferDataType, judgePromise, measureHistory } from '../checker/measures.ts';
-import { applyFault } from '../runtime/faults.ts';
-import { Simulation, type SubmittedOutcome } from '../sim/simulation.ts';
 import type { Action, Condition, Expectation, NodeRef, Scenario, ScenarioFault, ScenarioStep } from './file.ts';
+import { SimScenarioCluster, type ClusterSetup, type ScenarioCluster, type SubmittedOutcome } from './target.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -35,6 +36,33 @@ export interface StepResult {
   error: string | null;
 }
 
+/**
+ * Someone at the window, following a lesson. Without one (the CLI, tests) the runner does what a
+ * step asks itself, and does not stop where a lesson pauses.
+ */
+export interface Person {
+  /**
+   * The step asks the person to do `faults` (resolved: "the leader" is a node by now). Resolves
+   * once they did, with the faults they left to the lesson to do ("do it for me").
+   */
+  asked(faults: readonly Fault[], step: StepResult): Promise<Fault[]>;
+  /** A pause in the lesson: resolves when the person goes on. */
+  paused(message: string, step: StepResult): Promise<void>;
+  /** The step so far, as it happens (the window shows what a step did before it asks). */
+  progress?(step: StepResult): void;
+}
+
+export interface RunOptions {
+  onStep?: (result: StepResult) => void;
+  /** Runs this algorithm object instead of the registered one the file names (a planted mutant of it). */
+  algorithm?: Algorithm<unknown>;
+  /** The cluster to run on (default: a simulator of the file's cluster). */
+  cluster?: (setup: ClusterSetup) => Promise<ScenarioCluster>;
+  person?: Person;
+  /** Asked between steps: true stops the run (the person left the lesson). */
+  cancelled?: () => boolean;
+}
+
 export interface ScenarioResult {
   title: string;
   steps: StepResult[];
@@ -51,39 +79,33 @@ const OPERATION_LIMIT_MS = 10_000;
 /** Before the final reads that count lost writes: faults healed and a quiet period. */
 const QUIET_MS = 2000;
 
-export interface RunOptions {
-  /** Runs this algorithm instead of the registry's (a mutant, to see a lesson's checks fail); its name must start with the file's. */
-  algorithm?: Algorithm<unknown>;
-}
-
-export function runScenario(scenario: Scenario, onStep: (result: StepResult) => void = () => undefined, run: RunOptions = {}): ScenarioResult {
-  if (run.algorithm !== undefined && !run.algorithm.name.startsWith(scenario.algorithm)) throw new ScenarioSetupError(`${scenario.file}: ${run.algorithm.name} does not stand in for ${scenario.algorithm}`);
-  const algorithm = run.algorithm ?? getAlgorithm(scenario.algorithm);
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const algorithm = options.algorithm ?? getAlgorithm(scenario.algorithm);
   if (algorithm === undefined) throw new ScenarioSetupError(`${scenario.file}: no algorithm ${JSON.stringify(scenario.algorithm)} (algorithms: ${algorithmNames().join(', ')})`);
-  const options = checkedOptions(scenario, algorithm);
-  const monitor = standardMonitor(algorithm);
-  const w = scenario.workload;
-  const sim = new Simulation({
+  const setup: ClusterSetup = {
     algorithm,
+    options: checkedOptions(scenario, algorithm),
     nodes: scenario.nodes,
     seed: scenario.seed,
-    algorithmOptions: options,
     network: scenario.network,
-    workload: w === null ? null : { rate: w.rate, clients: w.clients, keys: w.keys, ...(w.dataType === undefined ? {} : { dataType: w.dataType }) },
-    observers: [monitor],
-  });
-  if (w !== null && !w.running) sim.setWorkloadRunning(false);
-  const runner = new StepRunner(sim, algorithm, monitor);
+    workload: scenario.workload,
+    monitor: standardMonitor(algorithm),
+  };
+  const cluster = options.cluster === undefined ? new SimScenarioCluster(setup) : await options.cluster(setup);
+  const run = new StepRunner(cluster, algorithm, options.person ?? null);
   const steps: StepResult[] = [];
-  let stopped = false;
-  scenario.steps.forEach((step, index) => {
-    if (stopped) return;
-    const result = runner.step(step, index);
-    steps.push(result);
-    onStep(result);
-    // A step that could not run leaves the cluster somewhere the rest was not written for.
-    if (result.error !== null) stopped = true;
-  });
+  try {
+    for (const [index, step] of scenario.steps.entries()) {
+      if (options.cancelled?.() === true) break;
+      const result = await run.step(step, index);
+      steps.push(result);
+      options.onStep?.(result);
+      // A step that could not run leaves the cluster somewhere the rest was not written for.
+      if (result.error !== null) break;
+    }
+  } finally {
+    await cluster.close();
+  }
   const passed = steps.length === scenario.steps.length && steps.every((s) => s.error === null && s.checks.every((c) => c.ok));
   return { title: scenario.title, steps, passed };
 }
@@ -107,36 +129,38 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 class StepRunner {
-  private readonly sim: Simulation<unknown>;
+  private readonly cluster: ScenarioCluster;
   private readonly algorithm: Algorithm<unknown>;
-  private readonly monitor: ReturnType<typeof standardMonitor>;
+  private readonly person: Person | null;
   private events: string[] = [];
+  private settled = false;
 
-  constructor(sim: Simulation<unknown>, algorithm: Algorithm<unknown>, monitor: ReturnType<typeof standardMonitor>) {
-    this.sim = sim;
+  constructor(cluster: ScenarioCluster, algorithm: Algorithm<unknown>, person: Person | null) {
+    this.cluster = cluster;
     this.algorithm = algorithm;
-    this.monitor = monitor;
+    this.person = person;
   }
 
-  step(step: ScenarioStep, index: number): StepResult {
+  async step(step: ScenarioStep, index: number): Promise<StepResult> {
     this.events = [];
+    const cluster = this.cluster;
     const result: StepResult = { index, line: step.line, narrate: step.narrate, atMs: 0, events: this.events, checks: [], error: null };
     try {
-      const nowMs = (): number => this.sim.timeUs / 1000;
-      if (step.atMs !== null && nowMs() < step.atMs) this.sim.runFor(step.atMs - nowMs());
-      result.atMs = Math.round(nowMs());
+      if (step.atMs !== null && cluster.nowMs() < step.atMs) await cluster.runFor(step.atMs - cluster.nowMs());
+      result.atMs = Math.round(cluster.nowMs());
       if (step.when !== null) {
         const condition = step.when;
-        if (!this.sim.runUntil(() => this.holds(condition), step.withinMs)) throw new StepError(`waited ${step.withinMs} ms for ${describeCondition(condition)}, in vain`);
-        result.atMs = Math.round(nowMs());
+        if (!(await cluster.runUntil(() => this.holds(condition), step.withinMs))) throw new StepError(`waited ${step.withinMs} ms for ${describeCondition(condition)}, in vain`);
+        result.atMs = Math.round(cluster.nowMs());
         if (condition.kind === 'leader' || condition.kind === 'leaderAmong') {
-          const leader = condition.kind === 'leader' ? (this.sim.leader() as NodeId) : (condition.nodes.map((ref) => this.node(ref)).find((id) => this.sim.status(id)?.role === 'leader') as NodeId);
-          const term = this.sim.status(leader)?.term;
+          const leader = condition.kind === 'leader' ? (cluster.leader() as NodeId) : (condition.nodes.map((ref) => this.node(ref)).find((id) => cluster.status(id)?.role === 'leader') as NodeId);
+          const term = cluster.status(leader)?.term;
           this.events.push(`${leader} leads${term === undefined ? '' : ` (term ${term})`}`);
         }
       }
-      for (const action of step.actions) this.act(action);
-      for (const expectation of step.expect) result.checks.push(this.check(expectation));
+      for (const action of step.actions) await this.act(action, result);
+      if (step.asks.length > 0) await this.ask(step.asks, result);
+      for (const expectation of step.expect) result.checks.push(await this.check(expectation));
     } catch (error) {
       if (!(error instanceof StepError)) throw error;
       result.error = error.message;
@@ -145,111 +169,128 @@ class StepRunner {
   }
 
   private node(ref: NodeRef): NodeId {
-    const sim = this.sim;
+    const cluster = this.cluster;
     if (ref === 'leader') {
-      const leader = sim.leader();
+      const leader = cluster.leader();
       if (leader === null) throw new StepError('no node leads now');
       return leader;
     }
     if (ref === 'follower') {
-      const leader = sim.leader();
-      const follower = sim.nodeIds.find((id) => id !== leader && sim.isUp(id));
+      const leader = cluster.leader();
+      const follower = cluster.nodeIds.find((id) => id !== leader && cluster.isUp(id));
       if (follower === undefined) throw new StepError('no node is up but the leader');
       return follower;
     }
-    if (!sim.nodeIds.includes(ref)) throw new StepError(`there is no node ${ref} (nodes: ${sim.nodeIds.join(', ')})`);
+    if (!cluster.nodeIds.includes(ref)) throw new StepError(`there is no node ${ref} (nodes: ${cluster.nodeIds.join(', ')})`);
     return ref;
   }
 
   private holds(condition: Condition): boolean {
-    const sim = this.sim;
+    const cluster = this.cluster;
     switch (condition.kind) {
       case 'leader':
-        return sim.leader() !== null;
+        return cluster.leader() !== null;
       case 'leaderAmong':
-        return condition.nodes.some((ref) => sim.status(this.node(ref))?.role === 'leader');
+        return condition.nodes.some((ref) => cluster.status(this.node(ref))?.role === 'leader');
       case 'status': {
-        if (condition.node === 'leader' && sim.leader() === null) return false;
-        const status = sim.status(this.node(condition.node));
+        if (condition.node === 'leader' && cluster.leader() === null) return false;
+        const status = cluster.status(this.node(condition.node));
         return status !== null && sameValue(status[condition.field], condition.equals);
       }
       case 'acknowledged':
-        return sim.stats.ops.ok >= condition.count;
-      case 'operations':
-        return sim.stats.ops.ok + sim.stats.ops.fail + sim.stats.ops.info >= condition.count;
+        return cluster.operations().ok >= condition.count;
+      case 'operations': {
+        const ops = cluster.operations();
+        return ops.ok + ops.fail + ops.info >= condition.count;
+      }
     }
   }
 
-  private act(action: Action): void {
+  private async act(action: Action, result: StepResult): Promise<void> {
     switch (action.kind) {
       case 'fault':
-        this.fault(action.fault);
+        await this.fault(this.resolve(action.fault));
         return;
       case 'op': {
         const target = action.to === null ? null : this.node(action.to);
         if (action.background) {
           // Sent, not waited for: the step goes on while it is in progress; how it ended is told when it does.
           const what = `${describeOp(action.op)}${target === null ? '' : ` at ${target}`}`;
-          this.send(action.op, target, action.client, (o) => this.events.push(`${what} (in the background): ${o.type}`));
+          await this.send(action.op, target, action.client, (o) => this.events.push(`${what} (in the background): ${o.type}`));
           this.events.push(`${what}: sent, in the background`);
           return;
         }
-        const outcome = this.operation(action.op, target, action.client);
+        const outcome = await this.operation(action.op, target, action.client);
         this.events.push(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
         return;
       }
       case 'workload':
-        this.sim.setWorkloadRunning(action.running);
+        await this.cluster.setWorkloadRunning(action.running);
         this.events.push(action.running ? 'workload started' : 'workload stopped');
         return;
       case 'wait':
-        this.sim.runFor(action.ms);
+        await this.cluster.runFor(action.ms);
         this.events.push(`waited ${action.ms} ms`);
         return;
       case 'pause':
-        this.events.push(action.message === '' ? 'a lesson waits here for you' : `a lesson waits here for you: ${action.message}`);
+        if (this.person === null) {
+          this.events.push(action.message === '' ? 'a lesson waits here for you' : `a lesson waits here for you: ${action.message}`);
+          return;
+        }
+        this.person.progress?.(result);
+        await this.person.paused(action.message, result);
+        this.events.push('you went on');
         return;
     }
   }
 
-  private fault(fault: ScenarioFault): void {
-    const sim = this.sim;
-    let resolved: Fault;
+  /**
+   * Faults the step asks the person for: done by them (and checked: the runner waits until each
+   * was done), or by the runner when no one is at the window or they asked it to.
+   */
+  private async ask(asks: readonly ScenarioFault[], result: StepResult): Promise<void> {
+    const faults = asks.map((f) => this.resolve(f));
+    if (this.person === null) {
+      for (const fault of faults) {
+        await this.fault(fault);
+        this.events.push(`(a lesson asks you to do this: ${describeFault(fault)})`);
+      }
+      return;
+    }
+    this.person.progress?.(result);
+    const left = await this.person.asked(faults, result);
+    for (const fault of faults) if (!left.includes(fault)) this.events.push(`you did it: ${describeFault(fault)}`);
+    for (const fault of left) await this.fault(fault);
+  }
+
+  private resolve(fault: ScenarioFault): Fault {
+    const cluster = this.cluster;
     switch (fault.kind) {
       case 'crash':
       case 'restart':
       case 'pause':
       case 'resume':
-        resolved = { kind: fault.kind, node: this.node(fault.node) };
-        break;
+        return { kind: fault.kind, node: this.node(fault.node) };
       case 'isolate': {
         const node = this.node(fault.node);
-        resolved = { kind: 'partition', groups: [[node], sim.nodeIds.filter((id) => id !== node)] };
-        break;
+        return { kind: 'partition', groups: [[node], cluster.nodeIds.filter((id) => id !== node)] };
       }
       case 'cut':
       case 'uncut':
-        resolved = { kind: fault.kind, from: this.node(fault.from), to: this.node(fault.to) };
-        break;
+        return { kind: fault.kind, from: this.node(fault.from), to: this.node(fault.to) };
       case 'partition':
-        resolved = { kind: 'partition', groups: fault.groups.map((g) => g.map((ref) => this.node(ref))) };
-        break;
+        return { kind: 'partition', groups: fault.groups.map((g) => g.map((ref) => this.node(ref))) };
       case 'heal':
-        resolved = { kind: 'heal' };
-        break;
+        return { kind: 'heal' };
       case 'network':
-        resolved = { kind: 'network', rule: fault.rule };
-        break;
+        return { kind: 'network', rule: fault.rule };
       case 'clock-skew':
-        resolved = { kind: 'clock-skew', node: this.node(fault.node), offsetMs: fault.offsetMs, drift: fault.drift };
-        break;
+        return { kind: 'clock-skew', node: this.node(fault.node), offsetMs: fault.offsetMs, drift: fault.drift };
       case 'link':
-        resolved = { kind: 'link', from: this.node(fault.from), to: this.node(fault.to), rule: fault.rule };
-        break;
+        return { kind: 'link', from: this.node(fault.from), to: this.node(fault.to), rule: fault.rule };
       case 'add-node':
         if (!this.algorithm.membership) throw new StepError(`${this.algorithm.title} has a fixed membership: no node can be added`);
-        resolved = { kind: 'add-node', node: fault.node };
-        break;
+        return { kind: 'add-node', node: fault.node };
       case 'command': {
         const node = this.node(fault.node);
         const action = this.algorithm.actions.find((a) => a.id === fault.action);
@@ -258,37 +299,40 @@ class StepRunner {
         if (action.needsPeer === undefined && fault.peer !== null) throw new StepError(`${action.id} takes no peer`);
         const receiver = action.sendTo === 'leader' ? this.node('leader') : node;
         // Without a peer the command is about the node itself (transfer leadership here).
-        resolved = { kind: 'admin', node: receiver, command: action.command(fault.peer === null ? node : this.node(fault.peer)) };
-        break;
+        return { kind: 'admin', node: receiver, command: action.command(fault.peer === null ? node : this.node(fault.peer)) };
       }
     }
-    if ((resolved.kind === 'crash' || resolved.kind === 'pause') && !sim.isUp(resolved.node)) throw new StepError(`${resolved.node} is down already`);
-    if (resolved.kind === 'restart' && sim.isUp(resolved.node)) throw new StepError(`${resolved.node} is running: crash it first`);
-    const answered = sim.adminReplies.length;
+  }
+
+  private async fault(resolved: Fault): Promise<void> {
+    const cluster = this.cluster;
+    if ((resolved.kind === 'crash' || resolved.kind === 'pause') && !cluster.isUp(resolved.node)) throw new StepError(`${resolved.node} is down already`);
+    if (resolved.kind === 'restart' && cluster.isUp(resolved.node)) throw new StepError(`${resolved.node} is running: crash it first`);
+    const answered = cluster.commandAnswers?.().length ?? 0;
     try {
-      void applyFault(sim, resolved);
+      await cluster.fault(resolved);
     } catch (error) {
       throw new StepError(`${describeFault(resolved)}: ${(error as Error).message}`);
     }
     this.events.push(describeFault(resolved));
     // A command refused at once (not the leader, a change in progress) is said, not left silent.
-    for (const { node, reply } of sim.adminReplies.slice(answered)) if (reply.kind === 'admin') this.events.push(`${node} ${reply.ok ? 'answered' : 'refused'}: ${reply.message}`);
+    for (const { node, ok, message } of cluster.commandAnswers?.().slice(answered) ?? []) this.events.push(`${node} ${ok ? 'answered' : 'refused'}: ${message}`);
   }
 
   /** Sends an operation, waits for it, and says how it ended (info: no end within the limit). */
-  private operation(op: KvOp, to: NodeId | null, client: number | null = null): SubmittedOutcome {
+  private async operation(op: KvOp, to: NodeId | null, client: number | null = null): Promise<SubmittedOutcome> {
     let outcome: SubmittedOutcome | null = null;
-    this.send(op, to, client, (o) => (outcome = o));
-    this.sim.runUntil(() => outcome !== null, OPERATION_LIMIT_MS);
+    await this.send(op, to, client, (o) => (outcome = o));
+    await this.cluster.runUntil(() => outcome !== null, OPERATION_LIMIT_MS);
     return outcome ?? { type: 'info', value: null };
   }
 
-  private send(op: KvOp, to: NodeId | null, client: number | null, done: (outcome: SubmittedOutcome) => void): void {
+  private async send(op: KvOp, to: NodeId | null, client: number | null, done: (outcome: SubmittedOutcome) => void): Promise<void> {
     // A moment after whatever ended last: an operation that begins as another ends would overlap
     // it in real time, and the checker could order them either way.
-    this.sim.runFor(1);
+    await this.cluster.runFor(1);
     try {
-      this.sim.submit(op, to, done, client ?? undefined);
+      this.cluster.submit(op, to, done, client);
     } catch (error) {
       throw new StepError((error as Error).message);
     }
@@ -299,23 +343,25 @@ class StepRunner {
    * at every node (final reads): what convergence and lost writes are judged by. Once per run:
    * the clients stop for good.
    */
-  private settle(): void {
-    const sim = this.sim;
-    for (const id of sim.nodeIds) {
-      if (!sim.isUp(id)) applyFault(sim, { kind: 'restart', node: id });
-      else if (sim.isPaused(id)) applyFault(sim, { kind: 'resume', node: id });
+  private async settle(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    const cluster = this.cluster;
+    for (const id of cluster.nodeIds) {
+      if (!cluster.isUp(id)) await cluster.fault({ kind: 'restart', node: id });
+      else if (cluster.isPaused(id)) await cluster.fault({ kind: 'resume', node: id });
     }
-    applyFault(sim, { kind: 'heal' });
-    if (sim.finalReads(QUIET_MS, undefined, keysOf(sim.history())) > 0) this.events.push('healed, quiet, then every key read at every node (final reads)');
+    await cluster.fault({ kind: 'heal' });
+    if ((await cluster.finalReads(QUIET_MS, keysOf(cluster.history()))) > 0) this.events.push('healed, quiet, then every key read at every node (final reads)');
   }
 
-  private check(expectation: Expectation): CheckResult {
-    const sim = this.sim;
+  private async check(expectation: Expectation): Promise<CheckResult> {
+    const cluster = this.cluster;
     switch (expectation.kind) {
       case 'model': {
         // Convergence is judged by reads at every node after the faults healed and a quiet period.
-        if (expectation.model === 'convergent') this.settle();
-        const history = sim.history();
+        if (expectation.model === 'convergent') await this.settle();
+        const history = cluster.history();
         const verdict = judgePromise(history, inferDataType(history), expectation.model, 10_000);
         const ok = verdict.verdict === (expectation.holds ? 'true' : 'false');
         const why = verdict.witness ? ` (${verdict.witness.anomaly}: ${verdict.witness.why})` : verdict.reason ? ` (${verdict.reason})` : '';
@@ -323,19 +369,19 @@ class StepRunner {
       }
       case 'read': {
         const at = expectation.at === null ? null : this.node(expectation.at);
-        const outcome = this.operation({ f: 'read', key: expectation.key }, at, expectation.client);
+        const outcome = await this.operation({ f: 'read', key: expectation.key }, at, expectation.client);
         const got: OpValue = outcome.value;
         const ok = outcome.type === 'ok' && sameValue(got, expectation.returns as KvValue);
         return { ok, text: `a read of ${expectation.key}${at === null ? '' : ` at ${at}`} returns ${show(expectation.returns)}: ${outcome.type === 'ok' ? `it returned ${show(got)}` : `it ended ${outcome.type}`}` };
       }
       case 'monitor': {
-        const violations = this.monitor.violations();
+        const violations = cluster.violations();
         const ok = (violations.length === 0) === expectation.holds;
         return { ok, text: `the safety monitors ${expectation.holds ? 'hold' : 'catch a violation'}: ${violations.length === 0 ? 'none caught' : violations.map((v) => v.message).slice(0, 3).join('; ')}` };
       }
       case 'status': {
         const node = this.node(expectation.node);
-        const value = sim.status(node)?.[expectation.field];
+        const value = cluster.status(node)?.[expectation.field];
         const wanted: string[] = [];
         let ok = true;
         if (expectation.equals !== undefined) {
@@ -354,8 +400,8 @@ class StepRunner {
       }
       case 'lostWrites': {
         // Lost is only known once every node has been read after the faults healed.
-        this.settle();
-        const history = sim.history();
+        await this.settle();
+        const history = cluster.history();
         const measures = measureHistory(history, { promises: null });
         const lost = measures.lostWrites;
         return { ok: lost !== null && lost >= expectation.atLeast, text: `at least ${expectation.atLeast} acknowledged write${expectation.atLeast === 1 ? '' : 's'} lost: ${lost === null ? 'not known (no final reads answered)' : `${lost} lost`}` };
