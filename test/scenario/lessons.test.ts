@@ -85,10 +85,11 @@ describe('18 and 19: CheckQuorum and PreVote, on (04 and 05 show them off)', () 
 
   it('without CheckQuorum the cut-off leader never steps down, and answers the stale read', async () => {
     const off = lesson('18-raft-check-quorum.yaml', { checkQuorum: false });
-    expect(failures(await runScenario(off))).toEqual([expect.stringMatching(/^step 3: waited 1000 ms for n2's role to be "follower", in vain/)]);
+    expect(failures(await runScenario(off))).toEqual([expect.stringMatching(/^step 3: waited 1000 ms for n2's leader to be null, in vain/)]);
     // Without the step that waits for it to step down, the rest runs: the read is the stale one.
-    const onward = failures(await runScenario({ ...off, steps: off.steps.filter((s) => s.when?.kind !== 'status') }));
-    expect(onward).toEqual([expect.stringMatching(/a read of x at n2 returns 2: it returned 1/), expect.stringMatching(/linearizable holds: the history is not linearizable/)]);
+    const onward = await runScenario({ ...off, steps: off.steps.filter((s) => s.when?.kind !== 'status') });
+    expect(onward.steps.at(-1)?.events).toContain('read x at n2: ok 1');
+    expect(failures(onward)).toEqual([expect.stringMatching(/linearizable holds: the history is not linearizable/)]);
   });
 
   it('without PreVote the node that was away raises its term and deposes the leader', async () => {
