@@ -91,7 +91,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     workload: scenario.workload,
     monitor: standardMonitor(algorithm),
   };
-  const cluster = options.cluster === undefined ? new SimScenarioCluster(setup) : await options.cluster(setup);
+  let cluster: ScenarioCluster;
+  try {
+    cluster = options.cluster === undefined ? new SimScenarioCluster(setup) : await options.cluster(setup);
+  } catch (error) {
+    // A workload of a data type the algorithm does not serve, a node that cannot start: the file's cluster cannot run.
+    throw new ScenarioSetupError(`${scenario.file}: the cluster cannot start: ${(error as Error).message}`);
+  }
   const run = new StepRunner(cluster, algorithm, options.person ?? null);
   const steps: StepResult[] = [];
   try {
