@@ -109,4 +109,17 @@ describe('20: a value recovered from the promises', () => {
     const failed = failures(await runScenario(lesson('20-multipaxos-recovered-value.yaml'), { algorithm }));
     expect(failed).toEqual([expect.stringMatching(/^step 6: a read of x at n3 returns 1: it returned null/)]);
   });
+
+  it('had a majority accepted x = 1 unknown to all, ignoring the promises would undo a choice: the monitors catch it', async () => {
+    const name = '20-multipaxos-recovered-value.yaml';
+    const text = readFileSync(join(LIBRARY, name), 'utf8');
+    // n5 accepts x = 1 too (chosen: three of five), and nobody learns it: n1 hears no acceptor's answer.
+    const chosen = text.replace('      - partition: [[n1, n2], [n3, n4, n5]]\n', '      - partition: [[n1, n2, n5], [n3, n4]]\n      - cut: [n2, n1]\n      - cut: [n5, n1]\n');
+    expect(chosen).not.toBe(text);
+    const scenario = parseScenario(chosen, name);
+    expect(failures(await runScenario(scenario))).toEqual([]);
+    const algorithm = multiPaxosMutants['ignores-promised-values'] as unknown as Algorithm<unknown>;
+    const failed = failures(await runScenario(scenario, { algorithm }));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 6: the safety monitors hold: .*slot 1/));
+  });
 });
