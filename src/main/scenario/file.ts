@@ -90,6 +90,11 @@ export interface Scenario {
   seed: number;
   network: Record<string, number>;
   workload: { rate: number; clients: number; keys: number; dataType?: WorkloadDataType; running: boolean } | null;
+  /**
+   * Why it runs on the simulator only (null: it runs live too): written for interleavings only the
+   * simulator's exact stops reach. `scenario run --live` and the window's lessons leave it out.
+   */
+  simulatorOnly: string | null;
   steps: ScenarioStep[];
 }
 
@@ -187,6 +192,7 @@ const stepSchema = z.strictObject({
 const fileSchema = z.strictObject({
   title: z.string().min(1).max(200),
   summary: z.string().max(20_000).optional(),
+  'simulator-only': z.string().min(1).max(2000).optional(),
   cluster: z.strictObject({
     algorithm: z.string().min(1).max(100),
     nodes: z.number().int().min(1).max(9).default(3),
@@ -273,6 +279,7 @@ export function parseScenario(text: string, file: string): Scenario {
     seed: data.cluster.seed,
     network: (data.network ?? {}) as Record<string, number>,
     workload: w === undefined ? null : { rate: w.rate, clients: w.clients, keys: w.keys, running: w.running, ...(w.data === undefined ? {} : { dataType: w.data }) },
+    simulatorOnly: data['simulator-only'] ?? null,
     steps,
   };
 }
