@@ -14,6 +14,7 @@ import { fuzzOne, type FuzzOptions, type FuzzRunResult } from '../../src/main/si
 import { shrinkFirst } from '../../src/main/cli/fuzz.ts';
 import { main } from '../../src/main/cli/cli.ts';
 import type { Algorithm } from '../../src/nodes/types.ts';
+import { getAlgorithm } from '../../src/nodes/index.ts';
 import { catalogue, catalogueFuzzOptions } from '../mutants/mutants.ts';
 import { multiPaxosMutants } from '../mutants/multipaxos-mutants.ts';
 import { crdtMutants } from '../mutants/crdt-mutants.ts';
@@ -145,10 +146,10 @@ async function shrinkAndCheck(mutant: AnyAlgorithm, real: string, property: RegE
 describe('shrinking planted bugs', () => {
   it('Raft that votes without the log check: leader completeness, on fewer faults, each needed', async () => {
     const { result, scenario } = await shrinkAndCheck((catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm, 'raft', /^leader_completeness$/);
-    if (result.minimal) {
-      // 1-minimal in faults: without any one of them (and what undoes it) the violation is gone.
-      for (const unit of faultUnits(scenario)) expect((await broken(without(scenario, unit), (catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm)) ?? []).not.toContain(result.property);
-    }
+    expect(result.minimal, 'a shrink of a few faults and operations ends within its budget').toBe(true);
+    // 1-minimal in faults: without any one of them (and what undoes it) the violation is gone.
+    expect(faultUnits(scenario).length).toBe(result.after.faults);
+    for (const unit of faultUnits(scenario)) expect((await broken(without(scenario, unit), (catalogue['votes-without-log-check'] as { algorithm: AnyAlgorithm }).algorithm)) ?? []).not.toContain(result.property);
   }, 60_000);
 
   it('Raft that trusts its lease blindly: a stale read, the history not linearizable', async () => {
@@ -159,6 +160,7 @@ describe('shrinking planted bugs', () => {
     const mutant = multiPaxosMutants['ignores-promised-values'] as AnyAlgorithm;
     const { result, scenario } = await shrinkAndCheck(mutant, 'multipaxos', /^one_value_per_slot$/);
     expect(result.minimal, 'a shrink of a few faults and operations ends within its budget').toBe(true);
+    expect(faultUnits(scenario).length).toBe(result.after.faults);
     for (const unit of faultUnits(scenario)) expect((await broken(without(scenario, unit), mutant)) ?? []).not.toContain(result.property);
   }, 60_000);
 
@@ -220,6 +222,13 @@ describe('fuzz --shrink', () => {
     const alone = await cli('fuzz', '--runs', '1', '--out', join(dir, 'x.yaml'));
     expect(alone.code).toBe(2);
     expect(existsSync(join(dir, 'x.yaml'))).toBe(false);
+  });
+
+  it('refuses a seed that does not fail, and a run a scenario file cannot hold (more than nine nodes)', async () => {
+    const options = { ...fuzzOptions((catalogue['forgets-vote'] as { algorithm: AnyAlgorithm }).algorithm), nodes: 10 };
+    const run = failing(options, /./, 1)[0] as FuzzRunResult;
+    await expect(shrinkFuzzRun(options, run.seed)).rejects.toThrow(/ran 10 nodes; a scenario file has at most 9/);
+    await expect(shrinkFuzzRun(fuzzOptions(getAlgorithm('raft') as AnyAlgorithm), 1)).rejects.toThrow(/seed 1 does not fail/);
   });
 
   it('says so when no run failed', async () => {

@@ -166,18 +166,26 @@ export async function shrinkFirst(runs: readonly FuzzRunResult[], options: FuzzO
     const file = how.out ?? `shrunk-${how.algoName}-seed-${run.seed}.yaml`;
     let lastProgress = performance.now();
     io.err(`shrink: seed ${run.seed} (${scenarioProperty(run)}), at most ${how.budget} scenario runs`);
-    const result = await shrinkFuzzRun(options, run.seed, {
-      scenarioAlgorithm: how.algoName,
-      budget: how.budget,
-      file,
-      origin: rerunCommand(how.argv, run.seed),
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - lastProgress < 1000) return;
-        lastProgress = now;
-        io.err(`shrink: ${p.candidates}/${p.budget} runs (${p.phase}), now ${sizeText(p.size)}`);
-      },
-    });
+    let result: Awaited<ReturnType<typeof shrinkFuzzRun>>;
+    try {
+      result = await shrinkFuzzRun(options, run.seed, {
+        scenarioAlgorithm: how.algoName,
+        budget: how.budget,
+        file,
+        origin: rerunCommand(how.argv, run.seed),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastProgress < 1000) return;
+          lastProgress = now;
+          io.err(`shrink: ${p.candidates}/${p.budget} runs (${p.phase}), now ${sizeText(p.size)}`);
+        },
+      });
+    } catch (error) {
+      // A run a scenario file cannot hold (more nodes, more time than a file takes).
+      if (!(error instanceof RangeError)) throw error;
+      io.out(`shrink: ${error.message}`);
+      continue;
+    }
     if (!result.reproduced) {
       io.out(`shrink: seed ${run.seed} written as a scenario did not break ${result.property}${result.foundInstead.length === 0 ? '' : ` (it broke ${result.foundInstead.join(', ')})`} in ${result.candidates} tries${result.dropped.length === 0 ? '' : `; it could not keep: ${result.dropped.join('; ')}`}`);
       continue;

@@ -110,8 +110,10 @@ interface Case {
 }
 
 const DEFAULT_BUDGET = 300;
-/** A scenario file's most steps (file.ts), the last one the checks. */
+/** A scenario file's most steps (file.ts), the last one the checks; its most nodes; its latest step. */
 const MAX_STEPS = 1000;
+const MAX_NODES = 9;
+const MAX_TIME_US = 3_600_000_000;
 /** How many seeds after the fuzz run's a scenario that does not fail at once is tried with. */
 const REPRODUCE_SEEDS = 20;
 /** After the last event the run still had, how long the scenario goes on before its checks. */
@@ -132,6 +134,8 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
   const property = scenarioProperty(captured.run);
   if (captured.run.violation === null) throw new RangeError(`seed ${seed} does not fail`);
   if (property === null) throw new RangeError(`seed ${seed} fails by ${captured.run.violation.property}, which a scenario file cannot check`);
+  if (captured.run.nodes > MAX_NODES) throw new RangeError(`seed ${seed} ran ${captured.run.nodes} nodes; a scenario file has at most ${MAX_NODES}`);
+  if (captured.case.endUs > MAX_TIME_US) throw new RangeError(`seed ${seed} ran ${(captured.case.endUs / 60e6).toFixed(0)} minutes; a scenario file's steps come within an hour`);
   const file = shrink.file ?? `fuzz-seed-${seed}.yaml`;
   const counters = captured.run.dataType === 'counter';
   const writer: Writer = {
