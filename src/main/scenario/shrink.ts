@@ -198,6 +198,12 @@ export async function shrinkFuzzRun(options: FuzzOptions, seed: number, shrink: 
     best = { ...best, units: faults.items };
     complete &&= faults.complete;
     phase = 'operations';
+    // One key's operations alone first: a few runs, and often all a violation needs, where halving
+    // a long list in time rarely keeps the one interleaving that matters.
+    const keys = [...new Set(best.ops.map((o) => o.invoke.key))];
+    if (keys.length > 1) {
+      for (const key of keys) if (await tryCase({ ...best, ops: best.ops.filter((o) => o.invoke.key === key) })) break;
+    }
     const withFaults = best;
     const ops = await ddmin(withFaults.ops, (kept) => tryCase({ ...withFaults, ops: kept }), { budget: budget - candidates });
     best = { ...best, ops: ops.items };
@@ -474,8 +480,9 @@ async function shortenTime(c: Case, tryCase: (candidate: Case) => Promise<boolea
     if (!(await tryCase(candidate))) break;
     best = candidate;
   }
-  // Each long gap halved, again and again while that still fails: a few passes, longest gaps first.
-  for (let pass = 0; pass < 4; pass++) {
+  // The longest gap that can be halved, again and again while that still fails (the gaps measured
+  // anew after each cut, since it moves every later event).
+  for (let pass = 0; pass < 16; pass++) {
     let shortened = false;
     const times = [...new Set([0, ...best.units.flatMap((u) => u.events.map((e) => e.atUs)), ...best.ops.map((o) => o.atUs)])].sort((a, b) => a - b);
     const gaps = times.slice(1).map((t, i) => ({ from: t, length: t - (times[i] as number) })).filter((g) => g.length >= 200_000).sort((a, b) => b.length - a.length);
@@ -492,6 +499,7 @@ async function shortenTime(c: Case, tryCase: (candidate: Case) => Promise<boolea
       if (await tryCase(candidate)) {
         best = candidate;
         shortened = true;
+        break;
       }
     }
     if (!shortened) break;
