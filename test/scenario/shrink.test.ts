@@ -129,7 +129,7 @@ async function shrinkAndCheck(mutant: AnyAlgorithm, real: string, property: RegE
   }
   if (result === null || run === null || !result.reproduced) throw new Error(`no failing seed reproduced as a scenario: ${tried.join(' | ') || 'none failed'}`);
   expect(result.property).toBe(scenarioProperty(run));
-  const scenario = parseScenario(result.text as string, 'shrunk.yaml');
+  const scenario = parseScenario(result.text, 'shrunk.yaml');
   expect(scenario.algorithm).toBe(real);
   expect(scenario.summary).toContain(`seed ${run.seed}`);
   expect(scenario.summary).toContain(result.property);
