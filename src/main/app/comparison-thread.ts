@@ -22,6 +22,8 @@ export interface MeasuresRequest {
   bucketMs: number;
   /** The comparison's time when the round was asked for. */
   atMs: number;
+  /** The history clock's reading when the comparison started: where its charts count from. */
+  originNs: number;
 }
 
 export type MeasuresAnswer = { type: 'measures'; sides: [ComparisonMeasures, ComparisonMeasures] } | { type: 'error'; message: string };
@@ -49,7 +51,7 @@ function measure(history: readonly HistoryEvent[], promises: ConsistencyName | n
     const verdict = m.models[model];
     return { model, verdict, impliedBy: null, reason: verdict === 'unknown' ? unknown : null, witness: null };
   });
-  // The series counts from the history's first event; the chart, like the faults, from the workload's start.
+  // The series counts from the history's first event; the chart, like the faults, from the comparison's start.
   const first = history.find((e) => e.time !== undefined)?.time ?? 0;
   return {
     ops: m.ops,
@@ -63,7 +65,7 @@ function measure(history: readonly HistoryEvent[], promises: ConsistencyName | n
     p50Ms: m.p50Ms,
     p99Ms: m.p99Ms,
     availability: m.availability,
-    series: availabilitySeries(history, request.bucketMs).map((b) => ({ startMs: b.startMs + first / 1e6, ok: b.ok, tried: b.ended })),
+    series: availabilitySeries(history, request.bucketMs).map((b) => ({ startMs: b.startMs + Math.max(0, first - request.originNs) / 1e6, ok: b.ok, tried: b.ended })),
     atMs: request.atMs,
   };
 }

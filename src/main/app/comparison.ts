@@ -23,6 +23,7 @@ import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import { promisesOf, servedRequests } from '../../nodes/index.ts';
 import { Cluster, ClusterError } from '../cluster/cluster.ts';
 import { ClientPool } from '../cluster/clients.ts';
+import { historyNowNs } from '../cluster/hand-client.ts';
 import { applyFault } from '../runtime/faults.ts';
 import { resolveSettings, SettingsError } from './cluster-settings.ts';
 import type { MeasuresAnswer, MeasuresRequest } from './comparison-thread.ts';
@@ -84,6 +85,8 @@ export class ComparisonService {
   private workload: WorkloadSettings | null = null;
   private faults: Array<{ timeMs: number; text: string }> = [];
   private startedAt = 0;
+  /** The same moment on the clock of the clients' histories. */
+  private startedAtNs = 0;
   private thread: Worker | null = null;
   private inFlight: Promise<void> | null = null;
   private answer: (() => void) | null = null;
@@ -233,6 +236,7 @@ export class ComparisonService {
       throw error;
     }
     this.startedAt = performance.now();
+    this.startedAtNs = historyNowNs();
     for (const side of pair) side.pool?.start();
     this.timer = setInterval(() => void this.round(ROUND_BUDGET_MS), MEASURE_EVERY_MS);
     return this.view(pair);
@@ -320,7 +324,7 @@ export class ComparisonService {
     sides[0].pending = [];
     sides[1].pending = [];
     this.inFlight = new Promise((resolve) => (this.answer = resolve));
-    thread.postMessage({ type: 'round', events, promises: [sides[0].promises, sides[1].promises], dataType: this.dataType(), budgetMs, bucketMs: BUCKET_MS, atMs: this.elapsed() } satisfies MeasuresRequest);
+    thread.postMessage({ type: 'round', events, promises: [sides[0].promises, sides[1].promises], dataType: this.dataType(), budgetMs, bucketMs: BUCKET_MS, atMs: this.elapsed(), originNs: this.startedAtNs } satisfies MeasuresRequest);
     return this.inFlight;
   }
 
