@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetLedger, betterScore, builtInChallenges, countsAgainstBudget, judgeGoal, parseChallenge, parseMoves, playChallenge, ScenarioFileError, type Challenge } from '../../src/main/scenario/challenge.ts';
 import type { Fault } from '../../src/shared/fault.ts';
 import type { HistoryEvent } from '../../src/shared/history.ts';
+import { main } from '../../src/main/cli/cli.ts';
 
 const library = new Map(builtInChallenges().map((c) => [c.id, c]));
 const challenge = (id: string): Challenge => library.get(id) as Challenge;
@@ -222,5 +223,44 @@ describe('challenge files', () => {
     expect(() => moves('  - ask: { kill: n1 }\n')).toThrow(/moves\.yaml:2:10: moves are done, not asked for/);
     expect(() => moves('  - do: { explode: n1 }\n')).toThrow(/moves\.yaml:2:9: unknown action "explode"/);
     expect(() => parseMoves('steps: []\n', 'm.yaml')).toThrow(/m\.yaml:1:1: "moves" is missing/);
+  });
+});
+
+describe('consensus-playground challenge', () => {
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), stdin: process.stdin });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+  const MOVES = 'docs/challenges/lose-acknowledged-write.moves.yaml';
+
+  it('lists the built-in challenges with their configurations', async () => {
+    const { code, out } = await cli('challenge', 'list');
+    expect(code).toBe(0);
+    for (const c of library.values()) expect(out).toContain(`${c.id}: ${c.title}`);
+    expect(out).toContain('--config 1: Primary-backup, asynchronous acks');
+  });
+
+  it('plays a scripted attempt: exit 0 won, 1 not won, with the witness and the score', async () => {
+    const won = await cli('challenge', 'try', 'lose-acknowledged-write', '--config', '1', '--moves', MOVES);
+    expect(won.code).toBe(0);
+    expect(won.out).toMatch(/WON: 1 acknowledged write of key "x" lost/);
+    expect(won.out).toMatch(/anomaly: lost write/);
+    expect(won.out).toMatch(/score: 2 of 3 faults \(partition \(n1\) \(n2,n3\), crash n1\), 2\.2 s of 60 s/);
+    const resisted = await cli('challenge', 'try', 'lose-acknowledged-write', '--config', '3', '--moves', MOVES);
+    expect(resisted.code).toBe(1);
+    expect(resisted.out).toMatch(/NOT WON: every acknowledged write is still there/);
+    expect(resisted.out).toMatch(/This configuration is correct/);
+  });
+
+  it('exit 2 on bad input, with the line and column of a mistake', async () => {
+    expect(await cli('challenge', 'try', 'no-such-challenge', '--config', '1', '--moves', MOVES)).toMatchObject({ code: 2, err: expect.stringMatching(/no built-in challenge "no-such-challenge"/) });
+    expect(await cli('challenge', 'try', 'lose-acknowledged-write', '--moves', MOVES)).toMatchObject({ code: 2, err: expect.stringMatching(/--config N is required \(1 to 3\)/) });
+    expect(await cli('challenge', 'try', 'lose-acknowledged-write', '--config', '4', '--moves', MOVES)).toMatchObject({ code: 2 });
+    expect(await cli('challenge', 'try', 'lose-acknowledged-write', '--config', '1', '--moves', 'missing.yaml')).toMatchObject({ code: 2, err: expect.stringMatching(/missing\.yaml: no such file/) });
+    expect(await cli('challenge', 'try', 'lose-acknowledged-write', '--config', '1', '--moves', 'test/scenario/challenges.test.ts')).toMatchObject({ code: 2, err: expect.stringMatching(/challenges\.test\.ts:\d+:\d+: /) });
+    expect(await cli('challenge', 'fly')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown subcommand "fly"/) });
+    expect((await cli('challenge', '--help')).code).toBe(0);
   });
 });
