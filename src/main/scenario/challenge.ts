@@ -257,14 +257,14 @@ function operationsOf(events: readonly HistoryEvent[]): Operation[] | string {
  * history has none), with the linearizability witness of its key; two values chosen as
  * GOAL_TEXT says, with the witness of the key's failed linearizability check.
  */
-export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[]): GoalJudgement {
+export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[], timeoutMs = JUDGE_MS): GoalJudgement {
   const keys = [...eventsByKey(history)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const notReached = (text: string): GoalJudgement => ({ reached: false, text, witness: null });
   switch (goal) {
     case 'lost-write': {
       if (!history.some((e) => e.final === true && e.type === 'ok')) return notReached('no final reads answered: lost writes are only known once every node has been read after the faults healed');
       for (const [key, events] of keys) {
-        const verdict = judgePromise(events, 'kv', 'convergent', JUDGE_MS);
+        const verdict = judgePromise(events, 'kv', 'convergent', timeoutMs);
         const lost = verdict.figures.lost ?? 0;
         if (lost > 0) return { reached: true, text: `${lost} acknowledged write${lost === 1 ? '' : 's'} of key ${JSON.stringify(key)} lost: the final reads at every node no longer hold ${lost === 1 ? 'it' : 'them'}`, witness: verdict.witness };
       }
@@ -278,7 +278,7 @@ export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[])
         const figures = staleness({ dataType: 'kv', operations }, true);
         reads += figures.reads;
         if (figures.staleReads === 0) continue;
-        const verdict = judgePromise(events, 'kv', 'linearizable', JUDGE_MS);
+        const verdict = judgePromise(events, 'kv', 'linearizable', timeoutMs);
         return {
           reached: true,
           text: `${figures.staleReads} stale read${figures.staleReads === 1 ? '' : 's'} of key ${JSON.stringify(key)}: ${figures.staleReads === 1 ? 'it returned a value' : 'they returned values'} ${figures.versionsBehind.max} version${figures.versionsBehind.max === 1 ? '' : 's'} behind one acknowledged before ${figures.staleReads === 1 ? 'it' : 'they'} began`,
@@ -303,7 +303,7 @@ export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[])
         const rivals = [...byExpected.values()].find((list) => new Set(list.map((op) => JSON.stringify((op.input as [KvScalar, KvScalar])[1]))).size > 1);
         if (rivals === undefined) continue;
         pairs++;
-        const verdict = judgePromise(events, 'kv', 'linearizable', JUDGE_MS);
+        const verdict = judgePromise(events, 'kv', 'linearizable', timeoutMs);
         if (verdict.verdict !== 'false') continue;
         const [a, b] = rivals.filter((op, i) => rivals.findIndex((o) => JSON.stringify(o.input) === JSON.stringify(op.input)) === i) as [Operation, Operation];
         const [expected, first] = a.input as [KvScalar, KvScalar];
@@ -339,21 +339,24 @@ export function formatMs(ms: number): string {
 /** Before the final reads that count lost writes: faults healed and a quiet period (as a scenario's settle). */
 export const QUIET_MS = 2000;
 
-function keysOf(history: readonly HistoryEvent[]): string[] {
-  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
-}
-
 /**
  * Every node up and the network whole (each free: undoing), a quiet period, then every key read at
- * every node (final reads). `fault` is how the undoing is done (the window's path tells the window).
+ * every node (final reads). `fault`: how the undoing is done (default: the cluster's own way);
+ * `keys`: what to read (default: every key of the cluster's history).
  */
-export async function settle(cluster: ScenarioCluster, fault: (fault: Fault) => Promise<void> = (f) => cluster.fault(f)): Promise<void> {
+export async function settle(cluster: ScenarioCluster, options: { fault?: (fault: Fault) => Promise<void>; keys?: readonly string[] } = {}): Promise<void> {
+  const fault = options.fault ?? ((f: Fault) => cluster.fault(f));
   for (const id of cluster.nodeIds) {
     if (!cluster.isUp(id)) await fault({ kind: 'restart', node: id });
     else if (cluster.isPaused(id)) await fault({ kind: 'resume', node: id });
   }
   await fault({ kind: 'heal' });
-  await cluster.finalReads(QUIET_MS, keysOf(cluster.history()));
+  await cluster.finalReads(QUIET_MS, options.keys ?? keysOf(cluster.history()));
+}
+
+/** Every key the history touched: what the final reads read. */
+export function keysOf(history: readonly HistoryEvent[]): string[] {
+  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
 }
 
 export interface AttemptResult {
