@@ -103,7 +103,7 @@ describe('challenges in the window', () => {
     challenges.view = {
       ...playing,
       status: 'won',
-      verdict: { won: true, text: '1 acknowledged write of key "x" lost', witness: { anomaly: 'lost write', why: 'the final reads agree on null', operations: ['client 3: write x 1', 'client 9: read x -> null (final)'] }, score: { faults: 2, timeMs: 4200 }, newBest: true, correct: false },
+      verdict: { won: true, text: '1 acknowledged write lost (1 of key "x")', witness: { anomaly: 'lost write', why: 'the final reads agree on null', operations: ['client 3: write x 1', 'client 9: read x -> null (final)'] }, score: { faults: 2, timeMs: 4200 }, newBest: true, correct: false },
       best: { faults: 2, timeMs: 4200, at: '2026-01-01T00:00:00Z' },
     };
     const panel = mount(ChallengePanel);

@@ -263,11 +263,18 @@ export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[],
   switch (goal) {
     case 'lost-write': {
       if (!history.some((e) => e.final === true && e.type === 'ok')) return notReached('no final reads answered: lost writes are only known once every node has been read after the faults healed');
+      const lostByKey: string[] = [];
+      let total = 0;
+      let witness: Witness | null = null;
       for (const [key, events] of keys) {
         const verdict = judgePromise(events, 'kv', 'convergent', timeoutMs);
         const lost = verdict.figures.lost ?? 0;
-        if (lost > 0) return { reached: true, text: `${lost} acknowledged write${lost === 1 ? '' : 's'} of key ${JSON.stringify(key)} lost: the final reads at every node no longer hold ${lost === 1 ? 'it' : 'them'}`, witness: verdict.witness };
+        if (lost === 0) continue;
+        total += lost;
+        lostByKey.push(`${lost} of key ${JSON.stringify(key)}`);
+        witness ??= verdict.witness;
       }
+      if (total > 0) return { reached: true, text: `${total} acknowledged write${total === 1 ? '' : 's'} lost (${lostByKey.join(', ')}): the final reads at every node no longer hold ${total === 1 ? 'it' : 'them'}`, witness };
       return notReached('every acknowledged write is still there: the final reads at every node hold each key\'s last acknowledged writes');
     }
     case 'stale-read': {
