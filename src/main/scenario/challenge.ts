@@ -483,6 +483,7 @@ export async function playChallenge(challenge: Challenge, index: number, moves: 
     network: setup.network,
     workload: setup.workload,
     steps: [...moves],
+    simulatorOnly: null,
   };
   try {
     const result = await runScenario(scenario, { cluster: async () => new BudgetedCluster(inner, ledger), ...(options.onStep === undefined ? {} : { onStep: options.onStep }) });
