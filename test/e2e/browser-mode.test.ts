@@ -676,6 +676,8 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       const outcome = (await call('clientOperation', 'leader', { f: 'write', key: 'bundle', value: 1 }, 5000)) as ClientOutcome;
       expect(outcome.type, outcome.error ?? '').toBe('ok');
       expect(leader).toMatch(/^n\d+$/);
+      // The challenge files travel beside the bundle that reads them.
+      expect(((await call('listChallenges')) as { challenges: unknown[] }).challenges).toHaveLength(3);
       child.send({ type: 'quit' });
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
@@ -731,6 +733,13 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     expect(await page.getByRole('group', { name: /^Node n\d$/ }).count()).toBe(3);
     await page.getByRole('button', { name: 'Challenges', exact: true }).click();
     await until('the best score listed', async () => ((await page.getByRole('dialog', { name: 'Challenges' }).textContent()) ?? '').includes('best: 2 faults'));
+    // Narrow, the dialog still fits the window, and scrolls rather than running off it.
+    await page.setViewportSize({ width: 600, height: 700 });
+    const box = await page.getByRole('dialog', { name: 'Challenges' }).boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(600);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(700);
+    await page.setViewportSize({ width: 1440, height: 1000 });
     await page.getByRole('dialog', { name: 'Challenges' }).getByRole('button', { name: 'Close' }).click();
   });
 });

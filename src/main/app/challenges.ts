@@ -188,6 +188,8 @@ export class ChallengeAttempt {
 
   /** Every client event of the attempt's cluster: the workload's and those by hand. */
   add(event: HistoryEvent): void {
+    // Once judged, the cluster is free play: its history is no longer the attempt's.
+    if (this.status !== 'playing' && this.status !== 'judging') return;
     this.events.push(event);
     this.grew = true;
   }

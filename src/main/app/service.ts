@@ -780,9 +780,12 @@ export class PlaygroundService {
     const challenge = findConfiguration(library, id, configuration);
     const chosen = challenge.configurations[configuration] as Challenge['configurations'][number];
     await this.newCluster({ algorithm: chosen.algorithm, options: chosen.options, nodes: challenge.nodes, seed: challenge.seed, sync: 'full', networkDelayMs: challenge.delayMs, speed: 1 });
+    const cluster = this.live();
+    const monitor = this.monitor ?? this.algorithm().createMonitor();
     if (challenge.workload !== null) await this.setWorkload({ ...challenge.workload, dataType: 'kv', mix: { ...DEFAULT_MIXES.kv } });
-    const monitor = this.monitor;
-    this.challenge = new ChallengeAttempt(challenge, configuration, this.live(), { cluster: () => this.cluster, monitor: () => monitor ?? this.algorithm().createMonitor(), stopWorkload: async () => void (await this.setWorkload(null)) }, book);
+    // Another start (a second window, say) may have replaced the cluster while this one waited.
+    if (this.cluster !== cluster) throw new UserError('another cluster was started meanwhile: the challenge did not start');
+    this.challenge = new ChallengeAttempt(challenge, configuration, cluster, { cluster: () => this.cluster, monitor: () => monitor, stopWorkload: async () => void (await this.setWorkload(null)) }, book);
     return this.challenge.view();
   }
 
