@@ -9,6 +9,7 @@ import { BudgetLedger, betterScore, builtInChallenges, countsAgainstBudget, judg
 import type { Fault } from '../../src/shared/fault.ts';
 import type { HistoryEvent } from '../../src/shared/history.ts';
 import { main } from '../../src/main/cli/cli.ts';
+import { createRng } from '../../src/shared/rng.ts';
 
 const library = new Map(builtInChallenges().map((c) => [c.id, c]));
 const challenge = (id: string): Challenge => library.get(id) as Challenge;
@@ -79,6 +80,27 @@ describe('the built-in challenges', () => {
         expect(outcomes.some((o) => o.endsWith(': won'))).toBe(configuration.winnable);
       });
     }
+  }
+
+  // Beyond the hand-written scripts: players drawn from a seeded generator, each doing up to the
+  // budget's breaking faults (and undoing some, free) between the goal's operations at random nodes
+  // and times. No correct configuration may give way to any of them.
+  for (const [id] of Object.entries(SCRIPTS)) {
+    const c = challenge(id);
+    it(`${id}: no generated player wins a correct configuration`, async () => {
+      const players = Array.from({ length: 48 }, (_, i) => generatedMoves(c, 1000 + i));
+      let wonWinnable = 0;
+      for (const [index, configuration] of c.configurations.entries()) {
+        for (const text of players) {
+          const attempt = await playChallenge(c, index, moves(text));
+          expect(attempt.score.faults).toBeLessThanOrEqual(c.budget.faults);
+          if (configuration.winnable) wonWinnable += attempt.won ? 1 : 0;
+          else expect(attempt.won, `${configuration.name} gave way to:\n${text}\n${attempt.judgement.text}`).toBe(false);
+        }
+      }
+      // The generator is no straw man: it wins some attempts where winning is possible.
+      expect(wonWinnable).toBeGreaterThan(0);
+    }, 60_000);
   }
 
   it('judges with the checker\'s witness, in words', async () => {
@@ -264,3 +286,54 @@ describe('consensus-playground challenge', () => {
     expect((await cli('challenge', '--help')).code).toBe(0);
   });
 });
+
+/** A player's moves drawn from `seed`: breaking faults within the budget, free undoing, the goal's operations, waits. */
+function generatedMoves(c: Challenge, seed: number): string {
+  const rng = createRng(seed);
+  const random = (): number => rng.next();
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const nodes = Array.from({ length: c.nodes }, (_, i) => `n${i + 1}`);
+  const down = new Set<string>();
+  const paused = new Set<string>();
+  const lines: string[] = [];
+  let value = 0;
+  const up = (): string[] => nodes.filter((n) => !down.has(n) && !paused.has(n));
+  const operation = (): string[] => {
+    const at = random() < 0.5 ? 'n1' : pick(nodes);
+    switch (c.goal) {
+      case 'lost-write':
+        return [`      - write: { key: x, value: ${++value}, to: ${at}, background: true }`];
+      case 'stale-read':
+        return [`      - write: { key: x, value: ${++value}, to: ${at}, background: true }`, `      - wait: ${pick([10, 200, 1000])}ms`, `      - read: { key: x, to: ${pick(nodes)}, background: true }`];
+      case 'two-values':
+        return [`      - cas: { key: x, expected: null, value: ${++value}, to: ${at}, background: true }`, `      - wait: ${pick([100, 3000, 6000])}ms`, `      - cas: { key: x, expected: null, value: ${++value}, to: ${pick(nodes.filter((n) => n !== at))}, background: true }`];
+    }
+  };
+  // Each breaking fault of the budget, the goal's operations right after it, a wait, and now and
+  // then an undoing (free); the faults' kinds, targets and the waits are drawn.
+  for (let fault = 0; fault < c.budget.faults && up().length > 1; fault++) {
+    const target = up().includes('n1') && random() < 0.5 ? 'n1' : pick(up());
+    const other = pick(nodes.filter((n) => n !== target));
+    const kind = pick(['isolate', 'isolate', 'crash', 'crash', 'pause', 'cut', 'link', 'network'] as const);
+    if (kind === 'crash') down.add(target);
+    if (kind === 'pause') paused.add(target);
+    lines.push(
+      kind === 'isolate' || kind === 'crash' || kind === 'pause'
+        ? `      - ${kind}: ${target}`
+        : kind === 'cut'
+          ? `      - cut: [${target}, ${other}]`
+          : kind === 'link'
+            ? `      - link: { from: ${target}, to: ${other}, delayMs: ${pick([500, 2000, 5000])} }`
+            : `      - network: { delayMs: ${pick([200, 1000, 3000])} }`,
+    );
+    lines.push(`      - wait: ${pick([5, 100, 500])}ms`, ...operation(), `      - wait: ${pick([5, 100, 1000, 4000, 7000])}ms`);
+    if (random() < 0.2 && (down.size > 0 || paused.size > 0)) {
+      const back = pick([...down, ...paused]);
+      lines.push(`      - ${down.has(back) ? 'restart' : 'resume'}: ${back}`, ...operation());
+      down.delete(back);
+      paused.delete(back);
+    } else if (random() < 0.1) lines.push('      - heal', ...operation());
+  }
+  // From 4 s on: every configuration has its primary or leader by then.
+  return `  - at: 4s\n    do:\n${lines.join('\n')}\n      - wait: 8s\n`;
+}

@@ -32,7 +32,7 @@ export type ChallengeGoal = (typeof CHALLENGE_GOALS)[number];
 
 /** What each goal asks, in the words the window and the CLI show. */
 export const GOAL_TEXT: Readonly<Record<ChallengeGoal, string>> = {
-  'lost-write': 'Lose an acknowledged write: a write answered ok that the final reads at every node (after healing, restarting and a quiet period) no longer hold.',
+  'lost-write': 'Lose an acknowledged write: a write answered ok that the final reads at every node (after healing the network, restarting every node and a quiet period) no longer hold.',
   'stale-read': 'Read a stale value: a read that returns an older value of a key than one whose write was acknowledged before the read began.',
   'two-values': 'Get two different values chosen: two compare-and-set operations on one key, from the same expected value to different new values, both acknowledged, with no single order of that key\'s operations explaining them.',
 };
@@ -343,11 +343,16 @@ export function formatMs(ms: number): string {
 // -----------------------------------------------------------------------------------------------
 // Settling and a scripted attempt
 
-/** Before the final reads that count lost writes: faults healed and a quiet period (as a scenario's settle). */
-export const QUIET_MS = 2000;
+/**
+ * Before the final reads that count lost writes: faults healed and a quiet period, long enough for
+ * a node restarted by the settling to be caught up, or a new primary to be chosen after a lease of
+ * a few seconds.
+ */
+export const QUIET_MS = 5000;
 
 /**
- * Every node up and the network whole (each free: undoing), a quiet period, then every key read at
+ * Every node up and the network whole (cuts healed, every link back to how the cluster started;
+ * each free: undoing), a quiet period, then every key read at
  * every node (final reads). `fault`: how the undoing is done (default: the cluster's own way);
  * `keys`: what to read (default: every key of the cluster's history).
  */
@@ -358,6 +363,8 @@ export async function settle(cluster: ScenarioCluster, options: { fault?: (fault
     else if (cluster.isPaused(id)) await fault({ kind: 'resume', node: id });
   }
   await fault({ kind: 'heal' });
+  // Slow or lossy links would keep the final reads from answering, and a loss from being known.
+  await fault({ kind: 'network', rule: null });
   await cluster.finalReads(QUIET_MS, options.keys ?? keysOf(cluster.history()));
 }
 
