@@ -219,6 +219,14 @@ describe('the judge', () => {
     expect(judgeGoal('lost-write', [...write, ...op(2, 'read', 'x', null, 'ok', null, true)])).toMatchObject({ reached: true, witness: { anomaly: 'lost write' } });
     expect(judgeGoal('lost-write', [...write, ...op(2, 'read', 'x', null, 'ok', 1, true)]).reached).toBe(false);
   });
+
+  it('names every key that lost writes, the person\'s first, with its witness', () => {
+    const history = [...op(1, 'write', 'k0', 5, 'ok'), ...op(2, 'write', 'x', 1, 'ok'), ...op(3, 'read', 'k0', null, 'ok', null, true), ...op(4, 'read', 'x', null, 'ok', null, true)];
+    const judged = judgeGoal('lost-write', history, undefined, new Set(['k0', 'k1']));
+    expect(judged.text).toMatch(/^2 acknowledged writes lost \(1 of key "x", 1 of key "k0"\)/);
+    expect(judged.witness?.operations.map((o) => o.description)).toContain('write x 1');
+    expect(judgeGoal('lost-write', history).witness?.operations.map((o) => o.description)).toContain('write k0 5');
+  });
 });
 
 describe('challenge files', () => {

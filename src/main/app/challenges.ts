@@ -12,7 +12,7 @@ import type { HistoryEvent } from '../../shared/history.ts';
 import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { applyFault } from '../runtime/faults.ts';
-import { betterScore, BudgetLedger, GOAL_TEXT, judgeGoal, judgedAsItGoes, keysOf, settle, type Challenge, type ChallengeScore, type GoalJudgement } from '../scenario/challenge.ts';
+import { betterScore, BudgetLedger, GOAL_TEXT, judgeGoal, judgedAsItGoes, keysOf, settle, workloadKeys, type Challenge, type ChallengeScore, type GoalJudgement } from '../scenario/challenge.ts';
 import { LiveScenarioCluster } from '../scenario/live-target.ts';
 import { UserError } from './user-error.ts';
 
@@ -21,6 +21,8 @@ export const SCORES_FILE = 'challenges.json';
 const MAX_SCORES_BYTES = 1 << 20;
 /** What judging as the history grows may search each second: the main thread routes every message. */
 const TICK_JUDGE_MS = 200;
+/** What the verdict may search: still on the thread that routes every message. */
+const JUDGE_MS = 1000;
 /** How long the verdict waits for the final reads to come back through the journal. */
 const JOURNAL_WAIT_MS = 2000;
 
@@ -216,7 +218,7 @@ export class ChallengeAttempt {
     }
     if (!judgedAsItGoes(this.challenge.goal) || !this.grew) return;
     this.grew = false;
-    const judgement = judgeGoal(this.challenge.goal, this.events, TICK_JUDGE_MS);
+    const judgement = judgeGoal(this.challenge.goal, this.events, TICK_JUDGE_MS, workloadKeys(this.challenge));
     if (judgement.reached) {
       this.endedMs = this.elapsedMs();
       this.finish(judgement);
@@ -252,7 +254,7 @@ export class ChallengeAttempt {
         for (const e of this.events.slice(arrived.size)) arrived.add(e);
       }
     }
-    this.finish(judgeGoal(this.challenge.goal, this.events));
+    this.finish(judgeGoal(this.challenge.goal, this.events, JUDGE_MS, workloadKeys(this.challenge)));
   }
 
   private finish(judgement: GoalJudgement): void {

@@ -255,10 +255,13 @@ function operationsOf(events: readonly HistoryEvent[]): Operation[] | string {
  * (so the history needs its final reads, after settling); a stale read by the staleness measure
  * (a read that returned a version older than one acknowledged before it began; a linearizable
  * history has none), with the linearizability witness of its key; two values chosen as
- * GOAL_TEXT says, with the witness of the key's failed linearizability check.
+ * GOAL_TEXT says, with the witness of the key's failed linearizability check. `backgroundKeys`
+ * (the workload's) are looked at last.
  */
-export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[], timeoutMs = JUDGE_MS): GoalJudgement {
-  const keys = [...eventsByKey(history)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export function judgeGoal(goal: ChallengeGoal, history: readonly HistoryEvent[], timeoutMs = JUDGE_MS, backgroundKeys: ReadonlySet<string> = new Set()): GoalJudgement {
+  // The person's own keys first: their witness is the one worth showing.
+  const rank = (key: string): number => (backgroundKeys.has(key) ? 1 : 0);
+  const keys = [...eventsByKey(history)].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   const notReached = (text: string): GoalJudgement => ({ reached: false, text, witness: null });
   switch (goal) {
     case 'lost-write': {
@@ -451,6 +454,11 @@ export interface AttemptOptions {
   onStep?: (step: StepResult) => void;
 }
 
+/** The keys the challenge's workload writes (the simulator's and the live clients' k0, k1, ...). */
+export function workloadKeys(challenge: Challenge): ReadonlySet<string> {
+  return new Set(Array.from({ length: challenge.workload?.keys ?? 0 }, (_, i) => `k${i}`));
+}
+
 /** The cluster setup of one configuration: what the window starts too. */
 export function configurationSetup(challenge: Challenge, index: number): ClusterSetup {
   const configuration = challenge.configurations[index];
@@ -496,7 +504,7 @@ export async function playChallenge(challenge: Challenge, index: number, moves: 
     const result = await runScenario(scenario, { cluster: async () => new BudgetedCluster(inner, ledger), ...(options.onStep === undefined ? {} : { onStep: options.onStep }) });
     const endedMs = Math.round(inner.nowMs());
     if (!judgedAsItGoes(challenge.goal)) await settle(inner);
-    let judgement = judgeGoal(challenge.goal, inner.history());
+    let judgement = judgeGoal(challenge.goal, inner.history(), undefined, workloadKeys(challenge));
     // What happened after the time ran out does not count.
     if (judgement.reached && endedMs > challenge.budget.timeMs) judgement = { reached: false, text: `time is up: the moves took ${formatMs(endedMs)}, past the ${formatMs(challenge.budget.timeMs)} the challenge gives (${judgement.text})`, witness: null };
     const stopped = result.steps.find((s) => s.error !== null)?.error ?? null;
