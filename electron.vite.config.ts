@@ -1,9 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
 import vue from '@vitejs/plugin-vue';
+
+/**
+ * The built-in challenge files, beside the bundle that reads them (src/main/scenario/challenge.ts
+ * reads ./challenges/ next to its own module: out/main/challenges/ once bundled).
+ */
+function challengeFiles(): Plugin {
+  const dir = resolve(import.meta.dirname, 'src/main/scenario/challenges');
+  return {
+    name: 'challenge-files',
+    generateBundle() {
+      for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) this.emitFile({ type: 'asset', fileName: `challenges/${name}`, source: readFileSync(resolve(dir, name), 'utf8') });
+    },
+  };
+}
 
 export default defineConfig({
   main: {
+    plugins: [challengeFiles()],
     build: {
       outDir: 'out/main',
       // Every script a thread starts from is an entry of its own (see src/main/app/threads.ts).

@@ -444,6 +444,77 @@ export interface PlaygroundApi {
   comparisonState(): Promise<Result<ComparisonView | null>>;
   /** What an algorithm with these options promises and serves, for a form to say before anything starts. */
   describeChoice(algorithm: string, options: Record<string, unknown>): Promise<Result<ChoiceDescription>>;
+
+  // Challenges (src/main/app/challenges.ts)
+  /** The built-in challenges, each configuration with its best score. */
+  listChallenges(): Promise<Result<ChallengeList>>;
+  /** A new cluster as the challenge's configuration (0-based) says, its workload running, and the budget watching every fault by hand. */
+  startChallenge(id: string, configuration: number): Promise<Result<ChallengeView>>;
+  /** The challenge being played or last judged; null when none (or it was left). */
+  challengeState(): Promise<Result<ChallengeView | null>>;
+  /** "I'm done": settles (for a lost write) and judges the attempt. */
+  judgeChallenge(): Promise<Result<ChallengeView>>;
+  /** Leaves the challenge; the cluster keeps running, free of any budget. */
+  leaveChallenge(): Promise<Result<null>>;
+}
+
+/** A best score kept in the data folder (challenges.json). */
+export interface ChallengeScoreView {
+  faults: number;
+  /** Milliseconds of the cluster's time the attempt took. */
+  timeMs: number;
+  /** When it was made (ISO 8601). */
+  at: string;
+}
+
+export interface ChallengeInfo {
+  id: string;
+  title: string;
+  /** Markdown: what to try. */
+  summary: string;
+  /** What wins, in words. */
+  goal: string;
+  budget: { faults: number; timeMs: number };
+  configurations: Array<{ name: string; summary: string | null; algorithm: string; best: ChallengeScoreView | null }>;
+}
+
+export interface ChallengeList {
+  challenges: ChallengeInfo[];
+  /** Why the kept best scores could not be read (they start over), else null. */
+  problem: string | null;
+}
+
+export interface ChallengeVerdictView {
+  won: boolean;
+  /** What the checker found, in words. */
+  text: string;
+  /** The checker's witness: the anomaly, the operations that make it, why. */
+  witness: { anomaly: string; why: string; operations: string[] } | null;
+  score: { faults: number; timeMs: number };
+  /** This attempt is the configuration's best score now. */
+  newBest: boolean;
+  /** Not won, on a configuration no faults can win: the lesson. */
+  correct: boolean;
+}
+
+export interface ChallengeView {
+  id: string;
+  title: string;
+  summary: string;
+  goal: string;
+  /** 0-based, into ChallengeInfo.configurations. */
+  configuration: number;
+  configurationName: string;
+  budget: { faults: number; timeMs: number };
+  /** The faults that counted so far, as sentences. */
+  faults: string[];
+  /** Milliseconds of the cluster's time since the challenge started (at most the limit). */
+  elapsedMs: number;
+  status: 'playing' | 'judging' | 'won' | 'not won';
+  verdict: ChallengeVerdictView | null;
+  best: ChallengeScoreView | null;
+  /** Something to tell the person beside the challenge (the scores file could not be read or written). */
+  notice: string | null;
 }
 
 export interface ChoiceDescription {
@@ -492,6 +563,11 @@ export const API_METHODS: readonly ApiMethod[] = [
   'stopComparison',
   'comparisonState',
   'describeChoice',
+  'listChallenges',
+  'startChallenge',
+  'challengeState',
+  'judgeChallenge',
+  'leaveChallenge',
 ];
 
 declare global {

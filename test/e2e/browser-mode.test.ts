@@ -676,6 +676,8 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       const outcome = (await call('clientOperation', 'leader', { f: 'write', key: 'bundle', value: 1 }, 5000)) as ClientOutcome;
       expect(outcome.type, outcome.error ?? '').toBe('ok');
       expect(leader).toMatch(/^n\d+$/);
+      // The challenge files travel beside the bundle that reads them.
+      expect(((await call('listChallenges')) as { challenges: unknown[] }).challenges).toHaveLength(3);
       child.send({ type: 'quit' });
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
@@ -694,5 +696,50 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       child.kill('SIGKILL');
       rmSync(userData, { recursive: true, force: true });
     }
+  });
+
+  it('plays a challenge by clicking: an acknowledged write lost on asynchronous acks, judged and won', async () => {
+    // Wherever the walks before left the window (a replay, say), from the live cluster.
+    if (page.url().startsWith('http')) await page.reload();
+    else await page.goto(url);
+    await until('the live cluster after a reload', async () => (await page.getByRole('group', { name: /^Node n\d+$/ }).count()) > 0);
+    await page.getByRole('button', { name: 'Challenges', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Challenges' });
+    await dialog.getByRole('button', { name: 'Start Lose an acknowledged write: Primary-backup, asynchronous acks' }).click();
+    const panel = page.getByRole('region', { name: 'Challenge' });
+    await until('the challenge panel', async () => (await panel.getByLabel('Faults used of the budget').textContent()) === '0 of 3');
+    await until('three node cards', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 3);
+    const primary = await primaryOf(page);
+    // Cut the primary off from its backups: pick it, Partition (one fault).
+    const card = page.getByRole('group', { name: `Node ${primary}` });
+    await partitionOff([primary]);
+    await until('the partition counted', async () => (await panel.getByLabel('Faults used of the budget').textContent()) === '1 of 3');
+    // Write to it: with asynchronous acks it answers ok at once, its backups none the wiser.
+    expect(await send('write', 'x', '1', primary)).toMatch(/^ok/);
+    // It dies before the network heals; a backup is promoted without the write.
+    await card.getByRole('button', { name: 'Kill' }).click();
+    await until('the kill counted', async () => (await panel.getByLabel('Faults used of the budget').textContent()) === '2 of 3');
+    await primaryOf(page, primary, 30_000);
+    await panel.getByRole('button', { name: "I'm done" }).click();
+    const verdict = panel.getByRole('status', { name: 'Verdict' });
+    await until('the verdict', async () => (await verdict.count()) === 1 && ((await verdict.textContent()) ?? '').includes('Won!'), 30_000);
+    expect(await verdict.textContent()).toMatch(/acknowledged writes? lost \(.*of key "x"/);
+    expect(await verdict.textContent()).toContain('lost write');
+    expect(await verdict.textContent()).toMatch(/Score: 2 faults, .* a new best/);
+    await page.screenshot({ path: join(SHOTS, 'challenge.png') });
+    // The best score is in the list now, and leaving keeps the cluster running.
+    await panel.getByRole('button', { name: 'Leave' }).click();
+    await until('the panel gone', async () => (await panel.count()) === 0);
+    expect(await page.getByRole('group', { name: /^Node n\d$/ }).count()).toBe(3);
+    await page.getByRole('button', { name: 'Challenges', exact: true }).click();
+    await until('the best score listed', async () => ((await page.getByRole('dialog', { name: 'Challenges' }).textContent()) ?? '').includes('best: 2 faults'));
+    // Narrow, the dialog still fits the window, and scrolls rather than running off it.
+    await page.setViewportSize({ width: 600, height: 700 });
+    const box = await page.getByRole('dialog', { name: 'Challenges' }).boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(600);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(700);
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await page.getByRole('dialog', { name: 'Challenges' }).getByRole('button', { name: 'Close' }).click();
   });
 });

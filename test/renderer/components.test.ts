@@ -78,6 +78,11 @@ function fakeBridge(): PlaygroundBridge {
     stopComparison: ok({ ...comparisonView, running: false }),
     comparisonState: ok(null),
     describeChoice: ok({ promises: 'linearizable', serves: { kv: ['read', 'write'] } }),
+    listChallenges: ok({ challenges: [], problem: null }),
+    startChallenge: vi.fn(async () => ({ ok: false as const, error: 'no challenges here' })),
+    challengeState: ok(null),
+    judgeChallenge: vi.fn(async () => ({ ok: false as const, error: 'no challenge is being played' })),
+    leaveChallenge: ok(null),
   };
 }
 

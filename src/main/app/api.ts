@@ -55,6 +55,11 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   stopComparison: z.tuple([]),
   comparisonState: z.tuple([]),
   describeChoice: z.tuple([z.string().max(100), z.record(z.string().max(100), z.unknown())]),
+  listChallenges: z.tuple([]),
+  startChallenge: z.tuple([z.string().min(1).max(200), z.number().int().min(0).max(100)]),
+  challengeState: z.tuple([]),
+  judgeChallenge: z.tuple([]),
+  leaveChallenge: z.tuple([]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -148,5 +153,15 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.comparison.state();
     case 'describeChoice':
       return service.describeChoice(a[0], a[1]);
+    case 'listChallenges':
+      return service.listChallenges();
+    case 'startChallenge':
+      return service.startChallenge(a[0], a[1]);
+    case 'challengeState':
+      return service.challengeState();
+    case 'judgeChallenge':
+      return service.judgeChallenge();
+    case 'leaveChallenge':
+      return service.leaveChallenge();
   }
 }

@@ -59,6 +59,11 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
 import { ComparisonService } from './comparison.ts';
+import type { Fault } from '../../shared/fault.ts';
+import type { ChallengeList, ChallengeView } from '../../shared/bridge.ts';
+import { builtInChallenges, ScenarioFileError, type Challenge } from '../scenario/challenge.ts';
+import { DEFAULT_MIXES } from '../sim/workload.ts';
+import { ChallengeAttempt, findConfiguration, ScoreBook } from './challenges.ts';
 
 export { UserError };
 
@@ -113,11 +118,18 @@ export class PlaygroundService {
   private opCounts = { ok: 0, fail: 0, info: 0 };
   /** Two more clusters side by side (comparison.ts), beside this one; its state rides on the update batches. */
   readonly comparison: ComparisonService;
+  /** The challenge being played (or last judged) on this cluster: its budget stands before every fault by hand. */
+  private challenge: ChallengeAttempt | null = null;
+  private scoreBook: ScoreBook | null = null;
+  private challengeLibrary: Challenge[] | null = null;
+  /** Where the challenge files are (null: the built-in library). */
+  private readonly challengesDir: string | null;
 
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
-  constructor(dataDir: string, options: { threads?: ThreadScripts } = {}) {
+  constructor(dataDir: string, options: { threads?: ThreadScripts; challengesDir?: string } = {}) {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
+    this.challengesDir = options.challengesDir ?? null;
     mkdirSync(dataDir, { recursive: true });
     this.comparison = new ComparisonService(dataDir, this.threads);
     this.sessions = new SessionLibrary(
@@ -160,6 +172,8 @@ export class PlaygroundService {
       throw error instanceof SettingsError ? new UserError(error.message) : error;
     }
     await this.stopRunningCluster();
+    // A challenge is played on the cluster it started: another cluster leaves it.
+    this.challenge = null;
     this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
     this.handContexts = new CausalContexts();
@@ -323,6 +337,7 @@ export class PlaygroundService {
     if (event.f === 'add' || event.f === 'remove') this.registersOnly = false;
     if (this.registersOnly) this.checker.add(event);
     this.consistency?.add(event);
+    this.challenge?.add(event);
     if (event.type !== 'invoke') this.opCounts[event.type]++;
   }
 
@@ -334,6 +349,7 @@ export class PlaygroundService {
   }
 
   private checkHealth(): void {
+    this.challenge?.tick();
     this.checkRecording();
     this.checkConsistencyThread();
     const violations = (this.monitor?.violations() ?? []).map((v) => ({ property: v.property, message: v.message, time: v.timeUs / 1000 }));
@@ -441,24 +457,32 @@ export class PlaygroundService {
     const cluster = this.live();
     this.node(id);
     switch (action) {
-      case 'kill':
+      case 'kill': {
         if (!cluster.isUp(id)) throw new UserError(`${id} is already down`);
+        const counted = this.challengeGate({ kind: 'crash', node: id });
         await applyFault(cluster, { kind: 'crash', node: id });
+        counted();
         return `${id} killed`;
+      }
       case 'restart':
         if (cluster.isUp(id)) throw new UserError(`${id} is running; kill it first`);
         await applyFault(cluster, { kind: 'restart', node: id });
         return cluster.failure(id) === null ? `${id} restarted from its file` : `${id} cannot start: ${cluster.failure(id)}`;
-      case 'pause':
+      case 'pause': {
         if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
+        const counted = this.challengeGate({ kind: 'pause', node: id });
         await applyFault(cluster, { kind: 'pause', node: id });
+        counted();
         return `${id} paused: it hears nothing and its clock stands still`;
+      }
       case 'resume':
         await applyFault(cluster, { kind: 'resume', node: id });
         return `${id} resumed`;
       case 'remove': {
         if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes`);
+        const counted = this.challengeGate({ kind: 'admin', node: id, command: { type: 'remove_server', node: id } });
         const reply = await cluster.removeServer(id);
+        counted();
         if (reply === null) throw new UserError(`no answer from the leader about removing ${id}`);
         if (reply.kind === 'admin' && !reply.ok) throw new UserError(`removing ${id} failed: ${reply.message}`);
         return `${id} removed from the configuration`;
@@ -468,7 +492,10 @@ export class PlaygroundService {
 
   /** A clock-skew fault on one node (0 and 0 set its clock right again). */
   skewClock(id: NodeId, offsetMs: number, drift: number): string {
-    applyFault(this.live(), { kind: 'clock-skew', node: this.node(id), offsetMs, drift });
+    const fault: Fault = { kind: 'clock-skew', node: this.node(id), offsetMs, drift };
+    const counted = this.challengeGate(fault);
+    applyFault(this.live(), fault);
+    counted();
     if (offsetMs === 0 && drift === 0) return `${id}'s clock is right again`;
     return `${id}'s clock reads ${offsetMs >= 0 ? '+' : ''}${offsetMs} ms and runs ${drift >= 0 ? '+' : ''}${Math.round(drift * 100)}%`;
   }
@@ -483,14 +510,18 @@ export class PlaygroundService {
     if (action.needsPeer !== undefined) throw new UserError(`${action.label} needs another node, which the window cannot give yet`);
     if ((action.sendTo ?? 'self') === 'self') {
       if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
+      const counted = this.challengeGate({ kind: 'admin', node: id, command: action.command(null) });
       const reply = await cluster.admin(id, action.command(null));
+      counted();
       if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${id} refused: ${reply.message}`);
       return reply !== null && reply.kind === 'admin' ? `${id}: ${reply.message}` : `${action.label}: sent to ${id}`;
     }
     const leader = cluster.leader();
     if (leader === null) throw new UserError('there is no leader to ask');
     if (leader === id) throw new UserError(`${id} already leads`);
+    const counted = this.challengeGate({ kind: 'admin', node: leader, command: action.command(id) });
     const reply = await cluster.admin(leader, action.command(id));
+    counted();
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
     return reply !== null && reply.kind === 'admin' ? `${leader}: ${reply.message}` : `${action.label}: sent to ${leader}`;
   }
@@ -503,7 +534,9 @@ export class PlaygroundService {
 
   async addNode(): Promise<NodeId> {
     if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes: its cluster keeps the nodes it started with`);
+    const counted = this.challengeGate({ kind: 'add-node', node: `n${this.live().nodeIds.length + 1}` });
     const { node, reply } = await this.live().addServer();
+    counted();
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${node} started, but the leader did not add it: ${reply.message}`);
     return node;
   }
@@ -513,8 +546,11 @@ export class PlaygroundService {
 
   cutLink(from: NodeId, to: NodeId, bothWays: boolean): NetworkView {
     const cluster = this.live();
+    // Both ways at once is one click, and counts as one fault.
+    const counted = this.challengeGate({ kind: 'cut', from: this.node(from), to: this.node(to) });
     applyFault(cluster, { kind: 'cut', from: this.node(from), to: this.node(to) });
     if (bothWays) applyFault(cluster, { kind: 'cut', from: to, to: from });
+    counted();
     return this.networkView();
   }
 
@@ -535,7 +571,9 @@ export class PlaygroundService {
       }
     }
     if (groups.filter((g) => g.length > 0).length < 2 && seen.size === this.live().nodeIds.length) throw new UserError('a partition needs at least two groups');
+    const counted = this.challengeGate({ kind: 'partition', groups });
     applyFault(this.live(), { kind: 'partition', groups });
+    counted();
     return this.networkView();
   }
 
@@ -551,9 +589,15 @@ export class PlaygroundService {
   setLinkRule(from: NodeId | null, to: NodeId | null, rule: Partial<LinkRuleView> | null): NetworkView {
     const cluster = this.live();
     if (from === null && to === null) {
+      const counted = this.challengeGate({ kind: 'network', rule });
       applyFault(cluster, { kind: 'network', rule });
-    } else if (from !== null && to !== null) applyFault(cluster, { kind: 'link', from: this.node(from), to: this.node(to), rule });
-    else throw new UserError('a link rule names both ends of the link, or neither for every link');
+      counted();
+    } else if (from !== null && to !== null) {
+      const fault: Fault = { kind: 'link', from: this.node(from), to: this.node(to), rule };
+      const counted = this.challengeGate(fault);
+      applyFault(cluster, fault);
+      counted();
+    } else throw new UserError('a link rule names both ends of the link, or neither for every link');
     return this.networkView();
   }
 
@@ -704,6 +748,62 @@ export class PlaygroundService {
     for (const { from, to, rule } of m.links) cluster.setLink(from, to, rule);
     for (const n of m.nodes) if (n.state === 'paused') cluster.pause(n.id);
     return this.state();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Challenges (challenges.ts): a goal, a budget of faults, a configuration; judged by the checker
+
+  private challenges(): { library: Challenge[]; book: ScoreBook } {
+    // Read when first asked for: a window that never opens a challenge never reads the scores file.
+    try {
+      this.challengeLibrary ??= this.challengesDir === null ? builtInChallenges() : builtInChallenges(this.challengesDir);
+    } catch (error) {
+      if (error instanceof ScenarioFileError) throw new UserError(`a challenge file is wrong: ${error.message}`);
+      throw error;
+    }
+    this.scoreBook ??= new ScoreBook(this.dataDir);
+    return { library: this.challengeLibrary, book: this.scoreBook };
+  }
+
+  /** Before a fault by hand: refused past a challenge's budget; the function it returns counts the fault once it was done. */
+  private challengeGate(fault: Fault): () => void {
+    return this.challenge?.gate(fault) ?? (() => undefined);
+  }
+
+  listChallenges(): ChallengeList {
+    const { library, book } = this.challenges();
+    return book.list(library);
+  }
+
+  async startChallenge(id: string, configuration: number): Promise<ChallengeView> {
+    const { library, book } = this.challenges();
+    const challenge = findConfiguration(library, id, configuration);
+    const chosen = challenge.configurations[configuration] as Challenge['configurations'][number];
+    await this.newCluster({ algorithm: chosen.algorithm, options: chosen.options, nodes: challenge.nodes, seed: challenge.seed, sync: 'full', networkDelayMs: challenge.delayMs, speed: 1 });
+    const cluster = this.live();
+    const monitor = this.monitor ?? this.algorithm().createMonitor();
+    if (challenge.workload !== null) await this.setWorkload({ ...challenge.workload, dataType: 'kv', mix: { ...DEFAULT_MIXES.kv } });
+    // Another start (a second window, say) may have replaced the cluster while this one waited.
+    if (this.cluster !== cluster) throw new UserError('another cluster was started meanwhile: the challenge did not start');
+    this.challenge = new ChallengeAttempt(challenge, configuration, cluster, { cluster: () => this.cluster, monitor: () => monitor, stopWorkload: async () => void (await this.setWorkload(null)) }, book);
+    return this.challenge.view();
+  }
+
+  challengeState(): ChallengeView | null {
+    return this.challenge?.view() ?? null;
+  }
+
+  async judgeChallenge(): Promise<ChallengeView> {
+    const challenge = this.challenge;
+    if (challenge === null) throw new UserError('no challenge is being played: start one from Challenges');
+    await challenge.judge();
+    return challenge.view();
+  }
+
+  /** The cluster keeps running, free of the budget. */
+  leaveChallenge(): null {
+    this.challenge = null;
+    return null;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -34,6 +34,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'run scenario files (a cluster, faults, client operations and what must hold) or the built-in library',
     load: async () => (await import('./scenario.ts')).scenarioCommand,
   },
+  challenge: {
+    summary: 'the built-in challenges, and a scripted attempt at one (faults within a budget), judged by the checker',
+    load: async () => (await import('./challenge.ts')).challengeCommand,
+  },
   replay: {
     summary: 'show a recorded session; --verify re-executes every node and compares',
     load: async () => (await import('./replay.ts')).replayCommand,

@@ -108,7 +108,7 @@ function durationMs(text: string): number {
 
 /** At most an hour of simulated time, however written: a step that asks for more is a mistake, not a lesson. */
 const MAX_DURATION_MS = 3_600_000;
-const duration = z
+export const durationSchema = z
   .union([z.number().min(0), z.string().regex(DURATION, 'a duration such as 500ms, 2s or 1m')])
   .transform((v) => (typeof v === 'number' ? v : durationMs(v)))
   .refine((ms) => ms <= MAX_DURATION_MS, 'at most an hour (60m, 3600s)');
@@ -117,7 +117,7 @@ const scalar = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null(
 const key = z.string().min(1).max(200);
 const to = { to: nodeRef.optional(), client: z.number().int().min(1).max(1000).optional(), background: z.boolean().optional() };
 
-const linkRule = z.strictObject({ drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional() });
+export const linkRuleSchema = z.strictObject({ drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional() });
 
 const faultActions = {
   crash: nodeRef,
@@ -130,7 +130,7 @@ const faultActions = {
   uncut: z.tuple([nodeRef, nodeRef]),
   partition: z.array(z.array(nodeRef).min(1)).min(1),
   heal: z.union([z.literal(true), z.null(), z.strictObject({})]),
-  network: z.union([z.literal('default'), linkRule]),
+  network: z.union([z.literal('default'), linkRuleSchema]),
   link: z.strictObject({ from: nodeRef, to: nodeRef, drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional(), default: z.literal(true).optional() }),
   skew: z.strictObject({ node: nodeRef, offsetMs: z.number().min(-3_600_000).max(3_600_000), drift: z.number().min(-0.9).max(9).default(0) }),
   command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100), peer: nodeRef.optional() }),
@@ -150,7 +150,7 @@ const opActions = {
 
 const otherActions = {
   workload: z.enum(['start', 'stop']),
-  wait: duration,
+  wait: durationSchema,
   'wait-for-user': z.string().max(2000),
 };
 
@@ -181,9 +181,9 @@ const oneOrMany = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(s
 
 const stepSchema = z.strictObject({
   narrate: z.string().max(20_000).optional(),
-  at: duration.optional(),
+  at: durationSchema.optional(),
   when: conditionSchema.optional(),
-  within: duration.optional(),
+  within: durationSchema.optional(),
   do: oneOrMany(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
   ask: oneOrMany(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
   expect: oneOrMany(expectationSchema).optional(),
@@ -199,13 +199,27 @@ const fileSchema = z.strictObject({
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     options: z.record(z.string(), z.unknown()).default({}),
   }),
-  network: linkRule.optional(),
+  network: linkRuleSchema.optional(),
   workload: z.strictObject({ rate: z.number().min(0.1).max(10_000).default(20), clients: z.number().int().min(1).max(50).default(3), keys: z.number().int().min(1).max(100).default(2), data: z.enum(['kv', 'counter', 'set']).optional(), running: z.boolean().default(false) }).optional(),
   steps: z.array(stepSchema).min(1).max(1000),
 });
 
-/** Reads a scenario file's text; throws ScenarioFileError at the line and column of the first mistake. */
-export function parseScenario(text: string, file: string): Scenario {
+/** A YAML file read and checked against a schema, with the means to report a later mistake where it is written. */
+export interface YamlReading<T> {
+  data: T;
+  /** Throws ScenarioFileError at the value `path` reaches (or the key `unknownKey` of that map). */
+  fail(path: ReadonlyArray<PropertyKey>, message: string, unknownKey?: string): never;
+  /** Where the value at `path` starts (the deepest node the path reaches). */
+  at(path: ReadonlyArray<PropertyKey>): { line: number; col: number } | null;
+  /** The value at `path` is written as a list. */
+  isSeqAt(path: ReadonlyArray<PropertyKey>): boolean;
+}
+
+/**
+ * Reads YAML text against `schema` (scenario files, challenge files, a challenge's moves); throws
+ * ScenarioFileError at the line and column of the first mistake.
+ */
+export function readYaml<S extends z.ZodType>(text: string, file: string, schema: S): YamlReading<z.infer<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -240,34 +254,22 @@ export function parseScenario(text: string, file: string): Scenario {
   } catch (error) {
     throw new ScenarioFileError(file, null, null, `cannot be read: ${(error as Error).message}`);
   }
-  const parsed = fileSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     fail(issue.path, describeIssue(issue), issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
   }
-  const data = (parsed as { data: z.infer<typeof fileSchema> }).data;
-  const steps: ScenarioStep[] = data.steps.map((step, i) => {
-    const actions = (step.do ?? []).map((action, j) => parseAction(action, (message, inner = []) => fail(['steps', i, 'do', ...(Array.isArray(step.do) || isSeq(doc.getIn(['steps', i, 'do'], true)) ? [j] : []), ...inner], message)));
-    const asks = (step.ask ?? []).map((action, j) => {
-      const failAt = (message: string, inner: PropertyKey[] = []): never => fail(['steps', i, 'ask', ...(isSeq(doc.getIn(['steps', i, 'ask'], true)) ? [j] : []), ...inner], message);
-      const parsed = parseAction(action, failAt);
-      if (parsed.kind !== 'fault') return failAt(`a lesson asks the person for faults (kill, partition, heal, ...), not ${parsed.kind === 'op' ? 'client operations' : `"${Object.keys(typeof action === 'string' ? { [action]: 1 } : action)[0]}"`}: put those under "do"`);
-      return parsed.fault;
-    });
-    const expect = (step.expect ?? []).map(toExpectation);
-    if (step.when === undefined && step.within !== undefined) fail(['steps', i, 'within'], '"within" bounds a "when": this step has none');
-    if (actions.length === 0 && asks.length === 0 && expect.length === 0 && step.narrate === undefined && step.when === undefined && step.at === undefined) fail(['steps', i], 'a step needs something to wait for, to do, to ask, to check or to say (at, when, do, ask, expect or narrate)');
-    return {
-      line: at(['steps', i])?.line ?? 0,
-      narrate: step.narrate ?? null,
-      atMs: step.at ?? null,
-      when: step.when === undefined ? null : toCondition(step.when),
-      withinMs: step.within ?? 10_000,
-      actions,
-      asks,
-      expect,
-    };
-  });
+  return { data: (parsed as { data: z.infer<S> }).data, fail, at, isSeqAt: (path) => isSeq(doc.getIn(path as unknown[], true)) };
+}
+
+/** A list of steps as scenario files write them (a challenge's moves are one too). */
+export const stepListSchema = z.array(stepSchema).min(1).max(1000);
+
+/** Reads a scenario file's text; throws ScenarioFileError at the line and column of the first mistake. */
+export function parseScenario(text: string, file: string): Scenario {
+  const read = readYaml(text, file, fileSchema);
+  const data = read.data;
+  const steps = parseSteps(read, data.steps, ['steps']);
   const w = data.workload;
   return {
     file,
@@ -282,6 +284,33 @@ export function parseScenario(text: string, file: string): Scenario {
     simulatorOnly: data['simulator-only'] ?? null,
     steps,
   };
+}
+
+/** The steps of a list `stepListSchema` accepted, at `path` of the file `read` read (for the line and column of a mistake). */
+export function parseSteps(read: YamlReading<unknown>, list: ReadonlyArray<z.infer<typeof stepSchema>>, path: readonly PropertyKey[]): ScenarioStep[] {
+  const fail = read.fail;
+  return list.map((step, i) => {
+    const actions = (step.do ?? []).map((action, j) => parseAction(action, (message, inner = []) => fail([...path, i, 'do', ...(Array.isArray(step.do) || read.isSeqAt([...path, i, 'do']) ? [j] : []), ...inner], message)));
+    const asks = (step.ask ?? []).map((action, j) => {
+      const failAt = (message: string, inner: PropertyKey[] = []): never => fail([...path, i, 'ask', ...(read.isSeqAt([...path, i, 'ask']) ? [j] : []), ...inner], message);
+      const parsed = parseAction(action, failAt);
+      if (parsed.kind !== 'fault') return failAt(`a lesson asks the person for faults (kill, partition, heal, ...), not ${parsed.kind === 'op' ? 'client operations' : `"${Object.keys(typeof action === 'string' ? { [action]: 1 } : action)[0]}"`}: put those under "do"`);
+      return parsed.fault;
+    });
+    const expect = (step.expect ?? []).map(toExpectation);
+    if (step.when === undefined && step.within !== undefined) fail([...path, i, 'within'], '"within" bounds a "when": this step has none');
+    if (actions.length === 0 && asks.length === 0 && expect.length === 0 && step.narrate === undefined && step.when === undefined && step.at === undefined) fail([...path, i], 'a step needs something to wait for, to do, to ask, to check or to say (at, when, do, ask, expect or narrate)');
+    return {
+      line: read.at([...path, i])?.line ?? 0,
+      narrate: step.narrate ?? null,
+      atMs: step.at ?? null,
+      when: step.when === undefined ? null : toCondition(step.when),
+      withinMs: step.within ?? 10_000,
+      actions,
+      asks,
+      expect,
+    };
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
