@@ -59,6 +59,8 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
 import { ComparisonService } from './comparison.ts';
+import { LessonService } from './lessons.ts';
+import type { Fault } from '../../shared/fault.ts';
 
 export { UserError };
 
@@ -113,9 +115,12 @@ export class PlaygroundService {
   private opCounts = { ok: 0, fail: 0, info: 0 };
   /** Two more clusters side by side (comparison.ts), beside this one; its state rides on the update batches. */
   readonly comparison: ComparisonService;
+  /** Lessons (lessons.ts) run on this cluster; the lesson's view rides on the update batches when it changed. */
+  readonly lessons: LessonService;
+  private lessonSent = -1;
 
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
-  constructor(dataDir: string, options: { threads?: ThreadScripts } = {}) {
+  constructor(dataDir: string, options: { threads?: ThreadScripts; lessonLibrary?: string } = {}) {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     mkdirSync(dataDir, { recursive: true });
@@ -124,6 +129,19 @@ export class PlaygroundService {
       dataDir,
       () => ({ recording: this.recorder ? basename(this.recorder.path) : null, running: this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null }),
       (work) => this.oneAtATime(work),
+    );
+    this.lessons = new LessonService(
+      dataDir,
+      {
+        startCluster: (settings) => this.newCluster(settings),
+        cluster: () => this.live(),
+        monitor: () => {
+          if (this.monitor === null) throw new UserError('no cluster is running');
+          return this.monitor;
+        },
+        fault: (fault) => this.lessonFault(fault),
+      },
+      options.lessonLibrary === undefined ? {} : { libraryDir: options.lessonLibrary },
     );
   }
 
@@ -159,6 +177,8 @@ export class PlaygroundService {
     } catch (error) {
       throw error instanceof SettingsError ? new UserError(error.message) : error;
     }
+    // The lesson on the cluster that goes ends with it (a lesson's own start has ended it already).
+    this.lessons.clusterChanging();
     await this.stopRunningCluster();
     this.monitor = algorithm.createMonitor();
     this.checker = new IncrementalChecker('kv');
@@ -209,7 +229,10 @@ export class PlaygroundService {
   }
 
   stopCluster(): Promise<void> {
-    return this.oneAtATime(() => this.stopRunningCluster());
+    return this.oneAtATime(() => {
+      this.lessons.clusterChanging();
+      return this.stopRunningCluster();
+    });
   }
 
   private async stopRunningCluster(): Promise<void> {
@@ -248,6 +271,7 @@ export class PlaygroundService {
   }
 
   private async closeNow(): Promise<void> {
+    await this.lessons.close();
     await this.comparison.close();
     await this.stopRunningCluster();
     this.sessions.close();
@@ -427,7 +451,10 @@ export class PlaygroundService {
       if (this.cluster === null) return;
       const { events, skipped } = this.feed.take();
       const comparison = this.comparison.take();
-      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}) };
+      const lessonVersion = this.lessons.viewVersion();
+      const lesson = lessonVersion === this.lessonSent ? undefined : this.lessons.view();
+      this.lessonSent = lessonVersion;
+      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}), ...(lesson === undefined ? {} : { lesson }) };
       this.metrics = [];
       for (const listener of this.listeners) listener(batch);
       this.scheduleBatch();
@@ -444,17 +471,21 @@ export class PlaygroundService {
       case 'kill':
         if (!cluster.isUp(id)) throw new UserError(`${id} is already down`);
         await applyFault(cluster, { kind: 'crash', node: id });
+        this.byHand({ kind: 'crash', node: id });
         return `${id} killed`;
       case 'restart':
         if (cluster.isUp(id)) throw new UserError(`${id} is running; kill it first`);
         await applyFault(cluster, { kind: 'restart', node: id });
+        this.byHand({ kind: 'restart', node: id });
         return cluster.failure(id) === null ? `${id} restarted from its file` : `${id} cannot start: ${cluster.failure(id)}`;
       case 'pause':
         if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
         await applyFault(cluster, { kind: 'pause', node: id });
+        this.byHand({ kind: 'pause', node: id });
         return `${id} paused: it hears nothing and its clock stands still`;
       case 'resume':
         await applyFault(cluster, { kind: 'resume', node: id });
+        this.byHand({ kind: 'resume', node: id });
         return `${id} resumed`;
       case 'remove': {
         if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes`);
@@ -469,6 +500,7 @@ export class PlaygroundService {
   /** A clock-skew fault on one node (0 and 0 set its clock right again). */
   skewClock(id: NodeId, offsetMs: number, drift: number): string {
     applyFault(this.live(), { kind: 'clock-skew', node: this.node(id), offsetMs, drift });
+    this.byHand({ kind: 'clock-skew', node: id, offsetMs, drift });
     if (offsetMs === 0 && drift === 0) return `${id}'s clock is right again`;
     return `${id}'s clock reads ${offsetMs >= 0 ? '+' : ''}${offsetMs} ms and runs ${drift >= 0 ? '+' : ''}${Math.round(drift * 100)}%`;
   }
@@ -483,15 +515,19 @@ export class PlaygroundService {
     if (action.needsPeer !== undefined) throw new UserError(`${action.label} needs another node, which the window cannot give yet`);
     if ((action.sendTo ?? 'self') === 'self') {
       if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
-      const reply = await cluster.admin(id, action.command(null));
+      const command = action.command(null);
+      const reply = await cluster.admin(id, command);
       if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${id} refused: ${reply.message}`);
+      this.byHand({ kind: 'admin', node: id, command });
       return reply !== null && reply.kind === 'admin' ? `${id}: ${reply.message}` : `${action.label}: sent to ${id}`;
     }
     const leader = cluster.leader();
     if (leader === null) throw new UserError('there is no leader to ask');
     if (leader === id) throw new UserError(`${id} already leads`);
-    const reply = await cluster.admin(leader, action.command(id));
+    const command = action.command(id);
+    const reply = await cluster.admin(leader, command);
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
+    this.byHand({ kind: 'admin', node: leader, command });
     return reply !== null && reply.kind === 'admin' ? `${leader}: ${reply.message}` : `${action.label}: sent to ${leader}`;
   }
 
@@ -515,6 +551,8 @@ export class PlaygroundService {
     const cluster = this.live();
     applyFault(cluster, { kind: 'cut', from: this.node(from), to: this.node(to) });
     if (bothWays) applyFault(cluster, { kind: 'cut', from: to, to: from });
+    this.byHand({ kind: 'cut', from, to });
+    if (bothWays) this.byHand({ kind: 'cut', from: to, to: from });
     return this.networkView();
   }
 
@@ -522,6 +560,8 @@ export class PlaygroundService {
     const cluster = this.live();
     applyFault(cluster, { kind: 'uncut', from: this.node(from), to: this.node(to) });
     if (bothWays) applyFault(cluster, { kind: 'uncut', from: to, to: from });
+    this.byHand({ kind: 'uncut', from, to });
+    if (bothWays) this.byHand({ kind: 'uncut', from: to, to: from });
     return this.networkView();
   }
 
@@ -536,11 +576,13 @@ export class PlaygroundService {
     }
     if (groups.filter((g) => g.length > 0).length < 2 && seen.size === this.live().nodeIds.length) throw new UserError('a partition needs at least two groups');
     applyFault(this.live(), { kind: 'partition', groups });
+    this.byHand({ kind: 'partition', groups });
     return this.networkView();
   }
 
   heal(): NetworkView {
     applyFault(this.live(), { kind: 'heal' });
+    this.byHand({ kind: 'heal' });
     return this.networkView();
   }
 
@@ -552,8 +594,11 @@ export class PlaygroundService {
     const cluster = this.live();
     if (from === null && to === null) {
       applyFault(cluster, { kind: 'network', rule });
-    } else if (from !== null && to !== null) applyFault(cluster, { kind: 'link', from: this.node(from), to: this.node(to), rule });
-    else throw new UserError('a link rule names both ends of the link, or neither for every link');
+      this.byHand({ kind: 'network', rule });
+    } else if (from !== null && to !== null) {
+      applyFault(cluster, { kind: 'link', from: this.node(from), to: this.node(to), rule });
+      this.byHand({ kind: 'link', from, to, rule });
+    } else throw new UserError('a link rule names both ends of the link, or neither for every link');
     return this.networkView();
   }
 
@@ -704,6 +749,18 @@ export class PlaygroundService {
     for (const { from, to, rule } of m.links) cluster.setLink(from, to, rule);
     for (const n of m.nodes) if (n.state === 'paused') cluster.pause(n.id);
     return this.state();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lessons (lessons.ts): every fault done by hand above is told to the lesson, which may be
+  // waiting for it; the lesson's own faults go through here, to the same cluster, not told back.
+
+  private byHand(fault: Fault): void {
+    this.lessons.observed(fault);
+  }
+
+  private async lessonFault(fault: Fault): Promise<void> {
+    await applyFault(this.live(), fault);
   }
 
   // -------------------------------------------------------------------------------------------
