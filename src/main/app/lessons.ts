@@ -53,7 +53,9 @@ const progressEntry = z.strictObject({
   last: z.enum(['passed', 'failed', 'left']).nullable(),
   at: z.string().max(40),
 });
-const progressFile = z.strictObject({ version: z.literal(1), lessons: z.record(z.string().max(100), z.unknown()) });
+// The lessons' entries are read from JSON.parse's own object, key by key: a record schema would copy
+// a "__proto__" key into its prototype and let it pass unseen.
+const progressFile = z.strictObject({ version: z.literal(1), lessons: z.custom<object>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'lessons is not an object') });
 
 /** The lesson was left (or its cluster replaced) while it waited on the cluster: the run ends here. */
 class LessonLeft extends Error {}
@@ -168,10 +170,11 @@ export class LessonService {
     };
     try {
       if (statSync(path).size > MAX_PROGRESS_BYTES) return startOver(`larger than ${MAX_PROGRESS_BYTES / 2 ** 20} MiB`);
-      const parsed = progressFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+      const raw = JSON.parse(readFileSync(path, 'utf8')) as { lessons?: object };
+      const parsed = progressFile.safeParse(raw);
       if (!parsed.success) return startOver(parsed.error.issues[0]?.message ?? 'not a progress file');
       const progress = new Map<string, LessonProgress>();
-      for (const [id, value] of Object.entries(parsed.data.lessons)) {
+      for (const [id, value] of Object.entries(raw.lessons as object)) {
         const entry = progressEntry.safeParse(value);
         if (!LESSON_ID.test(id) || !entry.success) return startOver(`its entry ${JSON.stringify(id.slice(0, 40))} is not a lesson's progress`);
         progress.set(id, entry.data);
@@ -254,13 +257,18 @@ export class LessonService {
         cancelled: () => run.left,
         cluster: async (setup) => new LessonCluster(new LiveScenarioCluster(this.host.cluster(), { ...setup, monitor: this.host.monitor() }, { owned: false, fault: (f) => this.host.fault(f) }), run),
         onStep: (step) => {
+          // A step that ended because the person left it (a pause let go) is not a step done.
+          if (run.left) return;
           run.finished.push(step);
           run.current = null;
           run.changed();
           this.record(run, null);
         },
       });
-      if (run.left) return;
+      if (run.left) {
+        this.record(run, 'left');
+        return;
+      }
       run.status = result.passed ? 'passed' : 'failed';
       run.result = result.passed ? 'Passed: every step ran and everything it expected held.' : failureOf(result.steps, run.scenario.steps.length);
       this.record(run, result.passed ? 'passed' : 'failed');
