@@ -1,9 +1,21 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
 import vue from '@vitejs/plugin-vue';
+
+/** The lesson library beside the bundle (out/main/library), where src/main/app/lessons.ts looks for it in a build. */
+const lessonLibrary: Plugin = {
+  name: 'lesson-library',
+  generateBundle() {
+    const dir = resolve(import.meta.dirname, 'src/main/scenario/library');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) this.emitFile({ type: 'asset', fileName: `library/${file}`, source: readFileSync(resolve(dir, file), 'utf8') });
+  },
+};
 
 export default defineConfig({
   main: {
+    plugins: [lessonLibrary],
     build: {
       outDir: 'out/main',
       // Every script a thread starts from is an entry of its own (see src/main/app/threads.ts).

@@ -78,6 +78,10 @@ function fakeBridge(): PlaygroundBridge {
     stopComparison: ok({ ...comparisonView, running: false }),
     comparisonState: ok(null),
     describeChoice: ok({ promises: 'linearizable', serves: { kv: ['read', 'write'] } }),
+    listLessons: ok({ lessons: [], message: null }),
+    startLesson: ok(null as never),
+    lessonState: ok(null),
+    lessonAction: ok(null),
   };
 }
 
