@@ -13,6 +13,7 @@ import { describeFault, type Fault } from '../../shared/fault.ts';
 import type { NodeId } from '../../shared/protocol.ts';
 import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import type { Cluster } from '../cluster/cluster.ts';
+import { getAlgorithm } from '../../nodes/index.ts';
 import { parseScenario, ScenarioFileError, type Scenario, type ScenarioFault } from '../scenario/file.ts';
 import { runScenario, ScenarioSetupError, type Person, type StepResult } from '../scenario/runner.ts';
 import { LiveScenarioCluster } from '../scenario/live-target.ts';
@@ -64,6 +65,8 @@ class LessonLeft extends Error {}
 interface Asked {
   fault: Fault;
   ref: ScenarioFault | null;
+  /** What the node the lesson called "the leader" is called by its algorithm (primary-backup's primary). */
+  role: string | null;
   done: boolean;
 }
 
@@ -233,7 +236,12 @@ export class LessonService {
         const asks = run.scenario.steps[step.index]?.asks ?? [];
         return new Promise<Fault[]>((resolve) => {
           if (run.left) return resolve([]);
-          run.waiting = { kind: 'ask', asked: faults.map((fault, i) => ({ fault, ref: asks[i] ?? null, done: false })), resolve };
+          const roleOf = (fault: Fault): string | null => {
+            const node = 'node' in fault ? fault.node : fault.kind === 'partition' && fault.groups[0]?.length === 1 ? fault.groups[0][0] : undefined;
+            const role = node === undefined ? undefined : this.host.cluster().status(node)?.role;
+            return role === undefined ? null : (getAlgorithm(run.scenario.algorithm)?.roleLabels?.[role] ?? role);
+          };
+          run.waiting = { kind: 'ask', asked: faults.map((fault, i) => ({ fault, ref: asks[i] ?? null, role: roleOf(fault), done: false })), resolve };
           run.notice = null;
           run.changed();
         });
@@ -339,7 +347,7 @@ export class LessonService {
     const match = waiting.asked.find((a) => !a.done && sameFault(a.fault, fault));
     if (match === undefined) {
       const open = waiting.asked.filter((a) => !a.done);
-      run.notice = `That was: ${faultInWords(fault, null)}. The lesson asks you to ${open.map((a) => faultInWords(a.fault, a.ref)).join(', then ')}.`;
+      run.notice = `That was: ${faultInWords(fault, null)}. The lesson asks you to ${open.map((a) => faultInWords(a.fault, a.ref, a.role)).join(', then ')}.`;
       run.changed();
       return;
     }
@@ -508,7 +516,7 @@ function failureOf(steps: readonly StepResult[], total: number): string {
 }
 
 function askedView(asked: Asked): AskedFaultView {
-  return { text: describeFault(asked.fault), words: faultInWords(asked.fault, asked.ref), how: howTo(asked.fault, asked.ref), done: asked.done };
+  return { text: describeFault(asked.fault), words: faultInWords(asked.fault, asked.ref, asked.role), how: howTo(asked.fault, asked.ref), done: asked.done };
 }
 
 // -------------------------------------------------------------------------------------------
@@ -555,9 +563,9 @@ export function sameFault(asked: Fault, done: Fault): boolean {
   }
 }
 
-/** "the leader, n2" where the lesson named the node by what it is; "n2" otherwise. */
-function named(node: NodeId, ref: string | undefined): string {
-  if (ref === 'leader') return `the leader, ${node}`;
+/** "the leader, n2" (or "the primary, n2") where the lesson named the node by what it is; "n2" otherwise. */
+function named(node: NodeId, ref: string | undefined, role: string | null): string {
+  if (ref === 'leader') return `the ${role !== null && /^[a-z-]{1,30}$/.test(role) ? role : 'leader'}, ${node}`;
   if (ref === 'follower') return `a follower, ${node}`;
   return node;
 }
@@ -571,16 +579,16 @@ function ruleWords(rule: Record<string, unknown> | null): string {
     .join(', ');
 }
 
-/** A fault as a sentence to a person: "kill the leader, n2". */
-export function faultInWords(fault: Fault, ref: ScenarioFault | null): string {
+/** A fault as a sentence to a person: "kill the leader, n2". `role`: what the algorithm calls the node the lesson calls the leader. */
+export function faultInWords(fault: Fault, ref: ScenarioFault | null, role: string | null = null): string {
   const node = ref !== null && 'node' in ref ? ref.node : undefined;
   switch (fault.kind) {
     case 'crash':
-      return `kill ${named(fault.node, node)}`;
+      return `kill ${named(fault.node, node, role)}`;
     case 'restart':
     case 'pause':
     case 'resume':
-      return `${fault.kind} ${named(fault.node, node)}`;
+      return `${fault.kind} ${named(fault.node, node, role)}`;
     case 'add-node':
       return `add a node (${fault.node})`;
     case 'cut':
@@ -588,7 +596,7 @@ export function faultInWords(fault: Fault, ref: ScenarioFault | null): string {
     case 'uncut':
       return `heal the link ${fault.from} → ${fault.to}`;
     case 'partition': {
-      if (ref?.kind === 'isolate' && fault.groups[0]?.length === 1) return `cut ${named(fault.groups[0][0] as NodeId, ref.node)} off from the others`;
+      if (ref?.kind === 'isolate' && fault.groups[0]?.length === 1) return `cut ${named(fault.groups[0][0] as NodeId, ref.node, role)} off from the others`;
       return `split the network into ${fault.groups.filter((g) => g.length > 0).map(set).join(' and ')}`;
     }
     case 'heal':
@@ -598,7 +606,7 @@ export function faultInWords(fault: Fault, ref: ScenarioFault | null): string {
     case 'network':
       return fault.rule === null ? 'set every link back to how the cluster started' : `give every link ${ruleWords(fault.rule)}`;
     case 'clock-skew':
-      return `set ${named(fault.node, node)}'s clock ${fault.offsetMs} ms off, running ${Math.round(fault.drift * 100)}% fast`;
+      return `set ${named(fault.node, node, role)}'s clock ${fault.offsetMs} ms off, running ${Math.round(fault.drift * 100)}% fast`;
     case 'admin':
       return `send ${fault.node} the command ${fault.command.type}`;
   }
