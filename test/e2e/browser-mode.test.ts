@@ -337,7 +337,7 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await expect(faults.getByRole('list', { name: 'Faults done' }).textContent()).resolves.toMatch(/partition.*heal/);
 
     // Each side's availability chart marks the partition and the heal.
-    for (const side of sides) await expect(side.locator('line.fault').count()).resolves.toBe(2);
+    for (const side of sides) await until('the partition and the heal marked on the chart', async () => (await side.locator('line.fault').count()) === 2);
     // Raft keeps the linearizability it promises; one-replica quorums read stale values.
     await until('side A measured linearizable', async () => (await sides[0]!.getByRole('button', { name: 'linearizable: true' }).count()) === 1, 20_000);
     await expect(sides[0]!.getByRole('button', { name: /: false$/ }).count()).resolves.toBe(0);

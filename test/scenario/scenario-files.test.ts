@@ -62,6 +62,8 @@ describe('mistakes in a scenario file, at their line and column', () => {
     [HEAD + '  - do: { wait: 99999999s }\n', /:6:\d+: wait: .*at most an hour/],
     [HEAD + '  - at: 2h\n', /:6:\d+: "at": /],
     [HEAD + '  - do: { crash: n1 }\n  - do: { crash: n2 }\n    do: heal\n', /:8:5: Map keys must be unique/],
+    [HEAD + '  - do:\n      - add-node: leader\n', /:7:19: add-node: the new node's name: n4, n5, \.\.\./],
+    [HEAD + '  - do:\n      - command: { node: leader, action: add_server, peer: four }\n', /:7:60: command: "peer": a node/],
   ];
   for (const [text, why] of cases) {
     it(`${why}`, () => {
@@ -110,6 +112,27 @@ describe('running a scenario', () => {
     expect(result.steps[1]?.error).toMatch(/waited 1000 ms for a leader, in vain/);
     const missing = await runScenario(parseScenario(HEAD + '  - do: { crash: n7 }\n', 'missing.yaml'));
     expect(missing.steps[0]?.error).toMatch(/there is no node n7 \(nodes: n1, n2, n3\)/);
+  });
+
+  it('adds a node and makes it a voter with a command about it, and says what the leader answered', async () => {
+    // A write first: a new leader changes membership only after it committed an entry of its term.
+    const text = HEAD + '  - when: leader\n    do:\n      - write: { key: x, value: 1 }\n      - add-node: n4\n      - command: { node: leader, action: add_server, peer: n4 }\n  - when: { status: { node: n4, field: voters, equals: [n1, n2, n3, n4] } }\n    within: 2s\n';
+    const result = await runScenario(parseScenario(text, 'grow.yaml'));
+    expect(result.steps.map((s) => s.error)).toEqual([null, null]);
+    expect(result.steps[0]?.events).toEqual(expect.arrayContaining(['add node n4', expect.stringMatching(/^admin n\d add_server$/)]));
+    const wrongName = await runScenario(parseScenario(HEAD + '  - do: { add-node: n7 }\n', 'gap.yaml'));
+    expect(wrongName.steps[0]?.error).toMatch(/add node n7: the new node is n4, not n7/);
+  });
+
+  it('refuses a command that needs a peer without one, a peer for one that takes none, and a node added to a fixed membership', async () => {
+    const noPeer = await runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: leader, action: remove_server } }\n', 'a.yaml'));
+    expect(noPeer.steps[0]?.error).toMatch(/remove_server is about another node: name it with peer/);
+    const extraPeer = await runScenario(parseScenario(HEAD + '  - do: { command: { node: n1, action: campaign, peer: n2 } }\n', 'b.yaml'));
+    expect(extraPeer.steps[0]?.error).toMatch(/campaign takes no peer/);
+    const notLeader = await runScenario(parseScenario(HEAD + '  - when: leader\n    do: { command: { node: follower, action: remove_server, peer: n3 } }\n', 'c.yaml'));
+    expect(notLeader.steps[0]?.events.at(-1)).toMatch(/^n\d refused: /);
+    const fixed = await runScenario(parseScenario('title: t\ncluster: { algorithm: multipaxos, nodes: 3 }\nsteps:\n  - do: { add-node: n4 }\n', 'd.yaml'));
+    expect(fixed.steps[0]?.error).toMatch(/Multi-Paxos has a fixed membership: no node can be added/);
   });
 
   it('is deterministic: the same file runs the same way', async () => {

@@ -110,6 +110,13 @@ describe('scenario run --live', () => {
     expect(r.code).toBe(0);
   });
 
+  it('skips, live, a file written for the simulator only, and says why', async () => {
+    const figure8 = libraryFiles().find((f) => f.includes('figure-8')) as string;
+    const r = await cli('scenario', 'run', '--live', figure8);
+    expect(r.out).toMatch(/skipped live, it runs on the simulator only \(a live cluster of threads is too late/);
+    expect(r.code).toBe(0);
+  });
+
   it('fails, live, an expectation that does not hold', { timeout: 30_000 }, async () => {
     const wrong = join(import.meta.dirname, 'fixtures', 'wrong-read.yaml');
     const r = await cli('scenario', 'run', '--live', wrong);

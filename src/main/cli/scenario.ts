@@ -96,7 +96,13 @@ export const scenarioCommand: CommandMain = async (argv, io) => {
     throw error;
   }
   let failed = 0;
+  let skipped = 0;
   for (const scenario of scenarios) {
+    if (args.options.has('live') && scenario.simulatorOnly !== null) {
+      io.out(`== ${scenario.title} (${scenario.file}): skipped live, it runs on the simulator only (${scenario.simulatorOnly})`);
+      skipped++;
+      continue;
+    }
     io.out(`== ${scenario.title} (${scenario.file})${args.options.has('live') ? ', live' : ''}`);
     let result;
     try {
@@ -109,6 +115,6 @@ export const scenarioCommand: CommandMain = async (argv, io) => {
     io.out(`${result.passed ? 'PASS' : 'FAIL'} ${scenario.file}: ${checks.filter((c) => c.ok).length} of ${checks.length} expectations held${result.steps.length < scenario.steps.length ? `; stopped after step ${result.steps.length} of ${scenario.steps.length}` : ''}`);
     if (!result.passed) failed++;
   }
-  if (scenarios.length > 1) io.out(`${scenarios.length - failed} of ${scenarios.length} scenarios passed`);
+  if (scenarios.length > 1) io.out(`${scenarios.length - failed - skipped} of ${scenarios.length - skipped} scenarios passed${skipped === 0 ? '' : ` (${skipped} skipped: simulator only)`}`);
   return failed === 0 ? 0 : 1;
 };

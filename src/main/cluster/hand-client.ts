@@ -63,7 +63,11 @@ export async function sendByHand(cluster: Cluster, client: HandClient, op: KvOp,
     else {
       refused = verdict.message;
       if (verdict.to !== null && verdict.to !== node) node = verdict.to;
-      else await new Promise((resolve) => setTimeout(resolve, 5 + 10 * attempt));
+      else {
+        // It does not know who leads: ask the next node, as the simulator's clients do, after a pause that grows.
+        node = ids[(ids.indexOf(node) + 1) % ids.length] as NodeId;
+        await new Promise((resolve) => setTimeout(resolve, 5 + 10 * attempt));
+      }
     }
   }
   // Refused every time (definitely not applied), or out of time with an attempt unanswered.

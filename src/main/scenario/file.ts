@@ -40,7 +40,10 @@ export type ScenarioFault =
   /** One direction of one link gets a rule of its own (null: as every link). */
   | { kind: 'link'; from: NodeRef; to: NodeRef; rule: Record<string, number> | null }
   | { kind: 'clock-skew'; node: NodeRef; offsetMs: number; drift: number }
-  | { kind: 'command'; node: NodeRef; action: string };
+  /** A new, empty node joins under this name (the next one): an algorithm with membership changes adds it with a command. */
+  | { kind: 'add-node'; node: NodeRef }
+  /** The algorithm's node action; `peer`: the other node it is about (a server to add or remove). */
+  | { kind: 'command'; node: NodeRef; action: string; peer: NodeRef | null };
 
 export type Action =
   | { kind: 'fault'; fault: ScenarioFault }
@@ -87,6 +90,11 @@ export interface Scenario {
   seed: number;
   network: Record<string, number>;
   workload: { rate: number; clients: number; keys: number; dataType?: WorkloadDataType; running: boolean } | null;
+  /**
+   * Why it runs on the simulator only (null: it runs live too): written for interleavings only the
+   * simulator's exact stops reach. `scenario run --live` and the window's lessons leave it out.
+   */
+  simulatorOnly: string | null;
   steps: ScenarioStep[];
 }
 
@@ -125,7 +133,8 @@ const faultActions = {
   network: z.union([z.literal('default'), linkRule]),
   link: z.strictObject({ from: nodeRef, to: nodeRef, drop: z.number().min(0).max(1).optional(), delayMs: z.number().min(0).max(60_000).optional(), jitterMs: z.number().min(0).max(60_000).optional(), duplicate: z.number().min(0).max(1).optional(), reorder: z.number().min(0).max(1).optional(), default: z.literal(true).optional() }),
   skew: z.strictObject({ node: nodeRef, offsetMs: z.number().min(-3_600_000).max(3_600_000), drift: z.number().min(-0.9).max(9).default(0) }),
-  command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100) }),
+  command: z.strictObject({ node: nodeRef, action: z.string().min(1).max(100), peer: nodeRef.optional() }),
+  'add-node': z.string().regex(/^n\d+$/, 'the new node\'s name: n4, n5, ...'),
 };
 
 const opActions = {
@@ -183,6 +192,7 @@ const stepSchema = z.strictObject({
 const fileSchema = z.strictObject({
   title: z.string().min(1).max(200),
   summary: z.string().max(20_000).optional(),
+  'simulator-only': z.string().min(1).max(2000).optional(),
   cluster: z.strictObject({
     algorithm: z.string().min(1).max(100),
     nodes: z.number().int().min(1).max(9).default(3),
@@ -269,6 +279,7 @@ export function parseScenario(text: string, file: string): Scenario {
     seed: data.cluster.seed,
     network: (data.network ?? {}) as Record<string, number>,
     workload: w === undefined ? null : { rate: w.rate, clients: w.clients, keys: w.keys, running: w.running, ...(w.data === undefined ? {} : { dataType: w.data }) },
+    simulatorOnly: data['simulator-only'] ?? null,
     steps,
   };
 }
@@ -327,9 +338,11 @@ function parseAction(action: string | Record<string, unknown>, fail: (message: s
       return { kind: 'fault', fault: { kind: 'clock-skew', node: s.node, offsetMs: s.offsetMs, drift: s.drift } };
     }
     case 'command': {
-      const c = v as { node: string; action: string };
-      return { kind: 'fault', fault: { kind: 'command', node: c.node, action: c.action } };
+      const c = v as { node: string; action: string; peer?: string };
+      return { kind: 'fault', fault: { kind: 'command', node: c.node, action: c.action, peer: c.peer ?? null } };
     }
+    case 'add-node':
+      return { kind: 'fault', fault: { kind: 'add-node', node: v } };
     case 'workload':
       return { kind: 'workload', running: v === 'start' };
     case 'wait':

@@ -49,6 +49,7 @@ export class LiveScenarioCluster implements ScenarioCluster {
   private readonly startedMs: number;
   private readonly pending = new Set<Promise<unknown>>();
   private workloadRunning = false;
+  private readonly answers: Array<{ node: NodeId; ok: boolean; message: string }> = [];
 
   constructor(cluster: Cluster, setup: Pick<ClusterSetup, 'workload' | 'seed' | 'monitor'>, options: LiveScenarioOptions) {
     this.cluster = cluster;
@@ -119,7 +120,15 @@ export class LiveScenarioCluster implements ScenarioCluster {
 
   async fault(fault: Fault): Promise<void> {
     if (this.options.fault !== undefined) await this.options.fault(fault);
-    else await applyFault(this.cluster, fault);
+    else if (fault.kind === 'admin') {
+      // Waited for: what the node answered is said, as the simulator's runs say it.
+      const reply = await this.cluster.admin(fault.node, fault.command);
+      if (reply !== null && reply.kind === 'admin') this.answers.push({ node: fault.node, ok: reply.ok, message: reply.message });
+    } else await applyFault(this.cluster, fault);
+  }
+
+  commandAnswers(): ReadonlyArray<{ node: NodeId; ok: boolean; message: string }> {
+    return this.answers;
   }
 
   async setWorkloadRunning(running: boolean): Promise<void> {

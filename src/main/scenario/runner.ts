@@ -91,7 +91,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     workload: scenario.workload,
     monitor: standardMonitor(algorithm),
   };
-  const cluster = options.cluster === undefined ? new SimScenarioCluster(setup) : await options.cluster(setup);
+  let cluster: ScenarioCluster;
+  try {
+    cluster = options.cluster === undefined ? new SimScenarioCluster(setup) : await options.cluster(setup);
+  } catch (error) {
+    // A workload of a data type the algorithm does not serve, a node that cannot start: the file's cluster cannot run.
+    throw new ScenarioSetupError(`${scenario.file}: the cluster cannot start: ${(error as Error).message}`);
+  }
   const run = new StepRunner(cluster, algorithm, options.person ?? null);
   const steps: StepResult[] = [];
   try {
@@ -288,12 +294,18 @@ class StepRunner {
         return { kind: 'clock-skew', node: this.node(fault.node), offsetMs: fault.offsetMs, drift: fault.drift };
       case 'link':
         return { kind: 'link', from: this.node(fault.from), to: this.node(fault.to), rule: fault.rule };
+      case 'add-node':
+        if (!this.algorithm.membership) throw new StepError(`${this.algorithm.title} has a fixed membership: no node can be added`);
+        return { kind: 'add-node', node: fault.node };
       case 'command': {
         const node = this.node(fault.node);
         const action = this.algorithm.actions.find((a) => a.id === fault.action);
         if (action === undefined) throw new StepError(`${this.algorithm.title} has no command ${JSON.stringify(fault.action)} (commands: ${this.algorithm.actions.map((a) => a.id).join(', ') || 'none'})`);
+        if (action.needsPeer !== undefined && fault.peer === null) throw new StepError(`${action.id} is about another node: name it with peer (command: { node, action: ${action.id}, peer: n4 })`);
+        if (action.needsPeer === undefined && fault.peer !== null) throw new StepError(`${action.id} takes no peer`);
         const receiver = action.sendTo === 'leader' ? this.node('leader') : node;
-        return { kind: 'admin', node: receiver, command: action.command(node) };
+        // Without a peer the command is about the node itself (transfer leadership here).
+        return { kind: 'admin', node: receiver, command: action.command(fault.peer === null ? node : this.node(fault.peer)) };
       }
     }
   }
@@ -302,12 +314,15 @@ class StepRunner {
     const cluster = this.cluster;
     if ((resolved.kind === 'crash' || resolved.kind === 'pause') && !cluster.isUp(resolved.node)) throw new StepError(`${resolved.node} is down already`);
     if (resolved.kind === 'restart' && cluster.isUp(resolved.node)) throw new StepError(`${resolved.node} is running: crash it first`);
+    const answered = cluster.commandAnswers?.().length ?? 0;
     try {
       await cluster.fault(resolved);
     } catch (error) {
       throw new StepError(`${describeFault(resolved)}: ${(error as Error).message}`);
     }
     this.events.push(describeFault(resolved));
+    // A command refused at once (not the leader, a change in progress) is said, not left silent.
+    for (const { node, ok, message } of cluster.commandAnswers?.().slice(answered) ?? []) this.events.push(`${node} ${ok ? 'answered' : 'refused'}: ${message}`);
   }
 
   /** Sends an operation, waits for it, and says how it ended (info: no end within the limit). */

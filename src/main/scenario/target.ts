@@ -27,6 +27,8 @@ export interface ScenarioCluster {
   /** Client operations ended so far, the workload's and those sent by hand. */
   operations(): { ok: number; fail: number; info: number };
   fault(fault: Fault): Promise<void>;
+  /** What nodes answered operator commands so far, in order (where the cluster tells: the runner says them). */
+  commandAnswers?(): ReadonlyArray<{ node: NodeId; ok: boolean; message: string }>;
   /** Starts or stops the scenario's workload (nothing, when it has none). */
   setWorkloadRunning(running: boolean): Promise<void>;
   /**
@@ -115,6 +117,10 @@ export class SimScenarioCluster implements ScenarioCluster {
 
   async fault(fault: Fault): Promise<void> {
     await applyFault(this.sim, fault);
+  }
+
+  commandAnswers(): ReadonlyArray<{ node: NodeId; ok: boolean; message: string }> {
+    return this.sim.adminReplies.flatMap(({ node, reply }) => (reply.kind === 'admin' ? [{ node, ok: reply.ok, message: reply.message }] : []));
   }
 
   async setWorkloadRunning(running: boolean): Promise<void> {
