@@ -70,6 +70,9 @@ describe('the lesson list and its progress file', () => {
     expect(election).toMatchObject({ algorithm: 'raft', steps: 4, progress: null, problem: null });
     expect(election?.title).toMatch(/leader is elected/);
     expect(lessons.length).toBeGreaterThanOrEqual(14);
+    // A lesson for the simulator only (its interleavings need its exact stops) is not offered live.
+    const simulatorOnly = readdirSync(defaultLibraryDir()).filter((f) => /^simulator-only:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')));
+    for (const file of simulatorOnly) expect(lessons.map((l) => `${l.id}.yaml`)).not.toContain(file);
   });
 
   it.each([
@@ -171,7 +174,7 @@ describe('the library lessons that ask, done by hand in the window', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const asking = readdirSync(defaultLibraryDir())
-    .filter((f) => /^\s*ask:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')))
+    .filter((f) => /^\s*ask:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')) && !/^simulator-only:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')))
     .map((f) => f.replace(/\.yaml$/, ''));
 
   it('has lessons that ask: the election, the minority partition, the lost write', () => {
@@ -214,6 +217,7 @@ describe('a lesson on the window’s cluster', () => {
   writeFileSync(join(library, '01-raft-election.yaml'), readFileSync(join(defaultLibraryDir(), '01-raft-election.yaml')));
   writeFileSync(join(library, 'isolate.yaml'), ISOLATE);
   writeFileSync(join(library, 'pausing.yaml'), PAUSING);
+  writeFileSync(join(library, 'simulated.yaml'), 'title: simulated\nsimulator-only: its cut needs exact stops\ncluster: { algorithm: raft }\nsteps:\n  - when: leader\n');
   writeFileSync(join(library, 'broken.yaml'), 'title: broken\ncluster: { algorithm: raft }\nsteps:\n  - explode: n1\n');
   const data = join(dir, 'data');
   const service = new PlaygroundService(data, { lessonLibrary: library });
@@ -307,6 +311,8 @@ describe('a lesson on the window’s cluster', () => {
   it('answers bad calls with clear errors', async () => {
     expect(await dispatch(service, 'startLesson', ['../../etc/passwd'])).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid startLesson: .*a lesson is named by its file/) });
     expect(await dispatch(service, 'startLesson', ['no-such-lesson'])).toEqual({ ok: false, error: 'there is no lesson "no-such-lesson"' });
+    expect(await dispatch(service, 'startLesson', ['simulated'])).toMatchObject({ ok: false, error: expect.stringMatching(/^the lesson simulated runs on the simulator only \(its cut needs exact stops\)/) });
+    expect(service.lessons.list().lessons.map((l) => l.id)).not.toContain('simulated');
     expect(await dispatch(service, 'startLesson', ['broken'])).toMatchObject({ ok: false, error: expect.stringMatching(/^the lesson broken cannot be read: broken\.yaml:4:\d+:/) });
     expect(await dispatch(service, 'lessonAction', ['jump'])).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid lessonAction/) });
     expect(await dispatch(service, 'lessonAction', ['continue'])).toMatchObject({ ok: false, error: expect.stringMatching(/no lesson is running/) });

@@ -134,6 +134,8 @@ export class LessonService {
         lessons.push({ id, title: id, summary: null, algorithm: '', steps: 0, progress: null, problem: (error as Error).message });
         continue;
       }
+      // Written for interleavings only the simulator's exact stops reach: not a lesson for a live cluster.
+      if (scenario.simulatorOnly !== null) continue;
       lessons.push({ id, title: scenario.title, summary: scenario.summary, algorithm: scenario.algorithm, steps: scenario.steps.length, progress: this.progress.get(id) ?? null, problem: null });
     }
     return { lessons, message: this.progressMessage };
@@ -216,6 +218,7 @@ export class LessonService {
   /** Starts the lesson on a new cluster of its file's settings; the lesson running before ends. */
   async start(id: string): Promise<LessonView> {
     const scenario = this.load(id);
+    if (scenario.simulatorOnly !== null) throw new UserError(`the lesson ${id} runs on the simulator only (${scenario.simulatorOnly}): run it with \`npx consensus-playground scenario run\``);
     this.end();
     await this.host.startCluster(settingsOf(scenario));
     const run = new LessonRun(id, scenario);
