@@ -181,6 +181,16 @@ describe('the library lessons that ask, done by hand in the window', () => {
     expect(asking).toEqual(expect.arrayContaining(['01-raft-election', '02-raft-minority-partition', '09-primary-backup-async-lost-write']));
   });
 
+  it('runs a lesson with a workload and an operator command: the command goes through the service and its answer is said', async () => {
+    await service.lessons.start('03-raft-transfer');
+    service.setSpeed(4);
+    const ended = await until('the lesson to end', () => (service.lessons.view()?.status !== 'running' ? service.lessons.view() : null), 60_000);
+    expect(ended.result, JSON.stringify(ended.steps, null, 1)).toMatch(/^Passed/);
+    expect(ended.steps[1]?.events).toEqual(expect.arrayContaining([expect.stringMatching(/^admin n\d transfer_leadership$/), expect.stringMatching(/^n\d answered: /)]));
+    // The lesson's clients are the session's: the checker saw their operations.
+    await until('the checker to count the lesson’s operations', () => service.state().health.operations > 10, 10_000);
+  }, 90_000);
+
   it.each(asking)('%s passes with its asked faults done through the service', async (id) => {
     await service.lessons.start(id);
     service.setSpeed(4);

@@ -44,7 +44,13 @@ export interface LessonHost {
   startCluster(settings: ClusterSettings): Promise<unknown>;
   cluster(): Cluster;
   monitor(): SafetyMonitor;
-  fault(fault: Fault): Promise<void>;
+  /** Does the fault; for an operator command, what the node answered (null: no answer). */
+  fault(fault: Fault): Promise<CommandAnswer | null>;
+}
+
+export interface CommandAnswer {
+  ok: boolean;
+  message: string;
 }
 
 const progressEntry = z.strictObject({
@@ -266,7 +272,7 @@ export class LessonService {
       const result = await runScenario(run.scenario, {
         person,
         cancelled: () => run.left,
-        cluster: async (setup) => new LessonCluster(new LiveScenarioCluster(this.host.cluster(), { ...setup, monitor: this.host.monitor() }, { owned: false, fault: (f) => this.host.fault(f) }), run),
+        cluster: async (setup) => new LessonCluster(new LiveScenarioCluster(this.host.cluster(), { ...setup, monitor: this.host.monitor() }, { owned: false }), run, this.host),
         onStep: (step) => {
           // A step that ended because the person left it (a pause let go) is not a step done.
           if (run.left) return;
@@ -411,10 +417,14 @@ export class LessonService {
 class LessonCluster implements ScenarioCluster {
   private readonly inner: LiveScenarioCluster;
   private readonly run: LessonRun;
+  private readonly host: LessonHost;
+  private readonly answers: Array<{ node: NodeId } & CommandAnswer> = [];
 
-  constructor(inner: LiveScenarioCluster, run: LessonRun) {
+  /** The lesson's faults go through `host` (the window's own path), not the live target's. */
+  constructor(inner: LiveScenarioCluster, run: LessonRun, host: LessonHost) {
     this.inner = inner;
     this.run = run;
+    this.host = host;
   }
 
   private check(): void {
@@ -463,7 +473,12 @@ class LessonCluster implements ScenarioCluster {
 
   async fault(fault: Fault): Promise<void> {
     this.check();
-    await this.inner.fault(fault);
+    const answer = await this.host.fault(fault);
+    if (fault.kind === 'admin' && answer !== null) this.answers.push({ node: fault.node, ...answer });
+  }
+
+  commandAnswers(): ReadonlyArray<{ node: NodeId } & CommandAnswer> {
+    return this.answers;
   }
 
   async setWorkloadRunning(running: boolean): Promise<void> {

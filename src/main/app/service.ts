@@ -59,7 +59,7 @@ import { RECORDING_BEHIND_MESSAGE, SessionRecorder } from '../record/recorder.ts
 import { SESSION_SUFFIX } from '../record/session-file.ts';
 import { SqliteStorage } from '../../nodes/host/sqlite-storage.ts';
 import { ComparisonService } from './comparison.ts';
-import { LessonService } from './lessons.ts';
+import { LessonService, type CommandAnswer } from './lessons.ts';
 import type { Fault } from '../../shared/fault.ts';
 
 export { UserError };
@@ -540,6 +540,7 @@ export class PlaygroundService {
   async addNode(): Promise<NodeId> {
     if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes: its cluster keeps the nodes it started with`);
     const { node, reply } = await this.live().addServer();
+    this.byHand({ kind: 'add-node', node });
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${node} started, but the leader did not add it: ${reply.message}`);
     return node;
   }
@@ -759,8 +760,14 @@ export class PlaygroundService {
     this.lessons.observed(fault);
   }
 
-  private async lessonFault(fault: Fault): Promise<void> {
-    await applyFault(this.live(), fault);
+  private async lessonFault(fault: Fault): Promise<CommandAnswer | null> {
+    const cluster = this.live();
+    if (fault.kind !== 'admin') {
+      await applyFault(cluster, fault);
+      return null;
+    }
+    const reply = await cluster.admin(fault.node, fault.command);
+    return reply !== null && reply.kind === 'admin' ? { ok: reply.ok, message: reply.message } : null;
   }
 
   // -------------------------------------------------------------------------------------------
