@@ -745,5 +745,6 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await panel.getByRole('button', { name: 'All lessons' }).click();
     await until('the lesson marked done', async () => ((await item.locator('.progress').textContent().catch(() => '')) ?? '').includes('done'));
     expect(await page.getByRole('group', { name: /^Node n\d$/ }).count()).toBe(3);
+    await panel.screenshot({ path: join(SHOTS, 'lessons-list.png') });
   }, 240_000);
 });

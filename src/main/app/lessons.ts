@@ -71,7 +71,7 @@ class LessonLeft extends Error {}
 interface Asked {
   fault: Fault;
   ref: ScenarioFault | null;
-  /** What the node the lesson called "the leader" is called by its algorithm (primary-backup's primary). */
+  /** What the node the lesson called "the leader" is called by its algorithm (its roleLabels: a primary, say). */
   role: string | null;
   done: boolean;
 }
