@@ -492,6 +492,8 @@ export interface LessonListItem {
   summary: string | null;
   algorithm: string;
   steps: number;
+  /** Steps where the lesson waits for the person: to break something, or to go on. */
+  handsOn: number;
   progress: LessonProgress | null;
   /** Why the file cannot be run (a broken file), or null. */
   problem: string | null;

@@ -67,7 +67,7 @@ describe('the lesson list and its progress file', () => {
     const { lessons, message } = new LessonService(dir, noHost).list();
     expect(message).toBeNull();
     const election = lessons.find((l) => l.id === '01-raft-election');
-    expect(election).toMatchObject({ algorithm: 'raft', steps: 4, progress: null, problem: null });
+    expect(election).toMatchObject({ algorithm: 'raft', steps: 4, handsOn: 1, progress: null, problem: null });
     expect(election?.title).toMatch(/leader is elected/);
     expect(lessons.length).toBeGreaterThanOrEqual(14);
     // A lesson for the simulator only (its interleavings need its exact stops) is not offered live.

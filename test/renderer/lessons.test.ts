@@ -14,9 +14,9 @@ import { useLessonsStore } from '../../src/renderer/src/stores/lessons.ts';
 
 const list: LessonList = {
   lessons: [
-    { id: '01-raft-election', title: 'Raft: a leader is elected', summary: 'Three **Raft** nodes.', algorithm: 'raft', steps: 4, progress: { stepsDone: 4, steps: 4, passed: true, last: 'passed', at: '2026-01-01T00:00:00.000Z' }, problem: null },
-    { id: '02-raft-minority-partition', title: 'Raft: a minority', summary: null, algorithm: 'raft', steps: 5, progress: { stepsDone: 2, steps: 5, passed: false, last: 'left', at: '2026-01-01T00:00:00.000Z' }, problem: null },
-    { id: '03-broken', title: '03-broken', summary: null, algorithm: '', steps: 0, progress: null, problem: '03-broken.yaml:4:5: unknown action "explode"' },
+    { id: '01-raft-election', title: 'Raft: a leader is elected', summary: 'Three **Raft** nodes.', algorithm: 'raft', steps: 4, handsOn: 1, progress: { stepsDone: 4, steps: 4, passed: true, last: 'passed', at: '2026-01-01T00:00:00.000Z' }, problem: null },
+    { id: '02-raft-minority-partition', title: 'Raft: a minority', summary: null, algorithm: 'raft', steps: 5, handsOn: 0, progress: { stepsDone: 2, steps: 5, passed: false, last: 'left', at: '2026-01-01T00:00:00.000Z' }, problem: null },
+    { id: '03-broken', title: '03-broken', summary: null, algorithm: '', steps: 0, handsOn: 0, progress: null, problem: '03-broken.yaml:4:5: unknown action "explode"' },
   ],
   message: 'lessons.json in the data folder could not be read (not JSON): lesson progress starts over',
 };
@@ -117,6 +117,8 @@ describe('the Lessons panel', () => {
     expect(items).toHaveLength(3);
     expect(items[0]?.find('.progress').text()).toBe('done ✓');
     expect(items[1]?.find('.progress').text()).toBe('2 of 5 steps');
+    expect(items[0]?.find('.hands-on').text()).toBe('you act in 1');
+    expect(items[1]?.find('.hands-on').exists()).toBe(false);
     expect(items[2]?.find('button.start').attributes('disabled')).toBeDefined();
     expect(items[2]?.text()).toContain('unknown action "explode"');
     expect(panel.find('[role="alert"]').text()).toMatch(/lesson progress starts over/);

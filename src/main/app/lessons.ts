@@ -137,12 +137,12 @@ export class LessonService {
       try {
         scenario = this.load(id);
       } catch (error) {
-        lessons.push({ id, title: id, summary: null, algorithm: '', steps: 0, progress: null, problem: (error as Error).message });
+        lessons.push({ id, title: id, summary: null, algorithm: '', steps: 0, handsOn: 0, progress: null, problem: (error as Error).message });
         continue;
       }
       // Written for interleavings only the simulator's exact stops reach: not a lesson for a live cluster.
       if (scenario.simulatorOnly !== null) continue;
-      lessons.push({ id, title: scenario.title, summary: scenario.summary, algorithm: scenario.algorithm, steps: scenario.steps.length, progress: this.progress.get(id) ?? null, problem: null });
+      lessons.push({ id, title: scenario.title, summary: scenario.summary, algorithm: scenario.algorithm, steps: scenario.steps.length, handsOn: scenario.steps.filter((s) => s.asks.length > 0 || s.actions.some((a) => a.kind === 'pause')).length, progress: this.progress.get(id) ?? null, problem: null });
     }
     return { lessons, message: this.progressMessage };
   }
