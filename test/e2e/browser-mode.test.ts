@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { AppState, ClientOutcome } from '../../src/shared/bridge.ts';
+import type { AppState, ClientOutcome, LessonList } from '../../src/shared/bridge.ts';
 import { openSessionFile } from '../../src/main/record/session-file.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -676,6 +676,9 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       const outcome = (await call('clientOperation', 'leader', { f: 'write', key: 'bundle', value: 1 }, 5000)) as ClientOutcome;
       expect(outcome.type, outcome.error ?? '').toBe('ok');
       expect(leader).toMatch(/^n\d+$/);
+      // The lesson library ships beside the bundle (out/main/library): the Lessons panel has its lessons.
+      const { lessons } = (await call('listLessons')) as LessonList;
+      expect(lessons.find((l) => l.id === '01-raft-election')).toMatchObject({ problem: null, steps: 4 });
       child.send({ type: 'quit' });
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
