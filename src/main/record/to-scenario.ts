@@ -4,63 +4,15 @@
 // another in a scenario: a recording's concurrent clients become a sequence in their start order.
 
 import type Database from 'better-sqlite3';
-import { stringify } from 'yaml';
 import type { Fault } from '../../shared/fault.ts';
-import type { HistoryEvent, KvScalar } from '../../shared/history.ts';
+import type { HistoryEvent } from '../../shared/history.ts';
+import { faultAction, opAction, scenarioText } from '../runtime/scenario-actions.ts';
 import { openSessionFile } from './session-file.ts';
 
 /** Scenario files hold at most this many client operations; a longer recording is cut, and says so. */
 export const MAX_SCENARIO_OPERATIONS = 2000;
 
 type Step = { at: string; narrate?: string; do?: unknown[]; expect?: unknown[] };
-
-function faultAction(fault: Fault): { action: unknown } | { note: string } {
-  switch (fault.kind) {
-    case 'crash':
-    case 'restart':
-    case 'pause':
-    case 'resume':
-      return { action: { [fault.kind]: fault.node } };
-    case 'cut':
-    case 'uncut':
-      return { action: { [fault.kind]: [fault.from, fault.to] } };
-    case 'partition':
-      return { action: { partition: fault.groups } };
-    case 'heal':
-      return { action: 'heal' };
-    case 'network':
-      return { action: { network: fault.rule ?? 'default' } };
-    case 'clock-skew':
-      return { action: { skew: { node: fault.node, offsetMs: fault.offsetMs, drift: fault.drift } } };
-    case 'link':
-      return { note: `a rule for the link ${fault.from} -> ${fault.to} was set here (${JSON.stringify(fault.rule)}); scenario files set the whole network's` };
-    case 'add-node':
-      return { note: `node ${fault.node} was added here; scenario files start with every node` };
-    case 'admin':
-      return { note: `${fault.node} was given the command ${fault.command.type} here` };
-  }
-}
-
-function opAction(invoke: HistoryEvent, counters: boolean): unknown {
-  const key = invoke.key ?? 'x';
-  const value = invoke.value as KvScalar;
-  switch (invoke.f) {
-    case 'read':
-    case 'delete':
-      return { [invoke.f]: { key } };
-    case 'write':
-    case 'append':
-      return { [invoke.f]: { key, value } };
-    case 'cas': {
-      const [expected, next] = invoke.value as [KvScalar, KvScalar];
-      return { cas: { key, expected, value: next } };
-    }
-    case 'add':
-      return counters ? { incr: { key, by: value } } : { add: { key, element: value } };
-    case 'remove':
-      return { remove: { key, element: value } };
-  }
-}
 
 /** The session at `path` as scenario-file text (YAML). Throws SessionFileError for a file that is not a session. */
 export function sessionToScenario(path: string): string {
@@ -110,5 +62,5 @@ function convert(db: Database.Database, algorithm: string, nodes: number, seed: 
     cluster: { algorithm, nodes, seed, options },
     steps,
   };
-  return stringify(scenario, { lineWidth: 100 });
+  return scenarioText(scenario);
 }

@@ -21,6 +21,8 @@ import { SimScenarioCluster, type ClusterSetup, type ScenarioCluster, type Submi
 export interface CheckResult {
   ok: boolean;
   text: string;
+  /** What broke, by name, where something did: the properties the safety monitors found violated, or the model the history does not keep. */
+  found?: string[];
 }
 
 export interface StepResult {
@@ -371,7 +373,7 @@ class StepRunner {
         const verdict = judgePromise(history, inferDataType(history), expectation.model, 10_000);
         const ok = verdict.verdict === (expectation.holds ? 'true' : 'false');
         const why = verdict.witness ? ` (${verdict.witness.anomaly}: ${verdict.witness.why})` : verdict.reason ? ` (${verdict.reason})` : '';
-        return { ok, text: `${expectation.model} ${expectation.holds ? 'holds' : 'breaks'}: the history is ${verdict.verdict === 'true' ? '' : verdict.verdict === 'false' ? 'not ' : 'perhaps '}${expectation.model}${verdict.verdict === 'true' ? '' : why}` };
+        return { ok, text: `${expectation.model} ${expectation.holds ? 'holds' : 'breaks'}: the history is ${verdict.verdict === 'true' ? '' : verdict.verdict === 'false' ? 'not ' : 'perhaps '}${expectation.model}${verdict.verdict === 'true' ? '' : why}`, ...(verdict.verdict === 'false' ? { found: [expectation.model] } : {}) };
       }
       case 'read': {
         const at = expectation.at === null ? null : this.node(expectation.at);
@@ -383,7 +385,7 @@ class StepRunner {
       case 'monitor': {
         const violations = cluster.violations();
         const ok = (violations.length === 0) === expectation.holds;
-        return { ok, text: `the safety monitors ${expectation.holds ? 'hold' : 'catch a violation'}: ${violations.length === 0 ? 'none caught' : violations.map((v) => v.message).slice(0, 3).join('; ')}` };
+        return { ok, text: `the safety monitors ${expectation.holds ? 'hold' : 'catch a violation'}: ${violations.length === 0 ? 'none caught' : violations.map((v) => v.message).slice(0, 3).join('; ')}`, ...(violations.length === 0 ? {} : { found: [...new Set(violations.map((v) => v.property))] }) };
       }
       case 'status': {
         const node = this.node(expectation.node);

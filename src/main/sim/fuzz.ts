@@ -13,7 +13,7 @@ import { promisesOf, servedRequests } from '../../nodes/index.ts';
 import { judgePromise } from '../checker/measures.ts';
 import { DEFAULT_FAULT_KINDS, scheduleFaults, swarmSchedule, type FaultKind } from './faults.ts';
 import { DEFAULT_MIXES, defaultDataType } from './workload.ts';
-import { Simulation, SimulationError } from './simulation.ts';
+import { Simulation, SimulationError, type TraceEvent } from './simulation.ts';
 
 export interface FuzzOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any algorithm's options
@@ -51,10 +51,16 @@ export interface FuzzOptions {
   /** What the workload's keys hold (default: registers when the run's options serve them, else the first data type served). */
   dataType?: WorkloadDataType;
   onRun?: (result: FuzzRunResult, done: number) => void;
+  /** Gets every trace event of every run (a shrinker reads a failing run's faults and operations from it); leave unset on hot paths. */
+  trace?: (event: TraceEvent) => void;
 }
 
 export interface FuzzRunResult {
   seed: number;
+  /** The cluster as drawn: its size, the algorithm's options, and what the workload's keys held. */
+  nodes: number;
+  algorithmOptions: Record<string, unknown>;
+  dataType: WorkloadDataType;
   violation: { property: string; step: number; message: string } | null;
   /** The client history's verdict ('unknown' when the search ran out of time). */
   linearizable: 'true' | 'false' | 'unknown' | 'not checked';
@@ -132,6 +138,7 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
       duplicateRequests: swarm === null ? 0.05 : pickOf(clientRng, [0, 0.01, 0.05]),
     },
     observers: [monitor],
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
   });
   const kinds = swarm?.kinds ?? options.faults;
   const timeoutOption = options.algorithm.leaderTimeoutOption;
@@ -187,6 +194,9 @@ export function fuzzOne(options: FuzzOptions, seed: number): FuzzRunResult {
   }
   return {
     seed,
+    nodes,
+    algorithmOptions: algorithmOptions as Record<string, unknown>,
+    dataType,
     violation,
     linearizable,
     promised,
