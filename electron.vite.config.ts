@@ -5,22 +5,22 @@ import type { Plugin } from 'vite';
 import vue from '@vitejs/plugin-vue';
 
 /**
- * The built-in challenge files, beside the bundle that reads them (src/main/scenario/challenge.ts
- * reads ./challenges/ next to its own module: out/main/challenges/ once bundled).
+ * YAML files the main bundle reads at run time, beside it (out/main/<into>/): the lesson library
+ * (src/main/app/lessons.ts) and the challenges (src/main/scenario/challenge.ts).
  */
-function challengeFiles(): Plugin {
-  const dir = resolve(import.meta.dirname, 'src/main/scenario/challenges');
+function yamlFiles(from: string, into: string): Plugin {
+  const dir = resolve(import.meta.dirname, from);
   return {
-    name: 'challenge-files',
+    name: `yaml-files-${into}`,
     generateBundle() {
-      for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) this.emitFile({ type: 'asset', fileName: `challenges/${name}`, source: readFileSync(resolve(dir, name), 'utf8') });
+      for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) this.emitFile({ type: 'asset', fileName: `${into}/${name}`, source: readFileSync(resolve(dir, name), 'utf8') });
     },
   };
 }
 
 export default defineConfig({
   main: {
-    plugins: [challengeFiles()],
+    plugins: [yamlFiles('src/main/scenario/library', 'library'), yamlFiles('src/main/scenario/challenges', 'challenges')],
     build: {
       outDir: 'out/main',
       // Every script a thread starts from is an entry of its own (see src/main/app/threads.ts).

@@ -222,6 +222,8 @@ export interface UpdateBatch {
   metrics: MetricsPoint[];
   /** While a comparison runs (and once after it stops): both sides as they are now. */
   comparison?: ComparisonBatch;
+  /** The lesson shown, when it changed since the last batch (null: it ended). */
+  lesson?: LessonView | null;
 }
 
 export const MAX_EVENTS_PER_BATCH = 400;
@@ -396,7 +398,7 @@ export interface ComparisonBatch {
   events: [JournalEvent[], JournalEvent[]];
 }
 
-export interface PlaygroundApi {
+export interface PlaygroundApi extends LessonsApi {
   getState(): Promise<Result<AppState>>;
   newCluster(settings: ClusterSettings): Promise<Result<AppState>>;
   nodeAction(node: NodeId, action: NodeAction): Promise<Result<string>>;
@@ -524,6 +526,96 @@ export interface ChoiceDescription {
   serves: Partial<Record<WorkloadDataType, readonly RequestFunction[]>>;
 }
 
+// -------------------------------------------------------------------------------------------
+// Lessons (src/main/app/lessons.ts)
+
+export interface LessonsApi {
+  /** The library's lessons, each with how far the person got. */
+  listLessons(): Promise<Result<LessonList>>;
+  /** Starts a new cluster as the lesson's file says and runs the lesson on it (ending any other). */
+  startLesson(id: string): Promise<Result<LessonView>>;
+  /** The lesson shown now; null when none. */
+  lessonState(): Promise<Result<LessonView | null>>;
+  /** Continue at a pause, Do it for me where it asks, or Leave (the cluster stays: free play). */
+  lessonAction(action: LessonAction): Promise<Result<LessonView | null>>;
+}
+
+export type LessonAction = 'continue' | 'do-it-for-me' | 'leave';
+
+/** How far a lesson got, kept in the data folder. */
+export interface LessonProgress {
+  /** The most steps done in one run. */
+  stepsDone: number;
+  steps: number;
+  /** Some run reached the end with everything it expected holding. */
+  passed: boolean;
+  /** How the last run ended (null: it has not ended). */
+  last: 'passed' | 'failed' | 'left' | null;
+  /** When this last changed (ISO). */
+  at: string;
+}
+
+export interface LessonListItem {
+  /** The lesson's file in the library, without .yaml. */
+  id: string;
+  title: string;
+  /** Markdown. */
+  summary: string | null;
+  algorithm: string;
+  steps: number;
+  /** Steps where the lesson waits for the person: to break something, or to go on. */
+  handsOn: number;
+  progress: LessonProgress | null;
+  /** Why the file cannot be run (a broken file), or null. */
+  problem: string | null;
+}
+
+export interface LessonList {
+  lessons: LessonListItem[];
+  /** Why the kept progress was not used (a broken file), or null. */
+  message: string | null;
+}
+
+export interface LessonStepView {
+  index: number;
+  line: number;
+  /** Markdown, from the lesson's file. */
+  narrate: string | null;
+  events: string[];
+  checks: Array<{ ok: boolean; text: string }>;
+  error: string | null;
+  state: 'running' | 'done';
+}
+
+export interface AskedFaultView {
+  /** As the event log says it: "crash n2". */
+  text: string;
+  /** As a person says it: "kill the leader, n2". */
+  words: string;
+  /** Where in the window to do it. */
+  how: string | null;
+  done: boolean;
+}
+
+export interface LessonView {
+  id: string;
+  title: string;
+  summary: string | null;
+  algorithm: string;
+  totalSteps: number;
+  /** Running, or over (free play on the same cluster). */
+  status: 'running' | 'passed' | 'failed';
+  /** The steps done, and the one running. */
+  steps: LessonStepView[];
+  waiting: null | { kind: 'ask'; faults: AskedFaultView[] } | { kind: 'pause'; message: string };
+  /** A fault done that is not the one asked for, said. */
+  notice: string | null;
+  /** At the end: passed, or what failed. */
+  result: string | null;
+  /** Changes whenever anything above does. */
+  version: number;
+}
+
 export type ApiMethod = keyof PlaygroundApi;
 
 export interface PlaygroundBridge extends PlaygroundApi {
@@ -568,6 +660,10 @@ export const API_METHODS: readonly ApiMethod[] = [
   'challengeState',
   'judgeChallenge',
   'leaveChallenge',
+  'listLessons',
+  'startLesson',
+  'lessonState',
+  'lessonAction',
 ];
 
 declare global {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { AppState, ClientOutcome } from '../../src/shared/bridge.ts';
+import type { AppState, ClientOutcome, LessonList } from '../../src/shared/bridge.ts';
 import { openSessionFile } from '../../src/main/record/session-file.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -678,6 +678,9 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
       expect(leader).toMatch(/^n\d+$/);
       // The challenge files travel beside the bundle that reads them.
       expect(((await call('listChallenges')) as { challenges: unknown[] }).challenges).toHaveLength(3);
+      // The lesson library ships beside the bundle (out/main/library): the Lessons panel has its lessons.
+      const { lessons } = (await call('listLessons')) as LessonList;
+      expect(lessons.find((l) => l.id === '01-raft-election')).toMatchObject({ problem: null, steps: 4 });
       child.send({ type: 'quit' });
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
@@ -742,4 +745,56 @@ describe.skipIf(!hasChromium)(`browser mode${hasChromium ? '' : ` (skipped: ${CH
     await page.setViewportSize({ width: 1440, height: 1000 });
     await page.getByRole('dialog', { name: 'Challenges' }).getByRole('button', { name: 'Close' }).click();
   });
+
+  it('runs a lesson: the Raft election lesson asks to kill the leader, says a wrong kill, takes the click on the leader’s card, ends passed, then free play', async () => {
+    // Runs alone too (-t lesson): then it opens the window itself.
+    if (page.url() === 'about:blank') await page.goto(url);
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await page.getByRole('button', { name: 'Lessons' }).click();
+    const panel = page.getByRole('region', { name: 'Lessons' });
+    const item = panel.getByRole('listitem').filter({ hasText: 'Raft: a leader is elected, dies' });
+    await expect(item.textContent()).resolves.toMatch(/raft.*4 steps.*not started/);
+    await item.getByRole('button', { name: 'Start' }).click();
+    // The lesson's own cluster: three Raft nodes, a session like any other.
+    await until('the lesson’s three nodes', async () => (await page.getByRole('group', { name: /^Node n\d$/ }).count()) === 3);
+    const ask = panel.getByRole('status', { name: 'Your turn' });
+    await ask.waitFor({ timeout: 60_000 });
+    const asked = /kill the leader, (n\d)/.exec((await ask.textContent()) ?? '')?.[1] as string;
+    expect(asked).toMatch(/^n\d$/);
+    expect(await leaderOf(page)).toBe(asked);
+    await expect(panel.locator('.step.running strong').first().textContent()).resolves.toBe('kill the leader');
+
+    // A follower killed instead is said, and not taken; restarted, the lesson still waits.
+    const other = Object.keys(await roles(page)).find((id) => id !== asked) as string;
+    await page.getByRole('group', { name: `Node ${other}` }).getByRole('button', { name: 'Kill' }).click();
+    await until('the wrong kill said', async () => ((await ask.getByRole('alert').textContent().catch(() => '')) ?? '').includes(`That was: kill ${other}.`));
+    await page.screenshot({ path: join(SHOTS, 'lesson.png') });
+    await page.setViewportSize({ width: 800, height: 600 });
+    await until('the lesson stacked above the cluster', async () => {
+      const lesson = await panel.boundingBox();
+      const ring = await page.getByRole('region', { name: 'Cluster' }).boundingBox();
+      return lesson !== null && ring !== null && lesson.y + lesson.height <= ring.y + 1 && lesson.width > 700;
+    });
+    await page.screenshot({ path: join(SHOTS, 'lesson-narrow.png') });
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await page.getByRole('group', { name: `Node ${other}` }).getByRole('button', { name: 'Restart' }).click();
+    await until(`${other} running again`, async () => ['follower', 'candidate'].includes((await roles(page))[other] ?? ''));
+    await expect(ask.isVisible()).resolves.toBe(true);
+
+    await page.getByRole('group', { name: `Node ${asked}` }).getByRole('button', { name: 'Kill' }).click();
+    const result = panel.locator('.result');
+    await result.waitFor({ timeout: 90_000 });
+    await expect(result.textContent()).resolves.toMatch(/Lesson passed.*Free play/);
+    await expect(panel.getByText(`you did it: crash ${asked}`).isVisible()).resolves.toBe(true);
+    expect(await panel.locator('.checks .failed').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'lesson-passed.png') });
+
+    // Free play on the same cluster: the killed leader restarts by hand; the list says the lesson is done.
+    await page.getByRole('group', { name: `Node ${asked}` }).getByRole('button', { name: 'Restart' }).click();
+    await until(`${asked} running again`, async () => ['follower', 'candidate', 'leader'].includes((await roles(page))[asked] ?? ''));
+    await panel.getByRole('button', { name: 'All lessons' }).click();
+    await until('the lesson marked done', async () => ((await item.locator('.progress').textContent().catch(() => '')) ?? '').includes('done'));
+    expect(await page.getByRole('group', { name: /^Node n\d$/ }).count()).toBe(3);
+    await panel.screenshot({ path: join(SHOTS, 'lessons-list.png') });
+  }, 240_000);
 });

@@ -83,6 +83,10 @@ function fakeBridge(): PlaygroundBridge {
     challengeState: ok(null),
     judgeChallenge: vi.fn(async () => ({ ok: false as const, error: 'no challenge is being played' })),
     leaveChallenge: ok(null),
+    listLessons: ok({ lessons: [], message: null }),
+    startLesson: ok(null as never),
+    lessonState: ok(null),
+    lessonAction: ok(null),
   };
 }
 

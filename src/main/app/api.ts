@@ -10,6 +10,7 @@ import { ClusterError } from '../cluster/cluster.ts';
 import { algorithmNames } from '../../nodes/index.ts';
 import { MAX_DRIFT, MAX_OFFSET_MS, MIN_DRIFT } from '../runtime/clock.ts';
 import { MAX_RETENTION_BYTES, MIN_RETENTION_BYTES, formatBytes } from '../record/retention.ts';
+import { LESSON_ID } from './lessons.ts';
 
 // The shapes live in src/shared/schemas.ts, where the window checks its forms with them too; the
 // algorithm's name is checked here against the registry.
@@ -60,6 +61,11 @@ const schemas: Record<ApiMethod, z.ZodType<unknown[]>> = {
   challengeState: z.tuple([]),
   judgeChallenge: z.tuple([]),
   leaveChallenge: z.tuple([]),
+  // Lessons
+  listLessons: z.tuple([]),
+  startLesson: z.tuple([z.string().regex(LESSON_ID, 'a lesson is named by its file in the library, without .yaml')]),
+  lessonState: z.tuple([]),
+  lessonAction: z.tuple([z.enum(['continue', 'do-it-for-me', 'leave'])]),
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -163,5 +169,13 @@ function call(service: PlaygroundService, method: ApiMethod, a: never[]): Promis
       return service.judgeChallenge();
     case 'leaveChallenge':
       return service.leaveChallenge();
+    case 'listLessons':
+      return service.lessons.list();
+    case 'startLesson':
+      return service.lessons.start(a[0]);
+    case 'lessonState':
+      return service.lessons.view();
+    case 'lessonAction':
+      return service.lessons.act(a[0]);
   }
 }

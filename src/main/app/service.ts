@@ -64,6 +64,7 @@ import type { ChallengeList, ChallengeView } from '../../shared/bridge.ts';
 import { builtInChallenges, ScenarioFileError, type Challenge } from '../scenario/challenge.ts';
 import { DEFAULT_MIXES } from '../sim/workload.ts';
 import { ChallengeAttempt, findConfiguration, ScoreBook } from './challenges.ts';
+import { LessonService, type CommandAnswer } from './lessons.ts';
 
 export { UserError };
 
@@ -125,8 +126,12 @@ export class PlaygroundService {
   /** Where the challenge files are (null: the built-in library). */
   private readonly challengesDir: string | null;
 
+  /** Lessons (lessons.ts) run on this cluster; the lesson's view rides on the update batches when it changed. */
+  readonly lessons: LessonService;
+  private lessonSent = -1;
+
   /** `threads`: the built thread scripts when running from a build (see threads.ts); the sources otherwise. */
-  constructor(dataDir: string, options: { threads?: ThreadScripts; challengesDir?: string } = {}) {
+  constructor(dataDir: string, options: { threads?: ThreadScripts; lessonLibrary?: string; challengesDir?: string } = {}) {
     this.dataDir = dataDir;
     this.threads = options.threads ?? {};
     this.challengesDir = options.challengesDir ?? null;
@@ -136,6 +141,19 @@ export class PlaygroundService {
       dataDir,
       () => ({ recording: this.recorder ? basename(this.recorder.path) : null, running: this.cluster ? `${basename(this.cluster.dir)}${SESSION_SUFFIX}` : null }),
       (work) => this.oneAtATime(work),
+    );
+    this.lessons = new LessonService(
+      dataDir,
+      {
+        startCluster: (settings) => this.newCluster(settings),
+        cluster: () => this.live(),
+        monitor: () => {
+          if (this.monitor === null) throw new UserError('no cluster is running');
+          return this.monitor;
+        },
+        fault: (fault) => this.lessonFault(fault),
+      },
+      options.lessonLibrary === undefined ? {} : { libraryDir: options.lessonLibrary },
     );
   }
 
@@ -171,6 +189,8 @@ export class PlaygroundService {
     } catch (error) {
       throw error instanceof SettingsError ? new UserError(error.message) : error;
     }
+    // The lesson on the cluster that goes ends with it (a lesson's own start has ended it already).
+    this.lessons.clusterChanging();
     await this.stopRunningCluster();
     // A challenge is played on the cluster it started: another cluster leaves it.
     this.challenge = null;
@@ -223,7 +243,10 @@ export class PlaygroundService {
   }
 
   stopCluster(): Promise<void> {
-    return this.oneAtATime(() => this.stopRunningCluster());
+    return this.oneAtATime(() => {
+      this.lessons.clusterChanging();
+      return this.stopRunningCluster();
+    });
   }
 
   private async stopRunningCluster(): Promise<void> {
@@ -262,6 +285,7 @@ export class PlaygroundService {
   }
 
   private async closeNow(): Promise<void> {
+    await this.lessons.close();
     await this.comparison.close();
     await this.stopRunningCluster();
     this.sessions.close();
@@ -443,7 +467,10 @@ export class PlaygroundService {
       if (this.cluster === null) return;
       const { events, skipped } = this.feed.take();
       const comparison = this.comparison.take();
-      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}) };
+      const lessonVersion = this.lessons.viewVersion();
+      const lesson = lessonVersion === this.lessonSent ? undefined : this.lessons.view();
+      this.lessonSent = lessonVersion;
+      const batch: UpdateBatch = { state: this.state(), events, skipped, metrics: this.metrics, ...(comparison ? { comparison } : {}), ...(lesson === undefined ? {} : { lesson }) };
       this.metrics = [];
       for (const listener of this.listeners) listener(batch);
       this.scheduleBatch();
@@ -462,21 +489,25 @@ export class PlaygroundService {
         const counted = this.challengeGate({ kind: 'crash', node: id });
         await applyFault(cluster, { kind: 'crash', node: id });
         counted();
+        this.byHand({ kind: 'crash', node: id });
         return `${id} killed`;
       }
       case 'restart':
         if (cluster.isUp(id)) throw new UserError(`${id} is running; kill it first`);
         await applyFault(cluster, { kind: 'restart', node: id });
+        this.byHand({ kind: 'restart', node: id });
         return cluster.failure(id) === null ? `${id} restarted from its file` : `${id} cannot start: ${cluster.failure(id)}`;
       case 'pause': {
         if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
         const counted = this.challengeGate({ kind: 'pause', node: id });
         await applyFault(cluster, { kind: 'pause', node: id });
         counted();
+        this.byHand({ kind: 'pause', node: id });
         return `${id} paused: it hears nothing and its clock stands still`;
       }
       case 'resume':
         await applyFault(cluster, { kind: 'resume', node: id });
+        this.byHand({ kind: 'resume', node: id });
         return `${id} resumed`;
       case 'remove': {
         if (!this.algorithm().membership) throw new UserError(`${this.algorithm().title} has no membership changes`);
@@ -496,6 +527,7 @@ export class PlaygroundService {
     const counted = this.challengeGate(fault);
     applyFault(this.live(), fault);
     counted();
+    this.byHand(fault);
     if (offsetMs === 0 && drift === 0) return `${id}'s clock is right again`;
     return `${id}'s clock reads ${offsetMs >= 0 ? '+' : ''}${offsetMs} ms and runs ${drift >= 0 ? '+' : ''}${Math.round(drift * 100)}%`;
   }
@@ -510,19 +542,23 @@ export class PlaygroundService {
     if (action.needsPeer !== undefined) throw new UserError(`${action.label} needs another node, which the window cannot give yet`);
     if ((action.sendTo ?? 'self') === 'self') {
       if (!cluster.isUp(id)) throw new UserError(`${id} is down`);
-      const counted = this.challengeGate({ kind: 'admin', node: id, command: action.command(null) });
-      const reply = await cluster.admin(id, action.command(null));
+      const command = action.command(null);
+      const counted = this.challengeGate({ kind: 'admin', node: id, command });
+      const reply = await cluster.admin(id, command);
       counted();
       if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${id} refused: ${reply.message}`);
+      this.byHand({ kind: 'admin', node: id, command });
       return reply !== null && reply.kind === 'admin' ? `${id}: ${reply.message}` : `${action.label}: sent to ${id}`;
     }
     const leader = cluster.leader();
     if (leader === null) throw new UserError('there is no leader to ask');
     if (leader === id) throw new UserError(`${id} already leads`);
-    const counted = this.challengeGate({ kind: 'admin', node: leader, command: action.command(id) });
-    const reply = await cluster.admin(leader, action.command(id));
+    const command = action.command(id);
+    const counted = this.challengeGate({ kind: 'admin', node: leader, command });
+    const reply = await cluster.admin(leader, command);
     counted();
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${leader} refused: ${reply.message}`);
+    this.byHand({ kind: 'admin', node: leader, command });
     return reply !== null && reply.kind === 'admin' ? `${leader}: ${reply.message}` : `${action.label}: sent to ${leader}`;
   }
 
@@ -537,6 +573,7 @@ export class PlaygroundService {
     const counted = this.challengeGate({ kind: 'add-node', node: `n${this.live().nodeIds.length + 1}` });
     const { node, reply } = await this.live().addServer();
     counted();
+    this.byHand({ kind: 'add-node', node });
     if (reply !== null && reply.kind === 'admin' && !reply.ok) throw new UserError(`${node} started, but the leader did not add it: ${reply.message}`);
     return node;
   }
@@ -551,6 +588,8 @@ export class PlaygroundService {
     applyFault(cluster, { kind: 'cut', from: this.node(from), to: this.node(to) });
     if (bothWays) applyFault(cluster, { kind: 'cut', from: to, to: from });
     counted();
+    this.byHand({ kind: 'cut', from, to });
+    if (bothWays) this.byHand({ kind: 'cut', from: to, to: from });
     return this.networkView();
   }
 
@@ -558,6 +597,8 @@ export class PlaygroundService {
     const cluster = this.live();
     applyFault(cluster, { kind: 'uncut', from: this.node(from), to: this.node(to) });
     if (bothWays) applyFault(cluster, { kind: 'uncut', from: to, to: from });
+    this.byHand({ kind: 'uncut', from, to });
+    if (bothWays) this.byHand({ kind: 'uncut', from: to, to: from });
     return this.networkView();
   }
 
@@ -574,11 +615,13 @@ export class PlaygroundService {
     const counted = this.challengeGate({ kind: 'partition', groups });
     applyFault(this.live(), { kind: 'partition', groups });
     counted();
+    this.byHand({ kind: 'partition', groups });
     return this.networkView();
   }
 
   heal(): NetworkView {
     applyFault(this.live(), { kind: 'heal' });
+    this.byHand({ kind: 'heal' });
     return this.networkView();
   }
 
@@ -592,11 +635,13 @@ export class PlaygroundService {
       const counted = this.challengeGate({ kind: 'network', rule });
       applyFault(cluster, { kind: 'network', rule });
       counted();
+      this.byHand({ kind: 'network', rule });
     } else if (from !== null && to !== null) {
       const fault: Fault = { kind: 'link', from: this.node(from), to: this.node(to), rule };
       const counted = this.challengeGate(fault);
       applyFault(cluster, fault);
       counted();
+      this.byHand(fault);
     } else throw new UserError('a link rule names both ends of the link, or neither for every link');
     return this.networkView();
   }
@@ -804,6 +849,23 @@ export class PlaygroundService {
   leaveChallenge(): null {
     this.challenge = null;
     return null;
+  }
+
+  // Lessons (lessons.ts): every fault done by hand above is told to the lesson, which may be
+  // waiting for it; the lesson's own faults go through here, to the same cluster, not told back.
+
+  private byHand(fault: Fault): void {
+    this.lessons.observed(fault);
+  }
+
+  private async lessonFault(fault: Fault): Promise<CommandAnswer | null> {
+    const cluster = this.live();
+    if (fault.kind !== 'admin') {
+      await applyFault(cluster, fault);
+      return null;
+    }
+    const reply = await cluster.admin(fault.node, fault.command);
+    return reply !== null && reply.kind === 'admin' ? { ok: reply.ok, message: reply.message } : null;
   }
 
   // -------------------------------------------------------------------------------------------
