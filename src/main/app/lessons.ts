@@ -17,7 +17,7 @@ import { getAlgorithm } from '../../nodes/index.ts';
 import { parseScenario, ScenarioFileError, type Scenario, type ScenarioFault } from '../scenario/file.ts';
 import { runScenario, ScenarioSetupError, type Person, type StepResult } from '../scenario/runner.ts';
 import { LiveScenarioCluster } from '../scenario/live-target.ts';
-import type { ScenarioCluster, SubmittedOutcome } from '../scenario/target.ts';
+import { ScenarioClusterWrapper, type ScenarioCluster } from '../scenario/target.ts';
 import { UserError } from './user-error.ts';
 import { DEFAULT_SETTINGS } from './cluster-settings.ts';
 
@@ -414,15 +414,14 @@ export class LessonService {
 }
 
 /** The window's cluster as a lesson's: once the lesson is left, every wait on it ends the run. */
-class LessonCluster implements ScenarioCluster {
-  private readonly inner: LiveScenarioCluster;
+class LessonCluster extends ScenarioClusterWrapper {
   private readonly run: LessonRun;
   private readonly host: LessonHost;
   private readonly answers: Array<{ node: NodeId } & CommandAnswer> = [];
 
   /** The lesson's faults go through `host` (the window's own path), not the live target's. */
   constructor(inner: LiveScenarioCluster, run: LessonRun, host: LessonHost) {
-    this.inner = inner;
+    super(inner);
     this.run = run;
     this.host = host;
   }
@@ -431,19 +430,11 @@ class LessonCluster implements ScenarioCluster {
     if (this.run.left) throw new LessonLeft('the lesson was left');
   }
 
-  get nodeIds(): readonly NodeId[] {
-    return this.inner.nodeIds;
-  }
-
-  nowMs(): number {
-    return this.inner.nowMs();
-  }
-
-  async runFor(ms: number): Promise<void> {
+  override async runFor(ms: number): Promise<void> {
     await this.runUntil(() => false, ms);
   }
 
-  async runUntil(predicate: () => boolean, limitMs: number): Promise<boolean> {
+  override async runUntil(predicate: () => boolean, limitMs: number): Promise<boolean> {
     this.check();
     return this.inner.runUntil(() => {
       this.check();
@@ -451,61 +442,29 @@ class LessonCluster implements ScenarioCluster {
     }, limitMs);
   }
 
-  leader(): NodeId | null {
-    return this.inner.leader();
-  }
-
-  status(id: NodeId): ReturnType<ScenarioCluster['status']> {
-    return this.inner.status(id);
-  }
-
-  isUp(id: NodeId): boolean {
-    return this.inner.isUp(id);
-  }
-
-  isPaused(id: NodeId): boolean {
-    return this.inner.isPaused(id);
-  }
-
-  operations(): { ok: number; fail: number; info: number } {
-    return this.inner.operations();
-  }
-
-  async fault(fault: Fault): Promise<void> {
+  override async fault(fault: Fault): Promise<void> {
     this.check();
     const answer = await this.host.fault(fault);
     if (fault.kind === 'admin' && answer !== null) this.answers.push({ node: fault.node, ...answer });
   }
 
-  commandAnswers(): ReadonlyArray<{ node: NodeId } & CommandAnswer> {
+  override commandAnswers(): ReadonlyArray<{ node: NodeId } & CommandAnswer> {
     return this.answers;
   }
 
-  async setWorkloadRunning(running: boolean): Promise<void> {
+  override async setWorkloadRunning(running: boolean): Promise<void> {
     this.check();
     await this.inner.setWorkloadRunning(running);
   }
 
-  submit(op: Parameters<ScenarioCluster['submit']>[0], to: NodeId | null, done: (outcome: SubmittedOutcome) => void, session: number | null): void {
+  override submit(...args: Parameters<ScenarioCluster['submit']>): void {
     this.check();
-    this.inner.submit(op, to, done, session);
+    this.inner.submit(...args);
   }
 
-  history(): ReturnType<ScenarioCluster['history']> {
-    return this.inner.history();
-  }
-
-  violations(): ReturnType<ScenarioCluster['violations']> {
-    return this.inner.violations();
-  }
-
-  async finalReads(quietMs: number, keys: readonly string[]): Promise<number> {
+  override async finalReads(quietMs: number, keys: readonly string[]): Promise<number> {
     this.check();
     return this.inner.finalReads(quietMs, keys);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -23,7 +23,7 @@ import { staleness } from '../checker/consistency/staleness.ts';
 import type { Witness } from '../checker/consistency/contract.ts';
 import { durationSchema, parseSteps, readYaml, ScenarioFileError, stepListSchema, type Scenario, type ScenarioStep } from './file.ts';
 import { runScenario, type StepResult } from './runner.ts';
-import { SimScenarioCluster, type ClusterSetup, type ScenarioCluster } from './target.ts';
+import { ScenarioClusterWrapper, SimScenarioCluster, type ClusterSetup, type ScenarioCluster } from './target.ts';
 
 export { ScenarioFileError };
 
@@ -388,64 +388,22 @@ export interface AttemptResult {
 }
 
 /** A ScenarioCluster whose breaking faults go through the budget, and which the runner cannot close (the attempt is judged after the moves). */
-class BudgetedCluster implements ScenarioCluster {
-  private readonly inner: ScenarioCluster;
+class BudgetedCluster extends ScenarioClusterWrapper {
   private readonly ledger: BudgetLedger;
 
   constructor(inner: ScenarioCluster, ledger: BudgetLedger) {
-    this.inner = inner;
+    super(inner);
     this.ledger = ledger;
   }
 
-  get nodeIds(): ScenarioCluster['nodeIds'] {
-    return this.inner.nodeIds;
-  }
-  nowMs(): number {
-    return this.inner.nowMs();
-  }
-  runFor(ms: number): Promise<void> {
-    return this.inner.runFor(ms);
-  }
-  runUntil(predicate: () => boolean, limitMs: number): Promise<boolean> {
-    return this.inner.runUntil(predicate, limitMs);
-  }
-  leader(): ReturnType<ScenarioCluster['leader']> {
-    return this.inner.leader();
-  }
-  status(id: string): ReturnType<ScenarioCluster['status']> {
-    return this.inner.status(id);
-  }
-  isUp(id: string): boolean {
-    return this.inner.isUp(id);
-  }
-  isPaused(id: string): boolean {
-    return this.inner.isPaused(id);
-  }
-  operations(): ReturnType<ScenarioCluster['operations']> {
-    return this.inner.operations();
-  }
-  async fault(fault: Fault): Promise<void> {
+  override async fault(fault: Fault): Promise<void> {
     const refusal = this.ledger.refusal(fault, this.inner.nowMs());
     if (refusal !== null) throw new BudgetRefusal(refusal);
     await this.inner.fault(fault);
     this.ledger.charge(fault);
   }
-  setWorkloadRunning(running: boolean): Promise<void> {
-    return this.inner.setWorkloadRunning(running);
-  }
-  submit(...args: Parameters<ScenarioCluster['submit']>): void {
-    this.inner.submit(...args);
-  }
-  history(): HistoryEvent[] {
-    return this.inner.history();
-  }
-  violations(): ReturnType<ScenarioCluster['violations']> {
-    return this.inner.violations();
-  }
-  finalReads(quietMs: number, keys: readonly string[]): Promise<number> {
-    return this.inner.finalReads(quietMs, keys);
-  }
-  async close(): Promise<void> {}
+
+  override async close(): Promise<void> {}
 }
 
 export interface AttemptOptions {

@@ -145,3 +145,67 @@ export class SimScenarioCluster implements ScenarioCluster {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * A cluster that passes everything to another: what a lesson (leaving ends its waits) or a
+ * challenge (faults through the budget) changes of a cluster, it overrides, the rest it lends.
+ */
+export class ScenarioClusterWrapper implements ScenarioCluster {
+  protected readonly inner: ScenarioCluster;
+
+  constructor(inner: ScenarioCluster) {
+    this.inner = inner;
+  }
+
+  get nodeIds(): readonly NodeId[] {
+    return this.inner.nodeIds;
+  }
+  nowMs(): number {
+    return this.inner.nowMs();
+  }
+  runFor(ms: number): Promise<void> {
+    return this.inner.runFor(ms);
+  }
+  runUntil(predicate: () => boolean, limitMs: number): Promise<boolean> {
+    return this.inner.runUntil(predicate, limitMs);
+  }
+  leader(): NodeId | null {
+    return this.inner.leader();
+  }
+  status(id: NodeId): NodeStatus | null {
+    return this.inner.status(id);
+  }
+  isUp(id: NodeId): boolean {
+    return this.inner.isUp(id);
+  }
+  isPaused(id: NodeId): boolean {
+    return this.inner.isPaused(id);
+  }
+  operations(): { ok: number; fail: number; info: number } {
+    return this.inner.operations();
+  }
+  fault(fault: Fault): Promise<void> {
+    return this.inner.fault(fault);
+  }
+  commandAnswers(): ReadonlyArray<{ node: NodeId; ok: boolean; message: string }> {
+    return this.inner.commandAnswers?.() ?? [];
+  }
+  setWorkloadRunning(running: boolean): Promise<void> {
+    return this.inner.setWorkloadRunning(running);
+  }
+  submit(op: KvOp, to: NodeId | null, done: (outcome: SubmittedOutcome) => void, session: number | null): void {
+    this.inner.submit(op, to, done, session);
+  }
+  history(): HistoryEvent[] {
+    return this.inner.history();
+  }
+  violations(): readonly SafetyViolation[] {
+    return this.inner.violations();
+  }
+  finalReads(quietMs: number, keys: readonly string[]): Promise<number> {
+    return this.inner.finalReads(quietMs, keys);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

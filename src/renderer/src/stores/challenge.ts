@@ -50,15 +50,7 @@ export const useChallengeStore = defineStore('challenge', () => {
     view.value = started;
     // A new cluster: what the window showed of the last one is not this one's.
     const state = await cluster.run(bridge.getState());
-    if (state !== null) {
-      cluster.state = state;
-      cluster.events = [];
-      cluster.metrics = [];
-      cluster.flights.clear();
-      cluster.selectedNode = null;
-      cluster.witness = null;
-      cluster.clientResults = [];
-    }
+    if (state !== null) cluster.showNewCluster(state);
     watchPlay();
   }
 

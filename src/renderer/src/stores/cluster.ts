@@ -161,6 +161,17 @@ export const useClusterStore = defineStore('cluster', () => {
     return state.value?.network.cuts.some(([a, b]) => a === from && b === to) ?? false;
   }
 
+  /** A new cluster (from New cluster, a lesson, a challenge): what the window showed of the last one is not this one's. */
+  function showNewCluster(next: AppState): void {
+    state.value = next;
+    events.value = [];
+    metrics.value = [];
+    flights.clear();
+    selectedNode.value = null;
+    witness.value = null;
+    clientResults.value = [];
+  }
+
   return {
     state,
     events,
@@ -186,18 +197,10 @@ export const useClusterStore = defineStore('cluster', () => {
     isCut,
     newCluster: (settings: ClusterSettings) =>
       run(bridge.newCluster(settings), () => `a new ${settings.nodes}-node cluster started`).then((s) => {
-        if (s) {
-          state.value = s;
-          events.value = [];
-          metrics.value = [];
-          flights.clear();
-          selectedNode.value = null;
-          witness.value = null;
-          // The answers of the last cluster's operations are not this one's.
-          clientResults.value = [];
-        }
+        if (s) showNewCluster(s);
         return s;
       }),
+    showNewCluster,
     nodeAction: (node: NodeId, action: NodeAction) => run(bridge.nodeAction(node, action), (text) => text),
     nodeCommand: (node: NodeId, action: string) => run(bridge.nodeCommand(node, action), (text) => text),
     skewClock: (node: NodeId, offsetMs: number, drift: number) => run(bridge.skewClock(node, offsetMs, drift), (text) => text),

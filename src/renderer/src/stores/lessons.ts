@@ -50,15 +50,7 @@ export const useLessonsStore = defineStore('lessons', () => {
         take(view);
         // The lesson's cluster is a new one: the window forgets the last one's events and answers.
         const state = await cluster.run(bridge.getState());
-        if (state !== null) {
-          cluster.state = state;
-          cluster.events = [];
-          cluster.metrics = [];
-          cluster.flights.clear();
-          cluster.selectedNode = null;
-          cluster.witness = null;
-          cluster.clientResults = [];
-        }
+        if (state !== null) cluster.showNewCluster(state);
       }
     } finally {
       starting.value = null;
