@@ -90,6 +90,21 @@ describe('what a lesson asks of the person', () => {
     expect(result.steps[0]?.events).toContain('you went on');
   });
 
+  it('shows the person each step as it begins, and what it does as it happens', async () => {
+    const seen: string[] = [];
+    const person: Person = {
+      asked: async (faults) => [...faults],
+      paused: async () => undefined,
+      progress: (step) => seen.push(`${step.index}:${step.events.length}:${step.checks.length}`),
+    };
+    await runScenario(parseScenario(ASKING, 'asks.yaml'), { person });
+    // Step 1: its narration before its leader is elected (no event yet), then each event as it comes.
+    expect(seen[0]).toBe('0:0:0');
+    expect(seen).toContain('0:1:0');
+    expect(seen).toContain('1:0:0');
+    expect(seen.at(-1)).toBe('1:1:2');
+  });
+
   it('takes faults only, and says where a mistake is', () => {
     const bad = 'title: b\ncluster: { algorithm: raft }\nsteps:\n  - ask:\n      - write: { key: x, value: 1 }\n';
     expect(() => parseScenario(bad, 'b.yaml')).toThrow(ScenarioFileError);

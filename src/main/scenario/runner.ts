@@ -141,6 +141,7 @@ class StepRunner {
   private readonly algorithm: Algorithm<unknown>;
   private readonly person: Person | null;
   private events: string[] = [];
+  private current: StepResult | null = null;
   private settled = false;
 
   constructor(cluster: ScenarioCluster, algorithm: Algorithm<unknown>, person: Person | null) {
@@ -153,6 +154,9 @@ class StepRunner {
     this.events = [];
     const cluster = this.cluster;
     const result: StepResult = { index, line: step.line, narrate: step.narrate, atMs: 0, events: this.events, checks: [], error: null };
+    // Someone watching sees the step's narration as it begins, and what it does as it happens.
+    this.current = result;
+    this.person?.progress?.(result);
     try {
       if (step.atMs !== null && cluster.nowMs() < step.atMs) await cluster.runFor(step.atMs - cluster.nowMs());
       result.atMs = Math.round(cluster.nowMs());
@@ -163,17 +167,27 @@ class StepRunner {
         if (condition.kind === 'leader' || condition.kind === 'leaderAmong') {
           const leader = condition.kind === 'leader' ? (cluster.leader() as NodeId) : (condition.nodes.map((ref) => this.node(ref)).find((id) => cluster.status(id)?.role === 'leader') as NodeId);
           const term = cluster.status(leader)?.term;
-          this.events.push(`${leader} leads${term === undefined ? '' : ` (term ${term})`}`);
+          this.say(`${leader} leads${term === undefined ? '' : ` (term ${term})`}`);
         }
       }
       for (const action of step.actions) await this.act(action, result);
       if (step.asks.length > 0) await this.ask(step.asks, result);
-      for (const expectation of step.expect) result.checks.push(await this.check(expectation));
+      for (const expectation of step.expect) {
+        result.checks.push(await this.check(expectation));
+        this.person?.progress?.(result);
+      }
     } catch (error) {
       if (!(error instanceof StepError)) throw error;
       result.error = error.message;
     }
+    this.current = null;
     return result;
+  }
+
+  /** Something the step did (or an operation in the background that ended during it). */
+  private say(event: string): void {
+    this.events.push(event);
+    if (this.current !== null) this.person?.progress?.(this.current);
   }
 
   private node(ref: NodeRef): NodeId {
@@ -224,30 +238,30 @@ class StepRunner {
         if (action.background) {
           // Sent, not waited for: the step goes on while it is in progress; how it ended is told when it does.
           const what = `${describeOp(action.op)}${target === null ? '' : ` at ${target}`}`;
-          await this.send(action.op, target, action.client, (o) => this.events.push(`${what} (in the background): ${o.type}`));
-          this.events.push(`${what}: sent, in the background`);
+          await this.send(action.op, target, action.client, (o) => this.say(`${what} (in the background): ${o.type}`));
+          this.say(`${what}: sent, in the background`);
           return;
         }
         const outcome = await this.operation(action.op, target, action.client);
-        this.events.push(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
+        this.say(`${describeOp(action.op)}${target === null ? '' : ` at ${target}`}: ${outcome.type}${outcome.type === 'ok' && action.op.f === 'read' ? ` ${show(outcome.value)}` : ''}`);
         return;
       }
       case 'workload':
         await this.cluster.setWorkloadRunning(action.running);
-        this.events.push(action.running ? 'workload started' : 'workload stopped');
+        this.say(action.running ? 'workload started' : 'workload stopped');
         return;
       case 'wait':
         await this.cluster.runFor(action.ms);
-        this.events.push(`waited ${action.ms} ms`);
+        this.say(`waited ${action.ms} ms`);
         return;
       case 'pause':
         if (this.person === null) {
-          this.events.push(action.message === '' ? 'a lesson waits here for you' : `a lesson waits here for you: ${action.message}`);
+          this.say(action.message === '' ? 'a lesson waits here for you' : `a lesson waits here for you: ${action.message}`);
           return;
         }
         this.person.progress?.(result);
         await this.person.paused(action.message, result);
-        this.events.push('you went on');
+        this.say('you went on');
         return;
     }
   }
@@ -261,13 +275,13 @@ class StepRunner {
     if (this.person === null) {
       for (const fault of faults) {
         await this.fault(fault);
-        this.events.push(`(a lesson asks you to do this: ${describeFault(fault)})`);
+        this.say(`(a lesson asks you to do this: ${describeFault(fault)})`);
       }
       return;
     }
     this.person.progress?.(result);
     const left = await this.person.asked(faults, result);
-    for (const fault of faults) if (!left.includes(fault)) this.events.push(`you did it: ${describeFault(fault)}`);
+    for (const fault of faults) if (!left.includes(fault)) this.say(`you did it: ${describeFault(fault)}`);
     for (const fault of left) await this.fault(fault);
   }
 
@@ -322,9 +336,9 @@ class StepRunner {
     } catch (error) {
       throw new StepError(`${describeFault(resolved)}: ${(error as Error).message}`);
     }
-    this.events.push(describeFault(resolved));
+    this.say(describeFault(resolved));
     // A command refused at once (not the leader, a change in progress) is said, not left silent.
-    for (const { node, ok, message } of cluster.commandAnswers?.().slice(answered) ?? []) this.events.push(`${node} ${ok ? 'answered' : 'refused'}: ${message}`);
+    for (const { node, ok, message } of cluster.commandAnswers?.().slice(answered) ?? []) this.say(`${node} ${ok ? 'answered' : 'refused'}: ${message}`);
   }
 
   /** Sends an operation, waits for it, and says how it ended (info: no end within the limit). */
@@ -360,7 +374,7 @@ class StepRunner {
       else if (cluster.isPaused(id)) await cluster.fault({ kind: 'resume', node: id });
     }
     await cluster.fault({ kind: 'heal' });
-    if ((await cluster.finalReads(QUIET_MS, keysOf(cluster.history()))) > 0) this.events.push('healed, quiet, then every key read at every node (final reads)');
+    if ((await cluster.finalReads(QUIET_MS, keysOf(cluster.history()))) > 0) this.say('healed, quiet, then every key read at every node (final reads)');
   }
 
   private async check(expectation: Expectation): Promise<CheckResult> {
