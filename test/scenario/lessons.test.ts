@@ -107,7 +107,7 @@ describe('20: a value recovered from the promises', () => {
   it('a leader that ignores the values the promises report fills slot 1 with a no-op: the read misses x = 1', async () => {
     const algorithm = multiPaxosMutants['ignores-promised-values'] as unknown as Algorithm<unknown>;
     const failed = failures(await runScenario(lesson('20-multipaxos-recovered-value.yaml'), { algorithm }));
-    expect(failed).toEqual([expect.stringMatching(/^step 6: a read of x at n3 returns 1: it returned null/)]);
+    expect(failed).toEqual([expect.stringMatching(/^step 7: a read of x at n3 returns 1: it returned null/)]);
   });
 
   it('had a majority accepted x = 1 unknown to all, ignoring the promises would undo a choice: the monitors catch it', async () => {
@@ -120,6 +120,6 @@ describe('20: a value recovered from the promises', () => {
     expect(failures(await runScenario(scenario))).toEqual([]);
     const algorithm = multiPaxosMutants['ignores-promised-values'] as unknown as Algorithm<unknown>;
     const failed = failures(await runScenario(scenario, { algorithm }));
-    expect(failed).toContainEqual(expect.stringMatching(/^step 6: the safety monitors hold: .*slot 1/));
+    expect(failed).toContainEqual(expect.stringMatching(/^step 7: the safety monitors hold: .*slot 1/));
   });
 });
