@@ -173,9 +173,11 @@ describe('the library lessons that ask, done by hand in the window', () => {
     await service.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const asking = readdirSync(defaultLibraryDir())
-    .filter((f) => /^\s*ask:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')) && !/^simulator-only:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')))
+  // Every lesson the window offers (all but those for the simulator only), as the window runs it.
+  const offered = readdirSync(defaultLibraryDir())
+    .filter((f) => f.endsWith('.yaml') && !/^simulator-only:/m.test(readFileSync(join(defaultLibraryDir(), f), 'utf8')))
     .map((f) => f.replace(/\.yaml$/, ''));
+  const asking = offered.filter((id) => /^\s*ask:/m.test(readFileSync(join(defaultLibraryDir(), `${id}.yaml`), 'utf8')));
 
   it('has lessons that ask: the election, the minority partition, the lost write', () => {
     expect(asking).toEqual(expect.arrayContaining(['01-raft-election', '02-raft-minority-partition', '09-primary-backup-async-lost-write']));
@@ -191,7 +193,7 @@ describe('the library lessons that ask, done by hand in the window', () => {
     await until('the checker to count the lesson’s operations', () => service.state().health.operations > 10, 10_000);
   }, 90_000);
 
-  it.each(asking)('%s passes with its asked faults done through the service', async (id) => {
+  it.each(offered)('%s passes on the window’s cluster, its asked faults done through the service', async (id) => {
     await service.lessons.start(id);
     service.setSpeed(4);
     const asked: string[] = [];
@@ -214,9 +216,9 @@ describe('the library lessons that ask, done by hand in the window', () => {
     }
     const ended = service.lessons.view()!;
     expect(ended.result, JSON.stringify(ended.steps, null, 1)).toMatch(/^Passed/);
-    expect(asked.length).toBeGreaterThan(0);
+    if (asking.includes(id)) expect(asked.length).toBeGreaterThan(0);
     expect(ended.steps.flatMap((s) => s.events).filter((e) => e.startsWith('you did it'))).toHaveLength(asked.length);
-    if (id.includes('primary-backup')) expect(asked).toEqual([expect.stringMatching(/^kill the primary, n\d$/)]);
+    if (id === '09-primary-backup-async-lost-write') expect(asked).toEqual([expect.stringMatching(/^kill the primary, n\d$/)]);
   }, 120_000);
 });
 

@@ -16,6 +16,12 @@ if (major < 24) {
 // `check` on a small file, measured on this project's 2-core machine).
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
+// Output piped into a reader that stops early (`| head`): the reader has what it wanted, so the
+// command ends quietly instead of dying on the broken pipe (a live cluster's threads with it).
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const { main } = await import('./cli.ts');
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => process.stdout.write(line + '\n'),
