@@ -5,6 +5,7 @@ import { CrdtNode, makeCrdtAlgorithm } from '../../src/nodes/crdt/crdt.ts';
 import { mergeStates, type CrdtState } from '../../src/nodes/crdt/datatypes.ts';
 import { compareDots, mergeVectors, seen, type VersionVector } from '../../src/nodes/crdt/dots.ts';
 import type { Tagged } from '../../src/nodes/crdt/dot-store.ts';
+import { defaultFuzzOptions } from '../../src/main/sim/fuzz.ts';
 
 const size = (vv: VersionVector): number => Object.values(vv).reduce((sum, n) => sum + n, 0);
 
@@ -39,3 +40,15 @@ export const crdtMutants = {
   'counter-keeps-newer': makeCrdtAlgorithm(CounterKeepsNewer, 'crdt-mutant-counter-keeps-newer'),
   'or-set-removes-unseen-adds': makeCrdtAlgorithm(OrSetRemovesUnseenAdds, 'crdt-mutant-or-set-removes-unseen-adds'),
 };
+
+/**
+ * For the mutant bench (`npm run bench -- mutants`) and this algorithm's mutant tests: each mutant
+ * with the violations its bug explains (a property of the monitors, or the model its run promised).
+ */
+export const catalogue = {
+  'counter-keeps-newer': { algorithm: crdtMutants['counter-keeps-newer'], caughtBy: ['merge_regressed', 'revealed_before_durable', 'never_invoked', 'counter_beyond_invoked', 'convergent'] },
+  'or-set-removes-unseen-adds': { algorithm: crdtMutants['or-set-removes-unseen-adds'], caughtBy: ['removed_unseen_add', 'merge_regressed', 'convergent'] },
+};
+
+/** The fuzz configuration the tests hold the catalogue to. */
+export const catalogueFuzzOptions = { ...defaultFuzzOptions, seed: 1 };

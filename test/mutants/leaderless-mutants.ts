@@ -4,6 +4,8 @@
 import type { NodeId } from '../../src/shared/protocol.ts';
 import { LeaderlessNode, makeLeaderlessAlgorithm, type Operation } from '../../src/nodes/leaderless/leaderless.ts';
 import type { Version } from '../../src/nodes/leaderless/versions.ts';
+import { defaultFuzzOptions } from '../../src/main/sim/fuzz.ts';
+import { FAULT_KINDS } from '../../src/main/sim/faults.ts';
 
 /**
  * Counts a replica towards W when the put leaves for it, not when the replica says it stored the
@@ -42,3 +44,16 @@ export const leaderlessMutants = {
   'repair-overwrites': makeLeaderlessAlgorithm(RepairOverwrites, 'leaderless-mutant-repair-overwrites'),
   'stamps-by-clock-after-query': makeLeaderlessAlgorithm(StampsByClockAfterQuery, 'leaderless-mutant-stamps-by-clock-after-query'),
 };
+
+/**
+ * For the mutant bench (`npm run bench -- mutants`) and this algorithm's mutant tests: each mutant
+ * with the violations its bug explains (a property of the monitors, or the model its run promised).
+ */
+export const catalogue = {
+  'counts-quorum-before-persisted': { algorithm: leaderlessMutants['counts-quorum-before-persisted'], caughtBy: ['acknowledged_below_quorum', 'linearizability', 'convergent'] },
+  'repair-overwrites': { algorithm: leaderlessMutants['repair-overwrites'], caughtBy: ['version_regressed', 'linearizability', 'convergent'] },
+  'stamps-by-clock-after-query': { algorithm: leaderlessMutants['stamps-by-clock-after-query'], caughtBy: ['linearizability', 'convergent'] },
+};
+
+/** The fuzz configuration the tests hold the catalogue to. */
+export const catalogueFuzzOptions = { ...defaultFuzzOptions, seed: 1, faults: FAULT_KINDS, durationMs: 8000 };

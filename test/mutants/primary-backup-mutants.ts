@@ -5,6 +5,7 @@ import type { NodeId } from '../../src/shared/protocol.ts';
 import type { Ready } from '../../src/nodes/types.ts';
 import type { LogPosition } from '../../src/nodes/primary-backup/log.ts';
 import { makePrimaryBackupAlgorithm, PrimaryBackupNode } from '../../src/nodes/primary-backup/primary-backup.ts';
+import { defaultFuzzOptions } from '../../src/main/sim/fuzz.ts';
 
 /** Votes for any candidate, however far behind, and a candidate never gives way to one ahead of it. */
 class PromotesBehind extends PrimaryBackupNode {
@@ -45,3 +46,16 @@ export const primaryBackupMutants = {
   'acks-before-durable': makePrimaryBackupAlgorithm(AcksBeforeDurable, 'primary-backup-mutant-acks-before-durable'),
   'reads-from-believed-lease': makePrimaryBackupAlgorithm(ReadsFromBelievedLease, 'primary-backup-mutant-reads-from-believed-lease'),
 };
+
+/**
+ * For the mutant bench (`npm run bench -- mutants`) and this algorithm's mutant tests: each mutant
+ * with the violations its bug explains (a property of the monitors, or the model its run promised).
+ */
+export const catalogue = {
+  'promotes-behind': { algorithm: primaryBackupMutants['promotes-behind'], caughtBy: ['primary_missing_acknowledged', 'acknowledged_write_lost', 'applied_diverged', 'linearizability'] },
+  'acks-before-durable': { algorithm: primaryBackupMutants['acks-before-durable'], caughtBy: ['revealed_before_durable', 'acknowledged_write_lost', 'linearizability'] },
+  'reads-from-believed-lease': { algorithm: primaryBackupMutants['reads-from-believed-lease'], caughtBy: ['linearizability'] },
+};
+
+/** The fuzz configuration the tests hold the catalogue to. */
+export const catalogueFuzzOptions = { ...defaultFuzzOptions, seed: 1 };
