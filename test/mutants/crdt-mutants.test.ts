@@ -3,33 +3,15 @@
 // it breaks (crdt-harness.ts: its monitors, and replicas that end apart or without an
 // acknowledged update).
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
-import { fuzzOne, type FuzzRunResult } from '../../src/main/sim/fuzz.ts';
+import { replayScenario } from './replay.ts';
+import { runsToCatch } from '../../src/main/sim/fuzz.ts';
 import { crdtAlgorithm } from '../../src/nodes/crdt/crdt.ts';
 import type { CrdtType } from '../../src/nodes/crdt/datatypes.ts';
 import type { CrdtOptions } from '../../src/nodes/crdt/options.ts';
 import type { Algorithm, ConsensusNode, Rng } from '../../src/nodes/types.ts';
 import { runConvergence, type ConvergenceRun } from '../nodes/crdt-harness.ts';
 import { crdtMutants, catalogue, catalogueFuzzOptions } from './crdt-mutants.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any algorithm's options
-function violationsOfScenario(file: string, algorithm: Algorithm<any, ConsensusNode>): string[] {
-  const monitor = algorithm.createMonitor();
-  let step = 0;
-  const env = new InteractionEnv({
-    algorithm,
-    onReady: (node, ready, status) => monitor.onReady?.(node, ready, status, ++step),
-    onStart: (node, { storage, status }) => monitor.onNodeStart?.(node, storage.load(), status, ++step),
-    onCrash: (node) => monitor.onNodeCrash?.(node, ++step),
-  });
-  const text = readFileSync(join(import.meta.dirname, '..', 'scenarios', 'crdt', file), 'utf8');
-  for (const c of parseScenario(text)) env.run(c.command, c.args);
-  monitor.finalCheck();
-  return monitor.violations().map((v) => v.property);
-}
 
 /** The mutant with every run drawing one of the types it breaks. */
 function withTypes(algorithm: Algorithm<CrdtOptions, ConsensusNode>, types: readonly CrdtType[]): Algorithm<CrdtOptions, ConsensusNode> {
@@ -45,28 +27,19 @@ function firstCaught(algorithm: Algorithm<CrdtOptions, ConsensusNode>, limit: nu
   return null;
 }
 
-/** Fuzz seeds from 1 upward until the first run with a violation. */
-function firstFuzzed(algorithm: Algorithm<CrdtOptions, ConsensusNode>, limit: number): FuzzRunResult | null {
-  for (let seed = 1; seed <= limit; seed++) {
-    const run = fuzzOne({ ...catalogueFuzzOptions, algorithm, runs: 1, seed }, seed);
-    if (run.violation !== null) return run;
-  }
-  return null;
-}
-
 describe('CRDT mutants are caught', () => {
   it('the real replicas pass the scenarios the mutants fail', () => {
-    expect(violationsOfScenario('04-counter-keeps-every-increment.txt', crdtAlgorithm)).toEqual([]);
-    expect(violationsOfScenario('07-or-set-add-wins.txt', crdtAlgorithm)).toEqual([]);
+    expect(replayScenario('crdt/04-counter-keeps-every-increment.txt', crdtAlgorithm).violations).toEqual([]);
+    expect(replayScenario('crdt/07-or-set-add-wins.txt', crdtAlgorithm).violations).toEqual([]);
   });
 
   it('a counter merge that keeps the newer state: the counter across a partition', () => {
     // n1 merges the majority side's reply, which has seen more updates than n1: n1's own two are dropped.
-    expect(violationsOfScenario('04-counter-keeps-every-increment.txt', crdtMutants['counter-keeps-newer'])).toContain('merge_regressed');
+    expect(replayScenario('crdt/04-counter-keeps-every-increment.txt', crdtMutants['counter-keeps-newer']).violations).toContain('merge_regressed');
   });
 
   it('an OR-set that removes adds it never saw: the add that wins', () => {
-    expect(violationsOfScenario('07-or-set-add-wins.txt', crdtMutants['or-set-removes-unseen-adds'])).toContain('removed_unseen_add');
+    expect(replayScenario('crdt/07-or-set-add-wins.txt', crdtMutants['or-set-removes-unseen-adds']).violations).toContain('removed_unseen_add');
   });
 
   it('a counter merge that keeps the newer state, found by the property run', () => {
@@ -80,7 +53,12 @@ describe('CRDT mutants are caught', () => {
   });
 
   it('both, by the fuzz on its own (random types: it must draw one the mutant breaks)', () => {
-    expect(catalogue['counter-keeps-newer'].caughtBy).toContain(firstFuzzed(crdtMutants['counter-keeps-newer'], 300)?.violation?.property);
-    expect(catalogue['or-set-removes-unseen-adds'].caughtBy).toContain(firstFuzzed(crdtMutants['or-set-removes-unseen-adds'], 300)?.violation?.property);
+    expect(catalogue['counter-keeps-newer'].caughtBy).toContain(firstFuzzed(crdtMutants['counter-keeps-newer'])?.violation?.property);
+    expect(catalogue['or-set-removes-unseen-adds'].caughtBy).toContain(firstFuzzed(crdtMutants['or-set-removes-unseen-adds'])?.violation?.property);
   });
 });
+
+/** The first run of the catalogue's fuzz configuration, from seed 1, that finds anything (null: none in 300). */
+function firstFuzzed(algorithm: Algorithm<CrdtOptions, ConsensusNode>): ReturnType<typeof runsToCatch>['caught'] {
+  return runsToCatch({ ...catalogueFuzzOptions, algorithm }, () => true, 300).caught;
+}

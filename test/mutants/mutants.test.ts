@@ -2,10 +2,8 @@
 // nothing. The scenario files replay the exact interleaving that exposes a bug; the property run
 // must find what random faults can reach on their own.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InteractionEnv, parseScenario } from '../../src/main/scenario/interaction.ts';
+import { replayScenario } from './replay.ts';
 import { createRaftMonitor as createSafetyMonitor } from '../../src/nodes/raft/monitors.ts';
 
 type SafetyProperty = string;
@@ -16,18 +14,7 @@ import type { RaftOptions } from '../../src/nodes/raft/options.ts';
 import { catalogue, catalogueFuzzOptions, CATCH_WITHIN, mutants } from './mutants.ts';
 
 function violationsOfScenario(file: string, algorithm: Algorithm<RaftOptions, RaftNode>): SafetyProperty[] {
-  const monitor = createSafetyMonitor();
-  let step = 0;
-  const env = new InteractionEnv({
-    algorithm,
-    onReady: (node, ready, status) => monitor.onReady?.(node, ready, status, ++step),
-    onStart: (node, { storage, status }) => monitor.onNodeStart?.(node, storage.load(), status, ++step),
-    onCrash: (node) => monitor.onNodeCrash?.(node, ++step),
-  });
-  const text = readFileSync(join(import.meta.dirname, '..', 'scenarios', file), 'utf8');
-  for (const c of parseScenario(text)) env.run(c.command, c.args);
-  monitor.finalCheck();
-  return monitor.violations().map((v) => v.property);
+  return replayScenario(file, algorithm as Algorithm<unknown, RaftNode>).violations;
 }
 
 describe('mutants are caught', () => {
