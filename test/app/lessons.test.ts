@@ -30,7 +30,6 @@ const noHost = {
   monitor: () => {
     throw new Error('not in this test');
   },
-  fault: () => Promise.reject(new Error('not in this test')),
 };
 
 const ISOLATE = `title: "Isolate the leader"

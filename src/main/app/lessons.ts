@@ -17,6 +17,7 @@ import { getAlgorithm } from '../../nodes/index.ts';
 import { parseScenario, ScenarioFileError, type Scenario, type ScenarioFault } from '../scenario/file.ts';
 import { runScenario, ScenarioSetupError, type Person, type StepResult } from '../scenario/runner.ts';
 import { LiveScenarioCluster } from '../scenario/live-target.ts';
+import { applyFault } from '../runtime/faults.ts';
 import { ScenarioClusterWrapper, type ScenarioCluster } from '../scenario/target.ts';
 import { UserError } from './user-error.ts';
 import { DEFAULT_SETTINGS } from './cluster-settings.ts';
@@ -44,13 +45,6 @@ export interface LessonHost {
   startCluster(settings: ClusterSettings): Promise<unknown>;
   cluster(): Cluster;
   monitor(): SafetyMonitor;
-  /** Does the fault; for an operator command, what the node answered (null: no answer). */
-  fault(fault: Fault): Promise<CommandAnswer | null>;
-}
-
-export interface CommandAnswer {
-  ok: boolean;
-  message: string;
 }
 
 const progressEntry = z.strictObject({
@@ -231,7 +225,7 @@ export class LessonService {
     this.run = run;
     this.generation++;
     const extra = networkRuleOf(scenario);
-    if (extra !== null) await this.host.fault({ kind: 'network', rule: extra });
+    if (extra !== null) await applyFault(this.host.cluster(), { kind: 'network', rule: extra });
     const running = this.drive(run);
     this.runs.add(running);
     void running.finally(() => this.runs.delete(running));
@@ -272,7 +266,7 @@ export class LessonService {
       const result = await runScenario(run.scenario, {
         person,
         cancelled: () => run.left,
-        cluster: async (setup) => new LessonCluster(new LiveScenarioCluster(this.host.cluster(), { ...setup, monitor: this.host.monitor() }, { owned: false }), run, this.host),
+        cluster: async (setup) => new LessonCluster(new LiveScenarioCluster(this.host.cluster(), { ...setup, monitor: this.host.monitor() }, { owned: false }), run),
         onStep: (step) => {
           // A step that ended because the person left it (a pause let go) is not a step done.
           if (run.left) return;
@@ -416,14 +410,10 @@ export class LessonService {
 /** The window's cluster as a lesson's: once the lesson is left, every wait on it ends the run. */
 class LessonCluster extends ScenarioClusterWrapper {
   private readonly run: LessonRun;
-  private readonly host: LessonHost;
-  private readonly answers: Array<{ node: NodeId } & CommandAnswer> = [];
 
-  /** The lesson's faults go through `host` (the window's own path), not the live target's. */
-  constructor(inner: LiveScenarioCluster, run: LessonRun, host: LessonHost) {
+  constructor(inner: LiveScenarioCluster, run: LessonRun) {
     super(inner);
     this.run = run;
-    this.host = host;
   }
 
   private check(): void {
@@ -444,12 +434,7 @@ class LessonCluster extends ScenarioClusterWrapper {
 
   override async fault(fault: Fault): Promise<void> {
     this.check();
-    const answer = await this.host.fault(fault);
-    if (fault.kind === 'admin' && answer !== null) this.answers.push({ node: fault.node, ...answer });
-  }
-
-  override commandAnswers(): ReadonlyArray<{ node: NodeId } & CommandAnswer> {
-    return this.answers;
+    await this.inner.fault(fault);
   }
 
   override async setWorkloadRunning(running: boolean): Promise<void> {

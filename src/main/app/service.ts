@@ -64,7 +64,7 @@ import type { ChallengeList, ChallengeView } from '../../shared/bridge.ts';
 import { builtInChallenges, ScenarioFileError, type Challenge } from '../scenario/challenge.ts';
 import { DEFAULT_MIXES } from '../sim/workload.ts';
 import { ChallengeAttempt, findConfiguration, ScoreBook } from './challenges.ts';
-import { LessonService, type CommandAnswer } from './lessons.ts';
+import { LessonService } from './lessons.ts';
 
 export { UserError };
 
@@ -151,7 +151,6 @@ export class PlaygroundService {
           if (this.monitor === null) throw new UserError('no cluster is running');
           return this.monitor;
         },
-        fault: (fault) => this.lessonFault(fault),
       },
       options.lessonLibrary === undefined ? {} : { libraryDir: options.lessonLibrary },
     );
@@ -852,20 +851,10 @@ export class PlaygroundService {
   }
 
   // Lessons (lessons.ts): every fault done by hand above is told to the lesson, which may be
-  // waiting for it; the lesson's own faults go through here, to the same cluster, not told back.
+  // waiting for it; the lesson's own faults go to the same cluster directly, not told back.
 
   private byHand(fault: Fault): void {
     this.lessons.observed(fault);
-  }
-
-  private async lessonFault(fault: Fault): Promise<CommandAnswer | null> {
-    const cluster = this.live();
-    if (fault.kind !== 'admin') {
-      await applyFault(cluster, fault);
-      return null;
-    }
-    const reply = await cluster.admin(fault.node, fault.command);
-    return reply !== null && reply.kind === 'admin' ? { ok: reply.ok, message: reply.message } : null;
   }
 
   // -------------------------------------------------------------------------------------------

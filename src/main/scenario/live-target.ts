@@ -32,8 +32,6 @@ export interface LiveScenarioOptions {
   owned: boolean;
   /** Called once it stopped the cluster (the CLI removes the nodes' files). */
   afterStop?: () => void;
-  /** The faults go through here (the window's own path, which tells the window); applyFault by default. */
-  fault?: (fault: Fault) => Promise<void>;
 }
 
 export class LiveScenarioCluster implements ScenarioCluster {
@@ -119,8 +117,7 @@ export class LiveScenarioCluster implements ScenarioCluster {
   }
 
   async fault(fault: Fault): Promise<void> {
-    if (this.options.fault !== undefined) await this.options.fault(fault);
-    else if (fault.kind === 'admin') {
+    if (fault.kind === 'admin') {
       // Waited for: what the node answered is said, as the simulator's runs say it.
       const reply = await this.cluster.admin(fault.node, fault.command);
       if (reply !== null && reply.kind === 'admin') this.answers.push({ node: fault.node, ok: reply.ok, message: reply.message });
