@@ -11,9 +11,9 @@ import type { Fault } from '../../shared/fault.ts';
 import type { HistoryEvent } from '../../shared/history.ts';
 import type { SafetyMonitor } from '../../nodes/monitor.ts';
 import type { Cluster } from '../cluster/cluster.ts';
-import { applyFault } from '../runtime/faults.ts';
-import { betterScore, BudgetLedger, GOAL_TEXT, judgeGoal, judgedAsItGoes, keysOf, settle, workloadKeys, type Challenge, type ChallengeScore, type GoalJudgement } from '../scenario/challenge.ts';
+import { betterScore, BudgetLedger, GOAL_TEXT, judgeGoal, judgedAsItGoes, QUIET_MS, workloadKeys, type Challenge, type ChallengeScore, type GoalJudgement } from '../scenario/challenge.ts';
 import { LiveScenarioCluster } from '../scenario/live-target.ts';
+import { keysOf, settleCluster } from '../scenario/target.ts';
 import { UserError } from './user-error.ts';
 
 export const SCORES_FILE = 'challenges.json';
@@ -244,7 +244,7 @@ export class ChallengeAttempt {
       // Settling waits on the cluster's clock: a clock the person paused would wait for ever.
       if (this.cluster.clock.paused) this.cluster.resumeClock();
       const target = new LiveScenarioCluster(this.cluster, { workload: null, seed: 1, monitor: this.host.monitor() }, { owned: false });
-      await settle(target, { fault: async (f: Fault) => applyFault(this.cluster, f), keys: keysOf(this.events) });
+      await settleCluster(target, { quietMs: QUIET_MS, resetLinkRules: true, keys: keysOf(this.events) });
       // The final reads are journaled, and come back here through the service's history like any
       // operation, a journal batch (50 ms) later: the verdict waits for them.
       const arrived = new Set(this.events);

@@ -23,7 +23,7 @@ import { staleness } from '../checker/consistency/staleness.ts';
 import type { Witness } from '../checker/consistency/contract.ts';
 import { durationSchema, parseSteps, readYaml, ScenarioFileError, stepListSchema, type Scenario, type ScenarioStep } from './file.ts';
 import { runScenario, type StepResult } from './runner.ts';
-import { ScenarioClusterWrapper, SimScenarioCluster, type ClusterSetup, type ScenarioCluster } from './target.ts';
+import { ScenarioClusterWrapper, settleCluster, SimScenarioCluster, type ClusterSetup, type ScenarioCluster } from './target.ts';
 
 export { ScenarioFileError };
 
@@ -353,29 +353,6 @@ export function formatMs(ms: number): string {
  */
 export const QUIET_MS = 5000;
 
-/**
- * Every node up and the network whole (cuts healed, every link back to how the cluster started;
- * each free: undoing), a quiet period, then every key read at
- * every node (final reads). `fault`: how the undoing is done (default: the cluster's own way);
- * `keys`: what to read (default: every key of the cluster's history).
- */
-export async function settle(cluster: ScenarioCluster, options: { fault?: (fault: Fault) => Promise<void>; keys?: readonly string[] } = {}): Promise<void> {
-  const fault = options.fault ?? ((f: Fault) => cluster.fault(f));
-  for (const id of cluster.nodeIds) {
-    if (!cluster.isUp(id)) await fault({ kind: 'restart', node: id });
-    else if (cluster.isPaused(id)) await fault({ kind: 'resume', node: id });
-  }
-  await fault({ kind: 'heal' });
-  // Slow or lossy links would keep the final reads from answering, and a loss from being known.
-  await fault({ kind: 'network', rule: null });
-  await cluster.finalReads(QUIET_MS, options.keys ?? keysOf(cluster.history()));
-}
-
-/** Every key the history touched: what the final reads read. */
-export function keysOf(history: readonly HistoryEvent[]): string[] {
-  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
-}
-
 export interface AttemptResult {
   won: boolean;
   judgement: GoalJudgement;
@@ -461,7 +438,7 @@ export async function playChallenge(challenge: Challenge, index: number, moves: 
   try {
     const result = await runScenario(scenario, { cluster: async () => new BudgetedCluster(inner, ledger), ...(options.onStep === undefined ? {} : { onStep: options.onStep }) });
     const endedMs = Math.round(inner.nowMs());
-    if (!judgedAsItGoes(challenge.goal)) await settle(inner);
+    if (!judgedAsItGoes(challenge.goal)) await settleCluster(inner, { quietMs: QUIET_MS, resetLinkRules: true });
     let judgement = judgeGoal(challenge.goal, inner.history(), undefined, workloadKeys(challenge));
     // What happened after the time ran out does not count.
     if (judgement.reached && endedMs > challenge.budget.timeMs) judgement = { reached: false, text: `time is up: the moves took ${formatMs(endedMs)}, past the ${formatMs(challenge.budget.timeMs)} the challenge gives (${judgement.text})`, witness: null };

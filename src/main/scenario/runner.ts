@@ -11,12 +11,12 @@ import { standardMonitor } from '../../nodes/progress-monitor.ts';
 import { checkOptions, OptionError, relationProblem } from '../../shared/algorithm.ts';
 import type { Fault } from '../../shared/fault.ts';
 import { describeFault } from '../../shared/fault.ts';
-import type { HistoryEvent, KvValue, OpValue } from '../../shared/history.ts';
+import type { KvValue, OpValue } from '../../shared/history.ts';
 import type { KvOp, NodeId } from '../../shared/protocol.ts';
 import { formatRequest } from '../../nodes/describe.ts';
 import { inferDataType, judgePromise, measureHistory } from '../checker/measures.ts';
 import type { Action, Condition, Expectation, NodeRef, Scenario, ScenarioFault, ScenarioStep } from './file.ts';
-import { SimScenarioCluster, type ClusterSetup, type ScenarioCluster, type SubmittedOutcome } from './target.ts';
+import { settleCluster, SimScenarioCluster, type ClusterSetup, type ScenarioCluster, type SubmittedOutcome } from './target.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -368,13 +368,7 @@ class StepRunner {
   private async settle(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    const cluster = this.cluster;
-    for (const id of cluster.nodeIds) {
-      if (!cluster.isUp(id)) await cluster.fault({ kind: 'restart', node: id });
-      else if (cluster.isPaused(id)) await cluster.fault({ kind: 'resume', node: id });
-    }
-    await cluster.fault({ kind: 'heal' });
-    if ((await cluster.finalReads(QUIET_MS, keysOf(cluster.history()))) > 0) this.say('healed, quiet, then every key read at every node (final reads)');
+    if ((await settleCluster(this.cluster, { quietMs: QUIET_MS })) > 0) this.say('healed, quiet, then every key read at every node (final reads)');
   }
 
   private async check(expectation: Expectation): Promise<CheckResult> {
@@ -430,10 +424,6 @@ class StepRunner {
       }
     }
   }
-}
-
-function keysOf(history: readonly HistoryEvent[]): string[] {
-  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
 }
 
 function describeCondition(condition: Condition): string {

@@ -48,6 +48,28 @@ export interface ScenarioCluster {
   close(): Promise<void>;
 }
 
+/**
+ * Every node up and the network whole (each undoing a fault), a quiet period, then every key read
+ * at every node (final reads): what convergence and lost writes are judged by. `resetLinkRules`:
+ * every link back to how the cluster started too (slow or lossy links would keep the final reads
+ * from answering). `keys`: what to read (default: every key of the cluster's history). Returns how
+ * many final reads answered.
+ */
+export async function settleCluster(cluster: ScenarioCluster, options: { quietMs: number; resetLinkRules?: boolean; keys?: readonly string[] }): Promise<number> {
+  for (const id of cluster.nodeIds) {
+    if (!cluster.isUp(id)) await cluster.fault({ kind: 'restart', node: id });
+    else if (cluster.isPaused(id)) await cluster.fault({ kind: 'resume', node: id });
+  }
+  await cluster.fault({ kind: 'heal' });
+  if (options.resetLinkRules === true) await cluster.fault({ kind: 'network', rule: null });
+  return cluster.finalReads(options.quietMs, options.keys ?? keysOf(cluster.history()));
+}
+
+/** Every key the history touched: what the final reads read. */
+export function keysOf(history: readonly HistoryEvent[]): string[] {
+  return [...new Set(history.map((e) => e.key).filter((k): k is string => k !== undefined))].sort();
+}
+
 /** What a cluster for a scenario is made from: its file's cluster, network and workload. */
 export interface ClusterSetup {
   algorithm: Algorithm<unknown>;
